@@ -1,0 +1,165 @@
+//! `kassa-providers`: one adapter per payment provider.
+//!
+//! An adapter translates between Kassa's domain (an order priced by the server, a
+//! [`PaymentEvent`]) and one provider's HTTP API. It knows `reqwest`, never axum; its base
+//! URL and HTTP client come from the caller, so tests point it at the simulator. Provider
+//! status vocabularies never leave an adapter: they are mapped into [`PaymentEvent`] there.
+//!
+//! The set of providers is closed, so the server holds a [`Provider`] enum and dispatch is a
+//! `match`; adding a provider makes the compiler point at every place that must learn of it.
+
+#![warn(missing_docs)]
+
+use kassa_wire::{Action, CustomerDetails, Money, PaymentEvent, Presentation, ProviderId};
+
+pub mod error;
+pub mod payfect;
+pub mod stripe;
+
+pub use error::ProviderError;
+
+/// One priced line of an order, as the server computed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderLine {
+    /// The merchant's SKU.
+    pub sku: String,
+    /// The name the customer sees on the provider's page.
+    pub name: String,
+    /// How many.
+    pub quantity: u32,
+    /// Price of one.
+    pub unit_price: Money,
+    /// `unit_price × quantity`.
+    pub line_total: Money,
+    /// Booking start `YYYY-MM-DD`, for booking providers.
+    pub start_date: Option<String>,
+    /// Booking end `YYYY-MM-DD`.
+    pub end_date: Option<String>,
+}
+
+/// Everything an adapter needs to open a payment at its provider.
+///
+/// The server has stored the order before building this, and built every URL itself from
+/// its own configuration; nothing here comes unchecked from the browser.
+#[derive(Clone, Debug)]
+pub struct SessionRequest {
+    /// Kassa's order id (`ks_…`), sent as the provider's client reference.
+    pub order_id: String,
+    /// Forwarded to providers that support idempotent requests; stable per order.
+    pub idempotency_key: String,
+    /// The priced lines.
+    pub lines: Vec<OrderLine>,
+    /// The sum of the lines.
+    pub total: Money,
+    /// How the page will show the provider.
+    pub presentation: Presentation,
+    /// Provider-specific method selector from config (e.g. Front Payment's `via`), if any.
+    pub method_variant: Option<String>,
+    /// Where the provider sends the customer after paying.
+    pub success_url: String,
+    /// Where the provider sends the customer after cancelling or failing.
+    pub cancel_url: String,
+    /// Where the provider sends server-to-server notifications for this order.
+    pub notify_url: String,
+    /// Customer details the method required.
+    pub customer: CustomerDetails,
+    /// BCP 47 language tag of the widget, if known.
+    pub locale: Option<String>,
+}
+
+/// A provider session that the customer can now pay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSession {
+    /// The provider's id for it (`cs_…`, a Payfect UUID, an FPGO order uuid, …).
+    pub reference: String,
+    /// What the widget does next.
+    pub action: Action,
+    /// Unix seconds after which it can no longer be paid, if the provider says.
+    pub expires_at: Option<i64>,
+}
+
+/// Verified news about one provider session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentUpdate {
+    /// The provider's session reference ([`ProviderSession::reference`]).
+    pub reference: String,
+    /// Kassa's order id, when the provider echoes it.
+    pub order_id: Option<String>,
+    /// What happened; `None` when the session is still open and nothing changed.
+    pub event: Option<PaymentEvent>,
+    /// The amount the provider says was paid, compared with the order before it is `paid`.
+    pub amount: Option<Money>,
+    /// A stable identity for deduplication (Stripe's `evt_…`, or provider ref + status).
+    pub dedup_key: String,
+}
+
+/// A webhook or callback as it arrived, before any trust is given to it.
+#[derive(Clone, Debug)]
+pub struct IncomingNotification<'a> {
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The raw query string (without `?`), in the order received.
+    pub query: &'a str,
+    /// The raw body bytes.
+    pub body: &'a [u8],
+    /// Unix seconds now, injected so that tests control the clock.
+    pub now: i64,
+}
+
+/// The configured adapters. A closed set.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Provider {
+    /// Stripe Checkout.
+    Stripe(stripe::Stripe),
+    /// Payfect.
+    Payfect(payfect::Payfect),
+}
+
+impl Provider {
+    /// Which provider this is.
+    pub fn id(&self) -> ProviderId {
+        match self {
+            Provider::Stripe(_) => ProviderId::Stripe,
+            Provider::Payfect(_) => ProviderId::Payfect,
+        }
+    }
+
+    /// Opens a payment at the provider for an order the server already stored.
+    pub async fn create_session(&self, req: &SessionRequest) -> Result<ProviderSession, ProviderError> {
+        match self {
+            Provider::Stripe(p) => p.create_session(req).await,
+            Provider::Payfect(p) => p.create_session(req).await,
+        }
+    }
+
+    /// Asks the provider where a session stands now (reconciliation and status polls).
+    pub async fn fetch_update(&self, reference: &str) -> Result<PaymentUpdate, ProviderError> {
+        match self {
+            Provider::Stripe(p) => p.fetch_update(reference).await,
+            Provider::Payfect(p) => p.fetch_update(reference).await,
+        }
+    }
+
+    /// Ends a session at the provider because the customer cancelled, where the provider
+    /// can; answers the update that results (which may be `Paid` if the customer paid first).
+    pub async fn cancel(&self, reference: &str) -> Result<PaymentUpdate, ProviderError> {
+        match self {
+            Provider::Stripe(p) => p.cancel(reference).await,
+            Provider::Payfect(p) => p.cancel(reference).await,
+        }
+    }
+
+    /// Authenticates a webhook or callback and turns it into verified updates. Where the
+    /// provider's notification cannot be trusted alone, the adapter confirms it with the
+    /// provider's API first.
+    pub async fn handle_notification(
+        &self,
+        incoming: &IncomingNotification<'_>,
+    ) -> Result<Vec<PaymentUpdate>, ProviderError> {
+        match self {
+            Provider::Stripe(p) => p.handle_notification(incoming).await,
+            Provider::Payfect(p) => p.handle_notification(incoming).await,
+        }
+    }
+}

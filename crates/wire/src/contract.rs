@@ -1,0 +1,330 @@
+//! The HTTP contract between the widget and a merchant backend, as JSON types.
+//!
+//! A merchant with a PHP or Node backend implements these four endpoints (paths relative to
+//! the backend URL the page gives the widget):
+//!
+//! | method | path | request | answer |
+//! |---|---|---|---|
+//! | `GET`  | `/v1/checkout/config` | – | [`CheckoutConfig`] |
+//! | `POST` | `/v1/checkout/quote` | [`QuoteRequest`] | [`Quote`] |
+//! | `POST` | `/v1/checkout/sessions` + header `Idempotency-Key` | [`CreateSession`] | [`Session`] |
+//! | `GET`  | `/v1/checkout/sessions/{id}` | – | [`Session`] |
+//! | `POST` | `/v1/checkout/sessions/{id}/cancel` | – | [`Session`] |
+//!
+//! Every error is an [`ApiError`] body with a 4xx or 5xx status. Field names are
+//! `snake_case`; enums are tagged with `snake_case` strings; money is [`Money`].
+//! The browser never states a price: requests carry SKUs and quantities only, and
+//! unknown fields (such as `price`) are refused.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Money, SessionState};
+
+/// The header that makes session creation idempotent (one per checkout attempt).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+/// The query parameter that carries the Kassa session id on the way back from a provider.
+pub const RETURN_SESSION_PARAM: &str = "kassa_session";
+/// The query parameter that says which provider return URL was used (`success`, `cancel`).
+pub const RETURN_OUTCOME_PARAM: &str = "kassa_return";
+/// Most lines a cart may have.
+pub const MAX_CART_LINES: usize = 100;
+/// Largest quantity of one line.
+pub const MAX_QUANTITY: u32 = 99;
+
+/// What the widget needs to draw the picker: `GET /v1/checkout/config`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutConfig {
+    /// The merchant's name, shown above the cart.
+    pub merchant_name: String,
+    /// The currency every price is in.
+    pub currency: crate::Currency,
+    /// Payment methods in the order the picker shows them.
+    pub methods: Vec<PaymentMethod>,
+}
+
+/// One entry in the picker: a provider, possibly narrowed to one of its methods.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentMethod {
+    /// Stable id the widget sends back when creating a session, e.g. `stripe-hosted`.
+    pub id: String,
+    /// Which provider handles it.
+    pub provider: ProviderId,
+    /// The name the customer sees, e.g. `Card (Stripe)`.
+    pub display_name: String,
+    /// How the provider's page reaches the customer.
+    pub presentation: Presentation,
+    /// Customer details this method needs; the widget asks for these and no others.
+    #[serde(default)]
+    pub required_fields: Vec<CustomerField>,
+    /// Origins (`scheme://host:port`) the widget may navigate to or frame for this method.
+    pub allowed_origins: Vec<String>,
+    /// Where the Stripe.js script is loaded from, for `stripe_embedded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_js_url: Option<String>,
+}
+
+/// The payment providers Kassa knows. A closed set: adding one makes the compiler point
+/// at every place that must learn about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderId {
+    /// Stripe Checkout.
+    Stripe,
+    /// Payfect crypto and card checkout.
+    Payfect,
+    /// Front Payment (FPGO Connect).
+    FrontPayment,
+    /// Checkfront booking payment page.
+    Checkfront,
+    /// BokaMera (Stripe checkout for booked services).
+    Bokamera,
+}
+
+impl ProviderId {
+    /// Every provider, in a stable order.
+    pub const ALL: [ProviderId; 5] = [
+        ProviderId::Stripe,
+        ProviderId::Payfect,
+        ProviderId::FrontPayment,
+        ProviderId::Checkfront,
+        ProviderId::Bokamera,
+    ];
+
+    /// The lowercase id used in config keys, logs and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderId::Stripe => "stripe",
+            ProviderId::Payfect => "payfect",
+            ProviderId::FrontPayment => "front_payment",
+            ProviderId::Checkfront => "checkfront",
+            ProviderId::Bokamera => "bokamera",
+        }
+    }
+
+    /// Parses [`ProviderId::as_str`] output.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// How a provider's payment page is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presentation {
+    /// The whole page goes to the provider.
+    Redirect,
+    /// The provider's page is framed inside the widget.
+    Iframe,
+    /// Stripe.js embedded checkout is mounted inside the widget.
+    StripeEmbedded,
+}
+
+/// A customer detail a payment method may require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerField {
+    /// Full name.
+    Name,
+    /// E-mail address.
+    Email,
+    /// Phone number with country code.
+    Phone,
+}
+
+/// One line of what the page wants to buy. Never a price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartItem {
+    /// The merchant's SKU.
+    pub sku: String,
+    /// How many, 1 to [`MAX_QUANTITY`].
+    pub quantity: u32,
+    /// First day of a booking, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Last day of a booking, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+}
+
+/// `POST /v1/checkout/quote`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// The cart.
+    pub items: Vec<CartItem>,
+}
+
+/// The backend's pricing of a cart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    /// One priced line per cart item.
+    pub lines: Vec<QuoteLine>,
+    /// The sum of the lines.
+    pub total: Money,
+}
+
+/// A priced cart line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuoteLine {
+    /// The SKU.
+    pub sku: String,
+    /// The catalog name.
+    pub name: String,
+    /// How many.
+    pub quantity: u32,
+    /// Price of one.
+    pub unit_price: Money,
+    /// `unit_price × quantity`.
+    pub line_total: Money,
+    /// Booking start, echoed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Booking end, echoed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+}
+
+/// Customer details, only those the chosen method requires.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerDetails {
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number with country code, e.g. `+4791234567`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// `POST /v1/checkout/sessions` with an `Idempotency-Key` header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// The cart; the backend prices it again.
+    pub items: Vec<CartItem>,
+    /// A [`PaymentMethod::id`] from the config.
+    pub method: String,
+    /// The page to come back to; its origin must be one the merchant allows.
+    pub return_url: String,
+    /// Details the method requires.
+    #[serde(default)]
+    pub customer: CustomerDetails,
+    /// BCP 47 language tag of the widget, passed to providers that take one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// A checkout session: the answer to create, status and cancel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Kassa's session id, e.g. `ks_…`; it is also the order reference.
+    pub id: String,
+    /// Where the payment stands, as far as the backend has verified.
+    pub state: SessionState,
+    /// The method chosen.
+    pub method: String,
+    /// The provider handling it.
+    pub provider: ProviderId,
+    /// The priced cart.
+    pub quote: Quote,
+    /// What the widget does next; present while the session is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    /// Unix seconds after which the provider session can no longer be paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The verified receipt, once paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// The one thing the widget does to let the customer pay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Send the whole page to `url`.
+    Redirect {
+        /// The provider's hosted page.
+        url: String,
+    },
+    /// Frame `url` inside the widget.
+    Iframe {
+        /// The provider's hosted page.
+        url: String,
+    },
+    /// Mount Stripe's embedded checkout.
+    StripeEmbedded {
+        /// The Checkout Session's client secret.
+        client_secret: String,
+        /// The merchant's publishable key (`pk_…`).
+        publishable_key: String,
+        /// The connected account (`acct_…`), when the session belongs to one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stripe_account: Option<String>,
+    },
+}
+
+/// What the backend verified about a paid order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The amount the provider confirmed.
+    pub amount: Money,
+    /// The provider's own reference (payment intent, order uuid, booking code).
+    pub provider_reference: String,
+    /// Unix seconds when the backend learned of the payment.
+    pub paid_at: i64,
+}
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// A sentence for the person who can fix it.
+    pub message: String,
+    /// The offending field, as a dotted path (`items[0].quantity`), when one is to blame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// True when the same request may succeed if tried again later.
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+/// Stable error codes of the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The body or a parameter is malformed or out of range.
+    InvalidRequest,
+    /// A SKU that the catalog does not have.
+    UnknownSku,
+    /// A method id that the config does not have.
+    UnknownMethod,
+    /// The return URL's origin is not allowed.
+    ReturnUrlNotAllowed,
+    /// The `Idempotency-Key` header is missing or malformed.
+    IdempotencyKeyRequired,
+    /// The key was used before with a different body.
+    IdempotencyKeyReused,
+    /// A request with the same key is still being processed.
+    IdempotencyKeyInFlight,
+    /// No session with that id.
+    SessionNotFound,
+    /// The provider refused or failed; trying again may help.
+    ProviderUnavailable,
+    /// The provider refused our request; trying again will not help.
+    ProviderRejected,
+    /// Too many requests; see `Retry-After`.
+    RateLimited,
+    /// The body is too large.
+    PayloadTooLarge,
+    /// The content type is not `application/json`.
+    UnsupportedMediaType,
+    /// Something went wrong on the backend.
+    Internal,
+}
