@@ -1,1 +1,54 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask demo`: installs what is missing, builds, and runs the simulator, the
+//!   backend on a SQLite file and the demo booking page; prints the URL.
+//! - `cargo xtask test`: installs what is missing and runs every test.
+//! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
+//! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
+//!
+//! xtask depends on none of the project's crates: it drives them as a user would, through
+//! cargo and the binaries they build.
+
+mod demo;
+mod run;
+mod setup;
+mod size;
+mod test;
+mod widget;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Kassa project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the demo: simulator, backend (SQLite) and booking page.
+    Demo(demo::Args),
+    /// Run every test (installs missing tools first).
+    Test(test::Args),
+    /// Build the widget bundle into dist/kassa.
+    Widget,
+    /// Print the widget's transfer size and check it against the ceiling.
+    Size,
+    /// Install the tools the build and tests need (idempotent).
+    Setup,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Widget => {
+            setup::widget_tools()?;
+            widget::build()
+        }
+        Command::Size => size::report(true).map(|_| ()),
+        Command::Setup => setup::all(),
+    }
+}

@@ -1,1 +1,21 @@
-//! placeholder
+//! `kassa-server`: the reference merchant backend.
+//!
+//! It prices carts from the merchant's catalog, stores an order before calling any provider,
+//! creates provider sessions idempotently, takes verified webhooks and callbacks, and answers
+//! the widget with states it verified itself. The only crate that knows about routes, config
+//! files and process lifecycle.
+
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod payments;
+pub mod return_url;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::{app, spawn, spawn_on, Running};

@@ -1,0 +1,262 @@
+//! The merchant's configuration: one TOML file, with secrets layered in from environment
+//! variables (`KASSA_` prefix, `__` between levels, e.g. `KASSA_PROVIDERS__STRIPE__SECRET_KEY`).
+//!
+//! Everything is parsed into typed values and validated here, at start-up, so that a mistake
+//! in the file stops the server with a message naming the key instead of failing a customer's
+//! payment later.
+
+use std::{collections::HashSet, net::SocketAddr, path::PathBuf};
+
+use figment::{
+    providers::{Env, Format, Toml},
+    Figment,
+};
+use kassa_wire::{Currency, CustomerField, Money, Presentation, ProviderId};
+use serde::Deserialize;
+use url::Url;
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the backend listens and how it is reached.
+    pub server: ServerSettings,
+    /// Who is selling.
+    pub merchant: MerchantSettings,
+    /// What can be bought.
+    pub catalog: Vec<CatalogEntry>,
+    /// The picker's entries, in order.
+    pub methods: Vec<MethodSettings>,
+    /// Provider adapters' settings (API bases, keys from the environment).
+    #[serde(default)]
+    pub providers: ProvidersSettings,
+    /// Optionally, a static site (the booking page and the widget bundle) served beside the API.
+    #[serde(default)]
+    pub site: Option<SiteSettings>,
+}
+
+/// Listening, storage and cross-origin rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Socket address of the API, e.g. `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// The URL providers use to reach this backend (webhooks, callbacks).
+    pub public_url: Url,
+    /// `sqlite://path/to/kassa.db` or `postgres://…`.
+    pub database_url: String,
+    /// Origins (`https://shop.example`) whose pages may use the widget and be returned to.
+    pub allowed_origins: Vec<String>,
+}
+
+/// The merchant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantSettings {
+    /// Shown above the cart.
+    pub name: String,
+    /// ISO 4217 code of every price.
+    pub currency: String,
+}
+
+/// One product or bookable service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogEntry {
+    /// The SKU pages refer to.
+    pub sku: String,
+    /// Shown to the customer.
+    pub name: String,
+    /// Price of one, in major units as exact decimal text (`"650.00"`).
+    pub unit_price: String,
+    /// True for bookings that need a start date.
+    #[serde(default)]
+    pub requires_dates: bool,
+}
+
+/// One picker entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSettings {
+    /// Stable id, sent back by the widget.
+    pub id: String,
+    /// The provider handling it.
+    pub provider: ProviderId,
+    /// The customer-facing name.
+    pub display_name: String,
+    /// Redirect, iframe or Stripe embedded.
+    pub presentation: Presentation,
+    /// Provider-specific selector (e.g. Front Payment's `via`).
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// Details the customer must give for this method.
+    #[serde(default)]
+    pub required_fields: Vec<CustomerField>,
+}
+
+/// Per-provider settings. A provider is enabled when its table is present.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersSettings {
+    /// Stripe Checkout.
+    pub stripe: Option<ProviderSettings<kassa_providers::stripe::StripeConfig>>,
+    /// Payfect.
+    pub payfect: Option<ProviderSettings<kassa_providers::payfect::PayfectConfig>>,
+}
+
+/// An adapter's own settings plus what the widget needs to know about the provider's pages.
+#[derive(Debug, Deserialize)]
+pub struct ProviderSettings<T> {
+    /// Origins the widget may navigate to or frame for this provider's pages.
+    pub page_origins: Vec<String>,
+    /// Where the widget loads Stripe.js from (Stripe and BokaMera embedded checkout).
+    #[serde(default)]
+    pub stripe_js_url: Option<String>,
+    /// The adapter's configuration.
+    #[serde(flatten)]
+    pub adapter: T,
+}
+
+/// A static directory served on its own address: the merchant's booking page for the demo.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    /// Socket address of the site.
+    pub bind: SocketAddr,
+    /// The directory to serve.
+    pub dir: PathBuf,
+}
+
+/// A configuration mistake, naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable could not be read or has the wrong shape.
+    #[error("{0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is well-formed but wrong.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key at fault, dotted.
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+impl Settings {
+    /// Reads `path`, then the `KASSA_*` environment, and validates the result.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let figment = Figment::new()
+            .merge(Toml::file_exact(path))
+            .merge(Env::prefixed("KASSA_").split("__").ignore(&["config"]));
+        Self::from_figment(figment)
+    }
+
+    /// Parses TOML text alone (tests and tools).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::new().merge(Toml::string(text)))
+    }
+
+    /// Parses TOML text with extra values at dotted keys layered on top, the way the
+    /// environment layers secrets (tests that must not touch the process environment).
+    pub fn from_toml_with(text: &str, values: &[(&str, figment::value::Value)]) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new().merge(Toml::string(text));
+        for (key, value) in values {
+            figment = figment.merge(figment::providers::Serialized::default(key, value.clone()));
+        }
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The merchant currency (validated by [`Settings::load`]).
+    pub fn currency(&self) -> Currency {
+        Currency::from_code(&self.merchant.currency).unwrap_or(Currency::NOK)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let currency = Currency::from_code(&self.merchant.currency)
+            .map_err(|e| invalid("merchant.currency", e.to_string()))?;
+        for origin in &self.server.allowed_origins {
+            check_origin(origin).map_err(|m| invalid("server.allowed_origins", m))?;
+        }
+        let mut skus = HashSet::new();
+        for (i, entry) in self.catalog.iter().enumerate() {
+            let key = format!("catalog[{i}]");
+            if entry.sku.is_empty() || !skus.insert(entry.sku.as_str()) {
+                return Err(invalid(key, format!("sku `{}` is empty or repeated", entry.sku)));
+            }
+            let price = Money::parse_major(&entry.unit_price, currency)
+                .map_err(|e| invalid(format!("{key}.unit_price"), e.to_string()))?;
+            if price.minor() < 0 {
+                return Err(invalid(format!("{key}.unit_price"), "must not be negative"));
+            }
+        }
+        let mut ids = HashSet::new();
+        for (i, method) in self.methods.iter().enumerate() {
+            let key = format!("methods[{i}]");
+            if method.id.is_empty() || !ids.insert(method.id.as_str()) {
+                return Err(invalid(key, format!("id `{}` is empty or repeated", method.id)));
+            }
+            let pages = self.provider_pages(method.provider).ok_or_else(|| {
+                invalid(
+                    format!("{key}.provider"),
+                    format!("`{}` has no [providers.{0}] table", method.provider.as_str()),
+                )
+            })?;
+            for origin in pages.0 {
+                check_origin(origin).map_err(|m| {
+                    invalid(format!("providers.{}.page_origins", method.provider.as_str()), m)
+                })?;
+            }
+            if method.presentation == Presentation::StripeEmbedded && pages.1.is_none() {
+                return Err(invalid(
+                    format!("providers.{}.stripe_js_url", method.provider.as_str()),
+                    "required for a stripe_embedded method",
+                ));
+            }
+            if method.provider == ProviderId::Stripe && method.presentation == Presentation::Iframe {
+                return Err(invalid(
+                    format!("{key}.presentation"),
+                    "Stripe's hosted page refuses to be framed; use redirect or stripe_embedded",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The page origins and Stripe.js URL configured for `provider`, if it is enabled.
+    pub fn provider_pages(&self, provider: ProviderId) -> Option<(&[String], Option<&str>)> {
+        fn pages<T>(p: &Option<ProviderSettings<T>>) -> Option<(&[String], Option<&str>)> {
+            p.as_ref().map(|p| (p.page_origins.as_slice(), p.stripe_js_url.as_deref()))
+        }
+        match provider {
+            ProviderId::Stripe => pages(&self.providers.stripe),
+            ProviderId::Payfect => pages(&self.providers.payfect),
+            ProviderId::FrontPayment | ProviderId::Checkfront | ProviderId::Bokamera => None,
+        }
+    }
+}
+
+/// Accepts `scheme://host[:port]` exactly as browsers serialise an origin.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let url = Url::parse(origin).map_err(|e| format!("`{origin}` is not an origin: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(format!("`{origin}` must be http(s)"));
+    }
+    if url.origin().ascii_serialization() != origin {
+        return Err(format!(
+            "`{origin}` must be written as an origin, e.g. `{}`",
+            url.origin().ascii_serialization()
+        ));
+    }
+    Ok(())
+}

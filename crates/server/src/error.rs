@@ -1,0 +1,146 @@
+//! `AppError`: every way a request can fail, and how each becomes an [`ApiError`] answer.
+//!
+//! Client mistakes are 4xx with a message for the person who can fix them and the offending
+//! field; provider trouble is 502/503 marked retryable; anything unexpected is an opaque 500
+//! whose cause is logged, never sent.
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use kassa_providers::ProviderError;
+use kassa_wire::{ApiError, ErrorCode, MoneyError};
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A malformed or out-of-range value.
+    #[error("{message}")]
+    Invalid {
+        /// Dotted path of the field.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A SKU that is not in the catalog.
+    #[error("there is no product with SKU `{sku}`")]
+    UnknownSku {
+        /// Dotted path of the field.
+        field: String,
+        /// The SKU.
+        sku: String,
+    },
+    /// A method id that is not configured.
+    #[error("there is no payment method `{0}`")]
+    UnknownMethod(String),
+    /// The return URL is not on an allowed origin.
+    #[error("{0}")]
+    ReturnUrlNotAllowed(String),
+    /// Missing or malformed `Idempotency-Key`.
+    #[error("send an Idempotency-Key header of 1 to 255 visible ASCII characters, one per checkout attempt")]
+    IdempotencyKeyRequired,
+    /// Key reused with a different body.
+    #[error("this Idempotency-Key was used for a different request; use a new key for a new checkout attempt")]
+    IdempotencyKeyReused,
+    /// Another request with the key is running.
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyKeyInFlight,
+    /// No such session.
+    #[error("there is no checkout session `{0}`")]
+    SessionNotFound(String),
+    /// The provider failed in a way a retry may fix.
+    #[error("the payment provider is not answering right now; please try again")]
+    ProviderUnavailable {
+        /// Seconds to wait, if the provider said.
+        retry_after: Option<u64>,
+    },
+    /// The provider refused the request.
+    #[error("the payment provider refused this payment: {0}")]
+    ProviderRejected(String),
+    /// Wrong content type.
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    /// Body too large.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// Anything else; logged with its cause, answered opaquely.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// An invalid-field error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: Some(field.into()), message: message.into() }
+    }
+
+    /// A money error while pricing (an absurd quantity times price).
+    pub fn money(e: MoneyError) -> Self {
+        AppError::Invalid { field: Some("items".into()), message: format!("the cart total is out of range: {e}") }
+    }
+
+    /// The field at fault, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => field.as_deref(),
+            AppError::UnknownSku { field, .. } => Some(field),
+            AppError::UnknownMethod(_) => Some("method"),
+            AppError::ReturnUrlNotAllowed(_) => Some("return_url"),
+            AppError::IdempotencyKeyRequired => Some("Idempotency-Key"),
+            _ => None,
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        match self {
+            AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            AppError::UnknownSku { .. } => (StatusCode::BAD_REQUEST, ErrorCode::UnknownSku),
+            AppError::UnknownMethod(_) => (StatusCode::BAD_REQUEST, ErrorCode::UnknownMethod),
+            AppError::ReturnUrlNotAllowed(_) => (StatusCode::BAD_REQUEST, ErrorCode::ReturnUrlNotAllowed),
+            AppError::IdempotencyKeyRequired => (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyRequired),
+            AppError::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused),
+            AppError::IdempotencyKeyInFlight => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInFlight),
+            AppError::SessionNotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::SessionNotFound),
+            AppError::ProviderUnavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable),
+            AppError::ProviderRejected(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected),
+            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            AppError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        }
+    }
+
+    /// The provider error as the customer and merchant should see it.
+    pub fn from_provider(e: &ProviderError) -> Self {
+        if e.is_retryable() {
+            AppError::ProviderUnavailable { retry_after: None }
+        } else {
+            AppError::ProviderRejected(e.to_string())
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            AppError::Unexpected(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed unexpectedly");
+                "something went wrong on the checkout server; please try again".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let retryable = matches!(
+            self,
+            AppError::ProviderUnavailable { .. } | AppError::IdempotencyKeyInFlight | AppError::Unexpected(_)
+        );
+        let body = ApiError { code, message, field: self.field().map(str::to_owned), retryable };
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::ProviderUnavailable { retry_after: Some(secs) } = self {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,340 @@
+//! The checkout service: creating sessions idempotently, reconciling with providers, and
+//! applying verified provider news to orders.
+//!
+//! The order is stored before any provider is called, and every way out of a provider call
+//! (success, refusal, timeout, crash) leaves it in a state that the same request, retried
+//! with the same `Idempotency-Key`, or the next notification can finish.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kassa_providers::{OrderLine, PaymentUpdate, Provider, SessionRequest};
+use kassa_wire::{
+    CreateSession, CustomerDetails, CustomerField, PaymentEvent, Receipt, Session, SessionState,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::{
+    error::AppError,
+    return_url::ReturnPage,
+    state::AppState,
+    store::{now, Applied, Inserted, NewOrder, Order},
+};
+
+/// How long a status request waits between asking the provider about the same order.
+const RECHECK_AFTER_SECS: i64 = 1;
+/// How long a request waits for a concurrent one holding the same key.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(10);
+
+/// What is stored of the creation request, enough to rebuild the provider request on retry.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredRequest {
+    return_page: String,
+    success_url: String,
+    cancel_url: String,
+    customer: CustomerDetails,
+    locale: Option<String>,
+    variant: Option<String>,
+}
+
+/// Validates the idempotency key's shape.
+pub fn check_idempotency_key(key: Option<&str>) -> Result<String, AppError> {
+    match key {
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(k.to_owned()),
+        _ => Err(AppError::IdempotencyKeyRequired),
+    }
+}
+
+/// `POST /v1/checkout/sessions`.
+pub async fn create_session(state: &AppState, key: String, req: CreateSession) -> Result<Session, AppError> {
+    let method = state.methods.get(&req.method).ok_or_else(|| AppError::UnknownMethod(req.method.clone()))?;
+    let provider = state
+        .providers
+        .get(&method.provider)
+        .ok_or_else(|| anyhow::anyhow!("method {} names provider {:?}, which is not configured", method.id, method.provider))?;
+    let quote = state.catalog.quote(&req.items)?;
+    let page = ReturnPage::parse(&req.return_url, &state.allowed_origins)?;
+    let customer = check_customer(&req.customer, &method.required_fields)?;
+    let locale = req.locale.as_deref().map(check_locale).transpose()?;
+
+    // The hash covers what the customer asked for, so a reused key with another cart is refused.
+    let request_hash = {
+        let canonical = serde_json::to_vec(&(&req.items, &req.method, page.as_str(), &customer, &locale))
+            .context("hashing the request")?;
+        hex::encode(Sha256::digest(canonical))
+    };
+    let id = format!("ks_{}", uuid::Uuid::new_v4().simple());
+    let stored = StoredRequest {
+        success_url: page.with_outcome(&id, "success"),
+        cancel_url: page.with_outcome(&id, "cancel"),
+        return_page: page.as_str().to_owned(),
+        customer,
+        locale,
+        variant: method.variant.clone(),
+    };
+    let new = NewOrder {
+        id,
+        idempotency_key: key,
+        request_hash,
+        method: method.id.clone(),
+        provider: method.provider,
+        total: quote.total,
+        quote_json: serde_json::to_string(&quote).context("storing the quote")?,
+        request_json: serde_json::to_string(&stored).context("storing the request")?,
+    };
+    let order = match state.store.insert_order(&new).await? {
+        Inserted::New(order) => {
+            tracing::info!(order = %order.id, method = %order.method, total = %order.total, "order stored");
+            order
+        }
+        Inserted::Existing(order) if order.request_hash != new.request_hash => {
+            return Err(AppError::IdempotencyKeyReused);
+        }
+        Inserted::Existing(order) => {
+            tracing::info!(order = %order.id, "idempotent replay");
+            match wait_for_lease(state, order).await? {
+                Some(order) => order,
+                None => return Err(AppError::IdempotencyKeyInFlight),
+            }
+        }
+    };
+    if order.state != SessionState::Created || order.provider_ref.is_some() {
+        return Ok(session_view(&order));
+    }
+    // A new order holds the lease from its insert; an old one must claim it again.
+    if order.lease_until.is_none_or(|until| until < now()) && !state.store.claim_lease(&order.id).await? {
+        return Err(AppError::IdempotencyKeyInFlight);
+    }
+    open_provider_session(state, provider, order).await
+}
+
+/// Waits while another request holds the order's lease; `None` if it still does.
+async fn wait_for_lease(state: &AppState, mut order: Order) -> Result<Option<Order>, AppError> {
+    let deadline = tokio::time::Instant::now() + IN_FLIGHT_WAIT;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let held = order.state == SessionState::Created
+            && order.provider_ref.is_none()
+            && order.lease_until.is_some_and(|until| until >= now());
+        if !held {
+            return Ok(Some(order));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(250));
+        order = state.store.order(&order.id).await?.context("order vanished")?;
+    }
+}
+
+async fn open_provider_session(state: &AppState, provider: &Provider, order: Order) -> Result<Session, AppError> {
+    let stored: StoredRequest = serde_json::from_str(&order.request_json).context("reading the stored request")?;
+    let request = SessionRequest {
+        order_id: order.id.clone(),
+        idempotency_key: format!("kassa-{}", order.id),
+        lines: order
+            .quote
+            .lines
+            .iter()
+            .map(|l| OrderLine {
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                line_total: l.line_total,
+                start_date: l.start_date.clone(),
+                end_date: l.end_date.clone(),
+            })
+            .collect(),
+        total: order.total,
+        presentation: state.methods.get(&order.method).map_or(kassa_wire::Presentation::Redirect, |m| m.presentation),
+        method_variant: stored.variant.clone(),
+        success_url: stored.success_url.clone(),
+        cancel_url: stored.cancel_url.clone(),
+        notify_url: state.notify_url(order.provider),
+        customer: stored.customer.clone(),
+        locale: stored.locale.clone(),
+    };
+    match provider.create_session(&request).await {
+        Ok(session) => {
+            let action_json = serde_json::to_string(&session.action).context("storing the action")?;
+            state
+                .store
+                .record_provider_session(&order.id, &session.reference, &action_json, session.expires_at)
+                .await?;
+            tracing::info!(order = %order.id, provider = provider.id().as_str(), reference = %session.reference, "provider session opened");
+            let order = state.store.order(&order.id).await?.context("order vanished")?;
+            Ok(session_view(&order))
+        }
+        Err(e) if e.is_retryable() => {
+            tracing::warn!(order = %order.id, error = %e, "provider unavailable; the order waits for a retry");
+            state.store.release_lease(&order.id, &e.to_string()).await?;
+            Err(AppError::from_provider(&e))
+        }
+        Err(e) => {
+            tracing::warn!(order = %order.id, error = %e, "provider refused the session");
+            state.store.note_error(&order.id, &e.to_string()).await?;
+            state.store.apply_event(&order.id, PaymentEvent::Declined, "provider refused the session", None).await?;
+            Err(AppError::from_provider(&e))
+        }
+    }
+}
+
+/// `GET /v1/checkout/sessions/{id}`: the stored state, reconciled with the provider while open.
+pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppError> {
+    let order = load(state, id).await?;
+    let due = order.last_checked_at.is_none_or(|t| now() - t >= RECHECK_AFTER_SECS);
+    if order.state.is_settled() || order.provider_ref.is_none() || !due {
+        return Ok(session_view(&order));
+    }
+    let provider = provider_for(state, &order)?;
+    let reference = order.provider_ref.clone().unwrap_or_default();
+    state.store.touch_checked(&order.id).await?;
+    match provider.fetch_update(&reference).await {
+        Ok(update) => {
+            apply_update(state, &order, &update, "provider status").await?;
+        }
+        // The stored state is still true; the next poll asks again.
+        Err(e) => tracing::warn!(order = %order.id, error = %e, "could not ask the provider for the status"),
+    }
+    Ok(session_view(&load(state, id).await?))
+}
+
+/// `POST /v1/checkout/sessions/{id}/cancel`: the customer came back without paying.
+pub async fn cancel_session(state: &AppState, id: &str) -> Result<Session, AppError> {
+    let order = load(state, id).await?;
+    if order.state.is_settled() {
+        return Ok(session_view(&order));
+    }
+    match order.provider_ref.clone() {
+        None => {
+            state.store.apply_event(&order.id, PaymentEvent::Cancelled, "cancelled before the provider session", None).await?;
+        }
+        Some(reference) => {
+            let provider = provider_for(state, &order)?;
+            let update = provider.cancel(&reference).await.map_err(|e| AppError::from_provider(&e))?;
+            apply_update(state, &order, &update, "customer cancelled").await?;
+        }
+    }
+    Ok(session_view(&load(state, id).await?))
+}
+
+/// Applies verified provider news to the order, refusing a payment whose amount differs.
+pub async fn apply_update(state: &AppState, order: &Order, update: &PaymentUpdate, cause: &str) -> anyhow::Result<Applied> {
+    let Some(event) = update.event else {
+        return Ok(Applied::Unchanged(order.state));
+    };
+    let mut paid_minor = None;
+    if event == PaymentEvent::Paid {
+        if let Some(amount) = update.amount {
+            if amount != order.total {
+                tracing::error!(order = %order.id, expected = %order.total, got = %amount, "provider reported a different amount; not marking paid");
+                state
+                    .store
+                    .note_error(&order.id, &format!("amount mismatch: expected {}, provider reported {amount}", order.total))
+                    .await?;
+                return Ok(Applied::Unchanged(order.state));
+            }
+            paid_minor = Some(amount.minor());
+        }
+    }
+    let applied = state.store.apply_event(&order.id, event, cause, paid_minor).await?;
+    if let Applied::Moved(to) = applied {
+        tracing::info!(order = %order.id, state = to.as_str(), cause, "order moved");
+    }
+    Ok(applied)
+}
+
+/// Finds the order a provider update belongs to.
+pub async fn order_for_update(state: &AppState, provider: &Provider, update: &PaymentUpdate) -> anyhow::Result<Option<Order>> {
+    if let Some(id) = update.order_id.as_deref() {
+        if let Some(order) = state.store.order(id).await? {
+            if order.provider == provider.id() {
+                return Ok(Some(order));
+            }
+        }
+    }
+    state.store.order_by_provider_ref(provider.id().as_str(), &update.reference).await
+}
+
+fn provider_for<'a>(state: &'a AppState, order: &Order) -> Result<&'a Provider, AppError> {
+    state
+        .providers
+        .get(&order.provider)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("order {} uses a provider that is no longer configured", order.id)))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Order, AppError> {
+    if id.len() > 64 || !id.starts_with("ks_") {
+        return Err(AppError::SessionNotFound(id.chars().take(64).collect()));
+    }
+    state.store.order(id).await?.ok_or_else(|| AppError::SessionNotFound(id.to_owned()))
+}
+
+/// The contract's view of an order.
+pub fn session_view(order: &Order) -> Session {
+    let receipt = (order.state == SessionState::Paid).then(|| Receipt {
+        amount: order.paid_minor.and_then(|m| kassa_wire::Money::from_minor(m, order.total.currency()).ok()).unwrap_or(order.total),
+        provider_reference: order.provider_ref.clone().unwrap_or_default(),
+        paid_at: order.paid_at.unwrap_or_default(),
+    });
+    Session {
+        id: order.id.clone(),
+        state: order.state,
+        method: order.method.clone(),
+        provider: order.provider,
+        quote: order.quote.clone(),
+        action: (order.state == SessionState::Open).then(|| order.action.clone()).flatten(),
+        expires_at: order.expires_at,
+        receipt,
+    }
+}
+
+fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Result<CustomerDetails, AppError> {
+    let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let out = CustomerDetails {
+        name: trimmed(&customer.name),
+        email: trimmed(&customer.email),
+        phone: trimmed(&customer.phone),
+    };
+    for field in required {
+        let (key, value) = match field {
+            CustomerField::Name => ("customer.name", &out.name),
+            CustomerField::Email => ("customer.email", &out.email),
+            CustomerField::Phone => ("customer.phone", &out.phone),
+        };
+        if value.is_none() {
+            return Err(AppError::invalid(key, "this payment method needs it"));
+        }
+    }
+    if let Some(name) = &out.name {
+        if name.chars().count() > 200 {
+            return Err(AppError::invalid("customer.name", "at most 200 characters"));
+        }
+    }
+    if let Some(email) = &out.email {
+        let ok = email.len() <= 254
+            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
+        if !ok {
+            return Err(AppError::invalid("customer.email", "is not an e-mail address"));
+        }
+    }
+    if let Some(phone) = &out.phone {
+        let digits = phone.strip_prefix('+').unwrap_or(phone);
+        if !phone.starts_with('+') || !(6..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::invalid("customer.phone", "give the number with its country code, like +4791234567"));
+        }
+    }
+    Ok(out)
+}
+
+fn check_locale(text: &str) -> Result<String, AppError> {
+    let ok = (2..=35).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(AppError::invalid("locale", "give a BCP 47 language tag such as nb-NO"))
+    }
+}

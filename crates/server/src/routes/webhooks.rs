@@ -1,0 +1,67 @@
+//! Provider webhooks and callbacks: authenticate, turn into verified updates, apply.
+//!
+//! A notification that fails authentication is answered 400 with a generic body; why it
+//! failed is logged at debug level only, never told to the sender.
+
+use axum::{
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use kassa_providers::{IncomingNotification, ProviderError};
+use kassa_wire::ProviderId;
+use serde_json::json;
+
+use crate::{payments, state::AppState, store::now};
+
+pub(super) async fn receive(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let Some(adapter) = ProviderId::parse(&provider).and_then(|id| state.providers.get(&id)) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "not found"})));
+    };
+    let query = query.unwrap_or_default();
+    let incoming = IncomingNotification { headers: &headers, query: &query, body: &body, now: now() };
+    let updates = match adapter.handle_notification(&incoming).await {
+        Ok(updates) => updates,
+        Err(e @ ProviderError::InvalidNotification { .. }) => {
+            tracing::debug!(provider, error = ?e, "refused a notification");
+            tracing::warn!(provider, "refused a notification that failed authentication");
+            return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid notification"})));
+        }
+        Err(e) => {
+            // Confirming with the provider failed; a non-2xx makes the provider try again.
+            tracing::warn!(provider, error = %e, "could not confirm a notification; asking for a retry");
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
+        }
+    };
+    for update in &updates {
+        match payments::order_for_update(&state, adapter, update).await {
+            Ok(Some(order)) => {
+                if let Err(e) = payments::apply_update(&state, &order, update, "provider notification").await {
+                    tracing::error!(provider, error = format!("{e:#}"), "could not apply a notification");
+                    return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
+                }
+                let fresh = state.store.record_notification(&provider, &update.dedup_key, Some(&order.id), update.event, "applied").await;
+                if let Ok(false) = fresh {
+                    tracing::info!(provider, order = %order.id, "duplicate notification");
+                }
+            }
+            Ok(None) => {
+                tracing::warn!(provider, reference = %update.reference, "notification for an unknown order");
+                let _ = state.store.record_notification(&provider, &update.dedup_key, None, update.event, "unknown_order").await;
+            }
+            Err(e) => {
+                tracing::error!(provider, error = format!("{e:#}"), "could not look up the order");
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
+            }
+        }
+    }
+    (StatusCode::OK, Json(json!({"received": true})))
+}

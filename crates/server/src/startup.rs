@@ -1,0 +1,129 @@
+//! Building the application (router + layers) and serving it.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context as _;
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{header, HeaderName, HeaderValue, Method},
+    Router,
+};
+use tokio::net::TcpListener;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+use crate::{config::Settings, routes, state::AppState};
+
+/// Largest request body accepted (session creation, webhooks).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The API with its cross-cutting layers.
+pub fn app(state: AppState) -> Router {
+    let origins: Vec<HeaderValue> =
+        state.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    // Exact origins only: never `*`, never `null`, never a reflected unknown origin (R-H1).
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .max_age(Duration::from_secs(600));
+    let request_id = HeaderName::from_static("x-request-id");
+    routes::router()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A running backend.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the API listens.
+    pub api_addr: SocketAddr,
+    /// Where the static site listens, if configured.
+    pub site_addr: Option<SocketAddr>,
+    api: tokio::task::JoinHandle<()>,
+    site: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops the API, leaving the site up (tests of a backend that is down).
+    pub fn stop_api(&self) {
+        self.api.abort();
+    }
+
+    /// Stops serving everything.
+    pub fn abort(&self) {
+        self.api.abort();
+        if let Some(site) = &self.site {
+            site.abort();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+/// Binds the configured addresses and serves in the background.
+pub async fn spawn(settings: Settings) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(settings.server.bind)
+        .await
+        .with_context(|| format!("listening on {}", settings.server.bind))?;
+    spawn_on(settings, listener, None).await
+}
+
+/// Serves on already-bound listeners (tests bind port 0 first to learn the addresses). The
+/// site is served when configured, on `site_listener` or else on its configured address.
+pub async fn spawn_on(
+    mut settings: Settings,
+    listener: TcpListener,
+    site_listener: Option<TcpListener>,
+) -> anyhow::Result<Running> {
+    let site = settings.site.take();
+    let state = AppState::build(settings).await?;
+    let api_addr = listener.local_addr()?;
+    let api = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app(state)).await {
+            tracing::error!(error = %e, "the API server stopped");
+        }
+    });
+    let (mut site_addr, mut site_handle) = (None, None);
+    if let Some(site) = site {
+        let listener = match site_listener {
+            Some(l) => l,
+            None => TcpListener::bind(site.bind).await.with_context(|| format!("listening on {}", site.bind))?,
+        };
+        site_addr = Some(listener.local_addr()?);
+        let service = Router::new().fallback_service(ServeDir::new(&site.dir)).layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
+        site_handle = Some(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, service).await {
+                tracing::error!(error = %e, "the site server stopped");
+            }
+        }));
+    }
+    Ok(Running { api_addr, site_addr, api, site: site_handle })
+}

@@ -1,0 +1,112 @@
+//! `AppState`: what every request handler shares, built once from the settings.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use kassa_providers::Provider;
+use kassa_wire::{CheckoutConfig, PaymentMethod, ProviderId};
+use url::Url;
+
+use crate::{
+    catalog::Catalog,
+    config::{MethodSettings, Settings},
+    store::Store,
+};
+
+/// Shared, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// Orders.
+    pub store: Store,
+    /// Prices.
+    pub catalog: Catalog,
+    /// The config answer, computed once.
+    pub checkout_config: CheckoutConfig,
+    /// Methods by id.
+    pub methods: HashMap<String, MethodSettings>,
+    /// Enabled provider adapters.
+    pub providers: HashMap<ProviderId, Provider>,
+    /// Origins whose pages may use the checkout.
+    pub allowed_origins: Vec<String>,
+    /// How providers reach this backend.
+    pub public_url: Url,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state: connects the store and constructs every enabled adapter.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.server.database_url).await?;
+        let currency = settings.currency();
+        let catalog = Catalog::new(currency, &settings.catalog)?;
+        let http = reqwest::Client::builder()
+            // Outbound calls go only to configured provider bases and never follow redirects (R-H6).
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .context("building the HTTP client")?;
+
+        let mut providers = HashMap::new();
+        if let Some(p) = settings.providers.stripe.as_ref() {
+            let adapter = kassa_providers::stripe::Stripe::new(p.adapter.clone(), http.clone())
+                .context("configuring providers.stripe")?;
+            providers.insert(ProviderId::Stripe, Provider::Stripe(adapter));
+        }
+        if let Some(p) = settings.providers.payfect.as_ref() {
+            let adapter = kassa_providers::payfect::Payfect::new(p.adapter.clone(), http.clone())
+                .context("configuring providers.payfect")?;
+            providers.insert(ProviderId::Payfect, Provider::Payfect(adapter));
+        }
+
+        let methods_public = settings
+            .methods
+            .iter()
+            .map(|m| {
+                let (origins, stripe_js) = settings.provider_pages(m.provider).unwrap_or((&[], None));
+                PaymentMethod {
+                    id: m.id.clone(),
+                    provider: m.provider,
+                    display_name: m.display_name.clone(),
+                    presentation: m.presentation,
+                    required_fields: m.required_fields.clone(),
+                    allowed_origins: origins.to_vec(),
+                    stripe_js_url: (m.presentation == kassa_wire::Presentation::StripeEmbedded)
+                        .then(|| stripe_js.map(str::to_owned))
+                        .flatten(),
+                }
+            })
+            .collect();
+        let checkout_config = CheckoutConfig {
+            merchant_name: settings.merchant.name.clone(),
+            currency,
+            methods: methods_public,
+        };
+        let methods = settings.methods.into_iter().map(|m| (m.id.clone(), m)).collect();
+        Ok(AppState(Arc::new(Inner {
+            store,
+            catalog,
+            checkout_config,
+            methods,
+            providers,
+            allowed_origins: settings.server.allowed_origins,
+            public_url: settings.server.public_url,
+        })))
+    }
+
+    /// The webhook/callback URL for `provider`.
+    pub fn notify_url(&self, provider: ProviderId) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}/v1/webhooks/{}", provider.as_str())
+    }
+}

@@ -1,0 +1,96 @@
+//! The stored order and its mapping from a database row.
+
+use anyhow::Context as _;
+use kassa_wire::{Action, Currency, Money, ProviderId, Quote, SessionState};
+use sqlx::{any::AnyRow, Row as _};
+
+/// What the server knows about one checkout attempt.
+#[derive(Clone, Debug)]
+pub struct Order {
+    /// Kassa's id, `ks_…`.
+    pub id: String,
+    /// Hash of the normalised request, to refuse a reused key with another body.
+    pub request_hash: String,
+    /// Where it stands.
+    pub state: SessionState,
+    /// The method id.
+    pub method: String,
+    /// The provider.
+    pub provider: ProviderId,
+    /// The server's total.
+    pub total: Money,
+    /// The priced cart.
+    pub quote: Quote,
+    /// The normalised creation request (JSON), to rebuild the provider request on retry.
+    pub request_json: String,
+    /// The provider's session reference once created.
+    pub provider_ref: Option<String>,
+    /// What the widget should do while the order is open.
+    pub action: Option<Action>,
+    /// When the provider session expires.
+    pub expires_at: Option<i64>,
+    /// Lease on calling the provider.
+    pub lease_until: Option<i64>,
+    /// What the provider confirmed as paid.
+    pub paid_minor: Option<i64>,
+    /// When the payment was confirmed.
+    pub paid_at: Option<i64>,
+    /// The last operator-facing error.
+    pub last_error: Option<String>,
+    /// When the provider was last asked about this order.
+    pub last_checked_at: Option<i64>,
+}
+
+/// A new order to store.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    /// Kassa's id.
+    pub id: String,
+    /// The widget's idempotency key.
+    pub idempotency_key: String,
+    /// Hash of the normalised request.
+    pub request_hash: String,
+    /// Method id.
+    pub method: String,
+    /// Provider.
+    pub provider: ProviderId,
+    /// Server-computed total.
+    pub total: Money,
+    /// The quote as JSON.
+    pub quote_json: String,
+    /// The normalised request as JSON.
+    pub request_json: String,
+}
+
+impl Order {
+    pub(super) const COLUMNS: &'static str = "id, request_hash, state, method, provider, currency, total_minor, \
+        quote_json, request_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
+        last_error, last_checked_at";
+
+    pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
+        let state: String = row.try_get("state")?;
+        let provider: String = row.try_get("provider")?;
+        let currency: String = row.try_get("currency")?;
+        let currency = Currency::from_code(&currency).context("stored currency")?;
+        let action_json: Option<String> = row.try_get("action_json")?;
+        let quote_json: String = row.try_get("quote_json")?;
+        Ok(Order {
+            id: row.try_get("id")?,
+            request_hash: row.try_get("request_hash")?,
+            state: SessionState::parse(&state).with_context(|| format!("stored state `{state}`"))?,
+            method: row.try_get("method")?,
+            provider: ProviderId::parse(&provider).with_context(|| format!("stored provider `{provider}`"))?,
+            total: Money::from_minor(row.try_get("total_minor")?, currency)?,
+            quote: serde_json::from_str(&quote_json).context("stored quote")?,
+            request_json: row.try_get("request_json")?,
+            provider_ref: row.try_get("provider_ref")?,
+            action: action_json.map(|a| serde_json::from_str(&a)).transpose().context("stored action")?,
+            expires_at: row.try_get("expires_at")?,
+            lease_until: row.try_get("lease_until")?,
+            paid_minor: row.try_get("paid_minor")?,
+            paid_at: row.try_get("paid_at")?,
+            last_error: row.try_get("last_error")?,
+            last_checked_at: row.try_get("last_checked_at")?,
+        })
+    }
+}

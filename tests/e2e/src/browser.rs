@@ -1,0 +1,74 @@
+//! Headless Debian Chromium through Debian's chromedriver, one fresh profile per test.
+
+use std::{process::Stdio, time::Duration};
+
+use anyhow::Context as _;
+use thirtyfour::{prelude::*, ChromeCapabilities};
+use tokio::process::{Child, Command};
+
+/// A browser session and the chromedriver serving it.
+#[derive(Debug)]
+pub struct Browser {
+    /// The WebDriver session.
+    pub driver: WebDriver,
+    _chromedriver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a session.
+    pub async fn start() -> anyhow::Result<Browser> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {bin} (apt-get install chromium-driver)"))?;
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for_port(port).await?;
+        let profile = tempfile::tempdir()?;
+        let driver = WebDriver::new(url, caps(profile.path())?).await.context("opening a Chromium session")?;
+        Ok(Browser { driver, _chromedriver: chromedriver, _profile: profile })
+    }
+
+    /// Ends the session.
+    pub async fn quit(self) -> anyhow::Result<()> {
+        self.driver.quit().await?;
+        Ok(())
+    }
+}
+
+async fn wait_for_port(port: u16) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "chromedriver did not start listening");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+fn caps(profile: &std::path::Path) -> anyhow::Result<ChromeCapabilities> {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium")?;
+    // Without the background-networking flags Chromium dials out, and this network refuses.
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,1000",
+    ] {
+        caps.add_arg(arg)?;
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
+    Ok(caps)
+}

@@ -1,0 +1,214 @@
+//! Page objects: the booking page with the widget in its shadow root, and the simulator's
+//! hosted pages. Elements are found the way people find them: by role and accessible name,
+//! as Chromium's accessibility tree computes them.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+use thirtyfour::prelude::*;
+
+use crate::WAIT;
+
+/// The widget on a page.
+#[derive(Debug)]
+pub struct CheckoutPage<'a> {
+    driver: &'a WebDriver,
+    /// CSS selector of the `<kassa-checkout>` host.
+    host: String,
+}
+
+/// CSS that finds candidates for a role inside the shadow root.
+fn candidates(role: &str) -> &'static str {
+    match role {
+        "radio" => "input[type=radio], [role=radio]",
+        "radiogroup" => "fieldset, [role=radiogroup]",
+        "button" => "button, [role=button]",
+        "heading" => "h1, h2, h3, h4, [role=heading]",
+        "textbox" => "input:not([type=radio]):not([type=checkbox]), textarea",
+        "link" => "a[href]",
+        "iframe" => "iframe",
+        _ => "*",
+    }
+}
+
+impl<'a> CheckoutPage<'a> {
+    /// The first `<kassa-checkout>` on the page.
+    pub fn new(driver: &'a WebDriver) -> Self {
+        Self::with_host(driver, "kassa-checkout")
+    }
+
+    /// A specific widget.
+    pub fn with_host(driver: &'a WebDriver, host: &str) -> Self {
+        CheckoutPage { driver, host: host.to_owned() }
+    }
+
+    /// Runs JS with `root` bound to the widget's shadow root (or null).
+    async fn in_root(&self, body: &str, args: Vec<Value>) -> anyhow::Result<thirtyfour::session::scriptret::ScriptRet> {
+        let script = format!(
+            "const host = document.querySelector({host}); const root = host && host.shadowRoot; {body}",
+            host = json!(self.host)
+        );
+        Ok(self.driver.execute(script, args).await?)
+    }
+
+    /// The widget's `data-state`, if it has rendered.
+    pub async fn state(&self) -> anyhow::Result<Option<String>> {
+        let ret = self.in_root("const el = root && root.querySelector('[data-state]'); return el ? el.dataset.state : null;", vec![]).await?;
+        Ok(ret.json().as_str().map(str::to_owned))
+    }
+
+    /// Waits until `data-state` is `want`.
+    pub async fn wait_state(&self, want: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            last = self.state().await?;
+            if last.as_deref() == Some(want) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let text = self.text().await.unwrap_or_default();
+        bail!("the widget stayed in state {last:?}, not {want:?}; it shows: {text}")
+    }
+
+    /// All visible text of the widget.
+    pub async fn text(&self) -> anyhow::Result<String> {
+        let ret = self.in_root("return root ? root.textContent : '';", vec![]).await?;
+        Ok(ret.json().as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    /// Elements in the shadow root that have `role` and whose accessible name is `name`
+    /// (or starts with it, when `prefix`).
+    pub async fn all_by_role(&self, role: &str, name: &str, prefix: bool) -> anyhow::Result<Vec<WebElement>> {
+        let ret = self
+            .in_root("return root ? Array.from(root.querySelectorAll(arguments[0])) : [];", vec![json!(candidates(role))])
+            .await?;
+        let mut found = vec![];
+        for el in ret.elements()? {
+            let (r, n) = accessible(self.driver, &el).await?;
+            let name_ok = if prefix { n.starts_with(name) } else { n == name };
+            if r == role && name_ok {
+                found.push(el);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Waits for one element with `role` and accessible `name`.
+    pub async fn by_role(&self, role: &str, name: &str) -> anyhow::Result<WebElement> {
+        self.wait_role(role, name, false).await
+    }
+
+    /// Waits for one element with `role` whose accessible name starts with `prefix`.
+    pub async fn by_role_prefix(&self, role: &str, prefix: &str) -> anyhow::Result<WebElement> {
+        self.wait_role(role, prefix, true).await
+    }
+
+    async fn wait_role(&self, role: &str, name: &str, prefix: bool) -> anyhow::Result<WebElement> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(el) = self.all_by_role(role, name, prefix).await?.into_iter().next() {
+                return Ok(el);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let text = self.text().await.unwrap_or_default();
+                bail!("no {role} named {name:?} in the widget; it shows: {text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Picks a payment method by its display name.
+    pub async fn choose(&self, method: &str) -> anyhow::Result<()> {
+        self.by_role("radio", method).await?.click().await.context("clicking the method")?;
+        Ok(())
+    }
+
+    /// Clicks the Pay button and returns its accessible name.
+    pub async fn pay(&self) -> anyhow::Result<String> {
+        let button = self.by_role_prefix("button", "Pay").await?;
+        let (_, name) = accessible(self.driver, &button).await?;
+        button.click().await?;
+        Ok(name)
+    }
+
+    /// Clicks a button by accessible name.
+    pub async fn click(&self, name: &str) -> anyhow::Result<()> {
+        self.by_role("button", name).await?.click().await?;
+        Ok(())
+    }
+
+    /// Waits for a heading with exactly this accessible name.
+    pub async fn expect_heading(&self, name: &str) -> anyhow::Result<()> {
+        self.by_role("heading", name).await.map(|_| ())
+    }
+
+    /// The iframe the widget shows, once present.
+    pub async fn frame(&self) -> anyhow::Result<WebElement> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let ret = self.in_root("return root ? root.querySelector('iframe') : null;", vec![]).await?;
+            if let Ok(el) = ret.element() {
+                return Ok(el);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "the widget shows no iframe");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Chromium's computed role and accessible name for `el`.
+pub async fn accessible(driver: &WebDriver, el: &WebElement) -> anyhow::Result<(String, String)> {
+    let node = el.cdp_backend_node_id().await?;
+    let tree = driver
+        .cdp()
+        .send_raw("Accessibility.getPartialAXTree", json!({"backendNodeId": node, "fetchRelatives": false}))
+        .await?;
+    let first = tree["nodes"].get(0).cloned().unwrap_or(Value::Null);
+    let role = first["role"]["value"].as_str().unwrap_or_default().to_owned();
+    let name = first["name"]["value"].as_str().unwrap_or_default().trim().to_owned();
+    Ok((role, name))
+}
+
+/// A simulator's hosted page (plain light DOM).
+#[derive(Debug)]
+pub struct ProviderPage<'a> {
+    driver: &'a WebDriver,
+}
+
+impl<'a> ProviderPage<'a> {
+    /// The page in the current browsing context.
+    pub fn new(driver: &'a WebDriver) -> Self {
+        ProviderPage { driver }
+    }
+
+    /// Waits for a button with this text and clicks it.
+    pub async fn click(&self, label: &str) -> anyhow::Result<()> {
+        let xpath = format!("//button[normalize-space()='{label}'] | //input[@type='submit' and @value='{label}']");
+        let el = self.driver.query(By::XPath(xpath)).wait(WAIT, Duration::from_millis(50)).first().await?;
+        el.click().await?;
+        Ok(())
+    }
+
+    /// Waits for a link with this text and follows it.
+    pub async fn follow(&self, label: &str) -> anyhow::Result<()> {
+        let el = self.driver.query(By::LinkText(label.to_owned())).wait(WAIT, Duration::from_millis(50)).first().await?;
+        el.click().await?;
+        Ok(())
+    }
+
+    /// Waits until the top-level URL starts with `prefix`.
+    pub async fn wait_url(&self, prefix: &str) -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let url = self.driver.current_url().await?.to_string();
+            if url.starts_with(prefix) {
+                return Ok(url);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "the browser is at {url}, not {prefix}…");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

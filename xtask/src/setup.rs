@@ -1,0 +1,116 @@
+//! Installing what the build and the tests need, idempotently: every step first checks
+//! whether its tool is already there at the right version, so a second run takes seconds.
+//!
+//! Versions are pinned: wasm-bindgen-cli must equal the `wasm-bindgen` crate in Cargo.lock;
+//! wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 emits broken Wasm); Chromium
+//! and ChromeDriver come from Debian, as does PostgreSQL.
+
+use std::process::Command;
+
+use anyhow::Context as _;
+
+use crate::run::{cargo, output, root, run, step};
+
+/// binaryen on npm, whose `wasm-opt` runs on node.
+pub const BINARYEN_VERSION: &str = "132.0.0";
+/// Debian packages the tests use.
+const APT_PACKAGES: [&str; 4] = ["chromium", "chromium-driver", "brotli", "postgresql"];
+
+/// Everything.
+pub fn all() -> anyhow::Result<()> {
+    apt()?;
+    widget_tools()
+}
+
+/// The tools that build the widget.
+pub fn widget_tools() -> anyhow::Result<()> {
+    wasm_target()?;
+    wasm_bindgen()?;
+    wasm_opt()
+}
+
+/// Debian packages, installed only when missing.
+pub fn apt() -> anyhow::Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .into_iter()
+        .filter(|p| {
+            output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p]))
+                .is_none_or(|s| !s.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!("installing Debian packages: {}", missing.join(" ")));
+    let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
+    let prefix: Vec<&str> = if sudo { vec!["sudo"] } else { vec![] };
+    let apt = |args: &[&str]| {
+        let mut all = prefix.clone();
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(all[0]);
+        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut cmd)
+    };
+    apt(&["apt-get", "update", "-q"])?;
+    let mut install = vec!["apt-get", "install", "-y", "-q", "--no-install-recommends"];
+    install.extend(missing);
+    apt(&install)
+}
+
+fn wasm_target() -> anyhow::Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    step("adding the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The `wasm-bindgen` version in Cargo.lock.
+pub fn locked_wasm_bindgen() -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    anyhow::bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+fn wasm_bindgen() -> anyhow::Result<()> {
+    let want = locked_wasm_bindgen()?;
+    let have = output(Command::new("wasm-bindgen").arg("--version").env("PATH", crate::run::tool_path()));
+    if have.as_deref().is_some_and(|v| v.split_whitespace().nth(1) == Some(want.as_str())) {
+        return Ok(());
+    }
+    step(&format!("installing wasm-bindgen-cli {want} (about 2 minutes, once)"));
+    // Not --locked: its lockfile pins a crate this registry lacks (toolchain.md, P2).
+    run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))
+}
+
+/// The wasm-opt binary.
+pub fn wasm_opt_path() -> std::path::PathBuf {
+    root().join(".tools/node_modules/.bin/wasm-opt")
+}
+
+fn wasm_opt() -> anyhow::Result<()> {
+    let have = output(&mut Command::new(wasm_opt_path()).arg("--version"));
+    let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
+    if have.is_some_and(|v| v.contains(&format!("version {major}"))) {
+        return Ok(());
+    }
+    step(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+    std::fs::create_dir_all(root().join(".tools"))?;
+    run(Command::new("npm").args([
+        "install",
+        "--prefix",
+        ".tools",
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
+}

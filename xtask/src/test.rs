@@ -1,0 +1,56 @@
+//! `cargo xtask test`: every test, in the order that fails fastest.
+//!
+//! 1. host tests of every crate (unit, property, API tests against the simulator);
+//! 2. the widget's component tests in headless Chromium (wasm-bindgen-test);
+//! 3. the release widget build and its size ceiling;
+//! 4. browser end-to-end tests (WebDriver) of every way to pay.
+
+use crate::{
+    run::{cargo, root, run, step, tool_path},
+    setup, size, widget,
+};
+
+/// Options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Skip the browser tests (component and end-to-end).
+    #[arg(long)]
+    no_browser: bool,
+}
+
+/// Runs them.
+pub fn run_tests(args: &Args) -> anyhow::Result<()> {
+    setup::all()?;
+    let chromedriver = "/usr/bin/chromedriver";
+
+    step("host tests: cargo test --workspace");
+    run(cargo().args(["test", "--workspace", "--exclude", "kassa-e2e"]).env("PATH", tool_path()))?;
+
+    if args.no_browser {
+        return Ok(());
+    }
+    step("widget component tests in headless Chromium");
+    run(cargo()
+        .args(["test", "-p", "kassa", "--target", "wasm32-unknown-unknown"])
+        .env("PATH", tool_path())
+        .env("CHROMEDRIVER", chromedriver)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("webdriver.json"))
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+
+    widget::build()?;
+    step("widget size");
+    size::report(true)?;
+
+    step("browser end-to-end tests");
+    run(cargo()
+        .args(["test", "-p", "kassa-e2e", "--", "--test-threads=1"])
+        .env("PATH", tool_path())
+        .env("CHROMEDRIVER", chromedriver)
+        .env("KASSA_WIDGET_DIST", widget::dist_dir()))?;
+    Ok(())
+}
+
+/// Entry point.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    run_tests(args)
+}
