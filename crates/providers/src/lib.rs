@@ -11,12 +11,16 @@
 #![warn(missing_docs)]
 
 use kassa_wire::{Action, CustomerDetails, Money, PaymentEvent, Presentation, ProviderId};
+use secrecy::SecretString;
 
+mod amount;
 pub mod error;
 pub mod payfect;
 pub mod stripe;
+pub mod transport;
 
 pub use error::ProviderError;
+pub use transport::{build_client, RetryPolicy};
 
 /// One priced line of an order, as the server computed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +69,52 @@ pub struct SessionRequest {
     pub customer: CustomerDetails,
     /// BCP 47 language tag of the widget, if known.
     pub locale: Option<String>,
+    /// Unix seconds when the server stored the order. Providers that take an absolute time
+    /// (Stripe's `expires_at`, Front Payment's `orderDate`) derive it from this, never from the
+    /// clock, so a create retried later with the same idempotency key sends byte-identical
+    /// parameters (R-I2).
+    pub created_at: i64,
+    /// Who the customer is legally, for providers that invoice or check credit (Front
+    /// Payment). Default: a private person with nothing more known.
+    pub identity: CustomerIdentity,
+}
+
+/// Whether the customer is a person or a company.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CustomerKind {
+    /// A private person.
+    #[default]
+    Private,
+    /// A company, identified by [`CustomerIdentity::organisation_id`].
+    Corporate,
+}
+
+/// Customer details beyond name, e-mail and phone, needed by invoice-style methods.
+///
+/// Debug output never shows the personal number.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerIdentity {
+    /// Person or company.
+    pub kind: CustomerKind,
+    /// National identity number (Norwegian fødselsnummer, 11 digits), when the method needs it.
+    pub personal_number: Option<SecretString>,
+    /// Organisation number (9 digits in Norway), required for [`CustomerKind::Corporate`].
+    pub organisation_id: Option<String>,
+    /// Postal address.
+    pub address: Option<PostalAddress>,
+}
+
+/// A postal address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostalAddress {
+    /// Street and number.
+    pub street: String,
+    /// Postal code.
+    pub zip: String,
+    /// City.
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `NO`.
+    pub country: String,
 }
 
 /// A provider session that the customer can now pay.
@@ -126,7 +176,10 @@ impl Provider {
     }
 
     /// Opens a payment at the provider for an order the server already stored.
-    pub async fn create_session(&self, req: &SessionRequest) -> Result<ProviderSession, ProviderError> {
+    pub async fn create_session(
+        &self,
+        req: &SessionRequest,
+    ) -> Result<ProviderSession, ProviderError> {
         match self {
             Provider::Stripe(p) => p.create_session(req).await,
             Provider::Payfect(p) => p.create_session(req).await,
@@ -161,5 +214,62 @@ impl Provider {
             Provider::Stripe(p) => p.handle_notification(incoming).await,
             Provider::Payfect(p) => p.handle_notification(incoming).await,
         }
+    }
+}
+
+/// Checks a provider reference before it goes into a URL path: 1 to 255 characters of
+/// `[A-Za-z0-9_-]`. Anything else cannot be one of ours, so it is [`ProviderError::NotFound`].
+pub(crate) fn check_reference(provider: ProviderId, reference: &str) -> Result<(), ProviderError> {
+    let ok = !reference.is_empty()
+        && reference.len() <= 255
+        && reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ProviderError::NotFound { provider })
+    }
+}
+
+/// Checks that the lines are in one currency and add up to the total, before any of them
+/// is encoded for a provider.
+pub(crate) fn check_totals(
+    provider: ProviderId,
+    req: &SessionRequest,
+) -> Result<(), ProviderError> {
+    let mut sum = Money::zero(req.total.currency());
+    for line in &req.lines {
+        sum = sum.checked_add(line.line_total)?;
+        let expected_line = line.unit_price.checked_mul(line.quantity)?;
+        if expected_line != line.line_total {
+            return Err(ProviderError::AmountMismatch {
+                provider,
+                expected: expected_line,
+                actual: line.line_total,
+            });
+        }
+    }
+    if sum != req.total {
+        return Err(ProviderError::AmountMismatch { provider, expected: req.total, actual: sum });
+    }
+    if req.lines.is_empty() || !req.total.is_positive() {
+        return Err(ProviderError::Rejected {
+            provider,
+            status: 0,
+            message: "an order needs at least one line and a positive total".into(),
+            param: None,
+        });
+    }
+    Ok(())
+}
+
+/// The lowercase name of an event (or `open` for none), for deduplication keys.
+pub(crate) fn event_name(event: Option<PaymentEvent>) -> &'static str {
+    match event {
+        None => "open",
+        Some(PaymentEvent::Opened) => "opened",
+        Some(PaymentEvent::Paid) => "paid",
+        Some(PaymentEvent::Declined) => "declined",
+        Some(PaymentEvent::Cancelled) => "cancelled",
+        Some(PaymentEvent::Expired) => "expired",
     }
 }

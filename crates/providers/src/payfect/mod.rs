@@ -1,0 +1,195 @@
+//! Payfect crypto and card checkout: create a checkout, read it back, and verify the
+//! Fernet-signed callback (providers.md §3).
+//!
+//! HTTP calls and error mapping live here; wire types and pure conversions in
+//! [`transformers`]. Payfect documents no idempotency support, so a create is never re-sent
+//! once it may have arrived (the server settles an unknown outcome, R-I5). This module must
+//! not trust a callback that did not decrypt under our key and match its body.
+
+mod transformers;
+
+use http::Method;
+use kassa_wire::{Action, Presentation, ProviderId};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+pub use self::transformers::CurrencyCase;
+use self::transformers::{Checkout, CreateCheckout};
+use crate::{
+    check_reference, check_totals,
+    transport::{self, Answer, Call, Replay},
+    IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
+    SessionRequest,
+};
+
+const P: ProviderId = ProviderId::Payfect;
+
+/// Payfect adapter settings. Secrets are [`SecretString`]s the server fills from the
+/// environment.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PayfectConfig {
+    /// API base including its path prefix. Default `https://api.payfect.finance/api/v1`
+    /// (the docs; the Python SDK uses `/api` without `/v1` [U]).
+    pub base_url: String,
+    /// API key (required), sent as `Authorization: Api-Key <key>`.
+    pub api_key: SecretString,
+    /// Fernet key (32 bytes, url-safe base64) that signs callbacks (required).
+    pub fernet_key: SecretString,
+    /// How currency codes are written in requests [U]. Default `upper` (`NOK`).
+    pub currency_case: CurrencyCase,
+    /// When set, callbacks whose Fernet token is older than this many seconds are refused.
+    /// Payfect documents no TTL [U], so the default is none.
+    pub callback_ttl_secs: Option<u64>,
+    /// Whether a signed callback with `status: "failed"` declines the order. Payfect
+    /// documents success callbacks only [U]. Default true.
+    pub failure_callbacks: bool,
+    /// Retries and timeouts.
+    pub retry: RetryPolicy,
+}
+
+impl Default for PayfectConfig {
+    fn default() -> Self {
+        PayfectConfig {
+            base_url: "https://api.payfect.finance/api/v1".into(),
+            api_key: SecretString::default(),
+            fernet_key: SecretString::default(),
+            currency_case: CurrencyCase::Upper,
+            callback_ttl_secs: None,
+            failure_callbacks: true,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The Payfect adapter.
+#[derive(Debug)]
+pub struct Payfect {
+    config: PayfectConfig,
+    base: Url,
+    http: reqwest::Client,
+}
+
+impl Payfect {
+    /// Checks the configuration (key formats included) and builds the adapter. `http` must
+    /// not follow redirects (see [`crate::build_client`]).
+    pub fn new(config: PayfectConfig, http: reqwest::Client) -> Result<Self, ProviderError> {
+        let base = transport::parse_base_url(P, &config.base_url)?;
+        let key = config.api_key.expose_secret();
+        if key.trim().is_empty() || http::HeaderValue::from_str(&format!("Api-Key {key}")).is_err()
+        {
+            return Err(ProviderError::misconfigured(
+                P,
+                "api_key is empty or not a valid header value",
+            ));
+        }
+        if fernet::Fernet::new(config.fernet_key.expose_secret()).is_none() {
+            return Err(ProviderError::misconfigured(
+                P,
+                "fernet_key is not a 32-byte url-safe base64 key",
+            ));
+        }
+        Ok(Payfect { config, base, http })
+    }
+
+    fn call(&self, method: Method, path: &str, replay: Replay) -> Result<Call, ProviderError> {
+        let auth = format!("Api-Key {}", self.config.api_key.expose_secret());
+        Call::new(method, transport::join(&self.base, path), replay)
+            .header(P, "authorization", &auth)?
+            .header(P, "accept", "application/json")
+    }
+
+    async fn send(&self, call: &Call) -> Result<Answer, ProviderError> {
+        let answer = transport::send(P, &self.http, &self.config.retry, call).await?;
+        if answer.is_success() {
+            Ok(answer)
+        } else {
+            Err(transformers::map_error(answer.status, &answer.body, answer.common_error(P)))
+        }
+    }
+
+    /// Creates a checkout; its `url` is redirected to or framed. Payfect's total must equal
+    /// ours exactly.
+    pub async fn create_session(
+        &self,
+        req: &SessionRequest,
+    ) -> Result<ProviderSession, ProviderError> {
+        let frame = match req.presentation {
+            Presentation::Redirect => false,
+            Presentation::Iframe => true,
+            Presentation::StripeEmbedded => {
+                return Err(ProviderError::Unsupported {
+                    provider: P,
+                    operation: "Stripe embedded checkout",
+                })
+            }
+        };
+        check_totals(P, req)?;
+        let body =
+            serde_json::to_vec(&CreateCheckout::from_request(req, self.config.currency_case)?)
+                .map_err(|_| ProviderError::unexpected(P, 0))?;
+        let call =
+            self.call(Method::POST, "checkouts/", Replay::OnlyIfNotDelivered)?.json_body(body);
+        let answer = self.send(&call).await?;
+        let checkout: Checkout = answer.json(P)?;
+        let total = checkout.total(answer.status)?;
+        if total != req.total {
+            return Err(ProviderError::AmountMismatch {
+                provider: P,
+                expected: req.total,
+                actual: total,
+            });
+        }
+        let url = checkout.url.clone().ok_or(ProviderError::unexpected(P, answer.status))?;
+        let action = if frame { Action::Iframe { url } } else { Action::Redirect { url } };
+        Ok(ProviderSession {
+            reference: checkout.id.clone(),
+            action,
+            expires_at: checkout.expires_at_secs(),
+        })
+    }
+
+    async fn retrieve(&self, reference: &str) -> Result<(Checkout, u16), ProviderError> {
+        check_reference(P, reference)?;
+        let call = self.call(Method::GET, &format!("checkouts/{reference}/"), Replay::Safe)?;
+        let answer = self.send(&call).await?;
+        Ok((answer.json(P)?, answer.status))
+    }
+
+    /// `GET /checkouts/{id}/`: complete → `Paid`, expired → `Expired`, open → no event.
+    pub async fn fetch_update(&self, reference: &str) -> Result<PaymentUpdate, ProviderError> {
+        let (checkout, status) = self.retrieve(reference).await?;
+        checkout.to_update(status)
+    }
+
+    /// Payfect has no cancel call: reads the checkout and answers `Paid` or `Expired` if it
+    /// got there first, else `Cancelled` (the checkout is left to expire).
+    pub async fn cancel(&self, reference: &str) -> Result<PaymentUpdate, ProviderError> {
+        let (checkout, status) = self.retrieve(reference).await?;
+        checkout.cancelled_update(status)
+    }
+
+    /// Verifies `X-Payfect-Signature` (a Fernet token of the JSON body under our key) and
+    /// decodes the callback.
+    pub async fn handle_notification(
+        &self,
+        incoming: &IncomingNotification<'_>,
+    ) -> Result<Vec<PaymentUpdate>, ProviderError> {
+        let token =
+            incoming.headers.get("x-payfect-signature").and_then(|v| v.to_str().ok()).ok_or_else(
+                || ProviderError::invalid_notification(P, "no X-Payfect-Signature header"),
+            )?;
+        let fernet = fernet::Fernet::new(self.config.fernet_key.expose_secret())
+            .ok_or_else(|| ProviderError::misconfigured(P, "fernet_key is not a valid key"))?;
+        let callback = transformers::verify_callback(
+            &fernet,
+            token,
+            incoming.body,
+            incoming.now,
+            self.config.callback_ttl_secs,
+        )
+        .map_err(|reason| ProviderError::invalid_notification(P, reason))?;
+        Ok(vec![callback.to_update(self.config.failure_callbacks)?])
+    }
+}
