@@ -6,7 +6,7 @@
 //! 4. browser end-to-end tests (WebDriver) of every way to pay.
 
 use crate::{
-    run::{cargo, root, run, step, tool_path},
+    run::{cargo, root, run as sh, step, tool_path},
     setup, size, widget,
 };
 
@@ -19,18 +19,18 @@ pub struct Args {
 }
 
 /// Runs them.
-pub fn run_tests(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args) -> anyhow::Result<()> {
     setup::all()?;
     let chromedriver = "/usr/bin/chromedriver";
 
     step("host tests: cargo test --workspace");
-    run(cargo().args(["test", "--workspace", "--exclude", "kassa-e2e"]).env("PATH", tool_path()))?;
+    sh(cargo().args(["test", "--workspace", "--exclude", "kassa-e2e"]).env("PATH", tool_path()))?;
 
     if args.no_browser {
         return Ok(());
     }
     step("widget component tests in headless Chromium");
-    run(cargo()
+    sh(cargo()
         .args(["test", "-p", "kassa", "--target", "wasm32-unknown-unknown"])
         .env("PATH", tool_path())
         .env("CHROMEDRIVER", chromedriver)
@@ -42,15 +42,10 @@ pub fn run_tests(args: &Args) -> anyhow::Result<()> {
     size::report(true)?;
 
     step("browser end-to-end tests");
-    run(cargo()
+    sh(cargo()
         .args(["test", "-p", "kassa-e2e", "--", "--test-threads=1"])
         .env("PATH", tool_path())
         .env("CHROMEDRIVER", chromedriver)
         .env("KASSA_WIDGET_DIST", widget::dist_dir()))?;
     Ok(())
-}
-
-/// Entry point.
-pub fn run(args: &Args) -> anyhow::Result<()> {
-    run_tests(args)
 }

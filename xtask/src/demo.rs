@@ -1,0 +1,207 @@
+//! `cargo xtask demo`: the whole product on one machine, against the provider simulator.
+//!
+//! Installs what is missing, builds the widget, the backend and the simulator, writes a
+//! demo configuration with fresh random secrets under `target/demo/`, starts the simulator
+//! and the backend (SQLite file, booking site on its own origin) and prints the URL.
+
+use std::{
+    net::TcpStream,
+    path::Path,
+    process::{Child, Command},
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context as _};
+use base64::Engine as _;
+
+use crate::{
+    run::{cargo, root, run as sh, step},
+    setup, widget,
+};
+
+/// Options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port of the booking page.
+    #[arg(long, default_value_t = 8000)]
+    site_port: u16,
+    /// Port of the merchant backend API.
+    #[arg(long, default_value_t = 8080)]
+    api_port: u16,
+    /// First of the simulator's five ports (Stripe, Payfect, Front Payment, Checkfront, BokaMera).
+    #[arg(long, default_value_t = 8101)]
+    sim_port: u16,
+    /// Build and configure, then exit instead of serving (a smoke test of the demo).
+    #[arg(long)]
+    check: bool,
+}
+
+/// Kills the child processes when the demo ends, however it ends.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the demo until interrupted.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    setup::widget_tools()?;
+    widget::build()?;
+    step("building the backend and the simulator");
+    sh(cargo().args(["build", "-p", "kassa-server", "-p", "kassa-sim"]))?;
+
+    let dir = root().join("target/demo");
+    let site = dir.join("site");
+    let host = "127.0.0.1";
+    let api_url = format!("http://{host}:{}", args.api_port);
+    let site_url = format!("http://{host}:{}", args.site_port);
+    let port = |i: u16| args.sim_port + i;
+    let url = |i: u16| format!("http://{host}:{}", port(i));
+    write_site(&site, &api_url)?;
+
+    let secrets = Secrets::generate()?;
+    let config = std::fs::read_to_string(root().join("crates/server/configuration/demo.toml"))?
+        .replace("${API_BIND}", &format!("{host}:{}", args.api_port))
+        .replace("${API_URL}", &api_url)
+        .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.join("kassa.db").display()))
+        .replace("${SITE_URL}", &site_url)
+        .replace("${SITE_BIND}", &format!("{host}:{}", args.site_port))
+        .replace("${SITE_DIR}", &site.display().to_string())
+        .replace("${STRIPE_URL}", &url(0))
+        .replace("${STRIPE_PUBLISHABLE_KEY}", &secrets.stripe_publishable)
+        .replace("${PAYFECT_URL}", &url(1));
+    let config_path = dir.join("kassa.toml");
+    std::fs::write(&config_path, config)?;
+    if args.check {
+        step(&format!("demo configured in {} (--check: not starting it)", dir.display()));
+        return Ok(());
+    }
+
+    step("starting the provider simulator and the backend");
+    let bin = root().join("target/debug");
+    let sim = Command::new(bin.join("kassa-sim"))
+        .args(["--stripe-port", &port(0).to_string()])
+        .args(["--payfect-port", &port(1).to_string()])
+        .args(["--front-payment-port", &port(2).to_string()])
+        .args(["--checkfront-port", &port(3).to_string()])
+        .args(["--bokamera-port", &port(4).to_string()])
+        .args(["--stripe-webhook-url", &format!("{api_url}/v1/webhooks/stripe")])
+        .env("KASSA_SIM_STRIPE_SECRET_KEY", &secrets.stripe_secret)
+        .env("KASSA_SIM_STRIPE_PUBLISHABLE_KEY", &secrets.stripe_publishable)
+        .env("KASSA_SIM_STRIPE_WEBHOOK_SECRET", &secrets.stripe_webhook)
+        .env("KASSA_SIM_PAYFECT_API_KEY", &secrets.payfect_api_key)
+        .env("KASSA_SIM_PAYFECT_FERNET_KEY", &secrets.payfect_fernet)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("starting kassa-sim")?;
+    let mut children = Children(vec![sim]);
+    wait_for(port(0))?;
+    let server = Command::new(bin.join("kassa-server"))
+        .arg("--config")
+        .arg(&config_path)
+        .env("KASSA_PROVIDERS__STRIPE__SECRET_KEY", &secrets.stripe_secret)
+        .env("KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS", format!("[{}]", secrets.stripe_webhook))
+        .env("KASSA_PROVIDERS__PAYFECT__API_KEY", &secrets.payfect_api_key)
+        .env("KASSA_PROVIDERS__PAYFECT__CALLBACK_KEY", &secrets.payfect_fernet)
+        .spawn()
+        .context("starting kassa-server")?;
+    children.0.push(server);
+    wait_for(args.api_port)?;
+    wait_for(args.site_port)?;
+
+    println!("\nKassa demo is running.\n");
+    println!("  Booking page:      {site_url}/");
+    println!("  Merchant backend:  {api_url}/v1/checkout/config");
+    println!("  Provider simulator: Stripe {} · Payfect {}", url(0), url(1));
+    println!("\nPress Ctrl-C to stop.");
+    loop {
+        for child in &mut children.0 {
+            if let Some(status) = child.try_wait()? {
+                bail!("a demo process exited ({status}); see its log above");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Random credentials shared by the simulator and the backend for this run.
+struct Secrets {
+    stripe_secret: String,
+    stripe_publishable: String,
+    stripe_webhook: String,
+    payfect_api_key: String,
+    payfect_fernet: String,
+}
+
+impl Secrets {
+    fn generate() -> anyhow::Result<Self> {
+        let hex = |n: usize| -> anyhow::Result<String> {
+            Ok(random(n)?.iter().map(|b| format!("{b:02x}")).collect())
+        };
+        Ok(Secrets {
+            stripe_secret: format!("sk_test_{}", hex(16)?),
+            stripe_publishable: format!("pk_test_{}", hex(16)?),
+            stripe_webhook: format!("whsec_{}", hex(24)?),
+            payfect_api_key: format!("{}.{}", hex(4)?, hex(16)?),
+            payfect_fernet: base64::engine::general_purpose::URL_SAFE.encode(random(32)?),
+        })
+    }
+}
+
+fn random(n: usize) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut buf = vec![0; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// Writes the booking site: the demo page pointed at the backend, and the widget bundle.
+fn write_site(site: &Path, api_url: &str) -> anyhow::Result<()> {
+    if site.exists() {
+        std::fs::remove_dir_all(site)?;
+    }
+    std::fs::create_dir_all(site.join("kassa"))?;
+    let www = root().join("www/demo");
+    let index = std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
+    std::fs::write(site.join("index.html"), index)?;
+    std::fs::copy(www.join("demo.css"), site.join("demo.css"))?;
+    for entry in walk(&widget::dist_dir())? {
+        let rel = entry.strip_prefix(widget::dist_dir())?;
+        let target = site.join("kassa").join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&entry, target)?;
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Waits until something listens on `port` (the process prints its own errors otherwise).
+fn wait_for(port: u16) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing is listening on port {port} after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
