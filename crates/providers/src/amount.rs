@@ -42,14 +42,12 @@ pub(crate) fn parse_decimal(
 }
 
 /// A JSON number whose text is the exact major-unit decimal of `money` (`4017.86`).
-#[allow(dead_code)] // Front Payment writes its amounts as JSON numbers.
 pub(crate) fn json_number(money: Money) -> Box<RawValue> {
     // `to_major_string` yields `-?digits(.digits)?`, which is always a valid JSON number.
     RawValue::from_string(money.to_major_string()).unwrap_or_else(|_| unreachable_number())
 }
 
 #[cold]
-#[allow(dead_code)]
 fn unreachable_number() -> Box<RawValue> {
     // Only reachable if `to_major_string` stopped producing JSON numbers; fail loudly in tests.
     debug_assert!(false, "to_major_string produced text that is not a JSON number");

@@ -15,6 +15,7 @@ use secrecy::SecretString;
 
 mod amount;
 pub mod error;
+pub mod front_payment;
 pub mod payfect;
 pub mod stripe;
 pub mod transport;
@@ -164,6 +165,8 @@ pub enum Provider {
     Stripe(stripe::Stripe),
     /// Payfect.
     Payfect(payfect::Payfect),
+    /// Front Payment (FPGO Connect).
+    FrontPayment(front_payment::FrontPayment),
 }
 
 impl Provider {
@@ -172,6 +175,7 @@ impl Provider {
         match self {
             Provider::Stripe(_) => ProviderId::Stripe,
             Provider::Payfect(_) => ProviderId::Payfect,
+            Provider::FrontPayment(_) => ProviderId::FrontPayment,
         }
     }
 
@@ -183,6 +187,7 @@ impl Provider {
         match self {
             Provider::Stripe(p) => p.create_session(req).await,
             Provider::Payfect(p) => p.create_session(req).await,
+            Provider::FrontPayment(p) => p.create_session(req).await,
         }
     }
 
@@ -191,6 +196,7 @@ impl Provider {
         match self {
             Provider::Stripe(p) => p.fetch_update(reference).await,
             Provider::Payfect(p) => p.fetch_update(reference).await,
+            Provider::FrontPayment(p) => p.fetch_update(reference).await,
         }
     }
 
@@ -200,6 +206,7 @@ impl Provider {
         match self {
             Provider::Stripe(p) => p.cancel(reference).await,
             Provider::Payfect(p) => p.cancel(reference).await,
+            Provider::FrontPayment(p) => p.cancel(reference).await,
         }
     }
 
@@ -213,6 +220,7 @@ impl Provider {
         match self {
             Provider::Stripe(p) => p.handle_notification(incoming).await,
             Provider::Payfect(p) => p.handle_notification(incoming).await,
+            Provider::FrontPayment(p) => p.handle_notification(incoming).await,
         }
     }
 }
