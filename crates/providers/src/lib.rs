@@ -14,6 +14,7 @@ use kassa_wire::{Action, CustomerDetails, Money, PaymentEvent, Presentation, Pro
 use secrecy::SecretString;
 
 mod amount;
+pub mod checkfront;
 pub mod error;
 pub mod front_payment;
 pub mod payfect;
@@ -167,6 +168,8 @@ pub enum Provider {
     Payfect(payfect::Payfect),
     /// Front Payment (FPGO Connect).
     FrontPayment(front_payment::FrontPayment),
+    /// Checkfront booking payment page.
+    Checkfront(checkfront::Checkfront),
 }
 
 impl Provider {
@@ -176,6 +179,7 @@ impl Provider {
             Provider::Stripe(_) => ProviderId::Stripe,
             Provider::Payfect(_) => ProviderId::Payfect,
             Provider::FrontPayment(_) => ProviderId::FrontPayment,
+            Provider::Checkfront(_) => ProviderId::Checkfront,
         }
     }
 
@@ -188,6 +192,7 @@ impl Provider {
             Provider::Stripe(p) => p.create_session(req).await,
             Provider::Payfect(p) => p.create_session(req).await,
             Provider::FrontPayment(p) => p.create_session(req).await,
+            Provider::Checkfront(p) => p.create_session(req).await,
         }
     }
 
@@ -197,6 +202,7 @@ impl Provider {
             Provider::Stripe(p) => p.fetch_update(reference).await,
             Provider::Payfect(p) => p.fetch_update(reference).await,
             Provider::FrontPayment(p) => p.fetch_update(reference).await,
+            Provider::Checkfront(p) => p.fetch_update(reference).await,
         }
     }
 
@@ -207,6 +213,7 @@ impl Provider {
             Provider::Stripe(p) => p.cancel(reference).await,
             Provider::Payfect(p) => p.cancel(reference).await,
             Provider::FrontPayment(p) => p.cancel(reference).await,
+            Provider::Checkfront(p) => p.cancel(reference).await,
         }
     }
 
@@ -221,6 +228,7 @@ impl Provider {
             Provider::Stripe(p) => p.handle_notification(incoming).await,
             Provider::Payfect(p) => p.handle_notification(incoming).await,
             Provider::FrontPayment(p) => p.handle_notification(incoming).await,
+            Provider::Checkfront(p) => p.handle_notification(incoming).await,
         }
     }
 }
