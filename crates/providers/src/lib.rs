@@ -14,6 +14,7 @@ use kassa_wire::{Action, CustomerDetails, Money, PaymentEvent, Presentation, Pro
 use secrecy::SecretString;
 
 mod amount;
+pub mod bokamera;
 pub mod checkfront;
 pub mod error;
 pub mod front_payment;
@@ -170,6 +171,8 @@ pub enum Provider {
     FrontPayment(front_payment::FrontPayment),
     /// Checkfront booking payment page.
     Checkfront(checkfront::Checkfront),
+    /// BokaMera (Stripe checkout for booked services).
+    Bokamera(bokamera::Bokamera),
 }
 
 impl Provider {
@@ -180,6 +183,7 @@ impl Provider {
             Provider::Payfect(_) => ProviderId::Payfect,
             Provider::FrontPayment(_) => ProviderId::FrontPayment,
             Provider::Checkfront(_) => ProviderId::Checkfront,
+            Provider::Bokamera(_) => ProviderId::Bokamera,
         }
     }
 
@@ -193,6 +197,7 @@ impl Provider {
             Provider::Payfect(p) => p.create_session(req).await,
             Provider::FrontPayment(p) => p.create_session(req).await,
             Provider::Checkfront(p) => p.create_session(req).await,
+            Provider::Bokamera(p) => p.create_session(req).await,
         }
     }
 
@@ -203,6 +208,7 @@ impl Provider {
             Provider::Payfect(p) => p.fetch_update(reference).await,
             Provider::FrontPayment(p) => p.fetch_update(reference).await,
             Provider::Checkfront(p) => p.fetch_update(reference).await,
+            Provider::Bokamera(p) => p.fetch_update(reference).await,
         }
     }
 
@@ -214,6 +220,7 @@ impl Provider {
             Provider::Payfect(p) => p.cancel(reference).await,
             Provider::FrontPayment(p) => p.cancel(reference).await,
             Provider::Checkfront(p) => p.cancel(reference).await,
+            Provider::Bokamera(p) => p.cancel(reference).await,
         }
     }
 
@@ -229,6 +236,7 @@ impl Provider {
             Provider::Payfect(p) => p.handle_notification(incoming).await,
             Provider::FrontPayment(p) => p.handle_notification(incoming).await,
             Provider::Checkfront(p) => p.handle_notification(incoming).await,
+            Provider::Bokamera(p) => p.handle_notification(incoming).await,
         }
     }
 }
