@@ -107,7 +107,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .env("KASSA_PROVIDERS__STRIPE__SECRET_KEY", &secrets.stripe_secret)
         .env("KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS", format!("[{}]", secrets.stripe_webhook))
         .env("KASSA_PROVIDERS__PAYFECT__API_KEY", &secrets.payfect_api_key)
-        .env("KASSA_PROVIDERS__PAYFECT__CALLBACK_KEY", &secrets.payfect_fernet)
+        .env("KASSA_PROVIDERS__PAYFECT__FERNET_KEY", &secrets.payfect_fernet)
         .spawn()
         .context("starting kassa-server")?;
     children.0.push(server);

@@ -102,6 +102,12 @@ pub struct ProvidersSettings {
     pub stripe: Option<ProviderSettings<kassa_providers::stripe::StripeConfig>>,
     /// Payfect.
     pub payfect: Option<ProviderSettings<kassa_providers::payfect::PayfectConfig>>,
+    /// Front Payment.
+    pub front_payment: Option<ProviderSettings<kassa_providers::front_payment::FrontPaymentConfig>>,
+    /// Checkfront.
+    pub checkfront: Option<ProviderSettings<kassa_providers::checkfront::CheckfrontConfig>>,
+    /// BokaMera.
+    pub bokamera: Option<ProviderSettings<kassa_providers::bokamera::BokameraConfig>>,
 }
 
 /// An adapter's own settings plus what the widget needs to know about the provider's pages.
@@ -241,7 +247,9 @@ impl Settings {
         match provider {
             ProviderId::Stripe => pages(&self.providers.stripe),
             ProviderId::Payfect => pages(&self.providers.payfect),
-            ProviderId::FrontPayment | ProviderId::Checkfront | ProviderId::Bokamera => None,
+            ProviderId::FrontPayment => pages(&self.providers.front_payment),
+            ProviderId::Checkfront => pages(&self.providers.checkfront),
+            ProviderId::Bokamera => pages(&self.providers.bokamera),
         }
     }
 }
@@ -259,4 +267,54 @@ fn check_origin(origin: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo configuration with its placeholders filled as the demo does.
+    pub(crate) fn demo_toml() -> String {
+        include_str!("../configuration/demo.toml")
+            .replace("${API_BIND}", "127.0.0.1:0")
+            .replace("${API_URL}", "http://127.0.0.1:8080")
+            .replace("${DATABASE_URL}", "sqlite::memory:")
+            .replace("${SITE_URL}", "http://127.0.0.1:8000")
+            .replace("${SITE_BIND}", "127.0.0.1:0")
+            .replace("${SITE_DIR}", "/tmp")
+            .replace("${STRIPE_URL}", "http://127.0.0.1:8101")
+            .replace("${STRIPE_PUBLISHABLE_KEY}", "pk_test_x")
+            .replace("${PAYFECT_URL}", "http://127.0.0.1:8102")
+    }
+
+    #[test]
+    fn the_demo_configuration_parses() {
+        let settings = Settings::from_toml(&demo_toml()).unwrap();
+        assert_eq!(settings.currency(), Currency::NOK);
+        assert_eq!(settings.methods.len(), 4);
+        assert!(settings.providers.stripe.is_some() && settings.providers.payfect.is_some());
+    }
+
+    fn error_for(edit: impl Fn(String) -> String) -> String {
+        match Settings::from_toml(&edit(demo_toml())) {
+            Ok(_) => panic!("the edited configuration was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn mistakes_name_the_key_to_fix() {
+        let e = error_for(|t| t.replace("currency = \"NOK\"", "currency = \"NOKK\""));
+        assert!(e.contains("merchant.currency"), "{e}");
+        let e = error_for(|t| t.replace("unit_price = \"75.00\"", "unit_price = \"75.005\""));
+        assert!(e.contains("catalog[1].unit_price"), "{e}");
+        let e = error_for(|t| t.replace("allowed_origins = [\"http://127.0.0.1:8000\"]", "allowed_origins = [\"http://127.0.0.1:8000/shop\"]"));
+        assert!(e.contains("server.allowed_origins"), "{e}");
+        let e = error_for(|t| t.replace("presentation = \"redirect\"\n\n[[methods]]\nid = \"stripe-embedded\"", "presentation = \"iframe\"\n\n[[methods]]\nid = \"stripe-embedded\""));
+        assert!(e.contains("methods[0].presentation"), "{e}");
+        let e = error_for(|t| t.replace("[merchant]", "[merchant]\ncolour = \"blue\""));
+        assert!(e.contains("colour"), "{e}");
+        let e = error_for(|t| t.replace("id = \"payfect-redirect\"", "id = \"payfect-iframe\""));
+        assert!(e.contains("methods[3]"), "{e}");
+    }
 }

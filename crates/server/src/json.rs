@@ -65,7 +65,7 @@ mod tests {
     fn a_price_in_the_body_is_refused_by_name() {
         let body = br#"{"items":[{"sku":"a","quantity":1,"price":1}],"method":"m","return_url":"https://x"}"#;
         let err = parse::<CreateSession>(body).unwrap_err();
-        assert_eq!(err.field(), Some("items[0]"));
+        assert_eq!(err.field(), Some("items[0].price"));
         assert!(err.to_string().contains("price"), "{err}");
     }
 

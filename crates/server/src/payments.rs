@@ -156,6 +156,8 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
         notify_url: state.notify_url(order.provider),
         customer: stored.customer.clone(),
         locale: stored.locale.clone(),
+        created_at: order.created_at,
+        identity: kassa_providers::CustomerIdentity::default(),
     };
     match provider.create_session(&request).await {
         Ok(session) => {

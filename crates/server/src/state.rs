@@ -1,6 +1,6 @@
 //! `AppState`: what every request handler shares, built once from the settings.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context as _;
 use kassa_providers::Provider;
@@ -49,25 +49,9 @@ impl AppState {
         let store = Store::connect(&settings.server.database_url).await?;
         let currency = settings.currency();
         let catalog = Catalog::new(currency, &settings.catalog)?;
-        let http = reqwest::Client::builder()
-            // Outbound calls go only to configured provider bases and never follow redirects (R-H6).
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .build()
-            .context("building the HTTP client")?;
-
-        let mut providers = HashMap::new();
-        if let Some(p) = settings.providers.stripe.as_ref() {
-            let adapter = kassa_providers::stripe::Stripe::new(p.adapter.clone(), http.clone())
-                .context("configuring providers.stripe")?;
-            providers.insert(ProviderId::Stripe, Provider::Stripe(adapter));
-        }
-        if let Some(p) = settings.providers.payfect.as_ref() {
-            let adapter = kassa_providers::payfect::Payfect::new(p.adapter.clone(), http.clone())
-                .context("configuring providers.payfect")?;
-            providers.insert(ProviderId::Payfect, Provider::Payfect(adapter));
-        }
+        // Outbound calls go only to configured provider bases and never follow redirects (R-H6).
+        let http = kassa_providers::build_client().context("building the HTTP client")?;
+        let providers = build_providers(&settings, &http)?;
 
         let methods_public = settings
             .methods
@@ -109,4 +93,35 @@ impl AppState {
         let base = self.public_url.as_str().trim_end_matches('/');
         format!("{base}/v1/webhooks/{}", provider.as_str())
     }
+}
+
+/// Constructs the adapter of every provider that has a `[providers.*]` table.
+fn build_providers(settings: &Settings, http: &reqwest::Client) -> anyhow::Result<HashMap<ProviderId, Provider>> {
+    use kassa_providers::{bokamera, checkfront, front_payment, payfect, stripe};
+    let p = &settings.providers;
+    let mut out = HashMap::new();
+    let context = |id: ProviderId| format!("configuring providers.{}", id.as_str());
+    if let Some(s) = &p.stripe {
+        let a = stripe::Stripe::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Stripe))?;
+        out.insert(ProviderId::Stripe, Provider::Stripe(a));
+    }
+    if let Some(s) = &p.payfect {
+        let a = payfect::Payfect::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Payfect))?;
+        out.insert(ProviderId::Payfect, Provider::Payfect(a));
+    }
+    if let Some(s) = &p.front_payment {
+        let a = front_payment::FrontPayment::new(s.adapter.clone(), http.clone())
+            .with_context(|| context(ProviderId::FrontPayment))?;
+        out.insert(ProviderId::FrontPayment, Provider::FrontPayment(a));
+    }
+    if let Some(s) = &p.checkfront {
+        let a = checkfront::Checkfront::new(s.adapter.clone(), http.clone())
+            .with_context(|| context(ProviderId::Checkfront))?;
+        out.insert(ProviderId::Checkfront, Provider::Checkfront(a));
+    }
+    if let Some(s) = &p.bokamera {
+        let a = bokamera::Bokamera::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Bokamera))?;
+        out.insert(ProviderId::Bokamera, Provider::Bokamera(a));
+    }
+    Ok(out)
 }

@@ -87,7 +87,7 @@ impl Stack {
                 ("providers.stripe.secret_key", secrets::STRIPE_SECRET_KEY.into()),
                 ("providers.stripe.webhook_secrets", vec![secrets::STRIPE_WEBHOOK_SECRET].into()),
                 ("providers.payfect.api_key", secrets::PAYFECT_API_KEY.into()),
-                ("providers.payfect.callback_key", secrets::PAYFECT_FERNET_KEY.into()),
+                ("providers.payfect.fernet_key", secrets::PAYFECT_FERNET_KEY.into()),
             ],
         )?;
         let server = kassa_server::spawn_on(settings, api, Some(site)).await.context("starting the backend")?;

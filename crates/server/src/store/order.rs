@@ -39,6 +39,8 @@ pub struct Order {
     pub last_error: Option<String>,
     /// When the provider was last asked about this order.
     pub last_checked_at: Option<i64>,
+    /// When the order was stored.
+    pub created_at: i64,
 }
 
 /// A new order to store.
@@ -65,7 +67,7 @@ pub struct NewOrder {
 impl Order {
     pub(super) const COLUMNS: &'static str = "id, request_hash, state, method, provider, currency, total_minor, \
         quote_json, request_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
-        last_error, last_checked_at";
+        last_error, last_checked_at, created_at";
 
     pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
         let state: String = row.try_get("state")?;
@@ -91,6 +93,7 @@ impl Order {
             paid_at: row.try_get("paid_at")?,
             last_error: row.try_get("last_error")?,
             last_checked_at: row.try_get("last_checked_at")?,
+            created_at: row.try_get("created_at")?,
         })
     }
 }
