@@ -1,0 +1,279 @@
+//! The backend over real HTTP against the provider simulator: the widget's contract,
+//! idempotency, webhooks and CORS, as a merchant's page and a provider see them.
+
+use std::time::Duration;
+
+use kassa_server::Settings;
+use kassa_wire::{ApiError, CheckoutConfig, ErrorCode, Quote, Session, SessionState};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+const STRIPE_SK: &str = "sk_test_api_0123456789abcdef";
+const STRIPE_PK: &str = "pk_test_api_0123456789abcdef";
+const STRIPE_WHSEC: &str = "whsec_api_0123456789abcdef0123";
+const PAYFECT_KEY: &str = "ApiTest0.0123456789abcdefghij";
+const PAYFECT_FERNET: &str = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
+const SITE: &str = "http://127.0.0.1:8000";
+
+struct App {
+    api: String,
+    sim: kassa_sim::SimHandle,
+    http: reqwest::Client,
+    _server: kassa_server::Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let mut sim = kassa_sim::SimConfig::default();
+    sim.stripe.secret_key = STRIPE_SK.into();
+    sim.stripe.publishable_key = STRIPE_PK.into();
+    sim.stripe.webhook_secret = STRIPE_WHSEC.into();
+    sim.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
+    sim.payfect.api_key = PAYFECT_KEY.into();
+    sim.payfect.fernet_key = PAYFECT_FERNET.into();
+    let sim = kassa_sim::start(sim).await.unwrap();
+    let toml = include_str!("../configuration/demo.toml")
+        .replace("${API_BIND}", "127.0.0.1:0")
+        .replace("${API_URL}", &api)
+        .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.path().join("kassa.db").display()))
+        .replace("${SITE_URL}", SITE)
+        .replace("${SITE_BIND}", "127.0.0.1:0")
+        .replace("${SITE_DIR}", &dir.path().display().to_string())
+        .replace("${STRIPE_URL}", &sim.stripe_url)
+        .replace("${STRIPE_PUBLISHABLE_KEY}", STRIPE_PK)
+        .replace("${PAYFECT_URL}", &sim.payfect_url);
+    let settings = Settings::from_toml_with(
+        &toml,
+        &[
+            ("providers.stripe.secret_key", STRIPE_SK.into()),
+            ("providers.stripe.webhook_secrets", vec![STRIPE_WHSEC].into()),
+            ("providers.payfect.api_key", PAYFECT_KEY.into()),
+            ("providers.payfect.fernet_key", PAYFECT_FERNET.into()),
+        ],
+    )
+    .unwrap();
+    let server = kassa_server::spawn_on(settings, listener, None).await.unwrap();
+    App { api, sim, http: reqwest::Client::new(), _server: server, _dir: dir }
+}
+
+fn cart() -> Value {
+    json!([
+        {"sku": "kayak-2h", "quantity": 2, "start_date": "2026-12-01", "end_date": "2026-12-01"},
+        {"sku": "life-jacket", "quantity": 2}
+    ])
+}
+
+fn create_body(method: &str) -> Value {
+    json!({"items": cart(), "method": method, "return_url": format!("{SITE}/index.html")})
+}
+
+impl App {
+    async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.http.post(format!("{}{path}", self.api)).json(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn create(&self, method: &str, key: &str) -> Session {
+        let res = self.post("/v1/checkout/sessions", Some(key), &create_body(method)).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+
+    async fn status(&self, id: &str) -> Session {
+        self.http.get(format!("{}/v1/checkout/sessions/{id}", self.api)).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Polls the session until `want` (the provider's news may take a moment to land).
+    async fn wait_state(&self, id: &str, want: SessionState) -> Session {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.status(id).await;
+            if s.state == want || tokio::time::Instant::now() > deadline {
+                assert_eq!(s.state, want, "session {id}");
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn sim_requests(&self, base: &str) -> Vec<Value> {
+        self.http.get(format!("{base}/__sim/requests")).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn sim(&self, base: &str, path: &str) -> reqwest::Response {
+        self.http.post(format!("{base}/__sim{path}")).send().await.unwrap()
+    }
+}
+
+fn session_creations(requests: &[Value]) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && (r["path"] == "/v1/checkout/sessions" || r["path"] == "/api/v1/checkouts/"))
+        .filter(|r| r["status"].as_u64().is_some_and(|s| (200..300).contains(&s)))
+        .count()
+}
+
+#[tokio::test]
+async fn config_lists_the_methods_and_no_secret() {
+    let app = spawn_app().await;
+    let text = app.http.get(format!("{}/v1/checkout/config", app.api)).send().await.unwrap().text().await.unwrap();
+    for secret in [STRIPE_SK, STRIPE_WHSEC, PAYFECT_KEY, PAYFECT_FERNET] {
+        assert!(!text.contains(secret), "the config leaks a secret");
+    }
+    let config: CheckoutConfig = serde_json::from_str(&text).unwrap();
+    let ids: Vec<_> = config.methods.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]);
+    assert_eq!(config.methods[0].allowed_origins, [app.sim.stripe_url.clone()]);
+}
+
+#[tokio::test]
+async fn quote_prices_from_the_catalog_and_refuses_a_price_from_the_page() {
+    let app = spawn_app().await;
+    let quote: Quote = app.post("/v1/checkout/quote", None, &json!({"items": cart()})).await.json().await.unwrap();
+    assert_eq!(quote.total.minor(), 145_000);
+    let res = app.post("/v1/checkout/quote", None, &json!({"items": [{"sku": "life-jacket", "quantity": 1, "price": 1}]})).await;
+    assert_eq!(res.status(), 400);
+    let err: ApiError = res.json().await.unwrap();
+    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidRequest, Some("items[0].price")));
+}
+
+#[tokio::test]
+async fn bad_carts_create_nothing() {
+    let app = spawn_app().await;
+    for (items, field) in [
+        (json!([{"sku": "submarine", "quantity": 1}]), "items[0].sku"),
+        (json!([{"sku": "life-jacket", "quantity": 0}]), "items[0].quantity"),
+        (json!([{"sku": "life-jacket", "quantity": 10000}]), "items[0].quantity"),
+    ] {
+        let body = json!({"items": items, "method": "stripe-hosted", "return_url": SITE});
+        let res = app.post("/v1/checkout/sessions", Some("k-bad"), &body).await;
+        assert_eq!(res.status(), 400);
+        let err: ApiError = res.json().await.unwrap();
+        assert_eq!(err.field.as_deref(), Some(field));
+    }
+    assert_eq!(session_creations(&app.sim_requests(&app.sim.stripe_url).await), 0);
+}
+
+#[tokio::test]
+async fn creation_needs_a_key_and_an_allowed_return_page() {
+    let app = spawn_app().await;
+    let res = app.post("/v1/checkout/sessions", None, &create_body("stripe-hosted")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::IdempotencyKeyRequired);
+    let mut body = create_body("stripe-hosted");
+    body["return_url"] = json!("https://evil.test/");
+    let res = app.post("/v1/checkout/sessions", Some("k1"), &body).await;
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::ReturnUrlNotAllowed);
+    let res = app.http.post(format!("{}/v1/checkout/sessions", app.api)).header("Idempotency-Key", "k2").body("{}").send().await.unwrap();
+    assert_eq!(res.status(), 415);
+}
+
+#[tokio::test]
+async fn stripe_hosted_session_redirects_to_the_simulator_and_is_paid_by_webhook() {
+    let app = spawn_app().await;
+    let session = app.create("stripe-hosted", "attempt-1").await;
+    assert_eq!(session.state, SessionState::Open);
+    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!("{:?}", session.action) };
+    assert!(url.starts_with(&app.sim.stripe_url), "{url}");
+    let cs = url.rsplit('/').next().unwrap().split(['#', '?']).next().unwrap().to_owned();
+    let res = app.sim(&app.sim.stripe_url, &format!("/sessions/{cs}/pay")).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let paid = app.wait_state(&session.id, SessionState::Paid).await;
+    let receipt = paid.receipt.expect("a paid session has a receipt");
+    assert_eq!(receipt.amount.minor(), 145_000);
+}
+
+#[tokio::test]
+async fn one_key_makes_one_order_and_one_provider_session_even_concurrently() {
+    let app = spawn_app().await;
+    let requests = (0..8).map(|_| app.post("/v1/checkout/sessions", Some("double-click"), &create_body("payfect-redirect")));
+    let answers = futures::future::join_all(requests).await;
+    let mut ids = vec![];
+    for res in answers {
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        if status == 200 {
+            ids.push(body["id"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(body["code"], "idempotency_key_in_flight", "{body}");
+        }
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every answer names the same session");
+    assert_eq!(session_creations(&app.sim_requests(&app.sim.payfect_url).await), 1);
+    let mut other = create_body("payfect-redirect");
+    other["items"] = json!([{"sku": "life-jacket", "quantity": 1}]);
+    let res = app.post("/v1/checkout/sessions", Some("double-click"), &other).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::IdempotencyKeyReused);
+}
+
+#[tokio::test]
+async fn a_webhook_with_a_bad_signature_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let session = app.create("stripe-hosted", "attempt-sig").await;
+    let body = json!({"id": "evt_forged", "object": "event", "type": "checkout.session.completed",
+        "data": {"object": {"id": "cs_x", "client_reference_id": session.id, "status": "complete", "payment_status": "paid",
+        "amount_total": 145000, "currency": "nok", "metadata": {"kassa_order_id": session.id}}}});
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let res = app
+        .http
+        .post(format!("{}/v1/webhooks/stripe", app.api))
+        .header("Stripe-Signature", format!("t={t},v1={}", "ab".repeat(32)))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("signature") && !text.contains("tolerance"), "the answer does not say why: {text}");
+    assert_eq!(app.status(&session.id).await.state, SessionState::Open);
+}
+
+#[tokio::test]
+async fn payfect_callback_pays_the_order() {
+    let app = spawn_app().await;
+    let session = app.create("payfect-iframe", "attempt-pf").await;
+    let Some(kassa_wire::Action::Iframe { url }) = &session.action else { panic!("{:?}", session.action) };
+    let id = url.trim_end_matches('/').rsplit('/').next().unwrap().to_owned();
+    let res = app.sim(&app.sim.payfect_url, &format!("/sessions/{id}/pay")).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    app.wait_state(&session.id, SessionState::Paid).await;
+}
+
+#[tokio::test]
+async fn a_declined_stripe_payment_becomes_failed_when_the_customer_returns() {
+    let app = spawn_app().await;
+    let session = app.create("stripe-hosted", "attempt-decline").await;
+    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!() };
+    let cs = url.rsplit('/').next().unwrap().split(['#', '?']).next().unwrap().to_owned();
+    app.sim(&app.sim.stripe_url, &format!("/sessions/{cs}/decline")).await;
+    let res = app.post(&format!("/v1/checkout/sessions/{}/cancel", session.id), None, &json!({})).await;
+    let after: Session = res.json().await.unwrap();
+    assert_eq!(after.state, SessionState::Failed);
+}
+
+#[tokio::test]
+async fn cors_answers_only_the_merchants_origin() {
+    let app = spawn_app().await;
+    for (origin, allowed) in [(SITE, true), ("http://127.0.0.1:8001", false), ("null", false), ("https://evil.test", false)] {
+        let res = app
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{}/v1/checkout/sessions", app.api))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type,idempotency-key")
+            .send()
+            .await
+            .unwrap();
+        let echoed = res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}: {echoed:?}");
+        assert_ne!(echoed.as_deref(), Some("*"));
+    }
+}
