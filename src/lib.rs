@@ -1,1 +1,200 @@
-//! placeholder
+//! Kassa: a drop-in checkout widget, compiled to WebAssembly.
+//!
+//! `www/kassa.js` (a classic script) loads this module and calls [`start`], which registers
+//! the `<kassa-checkout>` custom element. Each element mounts the widget in its own open
+//! shadow root, styled only by `kassa.css` from the widget's origin (no inline styles, so a
+//! strict Content-Security-Policy works).
+//!
+//! Map: `options` reads the element's attributes, `api` talks to the merchant backend,
+//! `state` is the pure screen logic, `flow` runs it, `navigate` guards every URL, `format`
+//! writes money and dates, `embed` frames provider pages, `components` draw it all.
+
+pub mod api;
+pub mod components;
+pub mod embed;
+pub mod flow;
+pub mod format;
+pub mod navigate;
+pub mod options;
+pub mod state;
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Object, Reflect, JSON};
+use kassa_wire::{RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
+
+use crate::{
+    components::checkout::Checkout,
+    flow::{Ctx, Env},
+    options::{RawCart, RawLine, RawValue},
+    state::Screen,
+};
+
+/// The custom element's tag name.
+pub const TAG: &str = "kassa-checkout";
+
+#[wasm_bindgen(inline_js = r#"
+export function define_element(name, mount) {
+  if (customElements.get(name)) return;
+  customElements.define(name, class extends HTMLElement {
+    static get observedAttributes() { return ["items", "endpoint", "locale"]; }
+    connectedCallback() { if (!this.__kassa) this.__kassa = mount(this); }
+    disconnectedCallback() {
+      var el = this;
+      // A move within the page reconnects at once; only a real removal unmounts.
+      queueMicrotask(function () {
+        if (!el.isConnected && el.__kassa) { var k = el.__kassa; el.__kassa = null; k.free(); }
+      });
+    }
+    attributeChangedCallback(n, old, now) {
+      if (this.__kassa && old !== now) {
+        var k = this.__kassa; this.__kassa = null; k.free(); this.__kassa = mount(this);
+      }
+    }
+  });
+}
+"#)]
+extern "C" {
+    fn define_element(name: &str, mount: &JsValue);
+}
+
+thread_local! {
+    /// `(base_url, default_endpoint)` from the loader.
+    static SETUP: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// Entry point called by the loader: remembers where the widget's files are (`base_url`,
+/// for `kassa.css`) and the backend named by the script tag, then registers
+/// `<kassa-checkout>`. Elements already in the page upgrade now.
+#[wasm_bindgen]
+pub fn start(base_url: String, default_endpoint: String) {
+    let first = SETUP.with(|s| s.borrow_mut().replace((base_url, default_endpoint)).is_none());
+    if first {
+        let cb = Closure::<dyn FnMut(HtmlElement) -> JsValue>::new(|el: HtmlElement| {
+            mount(el).map_or(JsValue::NULL, JsValue::from)
+        });
+        define_element(TAG, cb.as_ref());
+        cb.forget();
+    }
+}
+
+/// A mounted widget. Dropping it (`free()` from the element) unmounts the view, stops its
+/// requests and destroys any embedded checkout.
+#[wasm_bindgen]
+pub struct Mounted {
+    _handle: Box<dyn core::any::Any>,
+}
+
+/// Mounts the widget in `host`'s open shadow root, replacing anything there.
+pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
+    let (base, default_endpoint) = SETUP.with(|s| s.borrow().clone()).unwrap_or_default();
+    let shadow = match host.shadow_root() {
+        Some(s) => s,
+        None => {
+            let init = ShadowRootInit::new(ShadowRootMode::Open);
+            host.attach_shadow(&init)?
+        }
+    };
+    shadow.set_inner_html("");
+    let doc = document();
+    let link = doc.create_element("link")?;
+    link.set_attribute("rel", "stylesheet")?;
+    let mut href = base;
+    href.push_str("/kassa.css");
+    link.set_attribute("href", &href)?;
+    shadow.append_child(&link)?;
+    let container: HtmlElement = doc.create_element("div")?.unchecked_into();
+    container.set_class_name("kassa-host");
+    shadow.append_child(&container)?;
+
+    let attr = |name: &str| host.get_attribute(name);
+    let items = options::parse_items(read_items(attr("items")));
+    let endpoint = options::parse_endpoint(attr("endpoint").as_deref(), &default_endpoint);
+    let locale = format::resolve_locale(options::parse_locale(attr("locale").as_deref()));
+    let returned = read_return();
+
+    let handle = leptos::mount::mount_to(container, move || {
+        let problem = match (&endpoint, &items) {
+            (Err(e), _) => Some(e.message()),
+            (Ok(_), Err(e)) if returned.is_none() => Some(e.message()),
+            _ => None,
+        };
+        let ctx = Ctx::new(Env {
+            api: api::Api::new(endpoint.unwrap_or_default()),
+            items: items.unwrap_or_default(),
+            locale,
+            host,
+            pending: None,
+            epoch: 0,
+            alive: true,
+            interacted: false,
+            retry_method: None,
+        });
+        on_cleanup(move || ctx.dispose());
+        match problem {
+            Some(message) => {
+                web_sys::console::error_1(&JsValue::from_str(&message));
+                flow::show(ctx, Screen::Problem(state::page_problem(message)));
+            }
+            None => flow::start(ctx, returned),
+        }
+        view! { <Checkout ctx/> }
+    });
+    Ok(Mounted { _handle: Box::new(handle) })
+}
+
+/// `kassa_session` / `kassa_return` from the page's URL, if present and well-formed.
+fn read_return() -> Option<state::Return> {
+    let search = window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    state::parse_return(params.get(RETURN_SESSION_PARAM), params.get(RETURN_OUTCOME_PARAM))
+}
+
+/// Parses the `items` attribute with the browser's JSON parser and walks it into the shape
+/// `options::parse_items` judges.
+fn read_items(text: Option<String>) -> RawCart {
+    let Some(text) = text else { return RawCart::Absent };
+    let Ok(value) = JSON::parse(&text) else { return RawCart::NotJson };
+    if !Array::is_array(&value) {
+        return RawCart::NotArray;
+    }
+    let array: Array = value.unchecked_into();
+    if array.length() as usize > kassa_wire::MAX_CART_LINES {
+        // Too many to be valid; the count is all the message needs.
+        return RawCart::Lines(vec![RawLine::NotObject; array.length() as usize]);
+    }
+    RawCart::Lines(array.iter().map(read_line).collect())
+}
+
+fn read_line(value: JsValue) -> RawLine {
+    if !value.is_object() || Array::is_array(&value) {
+        return RawLine::NotObject;
+    }
+    let object: Object = value.unchecked_into();
+    let unknown = Object::keys(&object)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .find(|k| !matches!(k.as_str(), "sku" | "quantity" | "start_date" | "end_date"));
+    let get = |key: &str| {
+        let v = Reflect::get(&object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        if v.is_null() || v.is_undefined() {
+            RawValue::Missing
+        } else if let Some(s) = v.as_string() {
+            RawValue::Str(s)
+        } else if let Some(n) = v.as_f64() {
+            RawValue::Num(n)
+        } else {
+            RawValue::Other
+        }
+    };
+    RawLine::Object {
+        sku: get("sku"),
+        quantity: get("quantity"),
+        start_date: get("start_date"),
+        end_date: get("end_date"),
+        unknown,
+    }
+}

@@ -1,0 +1,135 @@
+//! The merchant backend client: `fetch`, the browser's JSON parser, and serde-wasm-bindgen
+//! into the `kassa-wire` types. No serde_json: the browser already parses JSON, and that
+//! keeps the widget small.
+//!
+//! Every failure becomes an [`ApiFailure`]: no answer or a 5xx is "unreachable" (the widget
+//! offers Retry), a 4xx carries the backend's [`ApiError`], written for people.
+
+use js_sys::{Promise, JSON};
+use kassa_wire::{
+    ApiError, CartItem, CheckoutConfig, CreateSession, Quote, QuoteRequest, Session,
+    IDEMPOTENCY_KEY_HEADER,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestCredentials, RequestInit, Response};
+
+use crate::state::ApiFailure;
+
+/// How long a request may take before the backend counts as unreachable.
+const TIMEOUT_MS: u32 = 20_000;
+
+/// A client for one backend base URL (no trailing `/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Api {
+    base: String,
+}
+
+impl Api {
+    /// A client for `base`, already checked by `options::parse_endpoint`.
+    pub fn new(base: String) -> Self {
+        Api { base }
+    }
+
+    /// `GET /v1/checkout/config`.
+    pub async fn config(&self) -> Result<CheckoutConfig, ApiFailure> {
+        decode(self.send("GET", "/v1/checkout/config", None, None).await?)
+    }
+
+    /// `POST /v1/checkout/quote`.
+    pub async fn quote(&self, items: &[CartItem]) -> Result<Quote, ApiFailure> {
+        let body = QuoteRequest { items: items.to_vec() };
+        decode(self.send("POST", "/v1/checkout/quote", Some(encode(&body)?), None).await?)
+    }
+
+    /// `POST /v1/checkout/sessions` under `key`.
+    pub async fn create_session(&self, body: &CreateSession, key: &str) -> Result<Session, ApiFailure> {
+        decode(self.send("POST", "/v1/checkout/sessions", Some(encode(body)?), Some(key)).await?)
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`.
+    pub async fn session(&self, id: &str) -> Result<Session, ApiFailure> {
+        decode(self.send("GET", &session_path(id, ""), None, None).await?)
+    }
+
+    /// `POST /v1/checkout/sessions/{id}/cancel`.
+    pub async fn cancel(&self, id: &str) -> Result<Session, ApiFailure> {
+        decode(self.send("POST", &session_path(id, "/cancel"), None, None).await?)
+    }
+
+    /// One request; the parsed JSON body of a 2xx answer.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Result<JsValue, ApiFailure> {
+        let unreachable = |_| ApiFailure::Unreachable(None);
+        let headers = Headers::new().map_err(unreachable)?;
+        let _ = headers.set("Accept", "application/json");
+        let init = RequestInit::new();
+        init.set_method(method);
+        // The backend is another origin; it needs no cookies from the page.
+        init.set_credentials(RequestCredentials::Omit);
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+        if let Some(body) = body {
+            let _ = headers.set("Content-Type", "application/json");
+            init.set_body(&JsValue::from_str(&body));
+        }
+        if let Some(key) = key {
+            let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
+        }
+        init.set_headers(&headers);
+        let mut url = self.base.clone();
+        url.push_str(path);
+        let window = web_sys::window().ok_or(ApiFailure::Unreachable(None))?;
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(unreachable)?
+            .unchecked_into();
+        let status = response.status();
+        let json = match response.json() {
+            Ok(p) => JsFuture::from(p).await.ok(),
+            Err(_) => None,
+        };
+        if response.ok() {
+            return json.ok_or(ApiFailure::Malformed);
+        }
+        let error = json.and_then(|j| serde_wasm_bindgen::from_value::<ApiError>(j).ok());
+        Err(match (status >= 500, error) {
+            (true, e) => ApiFailure::Unreachable(e),
+            (false, Some(e)) => ApiFailure::Api(e),
+            (false, None) => ApiFailure::Malformed,
+        })
+    }
+}
+
+fn session_path(id: &str, suffix: &str) -> String {
+    let mut p = String::from("/v1/checkout/sessions/");
+    p.push_str(&String::from(js_sys::encode_uri_component(id)));
+    p.push_str(suffix);
+    p
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, ApiFailure> {
+    let js = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| ApiFailure::Malformed)?;
+    JSON::stringify(&js).ok().and_then(|s| s.as_string()).ok_or(ApiFailure::Malformed)
+}
+
+fn decode<T: DeserializeOwned>(json: JsValue) -> Result<T, ApiFailure> {
+    serde_wasm_bindgen::from_value(json).map_err(|_| ApiFailure::Malformed)
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

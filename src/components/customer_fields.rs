@@ -1,0 +1,88 @@
+//! `<CustomerFields/>`: only the details the chosen method requires, each with the right
+//! input type and autocomplete token, checked inline; an error is tied to its field through
+//! `aria-describedby` and `aria-invalid`.
+
+use kassa_wire::CustomerField;
+use leptos::prelude::*;
+
+use crate::{flow::Ctx, state};
+
+/// The fields of the selected method; nothing when it needs none.
+#[component]
+pub fn CustomerFields() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let required = Memo::new(move |_| {
+        let id = ctx.selected.get()?;
+        ctx.config.with(|c| c.as_ref()?.methods.iter().find(|m| m.id == id).map(|m| m.required_fields.clone()))
+    });
+    move || {
+        required
+            .get()
+            .filter(|f| !f.is_empty())
+            .map(|fields| {
+                view! {
+                    <div class="kassa-fields" data-testid="kassa-fields">
+                        {fields.into_iter().map(|f| field(ctx, f)).collect_view()}
+                    </div>
+                }
+            })
+    }
+}
+
+fn field(ctx: Ctx, f: CustomerField) -> impl IntoView {
+    let key = state::field_key(f);
+    let (label, kind, autocomplete) = state::field_spec(f);
+    let mut id = String::from("kassa-field-");
+    id.push_str(key);
+    let mut error_id = String::from("kassa-error-");
+    error_id.push_str(key);
+    let error = move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m));
+    let set_error = move |value: &str| {
+        let problem = state::check_field(f, value).err();
+        ctx.field_errors.update(|e| {
+            e.retain(|(k, _)| *k != key);
+            if let Some(m) = problem {
+                e.push((key, m));
+            }
+        });
+    };
+    let initial = ctx.typed.with_untracked(|t| match f {
+        CustomerField::Name => t.name.clone(),
+        CustomerField::Email => t.email.clone(),
+        CustomerField::Phone => t.phone.clone(),
+    });
+    let described = error_id.clone();
+    view! {
+        <div class="kassa-field">
+            <label class="kassa-field__label" for=id.clone()>{label}</label>
+            <input
+                class="kassa-field__input"
+                id=id.clone()
+                name=key
+                type=kind
+                autocomplete=autocomplete
+                required
+                data-testid=id
+                prop:value=initial.unwrap_or_default()
+                aria-invalid=move || error().map(|_| "true")
+                aria-describedby=move || error().map(|_| described.clone())
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    if error().is_some() {
+                        set_error(&value);
+                    }
+                    ctx.typed.update(|t| *state::slot(t, f) = Some(value));
+                }
+                on:blur=move |ev| {
+                    let value = event_target_value(&ev);
+                    if !value.trim().is_empty() {
+                        set_error(&value);
+                    }
+                }
+            />
+            {move || error().map(|m| view! {
+                <p class="kassa-field__error" id=error_id.clone() data-testid=error_id.clone()>{m}</p>
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,28 @@
+//! `<PayButton/>`: "Pay " and the formatted total. While the session request is in flight it
+//! stays focusable but says "Processing…" and is `aria-disabled`; `flow::pay` ignores
+//! presses then, so a double click creates one session.
+
+use leptos::prelude::*;
+
+use crate::{flow::Ctx, format, state::Screen};
+
+/// The submit button of the picker form.
+#[component]
+pub fn PayButton() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let total = ctx.quote.with_untracked(|q| q.as_ref().map(|q| format::money(q.total, &ctx.locale())));
+    let mut label = String::from("Pay ");
+    label.push_str(&total.unwrap_or_default());
+    let busy = move || ctx.screen.with(|s| *s == Screen::Creating);
+    view! {
+        <button
+            type="submit"
+            class="kassa-button kassa-pay"
+            class:kassa-pay--busy=busy
+            aria-disabled=move || busy().then_some("true")
+            data-testid="kassa-pay"
+        >
+            {move || if busy() { String::from("Processing…") } else { label.clone() }}
+        </button>
+    }
+}

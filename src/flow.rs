@@ -1,0 +1,543 @@
+//! The effectful half of the checkout: runs requests, moves the [`Screen`], emits events.
+//!
+//! `state.rs` decides; this module does. Every asynchronous step carries the `epoch` it was
+//! started in and drops its result if the customer has moved on (or the element was removed)
+//! in the meantime, so a late answer never overwrites a newer screen.
+
+use kassa_wire::{
+    CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
+    SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+};
+use leptos::{prelude::*, task::spawn_local};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
+
+use crate::{
+    api::{sleep, Api},
+    navigate,
+    state::{
+        self, after_session, attempt_for, key_survives, problem_for, problem_for_url, AfterSession,
+        ApiFailure, Attempt, Next, Retry, Return, Screen,
+    },
+};
+
+/// Everything one widget instance shares between its components. `Copy`: all handles.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The current screen.
+    pub screen: RwSignal<Screen>,
+    /// The backend's config, once loaded.
+    pub config: RwSignal<Option<CheckoutConfig>>,
+    /// The backend's price of the page's cart, once loaded.
+    pub quote: RwSignal<Option<Quote>>,
+    /// The method id the customer picked.
+    pub selected: RwSignal<Option<String>>,
+    /// What the customer typed, unchecked.
+    pub typed: RwSignal<CustomerDetails>,
+    /// Field problems from the last Pay press (field key, message).
+    pub field_errors: RwSignal<Vec<(&'static str, &'static str)>>,
+    /// Non-reactive per-instance data.
+    pub env: StoredValue<Env, LocalStorage>,
+}
+
+/// The non-reactive part of an instance.
+pub struct Env {
+    /// The backend client.
+    pub api: Api,
+    /// The page's cart, already checked.
+    pub items: Vec<CartItem>,
+    /// The canonical locale.
+    pub locale: String,
+    /// The `<kassa-checkout>` element, where events are dispatched.
+    pub host: HtmlElement,
+    /// The attempt whose session request has not been answered yet.
+    pub pending: Option<Attempt>,
+    /// Bumped whenever the flow moves on; stale async work compares against it.
+    pub epoch: u32,
+    /// False once the element is gone.
+    pub alive: bool,
+    /// True after the customer did something (focus only moves after that).
+    pub interacted: bool,
+    /// A method to retry with once the config is loaded ("Try again" after a reload).
+    pub retry_method: Option<String>,
+}
+
+impl Ctx {
+    /// A fresh instance state.
+    pub fn new(env: Env) -> Self {
+        Ctx {
+            screen: RwSignal::new(Screen::Loading),
+            config: RwSignal::new(None),
+            quote: RwSignal::new(None),
+            selected: RwSignal::new(None),
+            typed: RwSignal::new(CustomerDetails::default()),
+            field_errors: RwSignal::new(Vec::new()),
+            env: StoredValue::new_local(env),
+        }
+    }
+
+    /// Starts a new step: later answers to earlier steps are ignored.
+    fn begin(self) -> u32 {
+        self.env
+            .try_update_value(|e| {
+                e.epoch = e.epoch.wrapping_add(1);
+                e.epoch
+            })
+            .unwrap_or(0)
+    }
+
+    /// True while `epoch` is still the current step of a mounted widget.
+    fn live(self, epoch: u32) -> bool {
+        self.env.try_with_value(|e| e.alive && e.epoch == epoch).unwrap_or(false)
+    }
+
+    fn api(self) -> Api {
+        self.env.with_value(|e| e.api.clone())
+    }
+
+    /// The locale for formatting.
+    pub fn locale(self) -> String {
+        self.env.with_value(|e| e.locale.clone())
+    }
+
+    /// Records that the customer acted, so focus may follow the flow.
+    pub fn touched(self) {
+        self.env.update_value(|e| e.interacted = true);
+    }
+
+    /// The method with this id from the config.
+    pub fn method(self, id: &str) -> Option<PaymentMethod> {
+        self.config.with_untracked(|c| c.as_ref()?.methods.iter().find(|m| m.id == id).cloned())
+    }
+
+    /// Stops all work; called when the element leaves the page.
+    pub fn dispose(self) {
+        self.env.update_value(|e| e.alive = false);
+    }
+}
+
+/// Dispatches `kassa:<name>` on the host element: bubbling, composed, with `detail`.
+pub fn emit<T: Serialize>(ctx: Ctx, name: &str, detail: &T) {
+    let detail = detail
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL);
+    let Some(host) = ctx.env.try_with_value(|e| e.host.clone()) else { return };
+    let init = CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct MethodDetail<'a> {
+    method: &'a str,
+}
+
+#[derive(Serialize)]
+struct SessionDetail<'a> {
+    session_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PaidDetail<'a> {
+    session_id: &'a str,
+    amount_minor: i64,
+    currency: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+/// Shows `screen` and emits the event that goes with it; starts polling for `Confirming`.
+pub fn show(ctx: Ctx, screen: Screen) {
+    match &screen {
+        Screen::Paid(p) => emit(
+            ctx,
+            "kassa:paid",
+            &PaidDetail { session_id: &p.session, amount_minor: p.amount.minor(), currency: p.amount.currency().code() },
+        ),
+        Screen::Failed { session, .. } => emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None }),
+        Screen::Cancelled { session } => {
+            emit(ctx, "kassa:cancelled", &SessionDetail { session_id: session, method: None })
+        }
+        Screen::Expired { session } => emit(ctx, "kassa:expired", &SessionDetail { session_id: session, method: None }),
+        Screen::Problem(p) => emit(ctx, "kassa:error", &ErrorDetail { code: &p.code, message: &p.title }),
+        _ => {}
+    }
+    if let Screen::Confirming { session, stalled: false } = &screen {
+        let session = session.clone();
+        ctx.screen.set(screen);
+        poll(ctx, session, false);
+    } else {
+        ctx.screen.set(screen);
+    }
+}
+
+/// The first step of a mounted widget: resume a return from a provider, or load the checkout.
+pub fn start(ctx: Ctx, returned: Option<Return>) {
+    let Some(ret) = returned else { return load(ctx) };
+    let window = web_sys::window();
+    let framed = window.as_ref().is_some_and(|w| {
+        let me: &JsValue = w.as_ref();
+        w.parent().ok().flatten().is_some_and(|p| AsRef::<JsValue>::as_ref(&p) != me)
+    });
+    if framed {
+        // (a) We are the provider's return page inside our own iframe: hand over to the
+        // widget in the parent page, which owns the checkout.
+        post_return_to_parent(&ret);
+        ctx.screen.set(Screen::Returning);
+        return;
+    }
+    ctx.touched();
+    confirm(ctx, ret.session, ret.cancelled);
+}
+
+fn post_return_to_parent(ret: &Return) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(Some(parent)) = window.parent() else { return };
+    let Ok(origin) = window.location().origin() else { return };
+    #[derive(Serialize)]
+    struct Msg<'a> {
+        r#type: &'a str,
+        session: &'a str,
+        outcome: &'a str,
+    }
+    let msg = Msg {
+        r#type: "kassa:return",
+        session: &ret.session,
+        outcome: if ret.cancelled { "cancel" } else { "success" },
+    };
+    if let Ok(data) = msg.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
+        let _ = parent.post_message(&data, &origin);
+    }
+}
+
+/// Loads config and quote in parallel, then shows the picker.
+pub fn load(ctx: Ctx) {
+    let epoch = ctx.begin();
+    ctx.screen.set(Screen::Loading);
+    let api = ctx.api();
+    let items = ctx.env.with_value(|e| e.items.clone());
+    spawn_local(async move {
+        let (config, quote) = futures::future::join(api.config(), api.quote(&items)).await;
+        if !ctx.live(epoch) {
+            return;
+        }
+        match (config, quote) {
+            (Ok(config), Ok(quote)) => {
+                let usable: Vec<_> = config.methods.iter().filter(|m| state::supported(m)).collect();
+                if ctx.selected.get_untracked().is_none() && usable.len() == 1 {
+                    ctx.selected.set(Some(usable[0].id.clone()));
+                }
+                ctx.config.set(Some(config));
+                ctx.quote.set(Some(quote));
+                ctx.screen.set(Screen::Picker);
+                emit(ctx, "kassa:ready", &Empty {});
+                if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten() {
+                    try_again(ctx, method);
+                }
+            }
+            (Err(f), _) | (_, Err(f)) => show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing))),
+        }
+    });
+}
+
+/// The Pay button: checks the method and fields, then creates the session. Does nothing
+/// while a request is already in flight, so double clicks create nothing extra.
+pub fn pay(ctx: Ctx) {
+    ctx.touched();
+    if ctx.screen.get_untracked() != Screen::Picker {
+        return;
+    }
+    let Some(method) = ctx.selected.get_untracked().and_then(|id| ctx.method(&id)) else {
+        ctx.field_errors.set(vec![("method", "Choose a payment method.")]);
+        return;
+    };
+    let customer = match state::customer_for(&method.required_fields, &ctx.typed.get_untracked()) {
+        Ok(c) => c,
+        Err(errors) => {
+            ctx.field_errors.set(errors.into_iter().map(|(f, m)| (state::field_key(f), m)).collect());
+            return;
+        }
+    };
+    ctx.field_errors.set(Vec::new());
+    ctx.env.update_value(|e| {
+        let attempt = attempt_for(e.pending.as_ref(), &method.id, &customer, new_key);
+        e.pending = Some(attempt);
+    });
+    create(ctx);
+}
+
+/// A fresh idempotency key: `crypto.randomUUID()`, or a v4 UUID from `getRandomValues`
+/// where `randomUUID` is missing (insecure contexts).
+fn new_key() -> String {
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    let Some(crypto) = crypto else { return String::from("kassa-no-crypto") };
+    let has_uuid = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID")).is_ok_and(|f| f.is_function());
+    if has_uuid {
+        return crypto.random_uuid();
+    }
+    let mut bytes = [0u8; 16];
+    let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Sends the pending attempt's session request (again, with the same key, on Retry).
+pub fn create(ctx: Ctx) {
+    let Some(attempt) = ctx.env.with_value(|e| e.pending.clone()) else { return };
+    let Some(method) = ctx.method(&attempt.method) else { return };
+    let epoch = ctx.begin();
+    ctx.screen.set(Screen::Creating);
+    let (api, items, locale) = ctx.env.with_value(|e| (e.api.clone(), e.items.clone(), e.locale.clone()));
+    let body = CreateSession {
+        items,
+        method: attempt.method.clone(),
+        return_url: return_url(),
+        customer: attempt.customer.clone(),
+        locale: Some(locale),
+    };
+    spawn_local(async move {
+        let result = api.create_session(&body, &attempt.key).await;
+        if !ctx.live(epoch) {
+            return;
+        }
+        match result {
+            Ok(session) => {
+                ctx.env.update_value(|e| e.pending = None);
+                emit(ctx, "kassa:session-created", &SessionDetail { session_id: &session.id, method: Some(&method.id) });
+                act(ctx, &session, Some(&method));
+            }
+            Err(failure) => {
+                if !key_survives(&failure) {
+                    ctx.env.update_value(|e| e.pending = None);
+                }
+                show(ctx, Screen::Problem(problem_for(&failure, Retry::Create, Next::Picker)));
+            }
+        }
+    });
+}
+
+/// Does what a session answer asks: a settled screen, a checked redirect, a frame, Stripe.
+fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
+    match after_session(session, method, navigate::check) {
+        Ok(AfterSession::Show(screen)) => show(ctx, screen),
+        Ok(AfterSession::Redirect(url)) => {
+            // The button keeps saying "Processing…" while the page goes.
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(&url);
+            }
+        }
+        Err(e) => show(ctx, Screen::Problem(problem_for_url(&e))),
+    }
+}
+
+/// The page's URL without Kassa's return parameters (and without a fragment): where the
+/// provider sends the customer back.
+fn return_url() -> String {
+    clean_url(true)
+}
+
+fn clean_url(drop_hash: bool) -> String {
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    let Ok(url) = web_sys::Url::new(&href) else { return href };
+    let params = url.search_params();
+    params.delete(RETURN_SESSION_PARAM);
+    params.delete(RETURN_OUTCOME_PARAM);
+    url.set_search(&String::from(params.to_string()));
+    if drop_hash {
+        url.set_hash("");
+    }
+    url.href()
+}
+
+/// Removes `kassa_session`/`kassa_return` from the address bar, so a reload starts afresh.
+fn strip_return_params() {
+    let Some(w) = web_sys::window() else { return };
+    let has = w.location().search().is_ok_and(|s| s.contains(RETURN_SESSION_PARAM));
+    if has {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean_url(false)));
+        }
+    }
+}
+
+/// The confirming screen: cancels first if the customer came back through the cancel URL
+/// and the session is still open, then polls with back-off until the session settles.
+pub fn confirm(ctx: Ctx, session: String, cancelled: bool) {
+    ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
+    poll(ctx, session, cancelled);
+}
+
+fn poll(ctx: Ctx, session: String, cancelled: bool) {
+    let epoch = ctx.begin();
+    let api = ctx.api();
+    spawn_local(async move {
+        let mut waited = 0u32;
+        let mut n = 0u32;
+        let mut cancel_pending = cancelled;
+        loop {
+            let result = api.session(&session).await;
+            if !ctx.live(epoch) {
+                return;
+            }
+            let failure = match result {
+                Ok(s) if cancel_pending && !s.state.is_settled() => {
+                    cancel_pending = false;
+                    let result = api.cancel(&s.id).await;
+                    if !ctx.live(epoch) {
+                        return;
+                    }
+                    if let Ok(s) = result {
+                        if let Some(screen) = state::settled_screen(&s) {
+                            return show(ctx, screen);
+                        }
+                    }
+                    continue;
+                }
+                Ok(s) => {
+                    if let Some(screen) = state::settled_screen(&s) {
+                        return show(ctx, screen);
+                    }
+                    None
+                }
+                Err(ApiFailure::Api(e)) => {
+                    let retry = Retry::Confirm { session, cancelled: cancel_pending };
+                    return show(ctx, Screen::Problem(problem_for(&ApiFailure::Api(e), retry, Next::StartOver)));
+                }
+                Err(f) => Some(f),
+            };
+            if waited >= state::POLL_BUDGET_MS {
+                let screen = match failure {
+                    Some(f) => {
+                        let retry = Retry::Confirm { session, cancelled: cancel_pending };
+                        Screen::Problem(problem_for(&f, retry, Next::StartOver))
+                    }
+                    None => Screen::Confirming { session, stalled: true },
+                };
+                return show(ctx, screen);
+            }
+            let delay = state::poll_delay_ms(n);
+            n += 1;
+            waited += delay;
+            sleep(delay).await;
+            if !ctx.live(epoch) {
+                return;
+            }
+        }
+    });
+}
+
+/// "Choose another way to pay" from a frame: cancels the open session, then the picker.
+/// If the cancel answer says the session was paid after all, that wins.
+pub fn leave_for_picker(ctx: Ctx, session: String) {
+    ctx.touched();
+    let epoch = ctx.begin();
+    ctx.screen.set(Screen::Loading);
+    let api = ctx.api();
+    spawn_local(async move {
+        let result = api.cancel(&session).await;
+        if !ctx.live(epoch) {
+            return;
+        }
+        match result {
+            Ok(s) if s.state == SessionState::Paid => act(ctx, &s, None),
+            _ => {
+                emit(ctx, "kassa:cancelled", &SessionDetail { session_id: &session, method: None });
+                ctx.screen.set(Screen::Picker);
+            }
+        }
+    });
+}
+
+/// "Retry" on a problem screen.
+pub fn retry(ctx: Ctx, what: Retry) {
+    ctx.touched();
+    match what {
+        Retry::Load => load(ctx),
+        Retry::Create => create(ctx),
+        Retry::Confirm { session, cancelled } => confirm(ctx, session, cancelled),
+    }
+}
+
+/// "Choose another method" / "Choose a payment method": back to the picker.
+pub fn to_picker(ctx: Ctx) {
+    ctx.touched();
+    strip_return_params();
+    ctx.begin();
+    if ctx.config.with_untracked(Option::is_some) {
+        ctx.screen.set(Screen::Picker);
+    } else {
+        load(ctx);
+    }
+}
+
+/// "Start over": a fresh checkout (new quote, new attempt).
+pub fn start_over(ctx: Ctx) {
+    ctx.touched();
+    strip_return_params();
+    ctx.env.update_value(|e| e.pending = None);
+    load(ctx);
+}
+
+/// "Try again" after a failed payment: the same method, a new attempt with a new key. If
+/// the details that method needs are not known (after a reload), the picker asks for them.
+pub fn try_again(ctx: Ctx, method: String) {
+    ctx.touched();
+    strip_return_params();
+    ctx.env.update_value(|e| e.pending = None);
+    if ctx.config.with_untracked(Option::is_none) {
+        ctx.env.update_value(|e| e.retry_method = Some(method));
+        return load(ctx);
+    }
+    let Some(m) = ctx.method(&method) else {
+        ctx.screen.set(Screen::Picker);
+        return;
+    };
+    ctx.selected.set(Some(method));
+    ctx.begin();
+    ctx.screen.set(Screen::Picker);
+    if state::customer_for(&m.required_fields, &ctx.typed.get_untracked()).is_ok() {
+        pay(ctx);
+    }
+}
+
+/// The customer picked a method.
+pub fn select(ctx: Ctx, id: String) {
+    ctx.touched();
+    emit(ctx, "kassa:method-selected", &MethodDetail { method: &id });
+    ctx.field_errors.update(|e| e.retain(|(k, _)| *k != "method"));
+    ctx.selected.set(Some(id));
+}
+
+/// The host element, for embedding code that needs the document.
+pub fn host(ctx: Ctx) -> Option<HtmlElement> {
+    ctx.env.try_with_value(|e| e.host.clone())
+}
+
+/// Casts helper kept here so components need not import `JsCast`.
+pub fn as_html(el: &web_sys::Element) -> Option<HtmlElement> {
+    el.clone().dyn_into().ok()
+}

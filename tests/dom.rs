@@ -1,0 +1,735 @@
+//! Component tests of `<kassa-checkout>` in headless Chromium.
+//!
+//! `window.fetch` is replaced by a stub that answers from a route table and records every
+//! call, so each test says exactly what the backend answers and counts what was sent.
+//! Tests wait on the widget's `data-state` attribute, never on fixed sleeps.
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p kassa --target wasm32-unknown-unknown --test dom`
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ---------------------------------------------------------------- harness
+
+fn window() -> web_sys::Window {
+    web_sys::window().unwrap()
+}
+
+fn document() -> web_sys::Document {
+    window().document().unwrap()
+}
+
+fn origin() -> String {
+    window().location().origin().unwrap()
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap()
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    Reflect::set(target, &JsValue::from_str(key), value).unwrap();
+}
+
+/// Installs the fetch stub (once) and clears routes, calls and held answers.
+fn install_fetch() {
+    let w: JsValue = window().into();
+    if get(&w, "__kassaStub").is_undefined() {
+        let stub = Function::new_with_args(
+            "url, init",
+            r#"
+            var method = (init && init.method) || "GET";
+            var path = new URL(url).pathname;
+            var h = init && init.headers;
+            var key = h && h.get ? h.get("Idempotency-Key") : null;
+            window.__kassaCalls.push({ method: method, path: path, key: key, body: init && init.body });
+            var r = window.__kassaRoutes[method + " " + path];
+            if (!r || r.reject) return Promise.reject(new TypeError("Failed to fetch"));
+            var make = function () {
+              return new Response(JSON.stringify(r.body), {
+                status: r.status || 200, headers: { "Content-Type": "application/json" } });
+            };
+            if (r.hold) return new Promise(function (res) { window.__kassaHeld.push(function () { res(make()); }); });
+            return Promise.resolve(make());
+            "#,
+        );
+        set(&w, "__kassaStub", &stub);
+        set(&w, "fetch", &stub);
+    }
+    set(&w, "__kassaRoutes", &Object::new());
+    set(&w, "__kassaCalls", &Array::new());
+    set(&w, "__kassaHeld", &Array::new());
+}
+
+/// Answers `method path` with `status` and the JSON `body`.
+fn route(method_path: &str, status: u16, body: &str) {
+    let r = Object::new();
+    set(&r, "status", &JsValue::from(status));
+    set(&r, "body", &JSON::parse(body).expect(body));
+    set(&get(&window().into(), "__kassaRoutes"), method_path, &r);
+}
+
+/// Makes `method path` hang until [`release_held`].
+fn hold(method_path: &str) {
+    let routes = get(&window().into(), "__kassaRoutes");
+    set(&get(&routes, method_path), "hold", &JsValue::TRUE);
+}
+
+fn release_held() {
+    let held: Array = get(&window().into(), "__kassaHeld").unchecked_into();
+    for f in held.iter() {
+        f.unchecked_into::<Function>().call0(&JsValue::NULL).unwrap();
+    }
+    held.set_length(0);
+}
+
+/// Makes `method path` fail like a network error.
+fn reject(method_path: &str) {
+    let r = Object::new();
+    set(&r, "reject", &JsValue::TRUE);
+    set(&get(&window().into(), "__kassaRoutes"), method_path, &r);
+}
+
+/// Recorded calls as `(method, path, idempotency key)`.
+fn calls() -> Vec<(String, String, Option<String>)> {
+    let calls: Array = get(&window().into(), "__kassaCalls").unchecked_into();
+    calls
+        .iter()
+        .map(|c| (get(&c, "method").as_string().unwrap(), get(&c, "path").as_string().unwrap(), get(&c, "key").as_string()))
+        .collect()
+}
+
+fn calls_to(method: &str, path: &str) -> Vec<Option<String>> {
+    calls().into_iter().filter(|(m, p, _)| m == method && p == path).map(|(_, _, k)| k).collect()
+}
+
+fn last_body(method: &str, path: &str) -> JsValue {
+    let calls: Array = get(&window().into(), "__kassaCalls").unchecked_into();
+    let c = calls
+        .iter()
+        .filter(|c| get(c, "method").as_string().as_deref() == Some(method) && get(c, "path").as_string().as_deref() == Some(path))
+        .last()
+        .expect("no such call");
+    JSON::parse(&get(&c, "body").as_string().unwrap()).unwrap()
+}
+
+/// What `Intl.NumberFormat(locale, {style: "currency", currency})` writes for `decimal`.
+fn intl_money(locale: &str, currency: &str, decimal: &str) -> String {
+    let opts = Object::new();
+    set(&opts, "style", &JsValue::from_str("currency"));
+    set(&opts, "currency", &JsValue::from_str(currency));
+    let nf = js_sys::Intl::NumberFormat::new(&Array::of1(&JsValue::from_str(locale)), &opts);
+    nf.format().call1(&JsValue::NULL, &JsValue::from_str(decimal)).unwrap().as_string().unwrap()
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |res, _| {
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(&res, ms).unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+/// Polls `cond` for up to 5 s.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+struct Widget {
+    host: HtmlElement,
+    shadow: ShadowRoot,
+    events: std::rc::Rc<std::cell::RefCell<Vec<(String, JsValue)>>>,
+    _listeners: Vec<Closure<dyn FnMut(web_sys::CustomEvent)>>,
+}
+
+impl Widget {
+    /// Creates `<kassa-checkout>` with `attrs`, listens to its events, and attaches it.
+    fn mount(attrs: &[(&str, &str)]) -> Widget {
+        kassa::start(origin(), String::from("https://backend.test"));
+        let host: HtmlElement = document().create_element("kassa-checkout").unwrap().unchecked_into();
+        for (k, v) in attrs {
+            host.set_attribute(k, v).unwrap();
+        }
+        let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut listeners = Vec::new();
+        for name in [
+            "kassa:ready",
+            "kassa:method-selected",
+            "kassa:session-created",
+            "kassa:paid",
+            "kassa:failed",
+            "kassa:cancelled",
+            "kassa:expired",
+            "kassa:error",
+        ] {
+            let events = events.clone();
+            let cb = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+                events.borrow_mut().push((e.type_(), e.detail()));
+            });
+            // Listen on the document: events bubble out of the element.
+            document().add_event_listener_with_callback(name, cb.as_ref().unchecked_ref()).unwrap();
+            listeners.push(cb);
+        }
+        document().body().unwrap().append_child(&host).unwrap();
+        let shadow = host.shadow_root().expect("open shadow root");
+        Widget { host, shadow, events, _listeners: listeners }
+    }
+
+    fn q(&self, selector: &str) -> Option<Element> {
+        self.shadow.query_selector(selector).unwrap()
+    }
+
+    fn by_testid(&self, id: &str) -> Element {
+        let mut sel = String::from("[data-testid=\"");
+        sel.push_str(id);
+        sel.push_str("\"]");
+        self.q(&sel).unwrap_or_else(|| panic!("no element with data-testid {id}"))
+    }
+
+    fn click(&self, id: &str) {
+        self.by_testid(id).unchecked_into::<HtmlElement>().click();
+    }
+
+    fn state(&self) -> String {
+        self.q(".kassa").and_then(|r| r.get_attribute("data-state")).unwrap_or_default()
+    }
+
+    async fn wait_state(&self, state: &str) {
+        until(state, || self.state() == state).await;
+        leptos::task::tick().await;
+    }
+
+    fn heading(&self) -> String {
+        self.q("h2").and_then(|h| h.text_content()).unwrap_or_default()
+    }
+
+    fn text(&self) -> String {
+        self.q(".kassa").and_then(|r| r.text_content()).unwrap_or_default()
+    }
+
+    fn events_named(&self, name: &str) -> Vec<JsValue> {
+        self.events.borrow().iter().filter(|(n, _)| n == name).map(|(_, d)| d.clone()).collect()
+    }
+}
+
+impl Drop for Widget {
+    fn drop(&mut self) {
+        for (cb, name) in self._listeners.iter().zip([
+            "kassa:ready",
+            "kassa:method-selected",
+            "kassa:session-created",
+            "kassa:paid",
+            "kassa:failed",
+            "kassa:cancelled",
+            "kassa:expired",
+            "kassa:error",
+        ]) {
+            let _ = document().remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+        }
+        self.host.remove();
+    }
+}
+
+const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2}]"#;
+
+fn config_json() -> String {
+    r#"{"merchant_name":"Fjord Kayaks","currency":"NOK","methods":[
+      {"id":"card","provider":"payfect","display_name":"Card","presentation":"iframe","required_fields":[],"allowed_origins":["ORIGIN"]},
+      {"id":"vipps","provider":"front_payment","display_name":"Vipps","presentation":"redirect","required_fields":["phone"],"allowed_origins":["https://pay.example.com"]},
+      {"id":"stripe","provider":"stripe","display_name":"Card (Stripe)","presentation":"stripe_embedded","required_fields":["email"],"allowed_origins":["ORIGIN"],"stripe_js_url":"ORIGIN/stripe.js"}
+    ]}"#
+    .replace("ORIGIN", &origin())
+}
+
+const QUOTE: &str = r#"{"lines":[
+  {"sku":"kayak-2h","name":"Kayak, 2 hours","quantity":2,"unit_price":{"amount_minor":60000,"currency":"NOK"},"line_total":{"amount_minor":120000,"currency":"NOK"},"start_date":"2026-12-01","end_date":"2026-12-01"},
+  {"sku":"life-jacket","name":"Life jacket","quantity":2,"unit_price":{"amount_minor":12500,"currency":"NOK"},"line_total":{"amount_minor":25000,"currency":"NOK"}}
+ ],"total":{"amount_minor":145000,"currency":"NOK"}}"#;
+
+/// A session answer in `state` with an optional `action` JSON and `extra` fields.
+fn session_json(id: &str, state: &str, method: &str, action: Option<&str>, extra: &str) -> String {
+    let mut s = String::from(r#"{"id":""#);
+    s.push_str(id);
+    s.push_str(r#"","state":""#);
+    s.push_str(state);
+    s.push_str(r#"","method":""#);
+    s.push_str(method);
+    s.push_str(r#"","provider":"payfect","quote":"#);
+    s.push_str(QUOTE);
+    if let Some(a) = action {
+        s.push_str(r#","action":"#);
+        s.push_str(a);
+    }
+    s.push_str(extra);
+    s.push('}');
+    s
+}
+
+fn frame_action() -> String {
+    let mut a = String::from(r#"{"type":"iframe","url":""#);
+    a.push_str(&origin());
+    a.push_str(r#"/kassa-test-pay-frame"}"#);
+    a
+}
+
+/// Routes for a healthy backend, a widget in the picker, and the given method chosen.
+async fn picker_with(method: &str) -> Widget {
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS), ("locale", "en-US")]);
+    w.wait_state("picker").await;
+    let mut id = String::from("kassa-method-");
+    id.push_str(method);
+    w.click(&id);
+    leptos::task::tick().await;
+    w
+}
+
+// ---------------------------------------------------------------- the page's cart
+
+async fn invalid_items_case(items: &str, expected: &str) {
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    let w = Widget::mount(&[("items", items)]);
+    w.wait_state("error").await;
+    assert!(w.text().contains(expected), "message must name the problem; got {:?}", w.text());
+    sleep(30).await;
+    assert!(calls().is_empty(), "an invalid cart must send nothing to the backend: {:?}", calls());
+}
+
+#[wasm_bindgen_test]
+async fn quantity_zero_shows_the_message_and_sends_nothing() {
+    invalid_items_case(
+        r#"[{"sku":"kayak-2h","quantity":0}]"#,
+        "This page's cart is invalid: item 1 has quantity 0; quantities must be 1–99.",
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn malformed_json_missing_sku_big_quantities_and_long_carts_are_refused() {
+    invalid_items_case("[{sku:", "the items attribute is not valid JSON").await;
+    invalid_items_case(r#"[{"sku":"a","quantity":1},{"quantity":1}]"#, "item 2 has no sku").await;
+    invalid_items_case(r#"[{"sku":"a","quantity":100}]"#, "item 1 has quantity 100").await;
+    let many = String::from("[") + &vec![r#"{"sku":"a","quantity":1}"#; 101].join(",") + "]";
+    invalid_items_case(&many, "it has 101 items; at most 100").await;
+}
+
+// ---------------------------------------------------------------- picker
+
+#[wasm_bindgen_test]
+async fn the_picker_is_a_radio_group_named_payment_method() {
+    let w = picker_with("card").await;
+    let group = w.q("fieldset[role=radiogroup]").expect("a radiogroup fieldset");
+    let legend_id = group.get_attribute("aria-labelledby").unwrap();
+    let mut sel = String::from("#");
+    sel.push_str(&legend_id);
+    let legend = w.q(&sel).unwrap();
+    assert_eq!(legend.tag_name(), "LEGEND");
+    assert_eq!(legend.text_content().unwrap(), "Payment method");
+    let radios = group.query_selector_all("input[type=radio]").unwrap();
+    let names: Vec<String> = (0..radios.length())
+        .map(|i| {
+            let radio: Element = radios.get(i).unwrap().unchecked_into();
+            radio.closest("label").unwrap().unwrap().text_content().unwrap().trim().to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["Card", "Vipps", "Card (Stripe)"], "radios are named by display_name");
+    assert_eq!(w.events_named("kassa:ready").len(), 1);
+    let selected = w.events_named("kassa:method-selected");
+    assert_eq!(get(&selected[0], "method").as_string().as_deref(), Some("card"));
+    // Cart from the quote.
+    assert_eq!(w.by_testid("kassa-merchant").text_content().unwrap(), "Fjord Kayaks");
+    assert!(w.by_testid("kassa-cart").text_content().unwrap().contains("Kayak, 2 hours"));
+}
+
+#[wasm_bindgen_test]
+async fn the_pay_button_is_named_pay_and_the_formatted_total() {
+    let w = picker_with("card").await;
+    let name = w.by_testid("kassa-pay").text_content().unwrap();
+    assert_eq!(name, String::from("Pay ") + &intl_money("en-US", "NOK", "1450.00"));
+    assert_eq!(name.replace('\u{a0}', " "), "Pay NOK 1,450.00");
+    drop(w);
+
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS), ("locale", "nb_NO")]);
+    w.wait_state("picker").await;
+    let name = w.by_testid("kassa-pay").text_content().unwrap();
+    assert!(name.starts_with("Pay ") && name.contains("450,00"), "nb-NO formatting, got {name:?}");
+}
+
+#[wasm_bindgen_test]
+async fn only_the_fields_a_method_requires_are_shown_and_checked() {
+    let w = picker_with("card").await;
+    assert!(w.q("input:not([type=radio])").is_none(), "Card needs no details");
+    w.click("kassa-method-vipps");
+    leptos::task::tick().await;
+    let phone = w.by_testid("kassa-field-phone");
+    assert_eq!(phone.get_attribute("type").as_deref(), Some("tel"));
+    assert_eq!(phone.get_attribute("autocomplete").as_deref(), Some("tel"));
+    assert!(w.q("#kassa-field-email").is_none());
+    w.click("kassa-pay");
+    leptos::task::tick().await;
+    assert_eq!(phone.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let described = phone.get_attribute("aria-describedby").unwrap();
+    let mut sel = String::from("#");
+    sel.push_str(&described);
+    assert!(w.q(&sel).unwrap().text_content().unwrap().contains("country code"));
+    assert!(calls_to("POST", "/v1/checkout/sessions").is_empty(), "invalid details send nothing");
+}
+
+// ---------------------------------------------------------------- sessions
+
+#[wasm_bindgen_test]
+async fn a_double_click_creates_one_session() {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_dbl", "open", "card", Some(&frame_action()), ""));
+    hold("POST /v1/checkout/sessions");
+    w.click("kassa-pay");
+    w.click("kassa-pay");
+    w.wait_state("creating").await;
+    w.click("kassa-pay");
+    let pay = w.by_testid("kassa-pay");
+    assert_eq!(pay.get_attribute("aria-disabled").as_deref(), Some("true"));
+    assert_eq!(pay.text_content().unwrap(), "Processing…");
+    release_held();
+    w.wait_state("iframe").await;
+    let keys = calls_to("POST", "/v1/checkout/sessions");
+    assert_eq!(keys.len(), 1, "one session request for a double click");
+    assert_eq!(keys[0].as_deref().map(str::len), Some(36), "an Idempotency-Key (UUID) is sent");
+    let body = last_body("POST", "/v1/checkout/sessions");
+    assert_eq!(get(&body, "method").as_string().as_deref(), Some("card"));
+    assert!(get(&body, "price").is_undefined());
+    let created = w.events_named("kassa:session-created");
+    assert_eq!(get(&created[0], "session_id").as_string().as_deref(), Some("ks_dbl"));
+    let frame = w.by_testid("kassa-iframe");
+    assert_eq!(frame.get_attribute("title").as_deref(), Some("Card payment page"));
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_after_a_network_error_reuses_the_key_and_try_again_does_not() {
+    let w = picker_with("card").await;
+    reject("POST /v1/checkout/sessions");
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert_eq!(w.heading(), "We can't reach the checkout service right now.");
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_r", "failed", "card", None, ""));
+    w.click("kassa-retry");
+    w.wait_state("failed").await;
+    let keys = calls_to("POST", "/v1/checkout/sessions");
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1], "the retried request carries the same key");
+    w.click("kassa-try-again");
+    until("third session request", || calls_to("POST", "/v1/checkout/sessions").len() == 3).await;
+    let keys = calls_to("POST", "/v1/checkout/sessions");
+    assert_ne!(keys[2], keys[0], "a new attempt gets a new key");
+}
+
+#[wasm_bindgen_test]
+async fn a_disallowed_action_url_is_refused() {
+    let w = picker_with("card").await;
+    let evil = r#"{"type":"iframe","url":"https://evil.example/pay"}"#;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_evil", "open", "card", Some(evil), ""));
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert!(w.heading().contains("(https://evil.example)"), "names the refused origin: {}", w.heading());
+    assert!(w.q("iframe").is_none(), "nothing is framed");
+    let errors = w.events_named("kassa:error");
+    assert_eq!(get(&errors[0], "code").as_string().as_deref(), Some("url_refused"));
+
+    // A javascript: redirect is refused and the page stays.
+    let href = window().location().href().unwrap();
+    w.click("kassa-choose-another");
+    w.wait_state("picker").await;
+    let js = r#"{"type":"redirect","url":"javascript:alert(1)"}"#;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_js", "open", "card", Some(js), ""));
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert_eq!(window().location().href().unwrap(), href);
+}
+
+async fn settled_heading(state: &str, extra: &str) -> Widget {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_s", state, "card", None, extra));
+    w.click("kassa-pay");
+    w.wait_state(state).await;
+    w
+}
+
+#[wasm_bindgen_test]
+async fn each_status_screen_has_its_heading_and_way_on() {
+    let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pf_77","paid_at":1}"#;
+    let w = settled_heading("paid", receipt).await;
+    assert_eq!(w.heading(), "Payment received");
+    assert_eq!(w.by_testid("kassa-receipt-amount").text_content().unwrap(), intl_money("en-US", "NOK", "1450.00"));
+    assert_eq!(w.by_testid("kassa-receipt-reference").text_content().unwrap(), "ks_s");
+    assert_eq!(w.by_testid("kassa-receipt-provider-reference").text_content().unwrap(), "pf_77");
+    let paid = w.events_named("kassa:paid");
+    assert_eq!(get(&paid[0], "amount_minor").as_f64(), Some(145000.0));
+    assert_eq!(get(&paid[0], "currency").as_string().as_deref(), Some("NOK"));
+    drop(w);
+
+    let w = settled_heading("failed", "").await;
+    assert_eq!(w.heading(), "Payment failed");
+    assert_eq!(w.by_testid("kassa-try-again").text_content().unwrap(), "Try again");
+    assert_eq!(w.by_testid("kassa-choose-another").text_content().unwrap(), "Choose another method");
+    assert_eq!(w.events_named("kassa:failed").len(), 1);
+    drop(w);
+
+    let w = settled_heading("cancelled", "").await;
+    assert_eq!(w.heading(), "Payment cancelled");
+    assert_eq!(w.by_testid("kassa-choose-method").text_content().unwrap(), "Choose a payment method");
+    w.click("kassa-choose-method");
+    w.wait_state("picker").await;
+    drop(w);
+
+    let w = settled_heading("expired", "").await;
+    assert_eq!(w.heading(), "Session expired");
+    w.click("kassa-start-over");
+    w.wait_state("picker").await;
+    assert_eq!(calls_to("POST", "/v1/checkout/quote").len(), 2, "start over prices the cart again");
+}
+
+#[wasm_bindgen_test]
+async fn an_api_error_message_is_shown() {
+    let w = picker_with("card").await;
+    route(
+        "POST /v1/checkout/sessions",
+        422,
+        r#"{"code":"unknown_sku","message":"We no longer sell life jackets.","retryable":false}"#,
+    );
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert_eq!(w.heading(), "We no longer sell life jackets.");
+    assert!(w.q("[data-testid=kassa-choose-another]").is_some());
+}
+
+// ---------------------------------------------------------------- backend down
+
+#[wasm_bindgen_test]
+async fn an_unreachable_backend_shows_retry_and_recovers() {
+    install_fetch();
+    reject("GET /v1/checkout/config");
+    reject("POST /v1/checkout/quote");
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("error").await;
+    assert_eq!(w.heading(), "We can't reach the checkout service right now.");
+    assert_eq!(w.by_testid("kassa-retry").text_content().unwrap(), "Retry");
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    w.click("kassa-retry");
+    w.wait_state("picker").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_5xx_counts_as_unreachable() {
+    install_fetch();
+    route("GET /v1/checkout/config", 503, r#"{"code":"internal","message":"Down for maintenance.","retryable":true}"#);
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("error").await;
+    assert_eq!(w.heading(), "We can't reach the checkout service right now.");
+    assert!(w.text().contains("Down for maintenance."));
+}
+
+// ---------------------------------------------------------------- return from the provider
+
+fn set_page_query(query: &str) {
+    let mut url = window().location().pathname().unwrap();
+    url.push_str(query);
+    window().history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(&url)).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_return_url_is_confirmed_with_the_backend_not_trusted() {
+    install_fetch();
+    route("GET /v1/checkout/sessions/ks_ret", 200, &session_json("ks_ret", "open", "card", None, ""));
+    set_page_query("?kassa_session=ks_ret&kassa_return=success");
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("confirming").await;
+    assert_eq!(w.heading(), "Confirming your payment…");
+    until("a second poll", || calls_to("GET", "/v1/checkout/sessions/ks_ret").len() >= 2).await;
+    assert_eq!(w.state(), "confirming", "an open session is not shown as paid");
+    let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pf_1","paid_at":1}"#;
+    route("GET /v1/checkout/sessions/ks_ret", 200, &session_json("ks_ret", "paid", "card", None, receipt));
+    w.wait_state("paid").await;
+    assert!(calls_to("GET", "/v1/checkout/config").is_empty(), "confirming needs no config");
+    set_page_query("");
+}
+
+#[wasm_bindgen_test]
+async fn a_cancel_return_cancels_an_open_session() {
+    install_fetch();
+    route("GET /v1/checkout/sessions/ks_c", 200, &session_json("ks_c", "open", "card", None, ""));
+    route("POST /v1/checkout/sessions/ks_c/cancel", 200, &session_json("ks_c", "cancelled", "card", None, ""));
+    set_page_query("?kassa_session=ks_c&kassa_return=cancel");
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("cancelled").await;
+    assert_eq!(calls_to("POST", "/v1/checkout/sessions/ks_c/cancel").len(), 1);
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    w.click("kassa-choose-method");
+    w.wait_state("picker").await;
+    assert!(!window().location().search().unwrap().contains("kassa_session"), "params stripped");
+    set_page_query("");
+}
+
+// ---------------------------------------------------------------- iframe
+
+#[wasm_bindgen_test]
+async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_f", "open", "card", Some(&frame_action()), ""));
+    route("GET /v1/checkout/sessions/ks_f", 200, &session_json("ks_f", "failed", "card", None, ""));
+    w.click("kassa-pay");
+    w.wait_state("iframe").await;
+
+    // From the page itself (wrong source): ignored.
+    let msg = JSON::parse(r#"{"type":"kassa:return","session":"ks_f","outcome":"success"}"#).unwrap();
+    window().post_message(&msg, &origin()).unwrap();
+    sleep(50).await;
+    assert_eq!(w.state(), "iframe", "a message from another window is ignored");
+
+    // From the frame, same origin, right shape: accepted.
+    let frame: web_sys::HtmlIFrameElement = w.by_testid("kassa-iframe").unchecked_into();
+    until("frame loaded", || {
+        frame
+            .content_window()
+            .and_then(|cw| cw.document())
+            .is_some_and(|d| d.ready_state() == "complete" && d.url().map(|u| u.contains("pay-frame")).unwrap_or(false))
+    })
+    .await;
+    let child = frame.content_window().unwrap();
+    let child_function: Function = get(&child, "Function").unchecked_into();
+    let poster: Function = child_function
+        .call1(
+            &JsValue::NULL,
+            &JsValue::from_str(
+                "parent.postMessage({type:'kassa:return',session:'ks_f',outcome:'success'}, location.origin)",
+            ),
+        )
+        .unwrap()
+        .unchecked_into();
+    poster.call0(&JsValue::NULL).unwrap();
+    w.wait_state("failed").await;
+}
+
+#[wasm_bindgen_test]
+async fn choose_another_way_to_pay_cancels_and_returns_to_the_picker() {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_l", "open", "card", Some(&frame_action()), ""));
+    route("POST /v1/checkout/sessions/ks_l/cancel", 200, &session_json("ks_l", "cancelled", "card", None, ""));
+    w.click("kassa-pay");
+    w.wait_state("iframe").await;
+    assert_eq!(w.by_testid("kassa-leave").text_content().unwrap(), "Choose another way to pay");
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
+    assert_eq!(calls_to("POST", "/v1/checkout/sessions/ks_l/cancel").len(), 1);
+}
+
+// ---------------------------------------------------------------- stripe embedded
+
+/// A stand-in for `Stripe()` that counts embedded instances.
+fn install_fake_stripe() {
+    let factory = Function::new_no_args(
+        r#"
+        window.__stripe = { created: 0, mounted: 0, destroyed: 0, live: 0, last: null };
+        window.Stripe = function (pk, opts) {
+          return { initEmbeddedCheckout: function (o) {
+            return o.fetchClientSecret().then(function (secret) {
+              var s = window.__stripe; s.created++; s.live++;
+              s.last = { secret: secret, pk: pk, opts: opts, onComplete: o.onComplete };
+              return {
+                mount: function (el) { s.mounted++; s.el = el; },
+                destroy: function () { s.destroyed++; s.live--; }
+              };
+            });
+          } };
+        };
+        "#,
+    );
+    factory.call0(&JsValue::NULL).unwrap();
+}
+
+fn stripe_stat(key: &str) -> f64 {
+    get(&get(&window().into(), "__stripe"), key).as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn stripe_embedded_keeps_exactly_one_instance() {
+    install_fake_stripe();
+    let w = picker_with("stripe").await;
+    w.by_testid("kassa-field-email").unchecked_into::<web_sys::HtmlInputElement>().set_value("kari@example.no");
+    w.by_testid("kassa-field-email").dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    let action = r#"{"type":"stripe_embedded","client_secret":"cs_1","publishable_key":"pk_1","stripe_account":"acct_9"}"#;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_e", "open", "stripe", Some(action), ""));
+    route("POST /v1/checkout/sessions/ks_e/cancel", 200, &session_json("ks_e", "cancelled", "stripe", None, ""));
+    w.click("kassa-pay");
+    w.wait_state("embedded").await;
+    until("mounted", || stripe_stat("mounted") == 1.0).await;
+    let last = get(&get(&window().into(), "__stripe"), "last");
+    assert_eq!(get(&last, "secret").as_string().as_deref(), Some("cs_1"));
+    assert_eq!(get(&get(&last, "opts"), "stripeAccount").as_string().as_deref(), Some("acct_9"));
+    let el: Element = get(&get(&window().into(), "__stripe"), "el").unchecked_into();
+    assert!(w.shadow.contains(Some(&el)), "mounted inside the shadow root");
+    assert_eq!(kassa::embed::stripe::live_instances(), 1);
+
+    // Leave and come back: the old instance is destroyed before the new one lives.
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
+    assert_eq!(stripe_stat("live"), 0.0, "leaving destroys the instance");
+    w.click("kassa-pay");
+    w.wait_state("embedded").await;
+    until("second mount", || stripe_stat("mounted") == 2.0).await;
+    assert_eq!(stripe_stat("live"), 1.0, "exactly one instance alive");
+
+    // Completion goes to confirming and asks the backend.
+    let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pi_1","paid_at":1}"#;
+    route("GET /v1/checkout/sessions/ks_e", 200, &session_json("ks_e", "paid", "stripe", None, receipt));
+    let on_complete: Function = get(&get(&get(&window().into(), "__stripe"), "last"), "onComplete").unchecked_into();
+    on_complete.call0(&JsValue::NULL).unwrap();
+    w.wait_state("paid").await;
+    assert_eq!(stripe_stat("live"), 0.0, "the instance is destroyed when its screen goes");
+}
+
+#[wasm_bindgen_test]
+async fn removing_the_element_destroys_the_embedded_checkout() {
+    install_fake_stripe();
+    let w = picker_with("stripe").await;
+    w.by_testid("kassa-field-email").unchecked_into::<web_sys::HtmlInputElement>().set_value("kari@example.no");
+    w.by_testid("kassa-field-email").dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    let action = r#"{"type":"stripe_embedded","client_secret":"cs_2","publishable_key":"pk_1"}"#;
+    route("POST /v1/checkout/sessions", 201, &session_json("ks_x", "open", "stripe", Some(action), ""));
+    w.click("kassa-pay");
+    until("mounted", || stripe_stat("mounted") == 1.0).await;
+    w.host.remove();
+    until("destroyed", || stripe_stat("destroyed") == 1.0).await;
+    assert_eq!(kassa::embed::stripe::live_instances(), 0);
+}
+
+// ---------------------------------------------------------------- shadow DOM and styles
+
+#[wasm_bindgen_test]
+async fn styles_come_from_a_stylesheet_link_in_an_open_shadow_root() {
+    let w = picker_with("card").await;
+    let link = w.shadow.query_selector("link[rel=stylesheet]").unwrap().expect("a stylesheet link");
+    let mut expected = origin();
+    expected.push_str("/kassa.css");
+    assert_eq!(link.get_attribute("href").as_deref(), Some(expected.as_str()));
+    assert!(w.shadow.query_selector("style, [style]").unwrap().is_none(), "no inline styles (strict CSP)");
+    assert!(w.host.query_selector("*").unwrap().is_none(), "nothing leaks into the light DOM");
+}

@@ -1,0 +1,91 @@
+/*! Kassa checkout loader. Paste once:
+ *  <script src="https://widget.example/kassa/kassa.js" data-endpoint="https://backend.example" async></script>
+ *  <kassa-checkout items='[{"sku":"kayak-2h","quantity":2}]'></kassa-checkout>
+ * Loads kassa_widget.js and kassa_widget_bg.wasm from the same folder as this file, then
+ * registers <kassa-checkout>. If WebAssembly cannot run here (a Content-Security-Policy
+ * without 'wasm-unsafe-eval', or a failed download), every <kassa-checkout> says so
+ * instead of staying blank. No dependencies, no inline styles, no eval. */
+(function () {
+  "use strict";
+  var TAG = "kassa-checkout";
+  if (window.__kassaLoader) return;
+  window.__kassaLoader = true;
+
+  var script = document.currentScript;
+  if (!script) {
+    var all = document.querySelectorAll("script[src]");
+    for (var i = all.length - 1; i >= 0; i--) {
+      if (/\/kassa\.js(\?|#|$)/.test(all[i].src)) { script = all[i]; break; }
+    }
+  }
+  var src = script ? script.src.split(/[?#]/)[0] : "";
+  var base = src.slice(0, src.lastIndexOf("/"));
+  var endpoint = (script && script.getAttribute("data-endpoint")) || "";
+
+  var CSP = "This checkout can't start: the page's Content-Security-Policy blocks WebAssembly. " +
+    "The site owner can allow it with 'wasm-unsafe-eval' in script-src.";
+  var FAILED = "The checkout could not be loaded. Please reload the page or try again later.";
+  var cspBlocked = false;
+  document.addEventListener("securitypolicyviolation", function (e) {
+    if (/eval/.test(e.blockedURI || "") || /eval/.test(e.violatedDirective || "")) cspBlocked = true;
+  });
+
+  function render(el, text) {
+    var root = el.shadowRoot || el.attachShadow({ mode: "open" });
+    while (root.firstChild) root.removeChild(root.firstChild);
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = base + "/kassa.css";
+    var box = document.createElement("div");
+    box.className = "kassa";
+    box.setAttribute("data-state", "error");
+    box.setAttribute("data-testid", "kassa-root");
+    var p = document.createElement("p");
+    p.className = "kassa-status kassa-status--error kassa-load-error";
+    p.setAttribute("role", "alert");
+    p.setAttribute("data-testid", "kassa-load-error");
+    p.textContent = text;
+    box.appendChild(p);
+    root.appendChild(link);
+    root.appendChild(box);
+  }
+
+  function fail(error) {
+    var name = error && error.name;
+    var message = String((error && error.message) || "");
+    var csp = cspBlocked || name === "EvalError" ||
+      (name === "CompileError" && /unsafe-eval|Content.Security|CSP/i.test(message));
+    var text = csp ? CSP : FAILED;
+    if (window.console) console.error("Kassa: " + text, error);
+    var els = document.getElementsByTagName(TAG);
+    for (var i = 0; i < els.length; i++) render(els[i], text);
+    if (window.customElements && !customElements.get(TAG)) {
+      // Elements added later say the same.
+      var Failed = function () { return Reflect.construct(HTMLElement, [], Failed); };
+      Failed.prototype = Object.create(HTMLElement.prototype);
+      Failed.prototype.constructor = Failed;
+      Failed.prototype.connectedCallback = function () { render(this, text); };
+      Object.setPrototypeOf(Failed, HTMLElement);
+      customElements.define(TAG, Failed);
+    }
+  }
+
+  if (typeof WebAssembly !== "object" || !window.customElements || !src) {
+    var run = function () { fail(new Error("unsupported")); };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+    else run();
+    return;
+  }
+
+  import(base + "/kassa_widget.js")
+    .then(function (m) {
+      return m.default({ module_or_path: base + "/kassa_widget_bg.wasm" }).then(function () {
+        m.start(base, endpoint);
+      });
+    })
+    .catch(function (e) {
+      var run = function () { fail(e); };
+      if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+      else run();
+    });
+})();
