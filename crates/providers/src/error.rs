@@ -41,7 +41,8 @@ pub enum ProviderError {
     Rejected {
         /// Which provider.
         provider: ProviderId,
-        /// The HTTP status.
+        /// The HTTP status; 0 when the adapter refused the request before calling (a
+        /// customer detail the provider needs is missing, say).
         status: u16,
         /// The provider's message, safe to log (it never holds our secrets).
         message: String,

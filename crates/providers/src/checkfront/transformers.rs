@@ -459,4 +459,17 @@ mod tests {
         assert_eq!(webhook_booking_code(form).as_deref(), Some("KMVQ-060314"));
         assert_eq!(webhook_booking_code(b"{}"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn webhook_parsing_never_panics_r_m2(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = webhook_booking_code(&body);
+        }
+
+        #[test]
+        fn webhook_parsing_of_text_never_panics_r_m2(body in "\\PC{0,200}") {
+            let _ = webhook_booking_code(body.as_bytes());
+            let _ = error(200, body.as_bytes(), || ProviderError::unexpected(P, 200));
+        }
+    }
 }

@@ -961,4 +961,14 @@ mod tests {
             None
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn callback_parsing_and_checksums_never_panic_r_m2(query in "\\PC{0,200}", now in proptest::num::i64::ANY) {
+            let params: Params = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            for formula in [ChecksumFormula::AllValues, ChecksumFormula::Rev1179, ChecksumFormula::Rev936, ChecksumFormula::Rev934] {
+                let _ = verify_callback(&params, formula, SECRET, 300, now);
+            }
+        }
+    }
 }
