@@ -1,16 +1,18 @@
-//! The merchant backend client: `fetch`, the browser's JSON parser, and serde-wasm-bindgen
-//! into the `kassa-wire` types. No serde_json: the browser already parses JSON, and that
-//! keeps the widget small.
+//! The merchant backend client: `fetch`, the browser's JSON parser (`Response.json()`), and
+//! serde into the `kassa-wire` types through `json.rs`. No serde_json: the browser already
+//! parses JSON, and that keeps the widget small.
 //!
 //! Every failure becomes an [`ApiFailure`]: no answer or a 5xx is "unreachable" (the widget
 //! offers Retry), a 4xx carries the backend's [`ApiError`], written for people.
 
-use js_sys::{Promise, JSON};
+use js_sys::Promise;
 use kassa_wire::{
     ApiError, CartItem, CheckoutConfig, CreateSession, Quote, QuoteRequest, Session,
     IDEMPOTENCY_KEY_HEADER,
 };
 use serde::{de::DeserializeOwned, Serialize};
+
+use crate::json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestCredentials, RequestInit, Response};
@@ -97,7 +99,7 @@ impl Api {
         if response.ok() {
             return json.ok_or(ApiFailure::Malformed);
         }
-        let error = json.and_then(|j| serde_wasm_bindgen::from_value::<ApiError>(j).ok());
+        let error = json.and_then(|j| json::from_js::<ApiError>(j).ok());
         Err(match (status >= 500, error) {
             (true, e) => ApiFailure::Unreachable(e),
             (false, Some(e)) => ApiFailure::Api(e),
@@ -114,14 +116,11 @@ fn session_path(id: &str, suffix: &str) -> String {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<String, ApiFailure> {
-    let js = value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|_| ApiFailure::Malformed)?;
-    JSON::stringify(&js).ok().and_then(|s| s.as_string()).ok_or(ApiFailure::Malformed)
+    json::to_json(value).map_err(|_| ApiFailure::Malformed)
 }
 
 fn decode<T: DeserializeOwned>(json: JsValue) -> Result<T, ApiFailure> {
-    serde_wasm_bindgen::from_value(json).map_err(|_| ApiFailure::Malformed)
+    json::from_js(json).map_err(|_| ApiFailure::Malformed)
 }
 
 /// Resolves after `ms` milliseconds.

@@ -119,9 +119,7 @@ impl Ctx {
 
 /// Dispatches `kassa:<name>` on the host element: bubbling, composed, with `detail`.
 pub fn emit<T: Serialize>(ctx: Ctx, name: &str, detail: &T) {
-    let detail = detail
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL);
+    let detail = crate::json::to_js(detail);
     let Some(host) = ctx.env.try_with_value(|e| e.host.clone()) else { return };
     let init = CustomEventInit::new();
     init.set_bubbles(true);
@@ -219,9 +217,7 @@ fn post_return_to_parent(ret: &Return) {
         session: &ret.session,
         outcome: if ret.cancelled { "cancel" } else { "success" },
     };
-    if let Ok(data) = msg.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
-        let _ = parent.post_message(&data, &origin);
-    }
+    let _ = parent.post_message(&crate::json::to_js(&msg), &origin);
 }
 
 /// Loads config and quote in parallel, then shows the picker.

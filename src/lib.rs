@@ -14,6 +14,7 @@ pub mod components;
 pub mod embed;
 pub mod flow;
 pub mod format;
+pub mod json;
 pub mod navigate;
 pub mod options;
 pub mod state;
