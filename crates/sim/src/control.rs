@@ -159,19 +159,42 @@ impl IntoResponse for ControlError {
 
 /// What a provider offers the control plane.
 pub trait ControlPlane: Send + Sync + 'static {
-    /// Every object the provider holds, in the provider's own response shape.
-    fn state(&self) -> Value;
+    /// Every object the provider holds, in the provider's own response shape, as JSON text
+    /// (text, so that exact decimal numbers survive; see [`crate::decimal`]).
+    fn state(&self) -> String;
 
     /// Presses a hosted-page button. Resolves after the first delivery attempt of any
-    /// webhook or callback, with the object as the provider now shows it.
+    /// webhook or callback, with the object as the provider now shows it (JSON text of an
+    /// [`ActResult`]).
     fn act(
         &self,
         id: String,
         action: Action,
-    ) -> impl Future<Output = Result<Value, ControlError>> + Send;
+    ) -> impl Future<Output = Result<String, ControlError>> + Send;
 
     /// Changes where notifications go (and the signing secret, where there is one).
     fn set_webhook(&self, target: WebhookTarget) -> Result<(), ControlError>;
+}
+
+/// The answer to `POST /__sim/sessions/{id}/{action}`.
+#[derive(Debug, Serialize)]
+pub struct ActResult<T: Serialize> {
+    /// The object after the action, in the provider's shape.
+    pub object: T,
+    /// The first attempt of the webhook or callback the action sent, if any.
+    pub delivery: Option<Attempt>,
+}
+
+impl<T: Serialize> ActResult<T> {
+    /// The JSON text.
+    pub fn into_text(self) -> String {
+        serde_json::to_string(&self).unwrap_or_default()
+    }
+}
+
+/// JSON text with the `application/json` content type.
+fn json_text(text: String) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
 /// What every listener's control plane shares.
@@ -203,21 +226,21 @@ pub fn router<P: ControlPlane>(provider: Arc<P>, common: Common) -> Router {
     provider_routes.merge(common_routes)
 }
 
-async fn state<P: ControlPlane>(State(p): State<Arc<P>>) -> Json<Value> {
-    Json(p.state())
+async fn state<P: ControlPlane>(State(p): State<Arc<P>>) -> Response {
+    json_text(p.state())
 }
 
 async fn act<P: ControlPlane>(
     State(p): State<Arc<P>>,
     Path((id, action)): Path<(String, String)>,
-) -> Result<Json<Value>, ControlError> {
+) -> Result<Response, ControlError> {
     let action = match action.as_str() {
         "pay" => Action::Pay,
         "decline" => Action::Decline,
         "expire" => Action::Expire,
         other => return Err(ControlError::bad_request(format!("unknown action {other:?}"))),
     };
-    p.act(id, action).await.map(Json)
+    p.act(id, action).await.map(json_text)
 }
 
 async fn set_webhook<P: ControlPlane>(

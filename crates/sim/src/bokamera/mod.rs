@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{http::StatusCode, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::{
     control::{Action, Common, ControlError, ControlPlane, WebhookTarget},
@@ -45,10 +45,10 @@ impl Bokamera {
 }
 
 impl ControlPlane for Bokamera {
-    fn state(&self) -> Value {
-        json!({})
+    fn state(&self) -> String {
+        json!({}).to_string()
     }
-    async fn act(&self, id: String, _action: Action) -> Result<Value, ControlError> {
+    async fn act(&self, id: String, _action: Action) -> Result<String, ControlError> {
         Err(ControlError::not_found(&id))
     }
     fn set_webhook(&self, _target: WebhookTarget) -> Result<(), ControlError> {

@@ -1,13 +1,23 @@
-//! Stub: answers 501 until implemented.
+//! Front Payment (FPGO Connect): card/Vipps/wallet orders, invoices, payment links, hosted
+//! checkout, and query-string callbacks with a checksum (`shared/providers.md` §4, seed 002).
+//!
+//! [`FrontPayment`] holds the orders; [`api`] is the `status_code`/`is_data` envelope API,
+//! [`pages`] the payment, hosted checkout and BankID pages, [`callback`] the signed callback.
+//! Amounts arrive as decimal numbers in kroner and are kept as integer øre.
 
-use std::sync::Arc;
+pub mod api;
+pub mod callback;
+pub mod pages;
 
-use axum::{http::StatusCode, Router};
-use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
 
 use crate::{
-    control::{Action, Common, ControlError, ControlPlane, WebhookTarget},
-    delivery::DeliveryPolicy,
+    control::{ActResult, Action, Common, ControlError, ControlPlane, WebhookTarget},
+    decimal::format_minor_compact,
+    delivery::{Attempt, DeliveryPolicy},
+    ids, listener,
 };
 
 /// Configuration of the Front Payment simulator.
@@ -110,37 +120,406 @@ impl std::str::FromStr for ChecksumFormula {
     }
 }
 
-/// State.
+/// Which call created an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    /// `regular/submit` with `submitPayment.via`.
+    Regular {
+        /// `vipps`, `visa`, `mastercard`, `applepay`, `googlepay` or `invoice`.
+        via: String,
+    },
+    /// `invoice/submit`.
+    Invoice,
+    /// `payment-link/create` (sent by SMS/e-mail).
+    PaymentLink,
+    /// `hosted/orders/payment-link/create`.
+    Hosted,
+}
+
+/// One product line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Product {
+    /// `name`.
+    pub name: String,
+    /// `quantity` as sent.
+    pub quantity: String,
+    /// `amount`, øre.
+    pub amount: i64,
+}
+
+/// An order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `ODR…`.
+    pub uuid: String,
+    /// `CSRT…`.
+    pub customer_uuid: String,
+    /// How it was created.
+    pub kind: OrderKind,
+    /// `SENT`, `PAID`, `INVOICED`, `CANCELLED`, …
+    pub status: String,
+    /// `private` or `corporate`, when customer details were given.
+    pub customer_type: Option<String>,
+    /// `orderSummary.grandTotal`, øre.
+    pub amount: i64,
+    /// Refunded so far, øre.
+    pub refunded: i64,
+    /// Unix seconds the order was created.
+    pub created_at: i64,
+    /// `dueDateForPaymentLink`, unix seconds.
+    pub due_at: Option<i64>,
+    /// `callback.callbackUrl`.
+    pub callback_url: Option<String>,
+    /// `callback.success`.
+    pub success_url: Option<String>,
+    /// `callback.failure`.
+    pub failure_url: Option<String>,
+    /// Lines.
+    pub products: Vec<Product>,
+    /// `referenceNo` / `referencesNo`.
+    pub reference: Option<String>,
+    /// `customerDetails.name`.
+    pub customer_name: Option<String>,
+    /// `customerDetails.email`.
+    pub customer_email: Option<String>,
+    /// The method paid with.
+    pub payment_method: Option<String>,
+    /// The invoice number, once invoiced.
+    pub invoice_number: Option<String>,
+}
+
+/// A validated create request.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    /// How it is created.
+    pub kind: OrderKind,
+    /// `private` or `corporate`.
+    pub customer_type: Option<String>,
+    /// Reuse of an existing customer.
+    pub customer_uuid: Option<String>,
+    /// øre.
+    pub amount: i64,
+    /// Unix seconds.
+    pub due_at: Option<i64>,
+    /// `callback.callbackUrl`.
+    pub callback_url: Option<String>,
+    /// `callback.success`.
+    pub success_url: Option<String>,
+    /// `callback.failure`.
+    pub failure_url: Option<String>,
+    /// Lines.
+    pub products: Vec<Product>,
+    /// Our reference.
+    pub reference: Option<String>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Customer email.
+    pub customer_email: Option<String>,
+}
+
+/// Statuses that end an order's payment.
+fn is_open(status: &str) -> bool {
+    status == "SENT"
+}
+
+/// A display name for a payment method value.
+pub fn method_name(via: &str) -> String {
+    match via {
+        "visa" => "Visa".into(),
+        "mastercard" => "Mastercard".into(),
+        "vipps" => "Vipps".into(),
+        "applepay" => "Apple Pay".into(),
+        "googlepay" => "Google Pay".into(),
+        "invoice" => "Invoice".into(),
+        other => other.to_owned(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    orders: Vec<Order>,
+}
+
+/// Why an order cannot be acted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderError {
+    /// Unknown uuid.
+    NotFound,
+    /// Not awaiting payment.
+    NotOpen(String),
+}
+
+impl OrderError {
+    fn into_control(self, id: &str) -> ControlError {
+        match self {
+            OrderError::NotFound => ControlError::not_found(id),
+            OrderError::NotOpen(status) => {
+                ControlError::conflict(format!("order {id} is {status}"))
+            }
+        }
+    }
+}
+
+/// The Front Payment simulator's state and behaviour.
 #[derive(Debug)]
 pub struct FrontPayment {
     /// Configuration.
     pub config: FrontPaymentSim,
-    /// Base URL.
+    /// Base URL of this listener.
     pub url: String,
+    /// Clock, request log, faults and deliveries.
+    pub common: Common,
+    store: Mutex<Store>,
 }
 
 impl FrontPayment {
-    /// New.
-    pub fn new(config: FrontPaymentSim, url: String, _common: Common) -> Self {
-        FrontPayment { config, url }
+    /// A simulator with no orders, answering at `url`.
+    pub fn new(config: FrontPaymentSim, url: String, common: Common) -> Self {
+        FrontPayment { config, url, common, store: Mutex::new(Store::default()) }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The page a customer pays an order on.
+    pub fn payment_url(&self, order: &Order) -> String {
+        match &order.kind {
+            OrderKind::Hosted => format!("{}/order/hosted/{}/checkout", self.url, order.uuid),
+            OrderKind::Regular { via } if via == "invoice" => self.bankid_url(order),
+            OrderKind::Invoice => self.bankid_url(order),
+            _ => format!("{}/order/{}/pay", self.url, order.uuid),
+        }
+    }
+
+    /// The simulated BankID verification page of an order.
+    pub fn bankid_url(&self, order: &Order) -> String {
+        format!("{}/bankid/{}", self.url, order.uuid)
+    }
+
+    /// Creates an order. A private customer's invoice order is invoiced at once (unless
+    /// `invoice_private_bankid`), with its callback sent in the background.
+    pub fn create(&self, new: NewOrder) -> Order {
+        let now = self.common.clock.now();
+        let mut order = Order {
+            uuid: format!("ODR{}", ids::digits(10)),
+            customer_uuid: new.customer_uuid.unwrap_or_else(|| format!("CSRT{}", ids::digits(10))),
+            kind: new.kind,
+            status: "SENT".into(),
+            customer_type: new.customer_type,
+            amount: new.amount,
+            refunded: 0,
+            created_at: now,
+            due_at: new.due_at,
+            callback_url: new.callback_url,
+            success_url: new.success_url,
+            failure_url: new.failure_url,
+            products: new.products,
+            reference: new.reference,
+            customer_name: new.customer_name,
+            customer_email: new.customer_email,
+            payment_method: None,
+            invoice_number: None,
+        };
+        let instant_invoice = order.kind == OrderKind::Invoice
+            && order.customer_type.as_deref() != Some("corporate")
+            && !self.config.invoice_private_bankid;
+        if instant_invoice {
+            order.status = "INVOICED".into();
+            order.payment_method = Some("invoice".into());
+            order.invoice_number = Some(ids::digits(8));
+        }
+        self.store().orders.push(order.clone());
+        if instant_invoice {
+            if let Some(callback) = self.callback(&order) {
+                self.common
+                    .deliverer
+                    .deliver_in_background(format!("callback INVOICED {}", order.uuid), callback);
+            }
+        }
+        order
+    }
+
+    /// Marks payment links past their due date as expired.
+    fn expire_due(&self, store: &mut Store) {
+        let now = self.common.clock.now();
+        for order in &mut store.orders {
+            if is_open(&order.status) && order.due_at.is_some_and(|due| due < now) {
+                order.status = self.config.expired_status.clone();
+            }
+        }
+    }
+
+    /// The order with `uuid`.
+    pub fn order(&self, uuid: &str) -> Option<Order> {
+        let mut store = self.store();
+        self.expire_due(&mut store);
+        store.orders.iter().find(|o| o.uuid == uuid).cloned()
+    }
+
+    /// Every order whose status matches `status` (case-insensitive), or all.
+    pub fn orders(&self, status: Option<&str>) -> Vec<Order> {
+        let mut store = self.store();
+        self.expire_due(&mut store);
+        store
+            .orders
+            .iter()
+            .filter(|o| status.is_none_or(|s| o.status.eq_ignore_ascii_case(s)))
+            .cloned()
+            .collect()
+    }
+
+    fn update_open(&self, uuid: &str, f: impl FnOnce(&mut Order)) -> Result<Order, OrderError> {
+        let mut store = self.store();
+        self.expire_due(&mut store);
+        let order = store.orders.iter_mut().find(|o| o.uuid == uuid).ok_or(OrderError::NotFound)?;
+        if !is_open(&order.status) {
+            return Err(OrderError::NotOpen(order.status.clone()));
+        }
+        f(order);
+        Ok(order.clone())
+    }
+
+    /// Pays (or, for invoice methods, invoices) the order and sends the callback, awaiting
+    /// its first attempt. `method` is the method chosen on a page, if any.
+    pub async fn pay(
+        &self,
+        uuid: &str,
+        method: Option<&str>,
+    ) -> Result<(Order, Option<Attempt>), OrderError> {
+        let paid_status = self.config.paid_status.clone();
+        let order = self.update_open(uuid, |order| {
+            let via = match (&order.kind, method) {
+                (_, Some(m)) => m.to_owned(),
+                (OrderKind::Regular { via }, None) => via.clone(),
+                (OrderKind::Invoice, None) => "invoice".into(),
+                _ => "visa".into(),
+            };
+            if via == "invoice" {
+                order.status = "INVOICED".into();
+                order.invoice_number = Some(ids::digits(8));
+            } else {
+                order.status = paid_status;
+            }
+            order.payment_method = Some(via);
+        })?;
+        let attempt = match self.callback(&order) {
+            Some(cb) => {
+                self.common
+                    .deliverer
+                    .deliver(format!("callback {} {}", order.status, order.uuid), cb)
+                    .await
+            }
+            None => None,
+        };
+        Ok((order, attempt))
+    }
+
+    /// Records a declined payment: the order stays `SENT`; a callback only with
+    /// `failure_callbacks`.
+    pub async fn decline(&self, uuid: &str) -> Result<(Order, Option<Attempt>), OrderError> {
+        let order = self.update_open(uuid, |_| {})?;
+        if !self.config.failure_callbacks {
+            return Ok((order, None));
+        }
+        let mut failed = order.clone();
+        failed.status = self.config.failed_status.clone();
+        let attempt = match self.callback(&failed) {
+            Some(cb) => {
+                self.common
+                    .deliverer
+                    .deliver(format!("callback {} {}", failed.status, order.uuid), cb)
+                    .await
+            }
+            None => None,
+        };
+        Ok((order, attempt))
+    }
+
+    /// Expires the order's payment link now.
+    pub fn expire(&self, uuid: &str) -> Result<Order, OrderError> {
+        let expired = self.config.expired_status.clone();
+        self.update_open(uuid, |order| order.status = expired)
+    }
+
+    /// `POST /connect/orders/cancel/{uuid}`.
+    pub fn cancel(&self, uuid: &str) -> Result<Order, OrderError> {
+        self.update_open(uuid, |order| order.status = "CANCELLED".into())
+    }
+
+    fn callback(&self, order: &Order) -> Option<callback::Callback> {
+        let url = order.callback_url.clone()?;
+        Some(callback::Callback {
+            url,
+            notice: callback::Notice {
+                order_uuid: order.uuid.clone(),
+                status: order.status.clone(),
+                payment_method: method_name(order.payment_method.as_deref().unwrap_or("visa")),
+                amount: format_minor_compact(order.amount, 2),
+                created_at: order.created_at,
+            },
+            method: self.config.callback_method.clone(),
+            formula: self.config.checksum_formula,
+            include_url_params: self.config.checksum_includes_url_params,
+            secret: self.config.secret_key.clone(),
+        })
     }
 }
 
 impl ControlPlane for FrontPayment {
-    fn state(&self) -> Value {
-        json!({})
+    fn state(&self) -> String {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct StateOrder {
+            uuid: String,
+            status: String,
+            order_amount: Box<serde_json::value::RawValue>,
+            refunded_amount: Box<serde_json::value::RawValue>,
+            customer_uuid: String,
+            payment_url: String,
+            payment_method: Option<String>,
+            reference: Option<String>,
+        }
+        let orders: Vec<StateOrder> = self
+            .orders(None)
+            .into_iter()
+            .map(|o| StateOrder {
+                payment_url: self.payment_url(&o),
+                order_amount: api::exact_number(o.amount),
+                refunded_amount: api::exact_number(o.refunded),
+                uuid: o.uuid,
+                status: o.status,
+                customer_uuid: o.customer_uuid,
+                payment_method: o.payment_method,
+                reference: o.reference,
+            })
+            .collect();
+        #[derive(serde::Serialize)]
+        struct State {
+            orders: Vec<StateOrder>,
+        }
+        serde_json::to_string(&State { orders }).unwrap_or_default()
     }
-    async fn act(&self, id: String, _action: Action) -> Result<Value, ControlError> {
-        Err(ControlError::not_found(&id))
+
+    async fn act(&self, id: String, action: Action) -> Result<String, ControlError> {
+        let (order, delivery) = match action {
+            Action::Pay => self.pay(&id, None).await,
+            Action::Decline => self.decline(&id).await,
+            Action::Expire => self.expire(&id).map(|o| (o, None)),
+        }
+        .map_err(|e| e.into_control(&id))?;
+        Ok(ActResult { object: api::status_data(&order), delivery }.into_text())
     }
+
     fn set_webhook(&self, _target: WebhookTarget) -> Result<(), ControlError> {
-        Ok(())
+        Err(ControlError::bad_request(
+            "Front Payment sends callbacks to each order's callback.callbackUrl; there is no account-wide URL",
+        ))
     }
 }
 
-/// Routes.
-pub fn router(p: Arc<FrontPayment>, common: Common) -> Router {
-    Router::new()
-        .fallback(|| async { StatusCode::NOT_IMPLEMENTED })
-        .merge(crate::control::router(p, common))
+/// Everything the Front Payment listener serves.
+pub fn router(front: Arc<FrontPayment>, common: Common) -> Router {
+    let api = listener::wrap_api(api::router(front.clone()), &common, api::fault_body, |r| r);
+    api.merge(pages::router(front.clone())).merge(crate::control::router(front, common))
 }

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use self::model::{Checkout, InvoiceItem, PriceData, Status};
 use crate::{
     clock::Clock,
-    control::{Action, Common, ControlError, ControlPlane, WebhookTarget},
+    control::{ActResult, Action, Common, ControlError, ControlPlane, WebhookTarget},
     delivery::{Attempt, DeliveryPolicy},
     ids, listener,
 };
@@ -387,21 +387,22 @@ impl Payfect {
 }
 
 impl ControlPlane for Payfect {
-    fn state(&self) -> Value {
+    fn state(&self) -> String {
         let mut store = self.store();
         self.expire_due(&mut store);
         let checkouts: Vec<Value> = store.checkouts.iter().map(|c| self.render(c)).collect();
         json!({ "checkouts": checkouts, "dashboard_callback_url": store.dashboard_callback_url })
+            .to_string()
     }
 
-    async fn act(&self, id: String, action: Action) -> Result<Value, ControlError> {
+    async fn act(&self, id: String, action: Action) -> Result<String, ControlError> {
         let (checkout, delivery) = match action {
             Action::Pay => self.pay(&id).await,
             Action::Decline => self.decline(&id).await,
             Action::Expire => self.expire(&id).map(|c| (c, None)),
         }
         .map_err(|e| e.into_control(&id))?;
-        Ok(json!({ "object": self.render(&checkout), "delivery": delivery }))
+        Ok(ActResult { object: self.render(&checkout), delivery }.into_text())
     }
 
     fn set_webhook(&self, target: WebhookTarget) -> Result<(), ControlError> {

@@ -27,7 +27,7 @@ pub use model::{
 };
 
 use crate::{
-    control::{Action, Common, ControlError, ControlPlane, WebhookTarget},
+    control::{ActResult, Action, Common, ControlError, ControlPlane, WebhookTarget},
     delivery::{Attempt, DeliveryPolicy},
     ids, listener,
 };
@@ -481,7 +481,7 @@ fn ensure_intent(store: &mut Store, index: usize, now: i64) -> String {
 }
 
 impl ControlPlane for Stripe {
-    fn state(&self) -> Value {
+    fn state(&self) -> String {
         let pending = self.sweep();
         self.dispatch_in_background(pending);
         let store = self.store();
@@ -503,9 +503,10 @@ impl ControlPlane for Stripe {
             "events": store.events,
             "webhook_url": store.webhook_url,
         })
+        .to_string()
     }
 
-    async fn act(&self, id: String, action: Action) -> Result<Value, ControlError> {
+    async fn act(&self, id: String, action: Action) -> Result<String, ControlError> {
         let result = match action {
             Action::Pay => self.complete(&id, None),
             Action::Decline => self.decline(&id),
@@ -514,10 +515,8 @@ impl ControlPlane for Stripe {
         let (session, pending) = result.map_err(|e| e.into_control(&id))?;
         let delivery = self.dispatch(pending).await;
         let pi = session.payment_intent.as_deref().and_then(|p| self.payment_intent(p));
-        Ok(json!({
-            "object": session.to_json(&self.default_version, pi.as_ref(), false),
-            "delivery": delivery,
-        }))
+        let object = session.to_json(&self.default_version, pi.as_ref(), false);
+        Ok(ActResult { object, delivery }.into_text())
     }
 
     fn set_webhook(&self, target: WebhookTarget) -> Result<(), ControlError> {

@@ -1,0 +1,289 @@
+//! Front Payment over HTTP: envelopes, orders, status, pages, checksummed callbacks, faults.
+
+use kassa_sim::{front_payment::ChecksumFormula, FrontPaymentSim, SimHandle};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{client, eventually, post_json, start_sim, Receiver};
+
+fn token() -> String {
+    FrontPaymentSim::default().bearer_token
+}
+
+fn order_body(callback: &str) -> Value {
+    json!({
+        "products": [{"name": "Kayak tour", "productId": "K1", "quantity": 1, "rate": 4500, "discount": 0, "tax": 12, "amount": 4500}],
+        "orderSummary": {"subTotal": 4017.86, "totalTax": 482.14, "totalDiscount": 0.00, "grandTotal": 4500.00, "shippingCost": 0.00},
+        "referenceNo": "ord_9",
+        "customerReference": "",
+        "orderDate": kassa_sim::clock::wall_secs().to_string(),
+        "withCustomer": true,
+        "customerDetails": {
+            "type": "private", "countryCode": "+47", "msisdn": "46567468", "email": "kari@nordmann.no",
+            "name": "Kari Nordmann", "preferredLanguage": "en", "personalNumber": "28038712383", "organizationId": null,
+            "address": {"street": "Luramyrveien 65", "zip": "4313", "city": "Sandnes", "country": "NO"}
+        },
+        "submitPayment": {"via": "visa"},
+        "callback": {"callbackUrl": callback, "success": "https://shop.example/ok", "failure": "https://shop.example/failed"},
+    })
+}
+
+async fn post(sim: &SimHandle, path: &str, body: &Value) -> (u16, Value) {
+    let response = client()
+        .post(format!("{}{path}", sim.front_payment_url))
+        .bearer_auth(token())
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn status_text(sim: &SimHandle, uuid: &str) -> (u16, String) {
+    let response = client()
+        .get(format!("{}/api/v1/connect/orders/status/{uuid}", sim.front_payment_url))
+        .bearer_auth(token())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn verify_current_checksum(query: &str, secret: &str) -> bool {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let Some((_, given)) = pairs.iter().find(|(k, _)| k == "checksum") else { return false };
+    let mut input: String =
+        pairs.iter().filter(|(k, _)| k != "checksum").map(|(_, v)| v.as_str()).collect();
+    input.push_str(secret);
+    hex::encode(Sha256::digest(input.as_bytes())) == *given
+}
+
+#[tokio::test]
+async fn a_regular_order_is_submitted_and_reported_in_the_envelope() {
+    let sim = start_sim(|_| {}).await;
+    let (status, body) =
+        post(&sim, "/api/v1/connect/orders/regular/submit", &order_body("https://shop.example/cb"))
+            .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["status_code"], 201);
+    assert_eq!(body["status_message"], "OK");
+    assert_eq!(body["is_data"], true);
+    let uuid = body["data"]["orderUuid"].as_str().unwrap();
+    assert!(uuid.starts_with("ODR") && uuid.len() == 13);
+    assert!(body["data"]["customerUuid"].as_str().unwrap().starts_with("CSRT"));
+    assert_eq!(body["data"]["paymentUrl"], format!("{}/order/{uuid}/pay", sim.front_payment_url));
+
+    let (status, text) = status_text(&sim, uuid).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("\"orderAmount\":4500.00"), "exact amount: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["data"]["status"], "SENT");
+    assert_eq!(body["data"]["uuid"], uuid);
+
+    let (status, text) = status_text(&sim, "ODR0000000000").await;
+    assert_eq!(status, 404);
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body,
+        json!({"status_code": 404, "status_message": "Not Found", "message": "orderNotFound", "is_error": false, "errors": null})
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn auth_and_validation_errors_use_the_envelope() {
+    let sim = start_sim(|_| {}).await;
+    let response = client()
+        .post(format!("{}/api/v1/connect/orders/regular/submit", sim.front_payment_url))
+        .bearer_auth("wrong")
+        .json(&order_body("https://shop.example/cb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    let mut body = order_body("https://shop.example/cb");
+    body["products"][0]["tax"] = json!(13);
+    body["submitPayment"]["via"] = json!("cash");
+    body["callback"]["success"] = json!("not a url");
+    body["orderSummary"].as_object_mut().unwrap().remove("grandTotal");
+    let (status, body) = post(&sim, "/api/v1/connect/orders/regular/submit", &body).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["is_error"], true);
+    for field in
+        ["products.0.tax", "submitPayment.via", "callback.success", "orderSummary.grandTotal"]
+    {
+        assert!(body["errors"][field].is_array(), "{field} is reported: {body}");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn paying_sends_a_checksummed_callback_then_redirects() {
+    let receiver = Receiver::start().await;
+    let sim = start_sim(|_| {}).await;
+    let (_, body) = post(
+        &sim,
+        "/api/v1/connect/orders/regular/submit",
+        &order_body(&format!("{}/fp/cb/ord_9", receiver.url)),
+    )
+    .await;
+    let uuid = body["data"]["orderUuid"].as_str().unwrap();
+    let page = body["data"]["paymentUrl"].as_str().unwrap();
+    let html = client().get(page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<h1>Front Payment: 4500.00 NOK</h1>"), "{html}");
+
+    let response = client().post(page).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "https://shop.example/ok");
+
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "the callback arrived before the redirect");
+    let callback = &received[0];
+    assert_eq!(callback.method, "GET");
+    assert_eq!(callback.uri.path(), "/fp/cb/ord_9");
+    let query = callback.uri.query().unwrap();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["orderUuid", "status", "paymentMethod", "amount", "createdAt", "timestamp", "checksum"]
+    );
+    assert_eq!(pairs[0].1, uuid);
+    assert_eq!(pairs[1].1, "PAID");
+    assert_eq!(pairs[2].1, "Visa");
+    assert_eq!(pairs[3].1, "4500");
+    assert!(verify_current_checksum(query, &FrontPaymentSim::default().secret_key));
+    assert!(!verify_current_checksum(query, "another secret"));
+
+    let (_, text) = status_text(&sim, uuid).await;
+    assert!(text.contains("\"status\":\"PAID\""));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_hosted_payment_link_works_with_and_without_api_in_the_path() {
+    let sim = start_sim(|_| {}).await;
+    let mut body = order_body("https://shop.example/cb");
+    body.as_object_mut().unwrap().remove("submitPayment");
+    body.as_object_mut().unwrap().remove("withCustomer");
+    body["dueDateForPaymentLink"] = json!((kassa_sim::clock::wall_secs() + 3600).to_string());
+    for path in [
+        "/v1/connect/hosted/orders/payment-link/create",
+        "/api/v1/connect/hosted/orders/payment-link/create",
+    ] {
+        let (status, created) = post(&sim, path, &body).await;
+        assert_eq!(status, 201, "{path}: {created}");
+        let uuid = created["data"]["orderUuid"].as_str().unwrap();
+        assert_eq!(
+            created["data"]["paymentUrl"],
+            format!("{}/order/hosted/{uuid}/checkout", sim.front_payment_url)
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_payment_link_expires_at_its_due_date() {
+    let sim = start_sim(|_| {}).await;
+    let mut body = order_body("https://shop.example/cb");
+    body["dueDateForPaymentLink"] = json!((kassa_sim::clock::wall_secs() + 600).to_string());
+    let (_, created) = post(&sim, "/v1/connect/hosted/orders/payment-link/create", &body).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap();
+    post_json(&format!("{}/__sim/clock", sim.front_payment_url), json!({"advance_secs": 601}))
+        .await;
+    let (_, text) = status_text(&sim, uuid).await;
+    assert!(text.contains("\"status\":\"EXPIRED\""), "{text}");
+    let html = client()
+        .get(created["data"]["paymentUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<h1>Session expired</h1>") && !html.contains(">Pay<"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn invoices_go_straight_to_invoiced_for_private_and_through_bankid_for_corporate() {
+    let receiver = Receiver::start().await;
+    let sim = start_sim(|_| {}).await;
+    let mut body = order_body(&format!("{}/cb", receiver.url));
+    body["invoiceFeeApplicable"] = json!(false);
+    let (status, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created["data"].get("bankIdUrl").is_none());
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"status\":\"INVOICED\""));
+    let callback =
+        eventually("the INVOICED callback", || async { receiver.received().first().cloned() })
+            .await;
+    assert!(callback.uri.query().unwrap().contains("status=INVOICED"));
+
+    body["customerDetails"]["type"] = json!("corporate");
+    body["customerDetails"]["organizationId"] = json!("123456789");
+    let (_, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
+    let bankid = created["data"]["bankIdUrl"].as_str().unwrap();
+    let uuid = created["data"]["orderUuid"].as_str().unwrap();
+    let response = client().post(bankid).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let (_, text) = status_text(&sim, uuid).await;
+    assert!(text.contains("\"status\":\"INVOICED\""));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_historical_checksum_formula_can_be_selected() {
+    let receiver = Receiver::start().await;
+    let sim = start_sim(|c| c.front_payment.checksum_formula = ChecksumFormula::Rev936).await;
+    let (_, body) = post(
+        &sim,
+        "/api/v1/connect/orders/regular/submit",
+        &order_body(&format!("{}/cb", receiver.url)),
+    )
+    .await;
+    let uuid = body["data"]["orderUuid"].as_str().unwrap();
+    client()
+        .post(format!("{}/__sim/sessions/{uuid}/pay", sim.front_payment_url))
+        .send()
+        .await
+        .unwrap();
+    let query = receiver.received()[0].uri.query().unwrap().to_owned();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    let expected = hex::encode(Sha256::digest(
+        format!(
+            "{}{}{}{}",
+            get("orderUuid"),
+            get("status"),
+            get("createdAt"),
+            FrontPaymentSim::default().secret_key
+        )
+        .as_bytes(),
+    ));
+    assert_eq!(get("checksum"), expected);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_510_fault_uses_front_payments_envelope() {
+    let sim = start_sim(|_| {}).await;
+    post_json(
+        &format!("{}/__sim/faults", sim.front_payment_url),
+        json!({"kind": "status", "status": 510}),
+    )
+    .await;
+    let (status, body) =
+        post(&sim, "/api/v1/connect/orders/regular/submit", &order_body("https://shop.example/cb"))
+            .await;
+    assert_eq!(status, 510);
+    assert_eq!(body["status_message"], "Execution Exception Occurred");
+    assert_eq!(body["is_error"], true);
+    sim.shutdown().await;
+}
