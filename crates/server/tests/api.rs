@@ -192,7 +192,8 @@ async fn stripe_hosted_session_redirects_to_the_simulator_and_is_paid_by_webhook
 #[tokio::test]
 async fn one_key_makes_one_order_and_one_provider_session_even_concurrently() {
     let app = spawn_app().await;
-    let requests = (0..8).map(|_| app.post("/v1/checkout/sessions", Some("double-click"), &create_body("payfect-redirect")));
+    let body = create_body("payfect-redirect");
+    let requests = (0..8).map(|_| app.post("/v1/checkout/sessions", Some("double-click"), &body));
     let answers = futures::future::join_all(requests).await;
     let mut ids = vec![];
     for res in answers {
