@@ -27,14 +27,8 @@ use crate::{
 pub struct Ctx {
     /// The current screen.
     pub screen: RwSignal<Screen>,
-    /// The backend's config, once loaded.
-    pub config: RwSignal<Option<CheckoutConfig>>,
-    /// The backend's price of the page's cart, once loaded.
-    pub quote: RwSignal<Option<Quote>>,
     /// The method id the customer picked.
     pub selected: RwSignal<Option<String>>,
-    /// What the customer typed, unchecked.
-    pub typed: RwSignal<CustomerDetails>,
     /// Field problems from the last Pay press (field key, message).
     pub field_errors: RwSignal<Vec<(&'static str, &'static str)>>,
     /// Non-reactive per-instance data.
@@ -51,6 +45,12 @@ pub struct Env {
     pub locale: String,
     /// The `<kassa-checkout>` element, where events are dispatched.
     pub host: HtmlElement,
+    /// The backend's config, once loaded.
+    pub config: Option<CheckoutConfig>,
+    /// The backend's price of the page's cart, once loaded.
+    pub quote: Option<Quote>,
+    /// What the customer typed, unchecked.
+    pub typed: CustomerDetails,
     /// The attempt whose session request has not been answered yet.
     pub pending: Option<Attempt>,
     /// Bumped whenever the flow moves on; stale async work compares against it.
@@ -68,10 +68,7 @@ impl Ctx {
     pub fn new(env: Env) -> Self {
         Ctx {
             screen: RwSignal::new(Screen::Loading),
-            config: RwSignal::new(None),
-            quote: RwSignal::new(None),
             selected: RwSignal::new(None),
-            typed: RwSignal::new(CustomerDetails::default()),
             field_errors: RwSignal::new(Vec::new()),
             env: StoredValue::new_local(env),
         }
@@ -108,7 +105,17 @@ impl Ctx {
 
     /// The method with this id from the config.
     pub fn method(self, id: &str) -> Option<PaymentMethod> {
-        self.config.with_untracked(|c| c.as_ref()?.methods.iter().find(|m| m.id == id).cloned())
+        self.env.with_value(|e| e.config.as_ref()?.methods.iter().find(|m| m.id == id).cloned())
+    }
+
+    /// True once config and quote are in.
+    pub fn loaded(self) -> bool {
+        self.env.with_value(|e| e.config.is_some())
+    }
+
+    /// What the customer has typed so far.
+    pub fn typed(self) -> CustomerDetails {
+        self.env.with_value(|e| e.typed.clone())
     }
 
     /// Stops all work; called when the element leaves the page.
@@ -237,8 +244,10 @@ pub fn load(ctx: Ctx) {
                 if ctx.selected.get_untracked().is_none() && usable.len() == 1 {
                     ctx.selected.set(Some(usable[0].id.clone()));
                 }
-                ctx.config.set(Some(config));
-                ctx.quote.set(Some(quote));
+                ctx.env.update_value(|e| {
+                    e.config = Some(config);
+                    e.quote = Some(quote);
+                });
                 ctx.screen.set(Screen::Picker);
                 emit(ctx, "kassa:ready", &Empty {});
                 if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten() {
@@ -261,7 +270,7 @@ pub fn pay(ctx: Ctx) {
         ctx.field_errors.set(vec![("method", "Choose a payment method.")]);
         return;
     };
-    let customer = match state::customer_for(&method.required_fields, &ctx.typed.get_untracked()) {
+    let customer = match state::customer_for(&method.required_fields, &ctx.typed()) {
         Ok(c) => c,
         Err(errors) => {
             ctx.field_errors.set(errors.into_iter().map(|(f, m)| (state::field_key(f), m)).collect());
@@ -483,7 +492,7 @@ pub fn to_picker(ctx: Ctx) {
     ctx.touched();
     strip_return_params();
     ctx.begin();
-    if ctx.config.with_untracked(Option::is_some) {
+    if ctx.loaded() {
         ctx.screen.set(Screen::Picker);
     } else {
         load(ctx);
@@ -504,7 +513,7 @@ pub fn try_again(ctx: Ctx, method: String) {
     ctx.touched();
     strip_return_params();
     ctx.env.update_value(|e| e.pending = None);
-    if ctx.config.with_untracked(Option::is_none) {
+    if !ctx.loaded() {
         ctx.env.update_value(|e| e.retry_method = Some(method));
         return load(ctx);
     }
@@ -515,7 +524,7 @@ pub fn try_again(ctx: Ctx, method: String) {
     ctx.selected.set(Some(method));
     ctx.begin();
     ctx.screen.set(Screen::Picker);
-    if state::customer_for(&m.required_fields, &ctx.typed.get_untracked()).is_ok() {
+    if state::customer_for(&m.required_fields, &ctx.typed()).is_ok() {
         pay(ctx);
     }
 }

@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
 use crate::{
-    components::checkout::Checkout,
+    components::checkout::checkout,
     flow::{Ctx, Env},
     options::{RawCart, RawLine, RawValue},
     state::Screen,
@@ -128,6 +128,9 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
             items: items.unwrap_or_default(),
             locale,
             host,
+            config: None,
+            quote: None,
+            typed: kassa_wire::CustomerDetails::default(),
             pending: None,
             epoch: 0,
             alive: true,
@@ -142,7 +145,7 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
             }
             None => flow::start(ctx, returned),
         }
-        view! { <Checkout ctx/> }
+        checkout(ctx)
     });
     Ok(Mounted { _handle: Box::new(handle) })
 }

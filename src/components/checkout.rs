@@ -1,26 +1,22 @@
-//! `<Checkout/>`: the widget's root. Draws the current screen, keeps `data-state` on the
+//! `checkout`: the widget's root. Draws the current screen, keeps `data-state` on the
 //! root, announces changes in a live region and moves focus to the new heading.
 
 use leptos::{html::Div, prelude::*};
 use wasm_bindgen::JsCast;
 
 use super::{
-    customer_fields::CustomerFields, method_picker::MethodPicker, order_summary::OrderSummary,
-    pay_button::PayButton, status_panel::StatusPanel,
+    customer_fields::customer_fields, method_picker::method_picker, order_summary::order_summary,
+    pay_button::pay_button, status_panel::status_panel,
 };
 use crate::{
-    embed::{iframe::Frame, stripe::StripeCheckout},
+    embed::{iframe::frame, stripe::stripe_checkout},
     flow::{self, Ctx},
     state::Screen,
 };
 
-/// The whole widget for one `<kassa-checkout>` element.
-#[component]
-pub fn Checkout(
-    /// The instance's state, created by `lib.rs` when the element is mounted.
-    ctx: Ctx,
-) -> impl IntoView {
-    provide_context(ctx);
+/// The whole widget for one `<kassa-checkout>` element; `ctx` is created by `lib.rs` when
+/// the element is mounted.
+pub fn checkout(ctx: Ctx) -> impl IntoView {
     let drawn = Memo::new(move |_| ctx.screen.with(Screen::drawn));
     let root = NodeRef::<Div>::new();
 
@@ -64,16 +60,16 @@ fn screen_view(ctx: Ctx, screen: Screen) -> AnyView {
         }
         .into_any(),
         Screen::Picker | Screen::Creating => picker(ctx),
-        Screen::Iframe { session, url, title } => view! { <Frame session url title/> }.into_any(),
-        Screen::Embedded(embed) => view! { <StripeCheckout embed/> }.into_any(),
-        other => view! { <StatusPanel screen=other/> }.into_any(),
+        Screen::Iframe { session, url, title } => frame(ctx, session, url, title),
+        Screen::Embedded(embed) => stripe_checkout(ctx, embed),
+        other => status_panel(ctx, other),
     }
 }
 
 fn picker(ctx: Ctx) -> AnyView {
     view! {
         <section class="kassa-picker" data-testid="kassa-picker">
-            <OrderSummary/>
+            {order_summary(ctx)}
             <form
                 class="kassa-form"
                 novalidate
@@ -83,9 +79,9 @@ fn picker(ctx: Ctx) -> AnyView {
                     focus_first_error(ctx, &ev);
                 }
             >
-                <MethodPicker/>
-                <CustomerFields/>
-                <PayButton/>
+                {method_picker(ctx)}
+                {customer_fields(ctx)}
+                {pay_button(ctx)}
             </form>
         </section>
     }

@@ -1,4 +1,4 @@
-//! `<CustomerFields/>`: only the details the chosen method requires, each with the right
+//! `customer_fields`: only the details the chosen method requires, each with the right
 //! input type and autocomplete token, checked inline; an error is tied to its field through
 //! `aria-describedby` and `aria-invalid`.
 
@@ -8,12 +8,10 @@ use leptos::prelude::*;
 use crate::{flow::Ctx, state};
 
 /// The fields of the selected method; nothing when it needs none.
-#[component]
-pub fn CustomerFields() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+pub fn customer_fields(ctx: Ctx) -> impl IntoView {
     let required = Memo::new(move |_| {
         let id = ctx.selected.get()?;
-        ctx.config.with(|c| c.as_ref()?.methods.iter().find(|m| m.id == id).map(|m| m.required_fields.clone()))
+        ctx.method(&id).map(|m| m.required_fields)
     });
     move || {
         required
@@ -46,10 +44,10 @@ fn field(ctx: Ctx, f: CustomerField) -> impl IntoView {
             }
         });
     };
-    let initial = ctx.typed.with_untracked(|t| match f {
-        CustomerField::Name => t.name.clone(),
-        CustomerField::Email => t.email.clone(),
-        CustomerField::Phone => t.phone.clone(),
+    let initial = ctx.env.with_value(|e| match f {
+        CustomerField::Name => e.typed.name.clone(),
+        CustomerField::Email => e.typed.email.clone(),
+        CustomerField::Phone => e.typed.phone.clone(),
     });
     let described = error_id.clone();
     view! {
@@ -71,7 +69,7 @@ fn field(ctx: Ctx, f: CustomerField) -> impl IntoView {
                     if error().is_some() {
                         set_error(&value);
                     }
-                    ctx.typed.update(|t| *state::slot(t, f) = Some(value));
+                    ctx.env.update_value(|e| *state::slot(&mut e.typed, f) = Some(value));
                 }
                 on:blur=move |ev| {
                     let value = event_target_value(&ev);

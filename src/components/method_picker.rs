@@ -1,4 +1,4 @@
-//! `<MethodPicker/>`: the payment methods as one radio group named "Payment method".
+//! `method_picker`: the payment methods as one radio group named "Payment method".
 //!
 //! A real `<fieldset>`/`<legend>` with native radios: arrow keys, `aria-checked` and the
 //! group's name come from the browser, not from script.
@@ -11,11 +11,9 @@ use crate::{
 };
 
 /// One radio per usable method, named by its display name.
-#[component]
-pub fn MethodPicker() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let methods = ctx.config.with_untracked(|c| {
-        c.as_ref().map(|c| c.methods.iter().filter(|m| state::supported(m)).cloned().collect::<Vec<_>>())
+pub fn method_picker(ctx: Ctx) -> impl IntoView {
+    let methods = ctx.env.with_value(|e| {
+        e.config.as_ref().map(|c| c.methods.iter().filter(|m| state::supported(m)).cloned().collect::<Vec<_>>())
     });
     let error = move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == "method").map(|(_, m)| *m));
     let radios = methods

@@ -1,4 +1,4 @@
-//! `<OrderSummary/>`: the merchant, the priced cart lines and the total, as the backend
+//! `order_summary`: the merchant, the priced cart lines and the total, as the backend
 //! quoted them. The page never states a price; everything here comes from the quote.
 
 use leptos::prelude::*;
@@ -9,12 +9,11 @@ use crate::{
 };
 
 /// Merchant name, one line per cart item (name, quantity, dates, line total) and the total.
-#[component]
-pub fn OrderSummary() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+pub fn order_summary(ctx: Ctx) -> AnyView {
     let locale = ctx.locale();
-    let merchant = ctx.config.with_untracked(|c| c.as_ref().map(|c| c.merchant_name.clone()).unwrap_or_default());
-    let Some(quote) = ctx.quote.get_untracked() else { return ().into_any() };
+    let (merchant, quote) =
+        ctx.env.with_value(|e| (e.config.as_ref().map(|c| c.merchant_name.clone()).unwrap_or_default(), e.quote.clone()));
+    let Some(quote) = quote else { return ().into_any() };
     let lines = quote
         .lines
         .into_iter()

@@ -1,4 +1,4 @@
-//! `<PayButton/>`: "Pay " and the formatted total. While the session request is in flight it
+//! `pay_button`: "Pay " and the formatted total. While the session request is in flight it
 //! stays focusable but says "Processing…" and is `aria-disabled`; `flow::pay` ignores
 //! presses then, so a double click creates one session.
 
@@ -7,10 +7,8 @@ use leptos::prelude::*;
 use crate::{flow::Ctx, format, state::Screen};
 
 /// The submit button of the picker form.
-#[component]
-pub fn PayButton() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let total = ctx.quote.with_untracked(|q| q.as_ref().map(|q| format::money(q.total, &ctx.locale())));
+pub fn pay_button(ctx: Ctx) -> impl IntoView {
+    let total = ctx.env.with_value(|e| e.quote.as_ref().map(|q| format::money(q.total, &e.locale)));
     let mut label = String::from("Pay ");
     label.push_str(&total.unwrap_or_default());
     let busy = move || ctx.screen.with(|s| *s == Screen::Creating);

@@ -1,4 +1,4 @@
-//! `<StatusPanel/>`: the screens after the picker: confirming, the receipt, failed,
+//! `status_panel`: the screens after the picker: confirming, the receipt, failed,
 //! cancelled, expired, and problems. Each has an `<h2>` and a clear way on.
 
 use leptos::prelude::*;
@@ -9,13 +9,8 @@ use crate::{
     state::{Next, Screen},
 };
 
-/// One status screen.
-#[component]
-pub fn StatusPanel(
-    /// The screen to draw (not the picker, not a frame).
-    screen: Screen,
-) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+/// One status screen: any `screen` but the picker and the frames.
+pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
     match screen {
         Screen::Confirming { session, stalled } => {
             let again = stalled.then(|| {

@@ -13,17 +13,9 @@ use crate::{
     state,
 };
 
-/// The framed payment page with a "Choose another way to pay" button.
-#[component]
-pub fn Frame(
-    /// Kassa session id.
-    session: String,
-    /// The provider URL, already checked against the method's allowed origins.
-    url: String,
-    /// The iframe's accessible title, "{display_name} payment page".
-    title: String,
-) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+/// The framed payment page for `session` with a "Choose another way to pay" button. `url` was
+/// checked against the method's allowed origins; `title` is "{display_name} payment page".
+pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
     let frame = NodeRef::<Iframe>::new();
     let expected = session.clone();
     let listener = window_event_listener(ev::message, move |event| {
@@ -62,4 +54,5 @@ pub fn Frame(
             </button>
         </section>
     }
+    .into_any()
 }

@@ -66,13 +66,9 @@ pub fn live_instances() -> usize {
     LIVE.with(|l| usize::from(l.borrow().is_some()))
 }
 
-/// The card form and a "Choose another way to pay" button.
-#[component]
-pub fn StripeCheckout(
-    /// Keys and the checked script URL.
-    embed: crate::state::Embed,
-) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+/// The card form and a "Choose another way to pay" button. `embed` holds the keys and the
+/// checked script URL.
+pub fn stripe_checkout(ctx: Ctx, embed: crate::state::Embed) -> AnyView {
     let target = NodeRef::<Div>::new();
     let token = NEXT_TOKEN.with(|t| {
         let v = t.get();
@@ -111,6 +107,7 @@ pub fn StripeCheckout(
             </button>
         </section>
     }
+    .into_any()
 }
 
 async fn start(ctx: Ctx, embed: crate::state::Embed, el: web_sys::Element, token: u32) {
