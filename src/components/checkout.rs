@@ -55,10 +55,6 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
 
 fn screen_view(ctx: Ctx, screen: Screen) -> AnyView {
     match screen {
-        Screen::Loading => view! {
-            <p class="kassa-status kassa-status--busy" data-testid="kassa-loading">"Loading checkout…"</p>
-        }
-        .into_any(),
         Screen::Picker | Screen::Creating => picker(ctx),
         Screen::Iframe { session, url, title } => frame(ctx, session, url, title),
         Screen::Embedded(embed) => stripe_checkout(ctx, embed),
