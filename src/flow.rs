@@ -190,6 +190,9 @@ pub fn show(ctx: Ctx, screen: Screen) {
     }
 }
 
+/// How long a framed return page waits for the parent widget to take over.
+const PARENT_TAKEOVER_MS: u32 = 3_000;
+
 /// The first step of a mounted widget: resume a return from a provider, or load the checkout.
 pub fn start(ctx: Ctx, returned: Option<Return>) {
     let Some(ret) = returned else { return load(ctx) };
@@ -203,6 +206,16 @@ pub fn start(ctx: Ctx, returned: Option<Return>) {
         // widget in the parent page, which owns the checkout.
         post_return_to_parent(&ret);
         ctx.screen.set(Screen::Returning);
+        // A parent widget that accepts the message removes this frame at once. If we are
+        // still here, the parent is some other page that happens to frame this one: confirm
+        // the payment here instead of waiting forever.
+        let epoch = ctx.begin();
+        spawn_local(async move {
+            sleep(PARENT_TAKEOVER_MS).await;
+            if ctx.live(epoch) {
+                confirm(ctx, ret.session, ret.cancelled);
+            }
+        });
         return;
     }
     ctx.touched();
