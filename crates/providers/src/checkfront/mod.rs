@@ -99,7 +99,8 @@ pub struct CheckfrontConfig {
     pub currency: String,
     /// Status ids that mean paid, cancelled, expired [U].
     pub statuses: BookingStatuses,
-    /// Status id set when the customer cancels. Default `VOID`.
+    /// Status id set when the customer cancels. Default `VOID` (Checkfront's void status;
+    /// `cancel` answers `Cancelled`, a later read says `Expired`, as for a lapsed pre-booking).
     pub cancel_status: String,
     /// How long a customer pre-booking lives, seconds [S: 15–30 min]. Default 900.
     pub prebooking_expiry_secs: Option<i64>,

@@ -71,12 +71,11 @@ pub(crate) fn error(
         let message = text("details")
             .or_else(|| text("title"))
             .unwrap_or_else(|| "request refused".to_owned());
-        return Some(if matches!(http_status, 401 | 403) {
-            ProviderError::Unauthorized { provider: P, status: http_status }
-        } else if matches!(http_status, 429 | 500..=599) {
-            common()
-        } else {
-            ProviderError::Rejected { provider: P, status: http_status, message, param }
+        return Some(match http_status {
+            401 | 403 => ProviderError::Unauthorized { provider: P, status: http_status },
+            404 => ProviderError::NotFound { provider: P },
+            429 | 500..=599 => common(),
+            _ => ProviderError::Rejected { provider: P, status: http_status, message, param },
         });
     }
     if (200..300).contains(&http_status) {
@@ -215,9 +214,9 @@ pub(crate) struct Booking {
 pub struct BookingStatuses {
     /// Paid in full. Default `PAID`.
     pub paid: Vec<String>,
-    /// Cancelled or voided. Default `VOID`, `STOP`, `CANCELLED`.
+    /// Cancelled. Default `STOP`, `CANCELLED`, `CANCELED`.
     pub cancelled: Vec<String>,
-    /// A lapsed pre-booking. Default `EXPIRED`.
+    /// Voided, which is what a lapsed pre-booking becomes [U]. Default `VOID`, `EXPIRED`.
     pub expired: Vec<String>,
 }
 
@@ -226,8 +225,8 @@ impl Default for BookingStatuses {
         let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect();
         BookingStatuses {
             paid: words(&["PAID"]),
-            cancelled: words(&["VOID", "STOP", "CANCELLED"]),
-            expired: words(&["EXPIRED"]),
+            cancelled: words(&["STOP", "CANCELLED", "CANCELED"]),
+            expired: words(&["VOID", "EXPIRED"]),
         }
     }
 }
@@ -431,7 +430,8 @@ mod tests {
             ("PEND", None),
             ("PART", None),
             ("HOLD", None),
-            ("VOID", Some(PaymentEvent::Cancelled)),
+            ("VOID", Some(PaymentEvent::Expired)),
+            ("STOP", Some(PaymentEvent::Cancelled)),
         ] {
             let b: BookingAnswer = serde_json::from_str(&format!(
                 r#"{{"booking":{{"code":"C","status_id":"{status}","total":"1"}}}}"#
