@@ -81,11 +81,23 @@ pub(crate) fn error(
     if (200..300).contains(&http_status) {
         return None;
     }
-    let oauth = value.as_ref().and_then(|v| v.get("error")).is_some_and(Value::is_string);
-    if oauth && matches!(http_status, 400 | 401 | 403) {
-        return Some(ProviderError::Unauthorized { provider: P, status: http_status });
+    // Auth failures are OAuth-shaped ("critical errors"): always for 401/403, and for a 400
+    // only when it speaks of tokens or credentials.
+    let text = |key: &str| {
+        value.as_ref().and_then(|v| v.get(key)).and_then(Value::as_str).map(str::to_ascii_lowercase)
+    };
+    let about_auth = text("error").is_some_and(|e| {
+        matches!(
+            e.as_str(),
+            "invalid_token" | "invalid_client" | "unauthorized_client" | "access_denied"
+        )
+    }) || text("error_description")
+        .is_some_and(|d| ["token", "auth", "access", "credential"].iter().any(|w| d.contains(w)));
+    match http_status {
+        401 | 403 => Some(ProviderError::Unauthorized { provider: P, status: http_status }),
+        400 if about_auth => Some(ProviderError::Unauthorized { provider: P, status: http_status }),
+        _ => Some(common()),
     }
-    Some(common())
 }
 
 /// `GET /api/3.0/item/{id}?start_date&end_date&param[..]` → `item.rate`.
