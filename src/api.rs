@@ -5,6 +5,8 @@
 //! Every failure becomes an [`ApiFailure`]: no answer or a 5xx is "unreachable" (the widget
 //! offers Retry), a 4xx carries the backend's [`ApiError`], written for people.
 
+use std::marker::PhantomData;
+
 use js_sys::Promise;
 use kassa_wire::{
     ApiError, CartItem, CheckoutConfig, CreateSession, Quote, QuoteRequest, Session,
@@ -35,39 +37,50 @@ impl Api {
     }
 
     /// `GET /v1/checkout/config`.
-    pub async fn config(&self) -> Result<CheckoutConfig, ApiFailure> {
-        decode(self.send("GET", "/v1/checkout/config", None, None).await?)
+    pub fn config(&self) -> Pending<CheckoutConfig> {
+        self.start("GET", "/v1/checkout/config", None, None)
     }
 
     /// `POST /v1/checkout/quote`.
-    pub async fn quote(&self, items: &[CartItem]) -> Result<Quote, ApiFailure> {
-        let body = QuoteRequest { items: items.to_vec() };
-        decode(self.send("POST", "/v1/checkout/quote", Some(encode(&body)?), None).await?)
+    pub fn quote(&self, items: &[CartItem]) -> Pending<Quote> {
+        let body = encode(&QuoteRequest { items: items.to_vec() });
+        self.start("POST", "/v1/checkout/quote", Some(body), None)
     }
 
     /// `POST /v1/checkout/sessions` under `key`.
-    pub async fn create_session(&self, body: &CreateSession, key: &str) -> Result<Session, ApiFailure> {
-        decode(self.send("POST", "/v1/checkout/sessions", Some(encode(body)?), Some(key)).await?)
+    pub fn create_session(&self, body: &CreateSession, key: &str) -> Pending<Session> {
+        self.start("POST", "/v1/checkout/sessions", Some(encode(body)), Some(key))
     }
 
     /// `GET /v1/checkout/sessions/{id}`.
-    pub async fn session(&self, id: &str) -> Result<Session, ApiFailure> {
-        decode(self.send("GET", &session_path(id, ""), None, None).await?)
+    pub fn session(&self, id: &str) -> Pending<Session> {
+        self.start("GET", &session_path(id, ""), None, None)
     }
 
     /// `POST /v1/checkout/sessions/{id}/cancel`.
-    pub async fn cancel(&self, id: &str) -> Result<Session, ApiFailure> {
-        decode(self.send("POST", &session_path(id, "/cancel"), None, None).await?)
+    pub fn cancel(&self, id: &str) -> Pending<Session> {
+        self.start("POST", &session_path(id, "/cancel"), None, None)
     }
 
-    /// One request; the parsed JSON body of a 2xx answer.
-    async fn send(
+    /// Sends one request now; its answer is read by [`Pending::answer`]. Two requests
+    /// started one after the other are in flight together.
+    fn start<T>(
         &self,
         method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<Result<String, ApiFailure>>,
         key: Option<&str>,
-    ) -> Result<JsValue, ApiFailure> {
+    ) -> Pending<T> {
+        Pending { fetch: self.fetch(method, path, body, key), answer: PhantomData }
+    }
+
+    fn fetch(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Result<String, ApiFailure>>,
+        key: Option<&str>,
+    ) -> Result<JsFuture, ApiFailure> {
         let unreachable = |_| ApiFailure::Unreachable(None);
         let headers = Headers::new().map_err(unreachable)?;
         let _ = headers.set("Accept", "application/json");
@@ -78,7 +91,7 @@ impl Api {
         init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
         if let Some(body) = body {
             let _ = headers.set("Content-Type", "application/json");
-            init.set_body(&JsValue::from_str(&body));
+            init.set_body(&JsValue::from_str(&body?));
         }
         if let Some(key) = key {
             let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
@@ -87,25 +100,41 @@ impl Api {
         let mut url = self.base.clone();
         url.push_str(path);
         let window = web_sys::window().ok_or(ApiFailure::Unreachable(None))?;
-        let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-            .await
-            .map_err(unreachable)?
-            .unchecked_into();
-        let status = response.status();
-        let json = match response.json() {
-            Ok(p) => JsFuture::from(p).await.ok(),
-            Err(_) => None,
-        };
-        if response.ok() {
-            return json.ok_or(ApiFailure::Malformed);
-        }
-        let error = json.and_then(|j| json::from_js::<ApiError>(j).ok());
-        Err(match (status >= 500, error) {
-            (true, e) => ApiFailure::Unreachable(e),
-            (false, Some(e)) => ApiFailure::Api(e),
-            (false, None) => ApiFailure::Malformed,
-        })
+        Ok(JsFuture::from(window.fetch_with_str_and_init(&url, &init)))
     }
+}
+
+/// A request in flight whose answer is a `T`.
+#[must_use = "a request's answer must be read"]
+pub struct Pending<T> {
+    fetch: Result<JsFuture, ApiFailure>,
+    answer: PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> Pending<T> {
+    /// The parsed answer, or why there is none.
+    pub async fn answer(self) -> Result<T, ApiFailure> {
+        json::from_js(read(self.fetch?).await?).map_err(|_| ApiFailure::Malformed)
+    }
+}
+
+/// The parsed JSON body of a 2xx answer; otherwise the failure.
+async fn read(fetch: JsFuture) -> Result<JsValue, ApiFailure> {
+    let response: Response = fetch.await.map_err(|_| ApiFailure::Unreachable(None))?.unchecked_into();
+    let status = response.status();
+    let json = match response.json() {
+        Ok(p) => JsFuture::from(p).await.ok(),
+        Err(_) => None,
+    };
+    if response.ok() {
+        return json.ok_or(ApiFailure::Malformed);
+    }
+    let error = json.and_then(|j| json::from_js::<ApiError>(j).ok());
+    Err(match (status >= 500, error) {
+        (true, e) => ApiFailure::Unreachable(e),
+        (false, Some(e)) => ApiFailure::Api(e),
+        (false, None) => ApiFailure::Malformed,
+    })
 }
 
 fn session_path(id: &str, suffix: &str) -> String {
@@ -117,10 +146,6 @@ fn session_path(id: &str, suffix: &str) -> String {
 
 fn encode<T: Serialize>(value: &T) -> Result<String, ApiFailure> {
     json::to_json(value).map_err(|_| ApiFailure::Malformed)
-}
-
-fn decode<T: DeserializeOwned>(json: JsValue) -> Result<T, ApiFailure> {
-    json::from_js(json).map_err(|_| ApiFailure::Malformed)
 }
 
 /// Resolves after `ms` milliseconds.

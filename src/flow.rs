@@ -247,7 +247,9 @@ pub fn load(ctx: Ctx) {
     let api = ctx.api();
     let items = ctx.env.with_value(|e| e.items.clone());
     spawn_local(async move {
-        let (config, quote) = futures::future::join(api.config(), api.quote(&items)).await;
+        // Both requests are in flight before either answer is awaited.
+        let (config, quote) = (api.config(), api.quote(&items));
+        let (config, quote) = (config.answer().await, quote.answer().await);
         if !ctx.live(epoch) {
             return;
         }
@@ -338,7 +340,7 @@ pub fn create(ctx: Ctx) {
         locale: Some(locale),
     };
     spawn_local(async move {
-        let result = api.create_session(&body, &attempt.key).await;
+        let result = api.create_session(&body, &attempt.key).answer().await;
         if !ctx.live(epoch) {
             return;
         }
@@ -417,14 +419,14 @@ fn poll(ctx: Ctx, session: String, cancelled: bool) {
         let mut n = 0u32;
         let mut cancel_pending = cancelled;
         loop {
-            let result = api.session(&session).await;
+            let result = api.session(&session).answer().await;
             if !ctx.live(epoch) {
                 return;
             }
             let failure = match result {
                 Ok(s) if cancel_pending && !s.state.is_settled() => {
                     cancel_pending = false;
-                    let result = api.cancel(&s.id).await;
+                    let result = api.cancel(&s.id).answer().await;
                     if !ctx.live(epoch) {
                         return;
                     }
@@ -476,7 +478,7 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
     ctx.screen.set(Screen::Loading);
     let api = ctx.api();
     spawn_local(async move {
-        let result = api.cancel(&session).await;
+        let result = api.cancel(&session).answer().await;
         if !ctx.live(epoch) {
             return;
         }
