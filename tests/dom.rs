@@ -478,6 +478,11 @@ async fn each_status_screen_has_its_heading_and_way_on() {
     assert_eq!(w.by_testid("kassa-receipt-amount").text_content().unwrap(), intl_money("en-US", "NOK", "1450.00"));
     assert_eq!(w.by_testid("kassa-receipt-reference").text_content().unwrap(), "ks_s");
     assert_eq!(w.by_testid("kassa-receipt-provider-reference").text_content().unwrap(), "pf_77");
+    until("focus on the new heading", || {
+        w.shadow.active_element().is_some_and(|e| e.tag_name() == "H2")
+    })
+    .await;
+    assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), "Payment received", "announced");
     let paid = w.events_named("kassa:paid");
     assert_eq!(get(&paid[0], "amount_minor").as_f64(), Some(145000.0));
     assert_eq!(get(&paid[0], "currency").as_string().as_deref(), Some("NOK"));
@@ -732,4 +737,35 @@ async fn styles_come_from_a_stylesheet_link_in_an_open_shadow_root() {
     assert_eq!(link.get_attribute("href").as_deref(), Some(expected.as_str()));
     assert!(w.shadow.query_selector("style, [style]").unwrap().is_none(), "no inline styles (strict CSP)");
     assert!(w.host.query_selector("*").unwrap().is_none(), "nothing leaks into the light DOM");
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+#[wasm_bindgen_test]
+async fn changing_the_items_attribute_prices_the_new_cart() {
+    let w = picker_with("card").await;
+    assert_eq!(calls_to("POST", "/v1/checkout/quote").len(), 1);
+    w.host.set_attribute("items", r#"[{"sku":"kayak-2h","quantity":3}]"#).unwrap();
+    until("a second quote", || calls_to("POST", "/v1/checkout/quote").len() == 2).await;
+    let body = last_body("POST", "/v1/checkout/quote");
+    let items: Array = get(&body, "items").unchecked_into();
+    assert_eq!(get(&items.get(0), "quantity").as_f64(), Some(3.0));
+    let shadow = w.host.shadow_root().unwrap();
+    until("picker again", || {
+        shadow.query_selector(".kassa").unwrap().and_then(|r| r.get_attribute("data-state")).as_deref() == Some("picker")
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn focus_stays_with_the_page_on_load() {
+    let w = picker_with("card").await;
+    drop(w);
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("picker").await;
+    sleep(20).await;
+    assert!(w.shadow.active_element().is_none(), "loading the widget must not move focus into it");
 }
