@@ -17,7 +17,7 @@ use std::{
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::any, Router};
 use kassa_providers::{
-    checkfront::{Checkfront, CheckfrontConfig, ItemMapping},
+    checkfront::{ActAs, Checkfront, CheckfrontConfig, ItemMapping},
     front_payment::{FrontPayment, FrontPaymentConfig},
     payfect::{Payfect, PayfectConfig},
     stripe::{Stripe, StripeConfig},
@@ -171,7 +171,8 @@ impl Env {
             retry: fast_retries(),
             ..FrontPaymentConfig::default()
         };
-        let checkfront = |secret: &str| CheckfrontConfig {
+        let checkfront = |secret: &str, act_as: ActAs| CheckfrontConfig {
+            act_as,
             base_url: sim.checkfront_url.clone(),
             allowed_host_suffixes: vec![],
             api_key: SecretString::from(config.checkfront.api_key.clone()),
@@ -261,14 +262,40 @@ impl Env {
                 name: "checkfront (customer, iframe)",
                 slug: "cf",
                 provider: Provider::Checkfront(
-                    Checkfront::new(checkfront(&config.checkfront.api_secret), http.clone())
-                        .unwrap(),
+                    Checkfront::new(
+                        checkfront(&config.checkfront.api_secret, ActAs::Customer),
+                        http.clone(),
+                    )
+                    .unwrap(),
                 ),
                 wrong_key: Provider::Checkfront(
-                    Checkfront::new(checkfront("wrong-secret"), http.clone()).unwrap(),
+                    Checkfront::new(checkfront("wrong-secret", ActAs::Customer), http.clone())
+                        .unwrap(),
                 ),
                 sim_url: sim.checkfront_url.clone(),
                 presentation: Presentation::Iframe,
+                create_path: "/booking/create",
+                notify_path: "/checkfront",
+                notify_url: format!("{inbox_url}/checkfront"),
+                inbox: inbox.clone(),
+                reports_declines: false,
+            },
+            Harness {
+                name: "checkfront (staff, redirect)",
+                slug: "cs",
+                provider: Provider::Checkfront(
+                    Checkfront::new(
+                        checkfront(&config.checkfront.api_secret, ActAs::Staff),
+                        http.clone(),
+                    )
+                    .unwrap(),
+                ),
+                wrong_key: Provider::Checkfront(
+                    Checkfront::new(checkfront("wrong-secret", ActAs::Staff), http.clone())
+                        .unwrap(),
+                ),
+                sim_url: sim.checkfront_url.clone(),
+                presentation: Presentation::Redirect,
                 create_path: "/booking/create",
                 notify_path: "/checkfront",
                 notify_url: format!("{inbox_url}/checkfront"),
