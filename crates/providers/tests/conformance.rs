@@ -114,6 +114,15 @@ struct Harness {
     /// Whether the provider reports a declined attempt at all. Front Payment keeps the order
     /// open for another try and says nothing, which is also a correct answer.
     reports_declines: bool,
+    /// Whether the provider notifies us at all (BokaMera takes Stripe's webhooks itself).
+    notifies: bool,
+    /// Whether a paid update carries the amount (BokaMera reports none).
+    reports_amount: bool,
+    /// Text in the path of a status read, when the reference is not in it (BokaMera posts it).
+    read_path: Option<&'static str>,
+    /// Whether a new create for the same order invalidates the earlier session (BokaMera), so
+    /// a re-sent create is harmless.
+    create_replaces_earlier: bool,
 }
 
 struct Env {
@@ -205,6 +214,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/stripe"),
                 inbox: inbox.clone(),
                 reports_declines: true,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
             Harness {
                 name: "stripe (embedded)",
@@ -222,6 +235,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/stripe"),
                 inbox: inbox.clone(),
                 reports_declines: true,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
             Harness {
                 name: "payfect (iframe)",
@@ -239,6 +256,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/payfect"),
                 inbox: inbox.clone(),
                 reports_declines: true,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
             Harness {
                 name: "front payment (hosted link)",
@@ -257,6 +278,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/front_payment"),
                 inbox: inbox.clone(),
                 reports_declines: false,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
             Harness {
                 name: "checkfront (customer, iframe)",
@@ -279,6 +304,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/checkfront"),
                 inbox: inbox.clone(),
                 reports_declines: false,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
             Harness {
                 name: "checkfront (staff, redirect)",
@@ -301,6 +330,10 @@ impl Env {
                 notify_url: format!("{inbox_url}/checkfront"),
                 inbox: inbox.clone(),
                 reports_declines: false,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
             },
         ];
         Env { _sim: sim, harnesses, http }
@@ -374,6 +407,11 @@ impl Harness {
         let response =
             http.post(format!("{}/__sim/faults", self.sim_url)).json(&spec).send().await.unwrap();
         assert!(response.status().is_success(), "{}: fault refused", self.name);
+    }
+
+    /// The path text that targets a fault at reads of `reference`.
+    fn read_target(&self, reference: &str) -> String {
+        self.read_path.map_or_else(|| reference.to_owned(), str::to_owned)
     }
 
     async fn requests(&self, http: &reqwest::Client) -> Vec<Value> {
@@ -458,30 +496,33 @@ async fn a_new_session_shows_the_providers_page_and_reads_back_open() {
 }
 
 #[tokio::test]
-async fn a_payment_is_confirmed_by_its_notification_and_by_a_fetch_with_the_full_amount() {
+async fn a_payment_is_confirmed_by_notification_where_sent_and_by_a_fetch_with_the_full_amount() {
     let env = Env::start().await;
     for h in &env.harnesses {
         let req = h.request("ks_paid");
         let session = h.provider.create_session(&req).await.unwrap();
         h.control(&env.http, &session.reference, "pay").await;
 
+        let expected_amount = h.reports_amount.then_some(req.total);
         let notified = events(&h.deliver(now()).await);
         let paid: Vec<_> =
             notified.iter().filter(|u| u.event == Some(PaymentEvent::Paid)).collect();
-        assert!(!paid.is_empty(), "{}: no paid notification in {notified:?}", h.name);
-        // Providers may announce one payment several ways; they must deduplicate to one (R-K4).
-        assert!(paid.iter().all(|u| u.dedup_key == paid[0].dedup_key), "{}: {paid:?}", h.name);
-        assert_eq!(paid[0].amount, Some(req.total), "{}: paid amount", h.name);
-        assert!(
-            paid[0].reference == session.reference
-                || paid[0].order_id.as_deref() == Some(req.order_id.as_str()),
-            "{}: the notification must name the session or the order",
-            h.name
-        );
+        if h.notifies {
+            assert!(!paid.is_empty(), "{}: no paid notification in {notified:?}", h.name);
+            // Providers may announce one payment several ways; they must deduplicate to one (R-K4).
+            assert!(paid.iter().all(|u| u.dedup_key == paid[0].dedup_key), "{}: {paid:?}", h.name);
+            assert_eq!(paid[0].amount, expected_amount, "{}: paid amount", h.name);
+            assert!(
+                paid[0].reference == session.reference
+                    || paid[0].order_id.as_deref() == Some(req.order_id.as_str()),
+                "{}: the notification must name the session or the order",
+                h.name
+            );
+        }
 
         let fetched = h.provider.fetch_update(&session.reference).await.unwrap();
         assert_eq!(fetched.event, Some(PaymentEvent::Paid), "{}", h.name);
-        assert_eq!(fetched.amount, Some(req.total), "{}", h.name);
+        assert_eq!(fetched.amount, expected_amount, "{}", h.name);
     }
 }
 
@@ -549,7 +590,7 @@ async fn a_duplicate_notification_gives_the_same_dedup_key_and_event_r_k4() {
         let session = h.provider.create_session(&h.request("ks_dup")).await.unwrap();
         h.control(&env.http, &session.reference, "pay").await;
         let captured = h.inbox.take(h.notify_path);
-        assert!(!captured.is_empty(), "{}: no notification arrived", h.name);
+        assert!(!captured.is_empty() || !h.notifies, "{}: no notification arrived", h.name);
         for c in &captured {
             let first = h.handle(c, now()).await.unwrap();
             let again = h.handle(c, now()).await.unwrap();
@@ -638,8 +679,11 @@ async fn a_server_error_on_a_read_is_retried_and_the_read_succeeds_r_i3() {
     let env = Env::start().await;
     for h in &env.harnesses {
         let session = h.provider.create_session(&h.request("ks_read_500")).await.unwrap();
-        h.fault(&env.http, json!({"kind": "status", "status": 503, "path": session.reference}))
-            .await;
+        h.fault(
+            &env.http,
+            json!({"kind": "status", "status": 503, "path": h.read_target(&session.reference)}),
+        )
+        .await;
         let update = h.provider.fetch_update(&session.reference).await.unwrap();
         assert_eq!(update.event, None, "{}", h.name);
     }
@@ -652,7 +696,7 @@ async fn rate_limiting_is_waited_out_r_i3() {
         let session = h.provider.create_session(&h.request("ks_429")).await.unwrap();
         h.fault(
             &env.http,
-            json!({"kind": "rate_limit", "retry_after": 1, "path": session.reference}),
+            json!({"kind": "rate_limit", "retry_after": 1, "path": h.read_target(&session.reference)}),
         )
         .await;
         let started = std::time::Instant::now();
@@ -690,12 +734,19 @@ async fn a_truncated_create_answer_never_makes_two_sessions_r_i5() {
         let before = h.executed_creates(&env.http).await;
         h.fault(&env.http, json!({"kind": "truncated", "path": h.create_path})).await;
         match h.provider.create_session(&h.request("ks_truncated")).await {
+            Ok(session) if h.create_replaces_earlier => {
+                // The re-sent create replaced the first session; the one we hold is payable.
+                let now = h.provider.fetch_update(&session.reference).await.unwrap();
+                assert_eq!(now.event, None, "{}: the session handed out must be open", h.name);
+            }
             Ok(_) => {}
             Err(ProviderError::UnexpectedResponse { .. } | ProviderError::Unavailable { .. }) => {}
             Err(other) => panic!("{}: {other:?}", h.name),
         }
         let made = h.executed_creates(&env.http).await - before;
-        assert_eq!(made, 1, "{}: the provider must hold exactly one session", h.name);
+        if !h.create_replaces_earlier {
+            assert_eq!(made, 1, "{}: the provider must hold exactly one session", h.name);
+        }
     }
 }
 
@@ -704,7 +755,11 @@ async fn malformed_json_is_an_unexpected_response_r_i4() {
     let env = Env::start().await;
     for h in &env.harnesses {
         let session = h.provider.create_session(&h.request("ks_malformed")).await.unwrap();
-        h.fault(&env.http, json!({"kind": "malformed_json", "path": session.reference})).await;
+        h.fault(
+            &env.http,
+            json!({"kind": "malformed_json", "path": h.read_target(&session.reference)}),
+        )
+        .await;
         let result = h.provider.fetch_update(&session.reference).await;
         assert!(
             matches!(result, Err(ProviderError::UnexpectedResponse { .. })),
@@ -719,7 +774,8 @@ async fn a_dropped_connection_on_a_read_is_retried_r_i3() {
     let env = Env::start().await;
     for h in &env.harnesses {
         let session = h.provider.create_session(&h.request("ks_reset")).await.unwrap();
-        h.fault(&env.http, json!({"kind": "reset", "path": session.reference})).await;
+        h.fault(&env.http, json!({"kind": "reset", "path": h.read_target(&session.reference)}))
+            .await;
         let update = h.provider.fetch_update(&session.reference).await.unwrap();
         assert_eq!(update.event, None, "{}", h.name);
     }
