@@ -120,7 +120,8 @@ impl<T: DeserializeOwned> Pending<T> {
 
 /// The parsed JSON body of a 2xx answer; otherwise the failure.
 async fn read(fetch: JsFuture) -> Result<JsValue, ApiFailure> {
-    let response: Response = fetch.await.map_err(|_| ApiFailure::Unreachable(None))?.unchecked_into();
+    let response: Response =
+        fetch.await.map_err(|_| ApiFailure::Unreachable(None))?.unchecked_into();
     let status = response.status();
     let json = match response.json() {
         Ok(p) => JsFuture::from(p).await.ok(),

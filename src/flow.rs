@@ -171,14 +171,24 @@ pub fn show(ctx: Ctx, screen: Screen) {
         Screen::Paid(p) => emit(
             ctx,
             "kassa:paid",
-            &PaidDetail { session_id: &p.session, amount_minor: p.amount.minor(), currency: p.amount.currency().code() },
+            &PaidDetail {
+                session_id: &p.session,
+                amount_minor: p.amount.minor(),
+                currency: p.amount.currency().code(),
+            },
         ),
-        Screen::Failed { session, .. } => emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None }),
+        Screen::Failed { session, .. } => {
+            emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None })
+        }
         Screen::Cancelled { session } => {
             emit(ctx, "kassa:cancelled", &SessionDetail { session_id: session, method: None })
         }
-        Screen::Expired { session } => emit(ctx, "kassa:expired", &SessionDetail { session_id: session, method: None }),
-        Screen::Problem(p) => emit(ctx, "kassa:error", &ErrorDetail { code: &p.code, message: &p.title }),
+        Screen::Expired { session } => {
+            emit(ctx, "kassa:expired", &SessionDetail { session_id: session, method: None })
+        }
+        Screen::Problem(p) => {
+            emit(ctx, "kassa:error", &ErrorDetail { code: &p.code, message: &p.title })
+        }
         _ => {}
     }
     if let Screen::Confirming { session, stalled: false } = &screen {
@@ -255,7 +265,8 @@ pub fn load(ctx: Ctx) {
         }
         match (config, quote) {
             (Ok(config), Ok(quote)) => {
-                let usable: Vec<_> = config.methods.iter().filter(|m| state::supported(m)).collect();
+                let usable: Vec<_> =
+                    config.methods.iter().filter(|m| state::supported(m)).collect();
                 if ctx.selected.get_untracked().is_none() && usable.len() == 1 {
                     ctx.selected.set(Some(usable[0].id.clone()));
                 }
@@ -265,11 +276,14 @@ pub fn load(ctx: Ctx) {
                 });
                 ctx.screen.set(Screen::Picker);
                 emit(ctx, "kassa:ready", &Empty {});
-                if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten() {
+                if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten()
+                {
                     try_again(ctx, method);
                 }
             }
-            (Err(f), _) | (_, Err(f)) => show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing))),
+            (Err(f), _) | (_, Err(f)) => {
+                show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing)))
+            }
         }
     });
 }
@@ -288,7 +302,8 @@ pub fn pay(ctx: Ctx) {
     let customer = match state::customer_for(&method.required_fields, &ctx.typed()) {
         Ok(c) => c,
         Err(errors) => {
-            ctx.field_errors.set(errors.into_iter().map(|(f, m)| (state::field_key(f), m)).collect());
+            ctx.field_errors
+                .set(errors.into_iter().map(|(f, m)| (state::field_key(f), m)).collect());
             return;
         }
     };
@@ -305,7 +320,8 @@ pub fn pay(ctx: Ctx) {
 fn new_key() -> String {
     let crypto = web_sys::window().and_then(|w| w.crypto().ok());
     let Some(crypto) = crypto else { return String::from("kassa-no-crypto") };
-    let has_uuid = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID")).is_ok_and(|f| f.is_function());
+    let has_uuid = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID"))
+        .is_ok_and(|f| f.is_function());
     if has_uuid {
         return crypto.random_uuid();
     }
@@ -331,7 +347,8 @@ pub fn create(ctx: Ctx) {
     let Some(method) = ctx.method(&attempt.method) else { return };
     let epoch = ctx.begin();
     ctx.screen.set(Screen::Creating);
-    let (api, items, locale) = ctx.env.with_value(|e| (e.api.clone(), e.items.clone(), e.locale.clone()));
+    let (api, items, locale) =
+        ctx.env.with_value(|e| (e.api.clone(), e.items.clone(), e.locale.clone()));
     let body = CreateSession {
         items,
         method: attempt.method.clone(),
@@ -347,7 +364,11 @@ pub fn create(ctx: Ctx) {
         match result {
             Ok(session) => {
                 ctx.env.update_value(|e| e.pending = None);
-                emit(ctx, "kassa:session-created", &SessionDetail { session_id: &session.id, method: Some(&method.id) });
+                emit(
+                    ctx,
+                    "kassa:session-created",
+                    &SessionDetail { session_id: &session.id, method: Some(&method.id) },
+                );
                 act(ctx, &session, Some(&method));
             }
             Err(failure) => {
@@ -445,7 +466,10 @@ fn poll(ctx: Ctx, session: String, cancelled: bool) {
                 }
                 Err(ApiFailure::Api(e)) => {
                     let retry = Retry::Confirm { session, cancelled: cancel_pending };
-                    return show(ctx, Screen::Problem(problem_for(&ApiFailure::Api(e), retry, Next::StartOver)));
+                    return show(
+                        ctx,
+                        Screen::Problem(problem_for(&ApiFailure::Api(e), retry, Next::StartOver)),
+                    );
                 }
                 Err(f) => Some(f),
             };

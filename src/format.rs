@@ -87,7 +87,11 @@ pub fn date(iso: &str, locale: &str) -> String {
         &locales(locale),
         &options(&[("dateStyle", "medium"), ("timeZone", "UTC")]),
     );
-    dtf.format().call1(&JsValue::UNDEFINED, &d).ok().and_then(|s| s.as_string()).unwrap_or_else(|| iso.to_owned())
+    dtf.format()
+        .call1(&JsValue::UNDEFINED, &d)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| iso.to_owned())
 }
 
 #[cfg(test)]

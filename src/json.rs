@@ -70,7 +70,11 @@ impl<'de> de::Deserializer<'de> for Js {
             // JSON has one number type; integers go to integer visitors so that counts and
             // minor units never pass through a float.
             if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-                return if n < 0.0 { visitor.visit_i64(n as i64) } else { visitor.visit_u64(n as u64) };
+                return if n < 0.0 {
+                    visitor.visit_i64(n as i64)
+                } else {
+                    visitor.visit_u64(n as u64)
+                };
             }
             return visitor.visit_f64(n);
         }
@@ -98,7 +102,11 @@ impl<'de> de::Deserializer<'de> for Js {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -129,7 +137,10 @@ struct Seq {
 impl<'de> de::SeqAccess<'de> for Seq {
     type Error = Error;
 
-    fn next_element_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, Error> {
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
         if self.next >= self.len {
             return Ok(None);
         }
@@ -149,7 +160,10 @@ struct Map {
 impl<'de> de::MapAccess<'de> for Map {
     type Error = Error;
 
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         if self.next >= self.len {
             return Ok(None);
         }
@@ -294,10 +308,19 @@ impl<'a> ser::Serializer for Text<'a> {
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
         self.serialize_unit()
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<(), Error> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
         self.serialize_str(variant)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<(), Error> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -416,7 +439,11 @@ impl ser::SerializeMap for Compound<'_> {
 impl ser::SerializeStruct for Compound<'_> {
     type Ok = ();
     type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
         self.comma();
         push_str_literal(self.out, key);
         self.out.push(':');
@@ -436,10 +463,18 @@ mod tests {
     #[test]
     fn a_session_request_is_written_as_the_contract_says() {
         let body = CreateSession {
-            items: vec![CartItem { sku: "kayak-2h".into(), quantity: 2, start_date: Some("2026-12-01".into()), end_date: None }],
+            items: vec![CartItem {
+                sku: "kayak-2h".into(),
+                quantity: 2,
+                start_date: Some("2026-12-01".into()),
+                end_date: None,
+            }],
             method: "vipps".into(),
             return_url: "https://shop.example/book?x=1".into(),
-            customer: CustomerDetails { phone: Some("+4791234567".into()), ..CustomerDetails::default() },
+            customer: CustomerDetails {
+                phone: Some("+4791234567".into()),
+                ..CustomerDetails::default()
+            },
             locale: Some("nb-NO".into()),
         };
         assert_eq!(
@@ -460,7 +495,10 @@ mod tests {
             amount_minor: i64,
             n: u32,
         }
-        assert_eq!(to_json(&Paid { amount_minor: -145_000, n: 0 }).unwrap(), r#"{"amount_minor":-145000,"n":0}"#);
+        assert_eq!(
+            to_json(&Paid { amount_minor: -145_000, n: 0 }).unwrap(),
+            r#"{"amount_minor":-145000,"n":0}"#
+        );
         assert!(to_json(&1.5f64).is_err());
     }
 }

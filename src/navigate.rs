@@ -71,7 +71,9 @@ pub fn origin_of(url: &str) -> Result<String, UrlError> {
         let end = authority.find(']').ok_or(UrlError::Malformed)?;
         let (h, after) = authority.split_at(end + 1);
         let inner = &h[1..h.len() - 1];
-        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if inner.is_empty()
+            || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(UrlError::Malformed);
         }
         match after {
@@ -155,7 +157,11 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        vec!["https://pay.example.com".into(), "http://127.0.0.1:8101".into(), "http://[::1]:9000".into()]
+        vec![
+            "https://pay.example.com".into(),
+            "http://127.0.0.1:8101".into(),
+            "http://[::1]:9000".into(),
+        ]
     }
 
     fn refused(url: &str) -> UrlError {
@@ -180,10 +186,22 @@ mod tests {
     #[test]
     fn look_alike_hosts_and_ports_are_refused() {
         assert_eq!(refused("http://127.0.0.1:8101.evil/"), UrlError::Malformed);
-        assert_eq!(refused("https://pay.example.com.evil.com/"), UrlError::Origin("https://pay.example.com.evil.com".into()));
-        assert_eq!(refused("https://evilpay.example.com/"), UrlError::Origin("https://evilpay.example.com".into()));
-        assert_eq!(refused("https://pay.example.com:8443/"), UrlError::Origin("https://pay.example.com:8443".into()));
-        assert_eq!(refused("http://127.0.0.1:8102/"), UrlError::Origin("http://127.0.0.1:8102".into()));
+        assert_eq!(
+            refused("https://pay.example.com.evil.com/"),
+            UrlError::Origin("https://pay.example.com.evil.com".into())
+        );
+        assert_eq!(
+            refused("https://evilpay.example.com/"),
+            UrlError::Origin("https://evilpay.example.com".into())
+        );
+        assert_eq!(
+            refused("https://pay.example.com:8443/"),
+            UrlError::Origin("https://pay.example.com:8443".into())
+        );
+        assert_eq!(
+            refused("http://127.0.0.1:8102/"),
+            UrlError::Origin("http://127.0.0.1:8102".into())
+        );
         assert_eq!(refused("http://127.0.0.1:99999/"), UrlError::Malformed);
     }
 
@@ -244,6 +262,8 @@ mod tests {
 
     #[test]
     fn refusal_messages_name_the_origin() {
-        assert!(UrlError::Origin("https://evil.example".into()).message().contains("(https://evil.example)"));
+        assert!(UrlError::Origin("https://evil.example".into())
+            .message()
+            .contains("(https://evil.example)"));
     }
 }

@@ -93,9 +93,13 @@ impl ItemsError {
             m.push_str(&int_text(n as u64));
         };
         match self {
-            ItemsError::Absent => m.push_str("the <kassa-checkout> element has no items attribute."),
+            ItemsError::Absent => {
+                m.push_str("the <kassa-checkout> element has no items attribute.")
+            }
             ItemsError::NotJson => m.push_str("the items attribute is not valid JSON."),
-            ItemsError::NotArray => m.push_str("the items attribute must be a JSON array of items."),
+            ItemsError::NotArray => {
+                m.push_str("the items attribute must be a JSON array of items.")
+            }
             ItemsError::Empty => m.push_str("the items attribute lists no items."),
             ItemsError::TooMany(n) => {
                 m.push_str("it has ");
@@ -241,12 +245,10 @@ fn valid_date(s: &str) -> bool {
         return false;
     }
     let digits = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        b[r].iter()
+            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
     };
-    matches!(
-        (digits(0..4), digits(5..7), digits(8..10)),
-        (Some(_), Some(1..=12), Some(1..=31))
-    )
+    matches!((digits(0..4), digits(5..7), digits(8..10)), (Some(_), Some(1..=12), Some(1..=31)))
 }
 
 /// Why the endpoint cannot be used.
@@ -332,7 +334,10 @@ mod tests {
         let items = parse_items(RawCart::Lines(vec![booked, line("life-jacket", 2.0)])).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].start_date.as_deref(), Some("2026-12-01"));
-        assert_eq!(items[1], CartItem { sku: "life-jacket".into(), quantity: 2, start_date: None, end_date: None });
+        assert_eq!(
+            items[1],
+            CartItem { sku: "life-jacket".into(), quantity: 2, start_date: None, end_date: None }
+        );
     }
 
     #[test]
@@ -414,14 +419,21 @@ mod tests {
             end_date: RawValue::Str(e.into()),
             unknown: None,
         };
-        assert!(err(vec![dated("2026-13-01", "2026-12-01")]).contains("start_date that is not a date"));
+        assert!(
+            err(vec![dated("2026-13-01", "2026-12-01")]).contains("start_date that is not a date")
+        );
         assert!(err(vec![dated("2026-12-01", "1/12/2026")]).contains("end_date that is not a date"));
-        assert!(err(vec![dated("2026-12-02", "2026-12-01")]).contains("item 1 ends before it starts"));
+        assert!(
+            err(vec![dated("2026-12-02", "2026-12-01")]).contains("item 1 ends before it starts")
+        );
     }
 
     #[test]
     fn the_element_endpoint_wins_over_the_loader_default() {
-        assert_eq!(parse_endpoint(Some("https://b.example/"), "https://a.example").unwrap(), "https://b.example");
+        assert_eq!(
+            parse_endpoint(Some("https://b.example/"), "https://a.example").unwrap(),
+            "https://b.example"
+        );
         assert_eq!(parse_endpoint(None, "https://a.example/api").unwrap(), "https://a.example/api");
         assert_eq!(parse_endpoint(Some(" "), "https://a.example").unwrap(), "https://a.example");
         assert_eq!(parse_endpoint(None, ""), Err(EndpointError::Missing));
@@ -429,7 +441,13 @@ mod tests {
 
     #[test]
     fn an_endpoint_must_be_an_absolute_web_url_without_credentials() {
-        for bad in ["/api", "backend.example", "javascript:alert(1)", "https://u:p@b.example", "ftp://b.example"] {
+        for bad in [
+            "/api",
+            "backend.example",
+            "javascript:alert(1)",
+            "https://u:p@b.example",
+            "ftp://b.example",
+        ] {
             assert!(parse_endpoint(Some(bad), "").is_err(), "{bad} must be refused");
         }
         assert!(EndpointError::Invalid("/api".into()).message().contains("\"/api\""));

@@ -8,8 +8,8 @@
 //! - every URL the backend sends is checked before it is used.
 
 use kassa_wire::{
-    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, Money, PaymentMethod, Presentation,
-    Session, SessionState,
+    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, Money, PaymentMethod,
+    Presentation, Session, SessionState,
 };
 
 use crate::navigate::UrlError;
@@ -247,7 +247,9 @@ pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next) -> Probl
 pub fn problem_for_url(error: &UrlError) -> Problem {
     Problem {
         title: error.message(),
-        detail: Some(String::from("Nothing was opened. Choose another way to pay, or contact the shop.")),
+        detail: Some(String::from(
+            "Nothing was opened. Choose another way to pay, or contact the shop.",
+        )),
         next: Next::Picker,
         code: String::from("url_refused"),
     }
@@ -293,7 +295,9 @@ pub fn attempt_for(
 pub fn key_survives(failure: &ApiFailure) -> bool {
     match failure {
         ApiFailure::Unreachable(_) | ApiFailure::Malformed => true,
-        ApiFailure::Api(e) => matches!(e.code, ErrorCode::IdempotencyKeyInFlight | ErrorCode::RateLimited),
+        ApiFailure::Api(e) => {
+            matches!(e.code, ErrorCode::IdempotencyKeyInFlight | ErrorCode::RateLimited)
+        }
     }
 }
 
@@ -332,7 +336,8 @@ pub fn after_session(
     if let Some(screen) = settled_screen(s) {
         return Ok(AfterSession::Show(screen));
     }
-    let confirming = AfterSession::Show(Screen::Confirming { session: s.id.clone(), stalled: false });
+    let confirming =
+        AfterSession::Show(Screen::Confirming { session: s.id.clone(), stalled: false });
     let (Some(action), Some(method)) = (&s.action, method) else {
         return Ok(confirming);
     };
@@ -459,7 +464,8 @@ pub fn check_field(field: CustomerField, value: &str) -> Result<String, &'static
             }
         }
         CustomerField::Phone => {
-            let compact: String = v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+            let compact: String =
+                v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
             let digits = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
             match digits {
                 Some(d) if (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
@@ -550,8 +556,11 @@ mod tests {
     #[test]
     fn paid_comes_only_from_the_session_state() {
         let mut s = session(SessionState::Paid, None);
-        s.receipt = Some(Receipt { amount: nok(145_000), provider_reference: "pi_9".into(), paid_at: 0 });
-        let Some(Screen::Paid(view)) = settled_screen(&s) else { panic!("paid session must show paid") };
+        s.receipt =
+            Some(Receipt { amount: nok(145_000), provider_reference: "pi_9".into(), paid_at: 0 });
+        let Some(Screen::Paid(view)) = settled_screen(&s) else {
+            panic!("paid session must show paid")
+        };
         assert_eq!(view.provider_reference.as_deref(), Some("pi_9"));
         assert_eq!(view.session, "ks_1");
         assert_eq!(settled_screen(&session(SessionState::Open, None)), None);
@@ -569,22 +578,37 @@ mod tests {
     #[test]
     fn an_open_session_acts_only_on_an_allowed_url() {
         let m = method(Presentation::Redirect);
-        let ok = session(SessionState::Open, Some(Action::Redirect { url: "https://pay.example.com/x".into() }));
+        let ok = session(
+            SessionState::Open,
+            Some(Action::Redirect { url: "https://pay.example.com/x".into() }),
+        );
         assert_eq!(
             after_session(&ok, Some(&m), check),
             Ok(AfterSession::Redirect("https://pay.example.com/x".into()))
         );
-        let evil = session(SessionState::Open, Some(Action::Redirect { url: "https://evil.example/x".into() }));
-        assert_eq!(after_session(&evil, Some(&m), check), Err(UrlError::Origin("https://evil.example".into())));
-        let js = session(SessionState::Open, Some(Action::Iframe { url: "javascript:alert(1)".into() }));
+        let evil = session(
+            SessionState::Open,
+            Some(Action::Redirect { url: "https://evil.example/x".into() }),
+        );
+        assert_eq!(
+            after_session(&evil, Some(&m), check),
+            Err(UrlError::Origin("https://evil.example".into()))
+        );
+        let js =
+            session(SessionState::Open, Some(Action::Iframe { url: "javascript:alert(1)".into() }));
         assert_eq!(after_session(&js, Some(&m), check), Err(UrlError::Scheme));
     }
 
     #[test]
     fn an_iframe_is_titled_after_the_method() {
         let m = method(Presentation::Iframe);
-        let s = session(SessionState::Open, Some(Action::Iframe { url: "https://pay.example.com/f".into() }));
-        let Ok(AfterSession::Show(Screen::Iframe { title, .. })) = after_session(&s, Some(&m), check) else {
+        let s = session(
+            SessionState::Open,
+            Some(Action::Iframe { url: "https://pay.example.com/f".into() }),
+        );
+        let Ok(AfterSession::Show(Screen::Iframe { title, .. })) =
+            after_session(&s, Some(&m), check)
+        else {
             panic!("iframe action must show the iframe")
         };
         assert_eq!(title, "Vipps payment page");
@@ -599,7 +623,10 @@ mod tests {
             stripe_account: None,
         };
         let s = session(SessionState::Open, Some(action));
-        assert!(matches!(after_session(&s, Some(&m), check), Ok(AfterSession::Show(Screen::Embedded(_)))));
+        assert!(matches!(
+            after_session(&s, Some(&m), check),
+            Ok(AfterSession::Show(Screen::Embedded(_)))
+        ));
         m.stripe_js_url = Some("https://js.evil.example/v3".into());
         assert!(after_session(&s, Some(&m), check).is_err());
         m.stripe_js_url = None;
@@ -642,7 +669,11 @@ mod tests {
             retryable: false,
         };
         assert!(!key_survives(&ApiFailure::Api(refused.clone())));
-        let in_flight = ApiError { code: ErrorCode::IdempotencyKeyInFlight, retryable: true, ..refused.clone() };
+        let in_flight = ApiError {
+            code: ErrorCode::IdempotencyKeyInFlight,
+            retryable: true,
+            ..refused.clone()
+        };
         assert!(key_survives(&ApiFailure::Api(in_flight)));
         let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker);
         assert_eq!(p.title, "We don't sell that.");
@@ -677,11 +708,19 @@ mod tests {
 
     #[test]
     fn return_messages_must_have_the_exact_shape() {
-        let msg = |t: &str, s: &str, o: &str| parse_return_message(Some(t.into()), Some(s.into()), Some(o.into()));
-        assert_eq!(msg("kassa:return", "ks_1", "success"), Some(Return { session: "ks_1".into(), cancelled: false }));
+        let msg = |t: &str, s: &str, o: &str| {
+            parse_return_message(Some(t.into()), Some(s.into()), Some(o.into()))
+        };
+        assert_eq!(
+            msg("kassa:return", "ks_1", "success"),
+            Some(Return { session: "ks_1".into(), cancelled: false })
+        );
         assert_eq!(msg("kassa:return", "ks_1", "paid"), None);
         assert_eq!(msg("other", "ks_1", "success"), None);
-        assert_eq!(parse_return_message(Some("kassa:return".into()), None, Some("cancel".into())), None);
+        assert_eq!(
+            parse_return_message(Some("kassa:return".into()), None, Some("cancel".into())),
+            None
+        );
     }
 
     #[test]
@@ -695,8 +734,9 @@ mod tests {
         assert_eq!(got.name, None);
         assert_eq!(got.email.as_deref(), Some("kari@example.no"));
         assert_eq!(got.phone.as_deref(), Some("+4791234567"));
-        let errors = customer_for(&[CustomerField::Name, CustomerField::Email], &CustomerDetails::default())
-            .unwrap_err();
+        let errors =
+            customer_for(&[CustomerField::Name, CustomerField::Email], &CustomerDetails::default())
+                .unwrap_err();
         assert_eq!(errors.len(), 2);
     }
 

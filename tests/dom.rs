@@ -101,7 +101,13 @@ fn calls() -> Vec<(String, String, Option<String>)> {
     let calls: Array = get(&window().into(), "__kassaCalls").unchecked_into();
     calls
         .iter()
-        .map(|c| (get(&c, "method").as_string().unwrap(), get(&c, "path").as_string().unwrap(), get(&c, "key").as_string()))
+        .map(|c| {
+            (
+                get(&c, "method").as_string().unwrap(),
+                get(&c, "path").as_string().unwrap(),
+                get(&c, "key").as_string(),
+            )
+        })
         .collect()
 }
 
@@ -113,8 +119,10 @@ fn last_body(method: &str, path: &str) -> JsValue {
     let calls: Array = get(&window().into(), "__kassaCalls").unchecked_into();
     let c = calls
         .iter()
-        .filter(|c| get(c, "method").as_string().as_deref() == Some(method) && get(c, "path").as_string().as_deref() == Some(path))
-        .last()
+        .rfind(|c| {
+            get(c, "method").as_string().as_deref() == Some(method)
+                && get(c, "path").as_string().as_deref() == Some(path)
+        })
         .expect("no such call");
     JSON::parse(&get(&c, "body").as_string().unwrap()).unwrap()
 }
@@ -157,7 +165,8 @@ impl Widget {
     /// Creates `<kassa-checkout>` with `attrs`, listens to its events, and attaches it.
     fn mount(attrs: &[(&str, &str)]) -> Widget {
         kassa::start(origin(), String::from("https://backend.test"));
-        let host: HtmlElement = document().create_element("kassa-checkout").unwrap().unchecked_into();
+        let host: HtmlElement =
+            document().create_element("kassa-checkout").unwrap().unchecked_into();
         for (k, v) in attrs {
             host.set_attribute(k, v).unwrap();
         }
@@ -174,9 +183,10 @@ impl Widget {
             "kassa:error",
         ] {
             let events = events.clone();
-            let cb = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-                events.borrow_mut().push((e.type_(), e.detail()));
-            });
+            let cb =
+                Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+                    events.borrow_mut().push((e.type_(), e.detail()));
+                });
             // Listen on the document: events bubble out of the element.
             document().add_event_listener_with_callback(name, cb.as_ref().unchecked_ref()).unwrap();
             listeners.push(cb);
@@ -235,7 +245,8 @@ impl Drop for Widget {
             "kassa:expired",
             "kassa:error",
         ]) {
-            let _ = document().remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+            let _ =
+                document().remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
         }
         self.host.remove();
     }
@@ -397,7 +408,11 @@ async fn only_the_fields_a_method_requires_are_shown_and_checked() {
 #[wasm_bindgen_test]
 async fn a_double_click_creates_one_session() {
     let w = picker_with("card").await;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_dbl", "open", "card", Some(&frame_action()), ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_dbl", "open", "card", Some(&frame_action()), ""),
+    );
     hold("POST /v1/checkout/sessions");
     w.click("kassa-pay");
     w.click("kassa-pay");
@@ -443,10 +458,18 @@ async fn a_retry_after_a_network_error_reuses_the_key_and_try_again_does_not() {
 async fn a_disallowed_action_url_is_refused() {
     let w = picker_with("card").await;
     let evil = r#"{"type":"iframe","url":"https://evil.example/pay"}"#;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_evil", "open", "card", Some(evil), ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_evil", "open", "card", Some(evil), ""),
+    );
     w.click("kassa-pay");
     w.wait_state("error").await;
-    assert!(w.heading().contains("(https://evil.example)"), "names the refused origin: {}", w.heading());
+    assert!(
+        w.heading().contains("(https://evil.example)"),
+        "names the refused origin: {}",
+        w.heading()
+    );
     assert!(w.q("iframe").is_none(), "nothing is framed");
     let errors = w.events_named("kassa:error");
     assert_eq!(get(&errors[0], "code").as_string().as_deref(), Some("url_refused"));
@@ -475,7 +498,10 @@ async fn each_status_screen_has_its_heading_and_way_on() {
     let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pf_77","paid_at":1}"#;
     let w = settled_heading("paid", receipt).await;
     assert_eq!(w.heading(), "Payment received");
-    assert_eq!(w.by_testid("kassa-receipt-amount").text_content().unwrap(), intl_money("en-US", "NOK", "1450.00"));
+    assert_eq!(
+        w.by_testid("kassa-receipt-amount").text_content().unwrap(),
+        intl_money("en-US", "NOK", "1450.00")
+    );
     assert_eq!(w.by_testid("kassa-receipt-reference").text_content().unwrap(), "ks_s");
     assert_eq!(w.by_testid("kassa-receipt-provider-reference").text_content().unwrap(), "pf_77");
     until("focus on the new heading", || {
@@ -491,13 +517,19 @@ async fn each_status_screen_has_its_heading_and_way_on() {
     let w = settled_heading("failed", "").await;
     assert_eq!(w.heading(), "Payment failed");
     assert_eq!(w.by_testid("kassa-try-again").text_content().unwrap(), "Try again");
-    assert_eq!(w.by_testid("kassa-choose-another").text_content().unwrap(), "Choose another method");
+    assert_eq!(
+        w.by_testid("kassa-choose-another").text_content().unwrap(),
+        "Choose another method"
+    );
     assert_eq!(w.events_named("kassa:failed").len(), 1);
     drop(w);
 
     let w = settled_heading("cancelled", "").await;
     assert_eq!(w.heading(), "Payment cancelled");
-    assert_eq!(w.by_testid("kassa-choose-method").text_content().unwrap(), "Choose a payment method");
+    assert_eq!(
+        w.by_testid("kassa-choose-method").text_content().unwrap(),
+        "Choose a payment method"
+    );
     w.click("kassa-choose-method");
     w.wait_state("picker").await;
     drop(w);
@@ -543,7 +575,11 @@ async fn an_unreachable_backend_shows_retry_and_recovers() {
 #[wasm_bindgen_test]
 async fn a_5xx_counts_as_unreachable() {
     install_fetch();
-    route("GET /v1/checkout/config", 503, r#"{"code":"internal","message":"Down for maintenance.","retryable":true}"#);
+    route(
+        "GET /v1/checkout/config",
+        503,
+        r#"{"code":"internal","message":"Down for maintenance.","retryable":true}"#,
+    );
     route("POST /v1/checkout/quote", 200, QUOTE);
     let w = Widget::mount(&[("items", ITEMS)]);
     w.wait_state("error").await;
@@ -562,7 +598,11 @@ fn set_page_query(query: &str) {
 #[wasm_bindgen_test]
 async fn a_return_url_is_confirmed_with_the_backend_not_trusted() {
     install_fetch();
-    route("GET /v1/checkout/sessions/ks_ret", 200, &session_json("ks_ret", "open", "card", None, ""));
+    route(
+        "GET /v1/checkout/sessions/ks_ret",
+        200,
+        &session_json("ks_ret", "open", "card", None, ""),
+    );
     set_page_query("?kassa_session=ks_ret&kassa_return=success");
     let w = Widget::mount(&[("items", ITEMS)]);
     w.wait_state("confirming").await;
@@ -570,7 +610,11 @@ async fn a_return_url_is_confirmed_with_the_backend_not_trusted() {
     until("a second poll", || calls_to("GET", "/v1/checkout/sessions/ks_ret").len() >= 2).await;
     assert_eq!(w.state(), "confirming", "an open session is not shown as paid");
     let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pf_1","paid_at":1}"#;
-    route("GET /v1/checkout/sessions/ks_ret", 200, &session_json("ks_ret", "paid", "card", None, receipt));
+    route(
+        "GET /v1/checkout/sessions/ks_ret",
+        200,
+        &session_json("ks_ret", "paid", "card", None, receipt),
+    );
     w.wait_state("paid").await;
     assert!(calls_to("GET", "/v1/checkout/config").is_empty(), "confirming needs no config");
     set_page_query("");
@@ -580,7 +624,11 @@ async fn a_return_url_is_confirmed_with_the_backend_not_trusted() {
 async fn a_cancel_return_cancels_an_open_session() {
     install_fetch();
     route("GET /v1/checkout/sessions/ks_c", 200, &session_json("ks_c", "open", "card", None, ""));
-    route("POST /v1/checkout/sessions/ks_c/cancel", 200, &session_json("ks_c", "cancelled", "card", None, ""));
+    route(
+        "POST /v1/checkout/sessions/ks_c/cancel",
+        200,
+        &session_json("ks_c", "cancelled", "card", None, ""),
+    );
     set_page_query("?kassa_session=ks_c&kassa_return=cancel");
     let w = Widget::mount(&[("items", ITEMS)]);
     w.wait_state("cancelled").await;
@@ -598,13 +646,18 @@ async fn a_cancel_return_cancels_an_open_session() {
 #[wasm_bindgen_test]
 async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
     let w = picker_with("card").await;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_f", "open", "card", Some(&frame_action()), ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_f", "open", "card", Some(&frame_action()), ""),
+    );
     route("GET /v1/checkout/sessions/ks_f", 200, &session_json("ks_f", "failed", "card", None, ""));
     w.click("kassa-pay");
     w.wait_state("iframe").await;
 
     // From the page itself (wrong source): ignored.
-    let msg = JSON::parse(r#"{"type":"kassa:return","session":"ks_f","outcome":"success"}"#).unwrap();
+    let msg =
+        JSON::parse(r#"{"type":"kassa:return","session":"ks_f","outcome":"success"}"#).unwrap();
     window().post_message(&msg, &origin()).unwrap();
     sleep(50).await;
     assert_eq!(w.state(), "iframe", "a message from another window is ignored");
@@ -612,10 +665,10 @@ async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
     // From the frame, same origin, right shape: accepted.
     let frame: web_sys::HtmlIFrameElement = w.by_testid("kassa-iframe").unchecked_into();
     until("frame loaded", || {
-        frame
-            .content_window()
-            .and_then(|cw| cw.document())
-            .is_some_and(|d| d.ready_state() == "complete" && d.url().map(|u| u.contains("pay-frame")).unwrap_or(false))
+        frame.content_window().and_then(|cw| cw.document()).is_some_and(|d| {
+            d.ready_state() == "complete"
+                && d.url().map(|u| u.contains("pay-frame")).unwrap_or(false)
+        })
     })
     .await;
     let child = frame.content_window().unwrap();
@@ -636,8 +689,16 @@ async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
 #[wasm_bindgen_test]
 async fn choose_another_way_to_pay_cancels_and_returns_to_the_picker() {
     let w = picker_with("card").await;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_l", "open", "card", Some(&frame_action()), ""));
-    route("POST /v1/checkout/sessions/ks_l/cancel", 200, &session_json("ks_l", "cancelled", "card", None, ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_l", "open", "card", Some(&frame_action()), ""),
+    );
+    route(
+        "POST /v1/checkout/sessions/ks_l/cancel",
+        200,
+        &session_json("ks_l", "cancelled", "card", None, ""),
+    );
     w.click("kassa-pay");
     w.wait_state("iframe").await;
     assert_eq!(w.by_testid("kassa-leave").text_content().unwrap(), "Choose another way to pay");
@@ -678,11 +739,23 @@ fn stripe_stat(key: &str) -> f64 {
 async fn stripe_embedded_keeps_exactly_one_instance() {
     install_fake_stripe();
     let w = picker_with("stripe").await;
-    w.by_testid("kassa-field-email").unchecked_into::<web_sys::HtmlInputElement>().set_value("kari@example.no");
-    w.by_testid("kassa-field-email").dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    w.by_testid("kassa-field-email")
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .set_value("kari@example.no");
+    w.by_testid("kassa-field-email")
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     let action = r#"{"type":"stripe_embedded","client_secret":"cs_1","publishable_key":"pk_1","stripe_account":"acct_9"}"#;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_e", "open", "stripe", Some(action), ""));
-    route("POST /v1/checkout/sessions/ks_e/cancel", 200, &session_json("ks_e", "cancelled", "stripe", None, ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_e", "open", "stripe", Some(action), ""),
+    );
+    route(
+        "POST /v1/checkout/sessions/ks_e/cancel",
+        200,
+        &session_json("ks_e", "cancelled", "stripe", None, ""),
+    );
     w.click("kassa-pay");
     w.wait_state("embedded").await;
     until("mounted", || stripe_stat("mounted") == 1.0).await;
@@ -704,8 +777,13 @@ async fn stripe_embedded_keeps_exactly_one_instance() {
 
     // Completion goes to confirming and asks the backend.
     let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pi_1","paid_at":1}"#;
-    route("GET /v1/checkout/sessions/ks_e", 200, &session_json("ks_e", "paid", "stripe", None, receipt));
-    let on_complete: Function = get(&get(&get(&window().into(), "__stripe"), "last"), "onComplete").unchecked_into();
+    route(
+        "GET /v1/checkout/sessions/ks_e",
+        200,
+        &session_json("ks_e", "paid", "stripe", None, receipt),
+    );
+    let on_complete: Function =
+        get(&get(&get(&window().into(), "__stripe"), "last"), "onComplete").unchecked_into();
     on_complete.call0(&JsValue::NULL).unwrap();
     w.wait_state("paid").await;
     assert_eq!(stripe_stat("live"), 0.0, "the instance is destroyed when its screen goes");
@@ -715,10 +793,18 @@ async fn stripe_embedded_keeps_exactly_one_instance() {
 async fn removing_the_element_destroys_the_embedded_checkout() {
     install_fake_stripe();
     let w = picker_with("stripe").await;
-    w.by_testid("kassa-field-email").unchecked_into::<web_sys::HtmlInputElement>().set_value("kari@example.no");
-    w.by_testid("kassa-field-email").dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    w.by_testid("kassa-field-email")
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .set_value("kari@example.no");
+    w.by_testid("kassa-field-email")
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     let action = r#"{"type":"stripe_embedded","client_secret":"cs_2","publishable_key":"pk_1"}"#;
-    route("POST /v1/checkout/sessions", 201, &session_json("ks_x", "open", "stripe", Some(action), ""));
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_x", "open", "stripe", Some(action), ""),
+    );
     w.click("kassa-pay");
     until("mounted", || stripe_stat("mounted") == 1.0).await;
     w.host.remove();
@@ -735,7 +821,10 @@ async fn styles_come_from_a_stylesheet_link_in_an_open_shadow_root() {
     let mut expected = origin();
     expected.push_str("/kassa.css");
     assert_eq!(link.get_attribute("href").as_deref(), Some(expected.as_str()));
-    assert!(w.shadow.query_selector("style, [style]").unwrap().is_none(), "no inline styles (strict CSP)");
+    assert!(
+        w.shadow.query_selector("style, [style]").unwrap().is_none(),
+        "no inline styles (strict CSP)"
+    );
     assert!(w.host.query_selector("*").unwrap().is_none(), "nothing leaks into the light DOM");
 }
 
@@ -752,7 +841,12 @@ async fn changing_the_items_attribute_prices_the_new_cart() {
     assert_eq!(get(&items.get(0), "quantity").as_f64(), Some(3.0));
     let shadow = w.host.shadow_root().unwrap();
     until("picker again", || {
-        shadow.query_selector(".kassa").unwrap().and_then(|r| r.get_attribute("data-state")).as_deref() == Some("picker")
+        shadow
+            .query_selector(".kassa")
+            .unwrap()
+            .and_then(|r| r.get_attribute("data-state"))
+            .as_deref()
+            == Some("picker")
     })
     .await;
 }

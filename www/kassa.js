@@ -77,10 +77,16 @@
     return;
   }
 
+  // Performance marks for `cargo xtask bench` (glue import, Wasm fetch+compile+instantiate, start).
+  var mark = function (name) { try { performance.mark(name); } catch (_) { /* no User Timing */ } };
+  mark("kassa:import");
   import(base + "/kassa_widget.js")
     .then(function (m) {
+      mark("kassa:wasm-init");
       return m.default({ module_or_path: base + "/kassa_widget_bg.wasm" }).then(function () {
+        mark("kassa:wasm-ready");
         m.start(base, endpoint);
+        mark("kassa:started");
       });
     })
     .catch(function (e) {

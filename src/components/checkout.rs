@@ -29,7 +29,10 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
         }
         set_timeout(
             move || {
-                let heading = root.try_get_untracked().flatten().and_then(|r| r.query_selector("h2").ok().flatten());
+                let heading = root
+                    .try_get_untracked()
+                    .flatten()
+                    .and_then(|r| r.query_selector("h2").ok().flatten());
                 if let Some(h) = heading.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
                     let _ = h.focus();
                 }
@@ -87,11 +90,18 @@ fn picker(ctx: Ctx) -> AnyView {
 /// After a refused Pay press, puts the cursor where the first problem is.
 fn focus_first_error(ctx: Ctx, ev: &web_sys::SubmitEvent) {
     let Some(key) = ctx.field_errors.with_untracked(|e| e.first().map(|(k, _)| *k)) else { return };
-    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return;
+    };
     let mut selector = String::from("#kassa-field-");
     selector.push_str(key);
     let selector = if key == "method" { "input[type=radio]" } else { selector.as_str() };
-    if let Some(el) = form.query_selector(selector).ok().flatten().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if let Some(el) = form
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let _ = el.focus();
     }
 }

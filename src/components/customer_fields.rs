@@ -14,16 +14,13 @@ pub fn customer_fields(ctx: Ctx) -> impl IntoView {
         ctx.method(&id).map(|m| m.required_fields)
     });
     move || {
-        required
-            .get()
-            .filter(|f| !f.is_empty())
-            .map(|fields| {
-                view! {
-                    <div class="kassa-fields" data-testid="kassa-fields">
-                        {fields.into_iter().map(|f| field(ctx, f)).collect_view()}
-                    </div>
-                }
-            })
+        required.get().filter(|f| !f.is_empty()).map(|fields| {
+            view! {
+                <div class="kassa-fields" data-testid="kassa-fields">
+                    {fields.into_iter().map(|f| field(ctx, f)).collect_view()}
+                </div>
+            }
+        })
     }
 }
 
@@ -34,7 +31,8 @@ fn field(ctx: Ctx, f: CustomerField) -> impl IntoView {
     id.push_str(key);
     let mut error_id = String::from("kassa-error-");
     error_id.push_str(key);
-    let error = move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m));
+    let error =
+        move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m));
     let set_error = move |value: &str| {
         let problem = state::check_field(f, value).err();
         ctx.field_errors.update(|e| {

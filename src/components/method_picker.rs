@@ -13,9 +13,12 @@ use crate::{
 /// One radio per usable method, named by its display name.
 pub fn method_picker(ctx: Ctx) -> impl IntoView {
     let methods = ctx.env.with_value(|e| {
-        e.config.as_ref().map(|c| c.methods.iter().filter(|m| state::supported(m)).cloned().collect::<Vec<_>>())
+        e.config
+            .as_ref()
+            .map(|c| c.methods.iter().filter(|m| state::supported(m)).cloned().collect::<Vec<_>>())
     });
-    let error = move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == "method").map(|(_, m)| *m));
+    let error =
+        move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == "method").map(|(_, m)| *m));
     let radios = methods
         .unwrap_or_default()
         .into_iter()

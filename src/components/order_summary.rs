@@ -11,8 +11,9 @@ use crate::{
 /// Merchant name, one line per cart item (name, quantity, dates, line total) and the total.
 pub fn order_summary(ctx: Ctx) -> AnyView {
     let locale = ctx.locale();
-    let (merchant, quote) =
-        ctx.env.with_value(|e| (e.config.as_ref().map(|c| c.merchant_name.clone()).unwrap_or_default(), e.quote.clone()));
+    let (merchant, quote) = ctx.env.with_value(|e| {
+        (e.config.as_ref().map(|c| c.merchant_name.clone()).unwrap_or_default(), e.quote.clone())
+    });
     let Some(quote) = quote else { return ().into_any() };
     let lines = quote
         .lines

@@ -58,9 +58,13 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
         Screen::Confirming { session, stalled } => Panel {
             class: "kassa-status kassa-status--busy",
             title: Some(String::from("Confirming your payment…")),
-            text: stalled.then(|| String::from("This is taking longer than usual. The payment is not lost.")),
+            text: stalled.then(|| {
+                String::from("This is taking longer than usual. The payment is not lost.")
+            }),
             actions: if stalled {
-                vec![action("Check again", "kassa-check-again", move || flow::confirm(ctx, session.clone(), false))]
+                vec![action("Check again", "kassa-check-again", move || {
+                    flow::confirm(ctx, session.clone(), false)
+                })]
             } else {
                 vec![]
             },
@@ -86,8 +90,15 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
             title: Some(String::from("Payment failed")),
             text: Some(String::from("The payment did not go through.")),
             actions: vec![
-                action("Try again", "kassa-try-again", move || flow::try_again(ctx, method.clone())),
-                Action { secondary: true, ..action("Choose another method", "kassa-choose-another", move || flow::to_picker(ctx)) },
+                action("Try again", "kassa-try-again", move || {
+                    flow::try_again(ctx, method.clone())
+                }),
+                Action {
+                    secondary: true,
+                    ..action("Choose another method", "kassa-choose-another", move || {
+                        flow::to_picker(ctx)
+                    })
+                },
             ],
             ..Panel::default()
         },
@@ -95,7 +106,9 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
             class: "kassa-status kassa-status--cancelled",
             title: Some(String::from("Payment cancelled")),
             text: Some(String::from("Nothing was charged.")),
-            actions: vec![action("Choose a payment method", "kassa-choose-method", move || flow::to_picker(ctx))],
+            actions: vec![action("Choose a payment method", "kassa-choose-method", move || {
+                flow::to_picker(ctx)
+            })],
             ..Panel::default()
         },
         Screen::Expired { .. } => Panel {
@@ -111,13 +124,23 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
             text: problem.detail,
             actions: match problem.next {
                 Next::Nothing => vec![],
-                Next::Retry(what) => vec![action("Retry", "kassa-retry", move || flow::retry(ctx, what.clone()))],
-                Next::Picker => vec![action("Choose another method", "kassa-choose-another", move || flow::to_picker(ctx))],
-                Next::StartOver => vec![action("Start over", "kassa-start-over", move || flow::start_over(ctx))],
+                Next::Retry(what) => {
+                    vec![action("Retry", "kassa-retry", move || flow::retry(ctx, what.clone()))]
+                }
+                Next::Picker => {
+                    vec![action("Choose another method", "kassa-choose-another", move || {
+                        flow::to_picker(ctx)
+                    })]
+                }
+                Next::StartOver => {
+                    vec![action("Start over", "kassa-start-over", move || flow::start_over(ctx))]
+                }
             },
             ..Panel::default()
         },
-        Screen::Picker | Screen::Creating | Screen::Iframe { .. } | Screen::Embedded(_) => Panel::default(),
+        Screen::Picker | Screen::Creating | Screen::Iframe { .. } | Screen::Embedded(_) => {
+            Panel::default()
+        }
     };
     draw(panel)
 }

@@ -20,14 +20,21 @@ pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
     let expected = session.clone();
     let listener = window_event_listener(ev::message, move |event| {
         let Some(child) = frame.get_untracked().and_then(|f| f.content_window()) else { return };
-        let same_source = event.source().is_some_and(|s| AsRef::<JsValue>::as_ref(&s) == AsRef::<JsValue>::as_ref(&child));
+        let same_source = event
+            .source()
+            .is_some_and(|s| AsRef::<JsValue>::as_ref(&s) == AsRef::<JsValue>::as_ref(&child));
         let own_origin = window().location().origin().ok();
         if !same_source || own_origin.as_deref() != Some(event.origin().as_str()) {
             return;
         }
         let data = event.data();
-        let text = |key: &str| js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
-        let Some(ret) = state::parse_return_message(text("type"), text("session"), text("outcome")) else { return };
+        let text = |key: &str| {
+            js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
+        };
+        let Some(ret) = state::parse_return_message(text("type"), text("session"), text("outcome"))
+        else {
+            return;
+        };
         if ret.session == expected {
             flow::confirm(ctx, ret.session, ret.cancelled);
         }

@@ -33,11 +33,14 @@ extern "C" {
     fn destroy(this: &EmbeddedCheckout) -> Result<(), JsValue>;
 }
 
+/// `fetchClientSecret` and `onComplete`, kept alive as long as Stripe may call them.
+type Callbacks = (Closure<dyn FnMut() -> Promise>, Closure<dyn FnMut()>);
+
 /// The one live instance, with the callbacks Stripe holds on to.
 struct Live {
     token: u32,
     checkout: EmbeddedCheckout,
-    _callbacks: (Closure<dyn FnMut() -> Promise>, Closure<dyn FnMut()>),
+    _callbacks: Callbacks,
 }
 
 thread_local! {
@@ -128,7 +131,12 @@ async fn start(ctx: Ctx, embed: crate::state::Embed, el: web_sys::Element, token
     }
 }
 
-async fn mount_checkout(ctx: Ctx, embed: &crate::state::Embed, el: &web_sys::Element, token: u32) -> Result<(), ()> {
+async fn mount_checkout(
+    ctx: Ctx,
+    embed: &crate::state::Embed,
+    el: &web_sys::Element,
+    token: u32,
+) -> Result<(), ()> {
     JsFuture::from(load_script(&embed.script_url)).await.map_err(|_| forget_script())?;
     if WANTED.with(Cell::get) != token {
         return Ok(());
@@ -136,7 +144,8 @@ async fn mount_checkout(ctx: Ctx, embed: &crate::state::Embed, el: &web_sys::Ele
     let options = match &embed.stripe_account {
         Some(account) => {
             let o = Object::new();
-            let _ = Reflect::set(&o, &JsValue::from_str("stripeAccount"), &JsValue::from_str(account));
+            let _ =
+                Reflect::set(&o, &JsValue::from_str("stripeAccount"), &JsValue::from_str(account));
             o.into()
         }
         None => JsValue::UNDEFINED,
@@ -164,17 +173,22 @@ async fn mount_checkout(ctx: Ctx, embed: &crate::state::Embed, el: &web_sys::Ele
     checkout.mount(el).map_err(|_| {
         let _ = checkout.destroy();
     })?;
-    LIVE.with(|l| *l.borrow_mut() = Some(Live { token, checkout, _callbacks: (fetch_secret, on_complete) }));
+    LIVE.with(|l| {
+        *l.borrow_mut() = Some(Live { token, checkout, _callbacks: (fetch_secret, on_complete) })
+    });
     Ok(())
 }
 
 /// Loads Stripe.js once (or uses the page's own copy).
 fn load_script(url: &str) -> Promise {
-    let has_stripe = Reflect::get(&js_sys::global(), &JsValue::from_str("Stripe")).is_ok_and(|s| s.is_function());
+    let has_stripe = Reflect::get(&js_sys::global(), &JsValue::from_str("Stripe"))
+        .is_ok_and(|s| s.is_function());
     if has_stripe {
         return Promise::resolve(&JsValue::UNDEFINED);
     }
-    if let Some(p) = SCRIPT.with(|s| s.borrow().as_ref().filter(|(u, _)| u == url).map(|(_, p)| p.clone())) {
+    if let Some(p) =
+        SCRIPT.with(|s| s.borrow().as_ref().filter(|(u, _)| u == url).map(|(_, p)| p.clone()))
+    {
         return p;
     }
     let doc = document();
