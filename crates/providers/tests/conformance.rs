@@ -17,6 +17,7 @@ use std::{
 
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::any, Router};
 use kassa_providers::{
+    bokamera::{ArticleMapping, Bokamera, BokameraConfig},
     checkfront::{ActAs, Checkfront, CheckfrontConfig, ItemMapping},
     front_payment::{FrontPayment, FrontPaymentConfig},
     payfect::{Payfect, PayfectConfig},
@@ -24,7 +25,7 @@ use kassa_providers::{
     CustomerIdentity, IncomingNotification, OrderLine, PaymentUpdate, Provider, ProviderError,
     RetryPolicy, SessionRequest,
 };
-use kassa_sim::{checkfront::CheckfrontItem, SimConfig, SimHandle};
+use kassa_sim::{bokamera::BokameraArticle, checkfront::CheckfrontItem, SimConfig, SimHandle};
 use kassa_wire::{Action, Currency, CustomerDetails, Money, PaymentEvent, Presentation};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -154,6 +155,21 @@ impl Env {
                 stock: 50,
             },
         ];
+        config.bokamera.currency = "nok".into();
+        config.bokamera.articles = vec![
+            BokameraArticle {
+                article_id: 1,
+                article_type_id: 1,
+                name: "Two-hour kayak tour".into(),
+                price: 65_000,
+            },
+            BokameraArticle {
+                article_id: 2,
+                article_type_id: 1,
+                name: "Life-jacket rental".into(),
+                price: 7_550,
+            },
+        ];
         let sim = kassa_sim::start(config.clone()).await.unwrap();
         let http = kassa_providers::build_client().unwrap();
 
@@ -196,6 +212,19 @@ impl Env {
             .into(),
             retry: fast_retries(),
             ..CheckfrontConfig::default()
+        };
+        let bokamera = |key: &str| BokameraConfig {
+            base_url: sim.bokamera_url.clone(),
+            api_key: SecretString::from(key),
+            company_id: config.bokamera.company_id.clone(),
+            articles: [
+                ("kayak-2h".to_owned(), ArticleMapping { article_id: 1, article_type_id: 1 }),
+                ("life-jacket".to_owned(), ArticleMapping { article_id: 2, article_type_id: 1 }),
+            ]
+            .into(),
+            publishable_key: config.stripe.publishable_key.clone(),
+            retry: fast_retries(),
+            ..BokameraConfig::default()
         };
         let harnesses = vec![
             Harness {
@@ -334,6 +363,50 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+            },
+            Harness {
+                name: "bokamera (hosted, iframe)",
+                slug: "bh",
+                provider: Provider::Bokamera(
+                    Bokamera::new(bokamera(&config.bokamera.api_key), http.clone()).unwrap(),
+                ),
+                wrong_key: Provider::Bokamera(
+                    Bokamera::new(bokamera("00000000-0000-0000-0000-000000000000"), http.clone())
+                        .unwrap(),
+                ),
+                sim_url: sim.bokamera_url.clone(),
+                presentation: Presentation::Iframe,
+                create_path: "/payment/stripe/v1/checkout",
+                notify_path: "/bokamera",
+                notify_url: format!("{inbox_url}/bokamera"),
+                inbox: inbox.clone(),
+                reports_declines: false,
+                notifies: false,
+                reports_amount: false,
+                read_path: Some("/checkout/status"),
+                create_replaces_earlier: true,
+            },
+            Harness {
+                name: "bokamera (embedded)",
+                slug: "be",
+                provider: Provider::Bokamera(
+                    Bokamera::new(bokamera(&config.bokamera.api_key), http.clone()).unwrap(),
+                ),
+                wrong_key: Provider::Bokamera(
+                    Bokamera::new(bokamera("00000000-0000-0000-0000-000000000000"), http.clone())
+                        .unwrap(),
+                ),
+                sim_url: sim.bokamera_url.clone(),
+                presentation: Presentation::StripeEmbedded,
+                create_path: "/payment/stripe/v1/checkout",
+                notify_path: "/bokamera",
+                notify_url: format!("{inbox_url}/bokamera"),
+                inbox: inbox.clone(),
+                reports_declines: false,
+                notifies: false,
+                reports_amount: false,
+                read_path: Some("/checkout/status"),
+                create_replaces_earlier: true,
             },
         ];
         Env { _sim: sim, harnesses, http }
