@@ -88,7 +88,9 @@ impl Api {
         init.set_method(method);
         // The backend is another origin; it needs no cookies from the page.
         init.set_credentials(RequestCredentials::Omit);
-        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+        if has_abort_timeout() {
+            init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+        }
         if let Some(body) = body {
             let _ = headers.set("Content-Type", "application/json");
             init.set_body(&JsValue::from_str(&body?));
@@ -136,6 +138,15 @@ async fn read(fetch: JsFuture) -> Result<JsValue, ApiFailure> {
         (false, Some(e)) => ApiFailure::Api(e),
         (false, None) => ApiFailure::Malformed,
     })
+}
+
+/// `AbortSignal.timeout` exists (not in Safari before 16): calling a missing function would
+/// throw through the Wasm module.
+fn has_abort_timeout() -> bool {
+    let key = |k: &str| JsValue::from_str(k);
+    js_sys::Reflect::get(&js_sys::global(), &key("AbortSignal"))
+        .and_then(|ctor| js_sys::Reflect::get(&ctor, &key("timeout")))
+        .is_ok_and(|f| f.is_function())
 }
 
 fn session_path(id: &str, suffix: &str) -> String {
