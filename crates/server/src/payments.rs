@@ -82,6 +82,7 @@ pub async fn create_session(state: &AppState, key: String, req: CreateSession) -
         total: quote.total,
         quote_json: serde_json::to_string(&quote).context("storing the quote")?,
         request_json: serde_json::to_string(&stored).context("storing the request")?,
+        request_id: crate::request_id::current(),
     };
     let order = match state.store.insert_order(&new).await? {
         Inserted::New(order) => {

@@ -14,7 +14,7 @@ use kassa_providers::{IncomingNotification, ProviderError};
 use kassa_wire::ProviderId;
 use serde_json::json;
 
-use crate::{payments, state::AppState, store::now};
+use crate::{notifications, state::AppState, store::now};
 
 pub(super) async fn receive(
     State(state): State<AppState>,
@@ -42,25 +42,10 @@ pub(super) async fn receive(
         }
     };
     for update in &updates {
-        match payments::order_for_update(&state, adapter, update).await {
-            Ok(Some(order)) => {
-                if let Err(e) = payments::apply_update(&state, &order, update, "provider notification").await {
-                    tracing::error!(provider, error = format!("{e:#}"), "could not apply a notification");
-                    return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
-                }
-                let fresh = state.store.record_notification(&provider, &update.dedup_key, Some(&order.id), update.event, "applied").await;
-                if let Ok(false) = fresh {
-                    tracing::info!(provider, order = %order.id, "duplicate notification");
-                }
-            }
-            Ok(None) => {
-                tracing::warn!(provider, reference = %update.reference, "notification for an unknown order");
-                let _ = state.store.record_notification(&provider, &update.dedup_key, None, update.event, "unknown_order").await;
-            }
-            Err(e) => {
-                tracing::error!(provider, error = format!("{e:#}"), "could not look up the order");
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
-            }
+        if let Err(e) = notifications::take(&state, adapter, update).await {
+            // Nothing was recorded; a non-2xx makes the provider deliver it again.
+            tracing::error!(provider, error = format!("{e:#}"), "could not record a notification");
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
         }
     }
     (StatusCode::OK, Json(json!({"received": true})))

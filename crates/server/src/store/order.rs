@@ -39,8 +39,16 @@ pub struct Order {
     pub last_error: Option<String>,
     /// When the provider was last asked about this order.
     pub last_checked_at: Option<i64>,
+    /// Provider-create attempts made so far (more than one means a retry after an unknown
+    /// or failed outcome).
+    pub provider_attempts: i64,
+    /// The `x-request-id` of the request that created the order, so that logs of later
+    /// webhooks and polls can be tied to the checkout that started it.
+    pub request_id: Option<String>,
     /// When the order was stored.
     pub created_at: i64,
+    /// When the order last changed.
+    pub updated_at: i64,
 }
 
 /// A new order to store.
@@ -62,12 +70,14 @@ pub struct NewOrder {
     pub quote_json: String,
     /// The normalised request as JSON.
     pub request_json: String,
+    /// The creating request's `x-request-id`.
+    pub request_id: Option<String>,
 }
 
 impl Order {
     pub(super) const COLUMNS: &'static str = "id, request_hash, state, method, provider, currency, total_minor, \
         quote_json, request_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
-        last_error, last_checked_at, created_at";
+        last_error, last_checked_at, provider_attempts, request_id, created_at, updated_at";
 
     pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
         let state: String = row.try_get("state")?;
@@ -79,21 +89,29 @@ impl Order {
         Ok(Order {
             id: row.try_get("id")?,
             request_hash: row.try_get("request_hash")?,
-            state: SessionState::parse(&state).with_context(|| format!("stored state `{state}`"))?,
+            state: SessionState::parse(&state)
+                .with_context(|| format!("stored state `{state}`"))?,
             method: row.try_get("method")?,
-            provider: ProviderId::parse(&provider).with_context(|| format!("stored provider `{provider}`"))?,
+            provider: ProviderId::parse(&provider)
+                .with_context(|| format!("stored provider `{provider}`"))?,
             total: Money::from_minor(row.try_get("total_minor")?, currency)?,
             quote: serde_json::from_str(&quote_json).context("stored quote")?,
             request_json: row.try_get("request_json")?,
             provider_ref: row.try_get("provider_ref")?,
-            action: action_json.map(|a| serde_json::from_str(&a)).transpose().context("stored action")?,
+            action: action_json
+                .map(|a| serde_json::from_str(&a))
+                .transpose()
+                .context("stored action")?,
             expires_at: row.try_get("expires_at")?,
             lease_until: row.try_get("lease_until")?,
             paid_minor: row.try_get("paid_minor")?,
             paid_at: row.try_get("paid_at")?,
             last_error: row.try_get("last_error")?,
             last_checked_at: row.try_get("last_checked_at")?,
+            provider_attempts: row.try_get("provider_attempts")?,
+            request_id: row.try_get("request_id")?,
             created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
         })
     }
 }

@@ -1,0 +1,375 @@
+//! Order rows: storing them under an idempotency key, leasing the provider call, and moving
+//! them through the state machine with compare-and-set.
+
+use anyhow::Context as _;
+use kassa_wire::{PaymentEvent, SessionState};
+use sqlx::{AnyConnection, Row as _};
+
+use super::{now, Applied, Inserted, NewOrder, Order, Store, LEASE_SECS};
+
+impl Store {
+    /// Stores a new order, or returns the one stored earlier under the same key.
+    pub async fn insert_order(&self, new: &NewOrder) -> anyhow::Result<Inserted> {
+        let now = now();
+        let done = sqlx::query(
+            "INSERT INTO orders (id, idempotency_key, request_hash, state, method, provider, \
+             currency, total_minor, quote_json, request_json, lease_until, request_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&new.id)
+        .bind(&new.idempotency_key)
+        .bind(&new.request_hash)
+        .bind(SessionState::Created.as_str())
+        .bind(&new.method)
+        .bind(new.provider.as_str())
+        .bind(new.total.currency().code())
+        .bind(new.total.minor())
+        .bind(&new.quote_json)
+        .bind(&new.request_json)
+        .bind(now + LEASE_SECS)
+        .bind(&new.request_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("storing the order")?;
+        if done.rows_affected() == 1 {
+            let order = self.order(&new.id).await?.context("the order vanished after insert")?;
+            return Ok(Inserted::New(order));
+        }
+        let existing = self
+            .order_by_key(&new.idempotency_key)
+            .await?
+            .context("idempotency conflict without an order")?;
+        Ok(Inserted::Existing(existing))
+    }
+
+    /// Claims the right to call the provider for `id` for a while; false if someone holds it.
+    pub async fn claim_lease(&self, id: &str) -> anyhow::Result<bool> {
+        let now = now();
+        let done = sqlx::query(
+            "UPDATE orders SET lease_until = $1 WHERE id = $2 AND state = $3 \
+             AND provider_ref IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(now + LEASE_SECS)
+        .bind(id)
+        .bind(SessionState::Created.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context("claiming the order")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one more provider-create attempt, before it is sent (R-I2, R-I5): an order
+    /// whose count is above zero may have a provider session we never heard back about.
+    pub async fn note_attempt(&self, id: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE orders SET provider_attempts = provider_attempts + 1, updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("counting a provider attempt")?;
+        Ok(())
+    }
+
+    /// Releases the provider-call lease without other changes (the outcome is unknown or the
+    /// provider was unavailable; a retry with the same key finishes the order).
+    pub async fn release_lease(&self, id: &str, error: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE orders SET lease_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(error)
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .context("releasing the order lease")?;
+        Ok(())
+    }
+
+    /// Records the provider session and moves `created` to `open`, in one transaction with
+    /// the transition log.
+    pub async fn record_provider_session(
+        &self,
+        id: &str,
+        provider_ref: &str,
+        action_json: &str,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<Applied> {
+        let mut tx = self.begin_write().await?;
+        let now = now();
+        let done = sqlx::query(
+            "UPDATE orders SET provider_ref = $1, action_json = $2, expires_at = $3, \
+             lease_until = NULL, state = $4, updated_at = $5 WHERE id = $6 AND state = $7",
+        )
+        .bind(provider_ref)
+        .bind(action_json)
+        .bind(expires_at)
+        .bind(SessionState::Open.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(SessionState::Created.as_str())
+        .execute(&mut *tx)
+        .await
+        .context("recording the provider session")?;
+        let applied = if done.rows_affected() == 1 {
+            log_transition(
+                &mut tx,
+                id,
+                SessionState::Created,
+                SessionState::Open,
+                "provider session created",
+            )
+            .await?;
+            Applied::Moved(SessionState::Open)
+        } else {
+            // A webhook may have settled it first; keep the reference for later lookups.
+            sqlx::query("UPDATE orders SET provider_ref = COALESCE(provider_ref, $1), lease_until = NULL WHERE id = $2")
+                .bind(provider_ref)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("recording the provider reference")?;
+            Applied::Unchanged(current_state(&mut tx, id).await?.context("no such order")?)
+        };
+        tx.commit().await.context("committing the provider session")?;
+        Ok(applied)
+    }
+
+    /// Applies `event` to the order through the state machine, with compare-and-set.
+    pub async fn apply_event(
+        &self,
+        id: &str,
+        event: PaymentEvent,
+        cause: &str,
+        paid_minor: Option<i64>,
+    ) -> anyhow::Result<Applied> {
+        let mut tx = self.begin_write().await?;
+        let applied =
+            transition(&mut tx, id, event, cause, paid_minor).await?.context("no such order")?;
+        tx.commit().await.context("committing a transition")?;
+        Ok(applied)
+    }
+
+    /// Notes an error on the order for operators (never shown to customers as is).
+    pub async fn note_error(&self, id: &str, error: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE orders SET last_error = $1, updated_at = $2 WHERE id = $3")
+            .bind(error)
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("noting an order error")?;
+        Ok(())
+    }
+
+    /// Marks that the provider was asked about the order now.
+    pub async fn touch_checked(&self, id: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE orders SET last_checked_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context("marking the order checked")?;
+        Ok(())
+    }
+
+    /// One order by id.
+    pub async fn order(&self, id: &str) -> anyhow::Result<Option<Order>> {
+        let row = sqlx::query(&format!("SELECT {} FROM orders WHERE id = $1", Order::COLUMNS))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading an order")?;
+        row.map(|r| Order::from_row(&r)).transpose()
+    }
+
+    /// The order stored under an idempotency key.
+    pub async fn order_by_key(&self, key: &str) -> anyhow::Result<Option<Order>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE idempotency_key = $1",
+            Order::COLUMNS
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading an order by key")?;
+        row.map(|r| Order::from_row(&r)).transpose()
+    }
+
+    /// The order a provider reference belongs to.
+    pub async fn order_by_provider_ref(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> anyhow::Result<Option<Order>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE provider = $1 AND provider_ref = $2",
+            Order::COLUMNS
+        ))
+        .bind(provider)
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading an order by provider reference")?;
+        row.map(|r| Order::from_row(&r)).transpose()
+    }
+
+    /// Orders in `state` last changed before `updated_before` (unix seconds), oldest first:
+    /// what recovery and reconciliation look at.
+    pub async fn orders_in_state(
+        &self,
+        state: SessionState,
+        updated_before: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE state = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3",
+            Order::COLUMNS
+        ))
+        .bind(state.as_str())
+        .bind(updated_before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("listing orders by state")?;
+        rows.iter().map(Order::from_row).collect()
+    }
+
+    /// How many orders are in each state (tests, the soak report, metrics).
+    pub async fn state_counts(&self) -> anyhow::Result<Vec<(SessionState, i64)>> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await
+                .context("counting orders by state")?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                let state = SessionState::parse(&state)
+                    .with_context(|| format!("stored state `{state}`"))?;
+                Ok((state, r.try_get::<i64, _>("n")?))
+            })
+            .collect()
+    }
+
+    /// How many state changes an order went through (tests and audits).
+    pub async fn transition_count(&self, id: &str) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .context("counting transitions")?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// The states an order went through, in order, starting with `created`. The log is
+    /// chained by its states (each change starts where the last ended), which also checks
+    /// that no change was lost or made twice.
+    pub async fn history(&self, id: &str) -> anyhow::Result<Vec<SessionState>> {
+        let rows = sqlx::query("SELECT from_state, to_state FROM order_events WHERE order_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .context("reading an order's history")?;
+        let mut edges = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (from, to): (String, String) =
+                (row.try_get("from_state")?, row.try_get("to_state")?);
+            let parse =
+                |s: &str| SessionState::parse(s).with_context(|| format!("stored state `{s}`"));
+            edges.push((parse(&from)?, parse(&to)?));
+        }
+        let mut states = vec![SessionState::Created];
+        while !edges.is_empty() {
+            let last = states[states.len() - 1];
+            let i = edges.iter().position(|(from, _)| *from == last).with_context(|| {
+                format!("order {id}: the transition log does not continue from {}", last.as_str())
+            })?;
+            states.push(edges.swap_remove(i).1);
+        }
+        Ok(states)
+    }
+
+    /// Number of orders (tests and metrics).
+    pub async fn order_count(&self) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM orders").fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+}
+
+/// The order's state as this transaction sees it; `None` if there is no such order.
+pub(super) async fn current_state(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<SessionState>> {
+    let row = sqlx::query("SELECT state FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("reading an order's state")?;
+    row.map(|r| {
+        let state: String = r.try_get("state")?;
+        SessionState::parse(&state).with_context(|| format!("stored state `{state}`"))
+    })
+    .transpose()
+}
+
+/// Moves the order by `event` inside the caller's transaction; `None` if there is no such
+/// order. On PostgreSQL another transaction may win the row between the read and the
+/// compare-and-set; then the state is read again (it is newer now) and the rules re-applied.
+pub(super) async fn transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    event: PaymentEvent,
+    cause: &str,
+    paid_minor: Option<i64>,
+) -> anyhow::Result<Option<Applied>> {
+    for _ in 0..8 {
+        let Some(current) = current_state(conn, id).await? else {
+            return Ok(None);
+        };
+        let Some(next) = current.apply(event) else {
+            return Ok(Some(Applied::Unchanged(current)));
+        };
+        let now = now();
+        let done = sqlx::query(
+            "UPDATE orders SET state = $1, updated_at = $2, lease_until = NULL, \
+             paid_minor = COALESCE($3, paid_minor), paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END \
+             WHERE id = $4 AND state = $5",
+        )
+        .bind(next.as_str())
+        .bind(now)
+        .bind(paid_minor)
+        .bind(id)
+        .bind(current.as_str())
+        .execute(&mut *conn)
+        .await
+        .context("moving the order")?;
+        if done.rows_affected() == 1 {
+            log_transition(conn, id, current, next, cause).await?;
+            return Ok(Some(Applied::Moved(next)));
+        }
+    }
+    anyhow::bail!("order {id} kept changing under us")
+}
+
+async fn log_transition(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: SessionState,
+    to: SessionState,
+    cause: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO order_events (order_id, from_state, to_state, cause, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(cause)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .context("logging a transition")?;
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The backend, in-process, against the provider simulator, on either database; with the
+//! requests a widget and a test make.
+
+use std::time::Duration;
+
+use kassa_server::{Running, Settings};
+use kassa_sim::{DeliveryPolicy, SimConfig, SimHandle};
+use kassa_wire::{ProviderId, Session, SessionState};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use super::{Backend, Database};
+
+/// The page the widget runs on (an allowed origin in the test config).
+pub const SITE: &str = "http://127.0.0.1:8000";
+
+/// The test merchant's configuration, with `${…}` placeholders.
+const CONFIG: &str = include_str!("kassa.toml");
+
+/// The backend and the simulator.
+pub struct TestApp {
+    /// Base URL of the API.
+    pub api: String,
+    /// The simulator.
+    pub sim: SimHandle,
+    /// The simulator's configuration (its credentials are the backend's secrets).
+    pub sim_config: SimConfig,
+    /// A client that neither follows redirects nor uses a proxy.
+    pub http: reqwest::Client,
+    /// The database.
+    pub db: Database,
+    /// The backend's configuration text, to start more instances of it.
+    pub toml: String,
+    server: Option<Running>,
+}
+
+/// How to start a [`TestApp`].
+pub struct Builder {
+    backend: Backend,
+    sim: SimConfig,
+    edits: Vec<Box<dyn FnOnce(String) -> String + Send>>,
+}
+
+impl Builder {
+    /// Changes the simulator's configuration.
+    pub fn sim(mut self, edit: impl FnOnce(&mut SimConfig)) -> Self {
+        edit(&mut self.sim);
+        self
+    }
+
+    /// Changes the backend's configuration text.
+    pub fn config(mut self, edit: impl FnOnce(String) -> String + Send + 'static) -> Self {
+        self.edits.push(Box::new(edit));
+        self
+    }
+
+    /// Starts the simulator, then the backend on a fresh database.
+    pub async fn start(self) -> TestApp {
+        let db = self.backend.database().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the API");
+        let api = format!("http://{}", listener.local_addr().expect("an address"));
+        let mut sim_config = self.sim;
+        sim_config.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
+        let sim = kassa_sim::start(sim_config.clone()).await.expect("the simulator starts");
+        let mut toml = CONFIG
+            .replace("${API_URL}", &api)
+            .replace("${DATABASE_URL}", &db.url)
+            .replace("${SITE_URL}", SITE)
+            .replace("${STRIPE_URL}", &sim.stripe_url)
+            .replace("${STRIPE_PUBLISHABLE_KEY}", &sim_config.stripe.publishable_key)
+            .replace("${PAYFECT_URL}", &sim.payfect_url)
+            .replace("${FRONT_PAYMENT_URL}", &sim.front_payment_url);
+        for edit in self.edits {
+            toml = edit(toml);
+        }
+        let settings = settings(&toml, &sim_config);
+        let server =
+            kassa_server::spawn_on(settings, listener, None).await.expect("the backend starts");
+        TestApp { api, sim, sim_config, http: client(), db, toml, server: Some(server) }
+    }
+}
+
+/// The backend's settings: `toml` plus the secrets, layered as the environment layers them.
+pub fn settings(toml: &str, sim: &SimConfig) -> Settings {
+    Settings::from_toml_with(
+        toml,
+        &[
+            ("providers.stripe.secret_key", sim.stripe.secret_key.clone().into()),
+            ("providers.stripe.webhook_secrets", vec![sim.stripe.webhook_secret.clone()].into()),
+            ("providers.payfect.api_key", sim.payfect.api_key.clone().into()),
+            ("providers.payfect.fernet_key", sim.payfect.fernet_key.clone().into()),
+            ("providers.front_payment.token", sim.front_payment.bearer_token.clone().into()),
+            ("providers.front_payment.secret_key", sim.front_payment.secret_key.clone().into()),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("the test configuration: {e}"))
+}
+
+/// The simulator with quick delivery retries, so redelivery tests finish in seconds.
+pub fn fast_sim() -> SimConfig {
+    let mut config = SimConfig::default();
+    let fast =
+        DeliveryPolicy { timeout_ms: 3000, retry_backoff_ms: vec![50, 100, 200, 400, 800, 1600] };
+    config.stripe.delivery = fast.clone();
+    config.payfect.delivery = fast.clone();
+    config.front_payment.delivery = fast.clone();
+    config.checkfront.delivery = fast;
+    config
+}
+
+/// An HTTP client that neither follows redirects nor uses a proxy.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// A cart the test catalog prices at NOK 1450.00.
+pub fn cart() -> Value {
+    json!([
+        {"sku": "kayak-2h", "quantity": 2, "start_date": "2026-12-01", "end_date": "2026-12-01"},
+        {"sku": "life-jacket", "quantity": 2}
+    ])
+}
+
+/// A session creation body for `method`, with every customer detail any method needs.
+pub fn create_body(method: &str) -> Value {
+    json!({
+        "items": cart(),
+        "method": method,
+        "return_url": format!("{SITE}/index.html"),
+        "customer": {"name": "Kari Nordmann", "email": "kari@example.com", "phone": "+4791234567"},
+    })
+}
+
+/// The method the test config offers for `provider`.
+pub fn method_of(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::Stripe => "stripe-hosted",
+        ProviderId::Payfect => "payfect-redirect",
+        ProviderId::FrontPayment => "front-hosted",
+        other => panic!("the test config has no method for {other:?}"),
+    }
+}
+
+impl TestApp {
+    /// Starting options.
+    pub fn builder(backend: Backend) -> Builder {
+        Builder { backend, sim: fast_sim(), edits: vec![] }
+    }
+
+    /// The default app on `backend`.
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::builder(backend).start().await
+    }
+
+    /// Starts one more backend instance on the same database and simulator; answers its URL.
+    pub async fn another_instance(&self) -> (String, Running) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the API");
+        let api = format!("http://{}", listener.local_addr().expect("an address"));
+        let running =
+            kassa_server::spawn_on(settings(&self.toml, &self.sim_config), listener, None)
+                .await
+                .expect("the second instance starts");
+        (api, running)
+    }
+
+    /// The simulator's base URL for `provider`.
+    pub fn sim_url(&self, provider: ProviderId) -> &str {
+        match provider {
+            ProviderId::Stripe => &self.sim.stripe_url,
+            ProviderId::Payfect => &self.sim.payfect_url,
+            ProviderId::FrontPayment => &self.sim.front_payment_url,
+            ProviderId::Checkfront => &self.sim.checkfront_url,
+            ProviderId::Bokamera => &self.sim.bokamera_url,
+        }
+    }
+
+    /// `POST /v1/checkout/sessions` on `api` with `key`.
+    pub async fn create_on(&self, api: &str, method: &str, key: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{api}/v1/checkout/sessions"))
+            .header("Idempotency-Key", key)
+            .json(&create_body(method))
+            .send()
+            .await
+            .expect("the backend answers")
+    }
+
+    /// `POST /v1/checkout/sessions` with `key`.
+    pub async fn create(&self, method: &str, key: &str) -> reqwest::Response {
+        self.create_on(&self.api, method, key).await
+    }
+
+    /// A session that must be created.
+    pub async fn create_ok(&self, method: &str, key: &str) -> Session {
+        let res = self.create(method, key).await;
+        let status = res.status();
+        let text = res.text().await.expect("a body");
+        assert_eq!(status, 200, "creating with {method}: {text}");
+        serde_json::from_str(&text).expect("a session")
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`.
+    pub async fn status(&self, id: &str) -> Session {
+        let res = self
+            .http
+            .get(format!("{}/v1/checkout/sessions/{id}", self.api))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("a session")
+    }
+
+    /// Polls the session until it is in `want` (the provider's news may take a moment).
+    pub async fn wait_state(&self, id: &str, want: SessionState) -> Session {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let session = self.status(id).await;
+            if session.state == want || tokio::time::Instant::now() > deadline {
+                assert_eq!(session.state, want, "session {id}");
+                return session;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What the simulated `provider` holds (`/__sim/state`).
+    pub async fn sim_state(&self, provider: ProviderId) -> Value {
+        let url = format!("{}/__sim/state", self.sim_url(provider));
+        self.http.get(url).send().await.expect("the simulator answers").json().await.expect("JSON")
+    }
+
+    /// How many payment sessions the simulated `provider` holds for Kassa order `order_id`.
+    pub async fn sessions_at_sim(&self, provider: ProviderId, order_id: &str) -> usize {
+        let state = self.sim_state(provider).await;
+        let (list, field) = match provider {
+            ProviderId::Stripe => ("checkout_sessions", "client_reference_id"),
+            ProviderId::Payfect => ("checkouts", "clientReferenceId"),
+            ProviderId::FrontPayment => ("orders", "reference"),
+            other => panic!("no session count for {other:?}"),
+        };
+        state[list].as_array().map_or(0, |all| all.iter().filter(|s| s[field] == order_id).count())
+    }
+
+    /// Queues a fault at the simulated `provider` (`/__sim/faults`).
+    pub async fn fault(&self, provider: ProviderId, spec: Value) {
+        let url = format!("{}/__sim/faults", self.sim_url(provider));
+        let res = self.http.post(url).json(&spec).send().await.expect("the simulator answers");
+        assert!(res.status().is_success(), "queueing {spec}");
+    }
+
+    /// Drops every queued fault at the simulated `provider`.
+    pub async fn clear_faults(&self, provider: ProviderId) {
+        let url = format!("{}/__sim/faults", self.sim_url(provider));
+        self.http.delete(url).send().await.expect("the simulator answers");
+    }
+
+    /// Presses a hosted-page button at the simulator (`pay`, `decline`, `expire`).
+    pub async fn act(&self, provider: ProviderId, reference: &str, action: &str) -> Value {
+        let url = format!("{}/__sim/sessions/{reference}/{action}", self.sim_url(provider));
+        let res = self.http.post(url).send().await.expect("the simulator answers");
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{action} {reference}: {body}");
+        body
+    }
+
+    /// The provider's reference of a stored order.
+    pub async fn provider_ref(&self, order_id: &str) -> String {
+        let store = kassa_server::store::Store::connect(&self.db.url).await.expect("the store");
+        let order = store.order(order_id).await.expect("a read").expect("the order");
+        order.provider_ref.expect("a provider session")
+    }
+
+    /// Stops the backend (the simulator keeps running and retrying deliveries).
+    pub fn stop_backend(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
