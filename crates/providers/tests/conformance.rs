@@ -124,6 +124,8 @@ struct Harness {
     /// Whether a new create for the same order invalidates the earlier session (BokaMera), so
     /// a re-sent create is harmless.
     create_replaces_earlier: bool,
+    /// `SessionRequest::method_variant` (Front Payment's flow).
+    variant: Option<&'static str>,
 }
 
 struct Env {
@@ -247,6 +249,7 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
             },
             Harness {
                 name: "stripe (embedded)",
@@ -268,6 +271,7 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
             },
             Harness {
                 name: "payfect (iframe)",
@@ -289,6 +293,7 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
             },
             Harness {
                 name: "front payment (hosted link)",
@@ -311,6 +316,30 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
+            },
+            Harness {
+                name: "front payment (regular, vipps)",
+                slug: "fv",
+                provider: Provider::FrontPayment(
+                    FrontPayment::new(front(&config.front_payment.bearer_token), http.clone())
+                        .unwrap(),
+                ),
+                wrong_key: Provider::FrontPayment(
+                    FrontPayment::new(front("wrong-token"), http.clone()).unwrap(),
+                ),
+                sim_url: sim.front_payment_url.clone(),
+                presentation: Presentation::Redirect,
+                create_path: "/regular/submit",
+                notify_path: "/front_payment",
+                notify_url: format!("{inbox_url}/front_payment"),
+                inbox: inbox.clone(),
+                reports_declines: false,
+                notifies: true,
+                reports_amount: true,
+                read_path: None,
+                create_replaces_earlier: false,
+                variant: Some("vipps"),
             },
             Harness {
                 name: "checkfront (customer, iframe)",
@@ -337,6 +366,7 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
             },
             Harness {
                 name: "checkfront (staff, redirect)",
@@ -363,6 +393,7 @@ impl Env {
                 reports_amount: true,
                 read_path: None,
                 create_replaces_earlier: false,
+                variant: None,
             },
             Harness {
                 name: "bokamera (hosted, iframe)",
@@ -385,6 +416,7 @@ impl Env {
                 reports_amount: false,
                 read_path: Some("/checkout/status"),
                 create_replaces_earlier: true,
+                variant: None,
             },
             Harness {
                 name: "bokamera (embedded)",
@@ -407,6 +439,7 @@ impl Env {
                 reports_amount: false,
                 read_path: Some("/checkout/status"),
                 create_replaces_earlier: true,
+                variant: None,
             },
         ];
         Env { _sim: sim, harnesses, http }
@@ -445,7 +478,7 @@ impl Harness {
             lines: vec![kayak, jacket],
             total: nok(137_550),
             presentation: self.presentation,
-            method_variant: None,
+            method_variant: self.variant.map(str::to_owned),
             success_url: format!(
                 "https://shop.test/return?kassa_session={order}&kassa_return=success"
             ),
