@@ -285,7 +285,7 @@ fn embedded_page(
         "<script>(function(){{var origin={};\
          function post(m){{try{{window.parent.postMessage(m,origin);}}catch(e){{}}}}\
          function size(){{post({{type:\"kassa-sim:stripe:resize\",\
-         height:document.documentElement.scrollHeight}});}}\
+         height:document.documentElement.offsetHeight}});}}\
          size();window.addEventListener(\"load\",size);{complete}}})();</script>",
         script_json(&json!(origin)),
     );
