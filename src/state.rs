@@ -424,6 +424,13 @@ pub fn field_spec(field: CustomerField) -> (&'static str, &'static str, &'static
         CustomerField::Name => ("Full name", "text", "name"),
         CustomerField::Email => ("Email", "email", "email"),
         CustomerField::Phone => ("Phone (with country code)", "tel", "tel"),
+        CustomerField::CustomerType => ("Private or company (private / corporate)", "text", "off"),
+        CustomerField::PersonalNumber => ("National identity number (11 digits)", "text", "off"),
+        CustomerField::OrganisationId => ("Organisation number (9 digits)", "text", "organization"),
+        CustomerField::StreetAddress => ("Street address", "text", "street-address"),
+        CustomerField::PostalCode => ("Postal code", "text", "postal-code"),
+        CustomerField::City => ("City", "text", "address-level2"),
+        CustomerField::Country => ("Country code (e.g. NO)", "text", "country"),
     }
 }
 
@@ -433,6 +440,13 @@ pub fn field_key(field: CustomerField) -> &'static str {
         CustomerField::Name => "name",
         CustomerField::Email => "email",
         CustomerField::Phone => "phone",
+        CustomerField::CustomerType => "customer_type",
+        CustomerField::PersonalNumber => "personal_number",
+        CustomerField::OrganisationId => "organisation_id",
+        CustomerField::StreetAddress => "street_address",
+        CustomerField::PostalCode => "postal_code",
+        CustomerField::City => "city",
+        CustomerField::Country => "country",
     }
 }
 
@@ -476,6 +490,43 @@ pub fn check_field(field: CustomerField, value: &str) -> Result<String, &'static
                 _ => Err("Enter a phone number with country code, like +47 912 34 567."),
             }
         }
+        CustomerField::CustomerType => match v.to_ascii_lowercase().as_str() {
+            "private" | "corporate" => Ok(v.to_ascii_lowercase()),
+            _ => Err("Enter private or corporate."),
+        },
+        CustomerField::PersonalNumber => digits(v, 11, "Enter the 11 digits of your national identity number."),
+        CustomerField::OrganisationId => digits(v, 9, "Enter the 9 digits of the organisation number."),
+        CustomerField::StreetAddress | CustomerField::City => {
+            if v.is_empty() || v.chars().count() > 200 {
+                Err("This field is required.")
+            } else {
+                Ok(v.to_owned())
+            }
+        }
+        CustomerField::PostalCode => {
+            if (3..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') {
+                Ok(v.to_owned())
+            } else {
+                Err("Enter a postal code.")
+            }
+        }
+        CustomerField::Country => {
+            if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+                Ok(v.to_ascii_uppercase())
+            } else {
+                Err("Enter a two-letter country code, like NO.")
+            }
+        }
+    }
+}
+
+/// Exactly `n` digits (spaces allowed while typing).
+fn digits(v: &str, n: usize, message: &'static str) -> Result<String, &'static str> {
+    let compact: String = v.chars().filter(|c| *c != ' ').collect();
+    if compact.len() == n && compact.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(compact)
+    } else {
+        Err(message)
     }
 }
 
@@ -487,12 +538,7 @@ pub fn customer_for(
     let mut out = CustomerDetails::default();
     let mut errors = Vec::new();
     for &field in required {
-        let raw = match field {
-            CustomerField::Name => &typed.name,
-            CustomerField::Email => &typed.email,
-            CustomerField::Phone => &typed.phone,
-        };
-        match check_field(field, raw.as_deref().unwrap_or("")) {
+        match check_field(field, typed.get(field).unwrap_or("")) {
             Ok(v) => *slot(&mut out, field) = Some(v),
             Err(e) => errors.push((field, e)),
         }
@@ -506,11 +552,7 @@ pub fn customer_for(
 
 /// The place of `field` in a [`CustomerDetails`].
 pub fn slot(details: &mut CustomerDetails, field: CustomerField) -> &mut Option<String> {
-    match field {
-        CustomerField::Name => &mut details.name,
-        CustomerField::Email => &mut details.email,
-        CustomerField::Phone => &mut details.phone,
-    }
+    details.slot(field)
 }
 
 #[cfg(test)]

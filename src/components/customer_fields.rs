@@ -42,11 +42,7 @@ fn field(ctx: Ctx, f: CustomerField) -> impl IntoView {
             }
         });
     };
-    let initial = ctx.env.with_value(|e| match f {
-        CustomerField::Name => e.typed.name.clone(),
-        CustomerField::Email => e.typed.email.clone(),
-        CustomerField::Phone => e.typed.phone.clone(),
-    });
+    let initial = ctx.env.with_value(|e| e.typed.get(f).map(str::to_owned));
     let described = error_id.clone();
     view! {
         <div class="kassa-field">

@@ -158,8 +158,10 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
         customer: stored.customer.clone(),
         locale: stored.locale.clone(),
         created_at: order.created_at,
-        identity: kassa_providers::CustomerIdentity::default(),
+        identity: identity_of(&stored.customer),
     };
+    // Counted before sending: an attempt whose answer is lost still counts (R-I2).
+    state.store.note_attempt(&order.id).await?;
     match provider.create_session(&request).await {
         Ok(session) => {
             let action_json = serde_json::to_string(&session.action).context("storing the action")?;
@@ -171,9 +173,11 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
             let order = state.store.order(&order.id).await?.context("order vanished")?;
             Ok(session_view(&order))
         }
-        Err(e) if e.is_retryable() => {
-            tracing::warn!(order = %order.id, error = %e, "provider unavailable; the order waits for a retry");
-            state.store.release_lease(&order.id, &e.to_string()).await?;
+        Err(e) if crate::error::outcome_unknown(&e) => {
+            // The order stays `created`: a retry with the same Idempotency-Key (or recovery)
+            // finishes it, with the same provider idempotency key (R-I5).
+            tracing::warn!(order = %order.id, attempt = order.provider_attempts + 1, error = %e, "provider outcome unknown; the order waits for a retry");
+            state.store.release_lease(&order.id, &format!("outcome unknown: {e}")).await?;
             Err(AppError::from_provider(&e))
         }
         Err(e) => {
@@ -296,41 +300,95 @@ pub fn session_view(order: &Order) -> Session {
 }
 
 fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Result<CustomerDetails, AppError> {
-    let trimmed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let out = CustomerDetails {
-        name: trimmed(&customer.name),
-        email: trimmed(&customer.email),
-        phone: trimmed(&customer.phone),
-    };
-    for field in required {
-        let (key, value) = match field {
-            CustomerField::Name => ("customer.name", &out.name),
-            CustomerField::Email => ("customer.email", &out.email),
-            CustomerField::Phone => ("customer.phone", &out.phone),
+    let mut out = CustomerDetails::default();
+    for field in CustomerField::ALL {
+        let value = customer.get(field).map(str::trim).filter(|v| !v.is_empty());
+        match value {
+            Some(v) => *out.slot(field) = Some(check_customer_field(field, v)?),
+            None if required.contains(&field) => {
+                return Err(AppError::invalid(field_path(field), "this payment method needs it"));
+            }
+            None => {}
+        }
+    }
+    // A corporate customer is identified by organisation number, a private one by personal number.
+    let corporate = out.customer_type.as_deref() == Some("corporate");
+    if required.contains(&CustomerField::CustomerType) {
+        let (needed, field) = if corporate {
+            (out.organisation_id.is_none(), CustomerField::OrganisationId)
+        } else {
+            (out.personal_number.is_none() && required.contains(&CustomerField::PersonalNumber), CustomerField::PersonalNumber)
         };
-        if value.is_none() {
-            return Err(AppError::invalid(key, "this payment method needs it"));
-        }
-    }
-    if let Some(name) = &out.name {
-        if name.chars().count() > 200 {
-            return Err(AppError::invalid("customer.name", "at most 200 characters"));
-        }
-    }
-    if let Some(email) = &out.email {
-        let ok = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
-        if !ok {
-            return Err(AppError::invalid("customer.email", "is not an e-mail address"));
-        }
-    }
-    if let Some(phone) = &out.phone {
-        let digits = phone.strip_prefix('+').unwrap_or(phone);
-        if !phone.starts_with('+') || !(6..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("customer.phone", "give the number with its country code, like +4791234567"));
+        if needed {
+            return Err(AppError::invalid(field_path(field), "this payment method needs it for this customer type"));
         }
     }
     Ok(out)
+}
+
+fn field_path(field: CustomerField) -> String {
+    let name = serde_json::to_value(field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    format!("customer.{name}")
+}
+
+/// Validates one customer detail; messages name what is expected, never echo the value.
+fn check_customer_field(field: CustomerField, v: &str) -> Result<String, AppError> {
+    let bad = |why: &str| Err(AppError::invalid(field_path(field), why));
+    let digits = |n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
+    match field {
+        CustomerField::Name | CustomerField::StreetAddress | CustomerField::City if v.chars().count() > 200 => {
+            bad("at most 200 characters")
+        }
+        CustomerField::Email => {
+            let ok = v.len() <= 254
+                && !v.contains(char::is_whitespace)
+                && v.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.')
+                });
+            if ok { Ok(v.to_owned()) } else { bad("is not an e-mail address") }
+        }
+        CustomerField::Phone => {
+            let d = v.strip_prefix('+').unwrap_or("");
+            if (6..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(v.to_owned())
+            } else {
+                bad("give the number with its country code, like +4791234567")
+            }
+        }
+        CustomerField::CustomerType => match v {
+            "private" | "corporate" => Ok(v.to_owned()),
+            _ => bad("must be private or corporate"),
+        },
+        CustomerField::PersonalNumber if !digits(11) => bad("must be 11 digits"),
+        CustomerField::OrganisationId if !digits(9) => bad("must be 9 digits"),
+        CustomerField::PostalCode if !(3..=10).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => {
+            bad("is not a postal code")
+        }
+        CustomerField::Country if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_uppercase()) => {
+            bad("must be an ISO 3166-1 alpha-2 code such as NO")
+        }
+        _ => Ok(v.to_owned()),
+    }
+}
+
+/// The typed identity the adapters need (Front Payment invoices), from validated details.
+fn identity_of(customer: &CustomerDetails) -> kassa_providers::CustomerIdentity {
+    use kassa_providers::{CustomerIdentity, CustomerKind, PostalAddress};
+    let address = match (&customer.street_address, &customer.postal_code, &customer.city, &customer.country) {
+        (Some(street), Some(zip), Some(city), Some(country)) => Some(PostalAddress {
+            street: street.clone(),
+            zip: zip.clone(),
+            city: city.clone(),
+            country: country.clone(),
+        }),
+        _ => None,
+    };
+    CustomerIdentity {
+        kind: if customer.customer_type.as_deref() == Some("corporate") { CustomerKind::Corporate } else { CustomerKind::Private },
+        personal_number: customer.personal_number.clone().map(secrecy::SecretString::from),
+        organisation_id: customer.organisation_id.clone(),
+        address,
+    }
 }
 
 fn check_locale(text: &str) -> Result<String, AppError> {

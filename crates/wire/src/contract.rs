@@ -129,6 +129,36 @@ pub enum CustomerField {
     Email,
     /// Phone number with country code.
     Phone,
+    /// `private` or `corporate` (Front Payment invoices).
+    CustomerType,
+    /// National identity number, 11 digits (Norwegian fødselsnummer), for private invoices.
+    PersonalNumber,
+    /// Organisation number, 9 digits, for corporate invoices.
+    OrganisationId,
+    /// Street and number.
+    StreetAddress,
+    /// Postal code.
+    PostalCode,
+    /// City.
+    City,
+    /// ISO 3166-1 alpha-2 country code, e.g. `NO`.
+    Country,
+}
+
+impl CustomerField {
+    /// Every field, in the order a form shows them.
+    pub const ALL: [CustomerField; 10] = [
+        CustomerField::CustomerType,
+        CustomerField::Name,
+        CustomerField::OrganisationId,
+        CustomerField::PersonalNumber,
+        CustomerField::Email,
+        CustomerField::Phone,
+        CustomerField::StreetAddress,
+        CustomerField::PostalCode,
+        CustomerField::City,
+        CustomerField::Country,
+    ];
 }
 
 /// One line of what the page wants to buy. Never a price.
@@ -198,6 +228,65 @@ pub struct CustomerDetails {
     /// Phone number with country code, e.g. `+4791234567`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// `private` or `corporate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    /// National identity number (11 digits); personal data, never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_number: Option<String>,
+    /// Organisation number (9 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+    /// Street and number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl CustomerDetails {
+    /// The value typed for `field`.
+    pub fn get(&self, field: CustomerField) -> Option<&str> {
+        self.slot_ref(field).as_deref()
+    }
+
+    /// The place of `field`.
+    pub fn slot(&mut self, field: CustomerField) -> &mut Option<String> {
+        match field {
+            CustomerField::Name => &mut self.name,
+            CustomerField::Email => &mut self.email,
+            CustomerField::Phone => &mut self.phone,
+            CustomerField::CustomerType => &mut self.customer_type,
+            CustomerField::PersonalNumber => &mut self.personal_number,
+            CustomerField::OrganisationId => &mut self.organisation_id,
+            CustomerField::StreetAddress => &mut self.street_address,
+            CustomerField::PostalCode => &mut self.postal_code,
+            CustomerField::City => &mut self.city,
+            CustomerField::Country => &mut self.country,
+        }
+    }
+
+    fn slot_ref(&self, field: CustomerField) -> &Option<String> {
+        match field {
+            CustomerField::Name => &self.name,
+            CustomerField::Email => &self.email,
+            CustomerField::Phone => &self.phone,
+            CustomerField::CustomerType => &self.customer_type,
+            CustomerField::PersonalNumber => &self.personal_number,
+            CustomerField::OrganisationId => &self.organisation_id,
+            CustomerField::StreetAddress => &self.street_address,
+            CustomerField::PostalCode => &self.postal_code,
+            CustomerField::City => &self.city,
+            CustomerField::Country => &self.country,
+        }
+    }
 }
 
 /// `POST /v1/checkout/sessions` with an `Idempotency-Key` header.
