@@ -44,9 +44,6 @@ pub fn parse_minor(text: &str, scale: u32) -> Result<i64, DecimalError> {
     if (whole.is_empty() && frac.is_empty()) || !all_digits(whole) || !all_digits(frac) {
         return Err(DecimalError::Invalid);
     }
-    if digits.ends_with('.') && frac.is_empty() && whole.is_empty() {
-        return Err(DecimalError::Invalid);
-    }
     // Trailing zeros beyond the scale carry no value ("20.500" at scale 2 is fine).
     let frac = frac.trim_end_matches('0');
     let places = u32::try_from(frac.len()).map_err(|_| DecimalError::TooManyPlaces(scale))?;
