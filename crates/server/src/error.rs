@@ -110,14 +110,23 @@ impl AppError {
         }
     }
 
-    /// The provider error as the customer and merchant should see it.
+    /// The provider error as the customer and merchant should see it. An answer we could
+    /// not read (malformed or truncated) leaves the outcome unknown, which a retry settles, so
+    /// it is retryable for the customer too (R-I5).
     pub fn from_provider(e: &ProviderError) -> Self {
-        if e.is_retryable() {
-            AppError::ProviderUnavailable { retry_after: None }
+        if outcome_unknown(e) {
+            AppError::ProviderUnavailable { retry_after: e.retry_after().map(|d| d.as_secs().max(1)) }
         } else {
             AppError::ProviderRejected(e.to_string())
         }
     }
+}
+
+/// True when a failed provider call may have done its work without our hearing of it, or may
+/// work if tried again: the order must stay open to a retry with the same key, never be
+/// settled as refused (R-I5).
+pub fn outcome_unknown(e: &ProviderError) -> bool {
+    e.is_retryable() || matches!(e, ProviderError::UnexpectedResponse { .. })
 }
 
 impl IntoResponse for AppError {

@@ -5,6 +5,7 @@
 //! Requirement IDs (R-…) refer to `shared/security.md`.
 
 mod concurrency;
+mod faults;
 mod instances;
 mod store;
 mod support;

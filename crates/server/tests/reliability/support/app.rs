@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use kassa_server::{Running, Settings};
-use kassa_sim::{DeliveryPolicy, SimConfig, SimHandle};
+use kassa_sim::{
+    bokamera::BokameraArticle, checkfront::CheckfrontItem, DeliveryPolicy, SimConfig, SimHandle,
+};
 use kassa_wire::{ProviderId, Session, SessionState};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -61,6 +63,7 @@ impl Builder {
         let api = format!("http://{}", listener.local_addr().expect("an address"));
         let mut sim_config = self.sim;
         sim_config.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
+        sim_config.checkfront.webhook_url = Some(format!("{api}/v1/webhooks/checkfront"));
         let sim = kassa_sim::start(sim_config.clone()).await.expect("the simulator starts");
         let mut toml = CONFIG
             .replace("${API_URL}", &api)
@@ -69,7 +72,10 @@ impl Builder {
             .replace("${STRIPE_URL}", &sim.stripe_url)
             .replace("${STRIPE_PUBLISHABLE_KEY}", &sim_config.stripe.publishable_key)
             .replace("${PAYFECT_URL}", &sim.payfect_url)
-            .replace("${FRONT_PAYMENT_URL}", &sim.front_payment_url);
+            .replace("${FRONT_PAYMENT_URL}", &sim.front_payment_url)
+            .replace("${CHECKFRONT_URL}", &sim.checkfront_url)
+            .replace("${BOKAMERA_URL}", &sim.bokamera_url)
+            .replace("${BOKAMERA_COMPANY_ID}", &sim_config.bokamera.company_id);
         for edit in self.edits {
             toml = edit(toml);
         }
@@ -91,6 +97,9 @@ pub fn settings(toml: &str, sim: &SimConfig) -> Settings {
             ("providers.payfect.fernet_key", sim.payfect.fernet_key.clone().into()),
             ("providers.front_payment.token", sim.front_payment.bearer_token.clone().into()),
             ("providers.front_payment.secret_key", sim.front_payment.secret_key.clone().into()),
+            ("providers.checkfront.api_key", sim.checkfront.api_key.clone().into()),
+            ("providers.checkfront.api_secret", sim.checkfront.api_secret.clone().into()),
+            ("providers.bokamera.api_key", sim.bokamera.api_key.clone().into()),
         ],
     )
     .unwrap_or_else(|e| panic!("the test configuration: {e}"))
@@ -105,6 +114,38 @@ pub fn fast_sim() -> SimConfig {
     config.payfect.delivery = fast.clone();
     config.front_payment.delivery = fast.clone();
     config.checkfront.delivery = fast;
+    // Both booking systems sell what the merchant's catalog sells, at the same prices.
+    config.checkfront.items = vec![
+        CheckfrontItem {
+            item_id: 1,
+            sku: "kayak-2h".into(),
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+            stock: 10_000,
+        },
+        CheckfrontItem {
+            item_id: 2,
+            sku: "life-jacket".into(),
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+            stock: 10_000,
+        },
+    ];
+    config.bokamera.currency = "nok".into();
+    config.bokamera.articles = vec![
+        BokameraArticle {
+            article_id: 1,
+            article_type_id: 1,
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+        },
+        BokameraArticle {
+            article_id: 2,
+            article_type_id: 1,
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+        },
+    ];
     config
 }
 
@@ -117,11 +158,12 @@ pub fn client() -> reqwest::Client {
         .expect("a client")
 }
 
-/// A cart the test catalog prices at NOK 1450.00.
+/// A cart the test catalog prices at NOK 1450.00 (dated throughout: Checkfront books every
+/// line for a day).
 pub fn cart() -> Value {
     json!([
         {"sku": "kayak-2h", "quantity": 2, "start_date": "2026-12-01", "end_date": "2026-12-01"},
-        {"sku": "life-jacket", "quantity": 2}
+        {"sku": "life-jacket", "quantity": 2, "start_date": "2026-12-01"}
     ])
 }
 
@@ -141,7 +183,8 @@ pub fn method_of(provider: ProviderId) -> &'static str {
         ProviderId::Stripe => "stripe-hosted",
         ProviderId::Payfect => "payfect-redirect",
         ProviderId::FrontPayment => "front-hosted",
-        other => panic!("the test config has no method for {other:?}"),
+        ProviderId::Checkfront => "checkfront-redirect",
+        ProviderId::Bokamera => "bokamera-iframe",
     }
 }
 
@@ -234,16 +277,38 @@ impl TestApp {
         self.http.get(url).send().await.expect("the simulator answers").json().await.expect("JSON")
     }
 
-    /// How many payment sessions the simulated `provider` holds for Kassa order `order_id`.
-    pub async fn sessions_at_sim(&self, provider: ProviderId, order_id: &str) -> usize {
+    /// The payment sessions the simulated `provider` holds, as JSON objects.
+    pub async fn sessions_at(&self, provider: ProviderId) -> Vec<Value> {
         let state = self.sim_state(provider).await;
-        let (list, field) = match provider {
-            ProviderId::Stripe => ("checkout_sessions", "client_reference_id"),
-            ProviderId::Payfect => ("checkouts", "clientReferenceId"),
-            ProviderId::FrontPayment => ("orders", "reference"),
-            other => panic!("no session count for {other:?}"),
+        let list = match provider {
+            ProviderId::Stripe => "checkout_sessions",
+            ProviderId::Payfect => "checkouts",
+            ProviderId::FrontPayment => "orders",
+            ProviderId::Checkfront => "bookings",
+            ProviderId::Bokamera => "checkouts",
         };
-        state[list].as_array().map_or(0, |all| all.iter().filter(|s| s[field] == order_id).count())
+        state[list].as_array().cloned().unwrap_or_default()
+    }
+
+    /// How many payable sessions the simulated `provider` holds for Kassa order `order_id`.
+    /// Checkfront's bookings do not carry our id (no `order_id_field` in the test config), so
+    /// for Checkfront this counts every booking. A BokaMera checkout that a later create for the
+    /// same booking replaced (`Status: expired`) cannot be paid and is not counted.
+    pub async fn sessions_at_sim(&self, provider: ProviderId, order_id: &str) -> usize {
+        let field = match provider {
+            ProviderId::Stripe => "client_reference_id",
+            ProviderId::Payfect => "clientReferenceId",
+            ProviderId::FrontPayment => "reference",
+            ProviderId::Bokamera => "InternalReferenceId",
+            ProviderId::Checkfront => return self.sessions_at(provider).await.len(),
+        };
+        let payable = |s: &&Value| provider != ProviderId::Bokamera || s["Status"] != "expired";
+        self.sessions_at(provider)
+            .await
+            .iter()
+            .filter(|s| s[field] == order_id)
+            .filter(payable)
+            .count()
     }
 
     /// Queues a fault at the simulated `provider` (`/__sim/faults`).
