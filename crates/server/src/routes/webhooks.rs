@@ -35,6 +35,12 @@ pub(super) async fn receive(
             tracing::warn!(provider, "refused a notification that failed authentication");
             return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid notification"})));
         }
+        Err(ProviderError::NotFound { .. }) => {
+            // Verified, but the provider does not know what it names: a retry cannot help,
+            // and a provider that counts failures (Checkfront) would disable the endpoint.
+            tracing::warn!(provider, "a notification names something the provider does not know; acknowledged");
+            return (StatusCode::OK, Json(json!({"received": true})));
+        }
         Err(e) => {
             // Confirming with the provider failed; a non-2xx makes the provider try again.
             tracing::warn!(provider, error = %e, "could not confirm a notification; asking for a retry");

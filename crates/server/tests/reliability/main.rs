@@ -9,3 +9,4 @@ mod faults;
 mod instances;
 mod store;
 mod support;
+mod webhooks;

@@ -347,4 +347,21 @@ impl TestApp {
             server.abort();
         }
     }
+
+    /// Starts the backend again on the same address and database.
+    pub async fn restart_backend(&mut self) {
+        self.stop_backend();
+        let addr = self.api.trim_start_matches("http://").to_owned();
+        // The stopped server's listener closes as its task winds down; bind when it has.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match TcpListener::bind(&addr).await {
+                Ok(listener) => break listener,
+                Err(e) if tokio::time::Instant::now() > deadline => panic!("rebinding {addr}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        };
+        let settings = settings(&self.toml, &self.sim_config);
+        self.server = Some(kassa_server::spawn_on(settings, listener, None).await.expect("the backend restarts"));
+    }
 }
