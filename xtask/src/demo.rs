@@ -74,7 +74,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .replace("${SITE_DIR}", &site.display().to_string())
         .replace("${STRIPE_URL}", &url(0))
         .replace("${STRIPE_PUBLISHABLE_KEY}", &secrets.stripe_publishable)
-        .replace("${PAYFECT_URL}", &url(1));
+        .replace("${PAYFECT_URL}", &url(1))
+        .replace("${FRONT_PAYMENT_URL}", &url(2))
+        .replace("${CHECKFRONT_URL}", &url(3))
+        .replace("${BOKAMERA_URL}", &url(4));
     let config_path = dir.join("kassa.toml");
     std::fs::write(&config_path, config)?;
     if args.check {
@@ -91,11 +94,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .args(["--checkfront-port", &port(3).to_string()])
         .args(["--bokamera-port", &port(4).to_string()])
         .args(["--stripe-webhook-url", &format!("{api_url}/v1/webhooks/stripe")])
+        .args(["--checkfront-webhook-url", &format!("{api_url}/v1/webhooks/checkfront")])
+        .args(["--checkfront-return-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success")])
+        .args(["--checkfront-cancel-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel")])
+        .args(["--checkfront-currency", "NOK", "--bokamera-currency", "nok"])
+        .args(["--catalog", DEMO_CATALOG])
         .env("KASSA_SIM_STRIPE_SECRET_KEY", &secrets.stripe_secret)
         .env("KASSA_SIM_STRIPE_PUBLISHABLE_KEY", &secrets.stripe_publishable)
         .env("KASSA_SIM_STRIPE_WEBHOOK_SECRET", &secrets.stripe_webhook)
         .env("KASSA_SIM_PAYFECT_API_KEY", &secrets.payfect_api_key)
         .env("KASSA_SIM_PAYFECT_FERNET_KEY", &secrets.payfect_fernet)
+        .env("KASSA_SIM_FRONT_PAYMENT_TOKEN", &secrets.front_payment_token)
+        .env("KASSA_SIM_FRONT_PAYMENT_SECRET_KEY", &secrets.front_payment_secret)
+        .env("KASSA_SIM_CHECKFRONT_API_KEY", &secrets.checkfront_key)
+        .env("KASSA_SIM_CHECKFRONT_API_SECRET", &secrets.checkfront_secret)
+        .env("KASSA_SIM_BOKAMERA_API_KEY", &secrets.bokamera_key)
         .stdout(std::process::Stdio::null())
         .spawn()
         .context("starting kassa-sim")?;
@@ -108,6 +121,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .env("KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS", format!("[{}]", secrets.stripe_webhook))
         .env("KASSA_PROVIDERS__PAYFECT__API_KEY", &secrets.payfect_api_key)
         .env("KASSA_PROVIDERS__PAYFECT__FERNET_KEY", &secrets.payfect_fernet)
+        .env("KASSA_PROVIDERS__FRONT_PAYMENT__TOKEN", &secrets.front_payment_token)
+        .env("KASSA_PROVIDERS__FRONT_PAYMENT__SECRET_KEY", &secrets.front_payment_secret)
+        .env("KASSA_PROVIDERS__CHECKFRONT__API_KEY", &secrets.checkfront_key)
+        .env("KASSA_PROVIDERS__CHECKFRONT__API_SECRET", &secrets.checkfront_secret)
+        .env("KASSA_PROVIDERS__BOKAMERA__API_KEY", &secrets.bokamera_key)
         .spawn()
         .context("starting kassa-server")?;
     children.0.push(server);
@@ -117,7 +135,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     println!("\nKassa demo is running.\n");
     println!("  Booking page:      {site_url}/");
     println!("  Merchant backend:  {api_url}/v1/checkout/config");
-    println!("  Provider simulator: Stripe {} · Payfect {}", url(0), url(1));
+    println!(
+        "  Provider simulator: Stripe {} · Payfect {} · Front Payment {} · Checkfront {} · BokaMera {}",
+        url(0),
+        url(1),
+        url(2),
+        url(3),
+        url(4)
+    );
     println!("\nPress Ctrl-C to stop.");
     loop {
         for child in &mut children.0 {
@@ -136,6 +161,11 @@ struct Secrets {
     stripe_webhook: String,
     payfect_api_key: String,
     payfect_fernet: String,
+    front_payment_token: String,
+    front_payment_secret: String,
+    checkfront_key: String,
+    checkfront_secret: String,
+    bokamera_key: String,
 }
 
 impl Secrets {
@@ -149,8 +179,23 @@ impl Secrets {
             stripe_webhook: format!("whsec_{}", hex(24)?),
             payfect_api_key: format!("{}.{}", hex(4)?, hex(16)?),
             payfect_fernet: base64::engine::general_purpose::URL_SAFE.encode(random(32)?),
+            front_payment_token: hex(24)?,
+            front_payment_secret: hex(24)?,
+            checkfront_key: hex(16)?,
+            checkfront_secret: hex(16)?,
+            bokamera_key: uuid_like(&random(16)?),
         })
     }
+}
+
+/// The demo catalogue as the booking systems in the simulator know it (`sku:Name:price_minor`);
+/// it matches `crates/server/configuration/demo.toml`.
+const DEMO_CATALOG: &str = "kayak-2h:Two-hour kayak tour:65000,life-jacket:Life-jacket rental:7500";
+
+/// A GUID-shaped key (BokaMera's API keys are GUIDs).
+fn uuid_like(b: &[u8]) -> String {
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 fn random(n: usize) -> anyhow::Result<Vec<u8>> {

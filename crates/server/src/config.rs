@@ -254,6 +254,14 @@ impl Settings {
     }
 }
 
+/// The demo configuration template (`configuration/demo.toml`), with `${NAME}` placeholders.
+pub const DEMO_TEMPLATE: &str = include_str!("../configuration/demo.toml");
+
+/// Fills `${NAME}` placeholders in a configuration template (the demo and the tests).
+pub fn fill_placeholders(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("${{{name}}}"), value))
+}
+
 /// Accepts `scheme://host[:port]` exactly as browsers serialise an origin.
 fn check_origin(origin: &str) -> Result<(), String> {
     let url = Url::parse(origin).map_err(|e| format!("`{origin}` is not an origin: {e}"))?;
@@ -275,24 +283,34 @@ mod tests {
 
     /// The demo configuration with its placeholders filled as the demo does.
     pub(crate) fn demo_toml() -> String {
-        include_str!("../configuration/demo.toml")
-            .replace("${API_BIND}", "127.0.0.1:0")
-            .replace("${API_URL}", "http://127.0.0.1:8080")
-            .replace("${DATABASE_URL}", "sqlite::memory:")
-            .replace("${SITE_URL}", "http://127.0.0.1:8000")
-            .replace("${SITE_BIND}", "127.0.0.1:0")
-            .replace("${SITE_DIR}", "/tmp")
-            .replace("${STRIPE_URL}", "http://127.0.0.1:8101")
-            .replace("${STRIPE_PUBLISHABLE_KEY}", "pk_test_x")
-            .replace("${PAYFECT_URL}", "http://127.0.0.1:8102")
+        fill_placeholders(
+            DEMO_TEMPLATE,
+            &[
+                ("API_BIND", "127.0.0.1:0"),
+                ("API_URL", "http://127.0.0.1:8080"),
+                ("DATABASE_URL", "sqlite::memory:"),
+                ("SITE_URL", "http://127.0.0.1:8000"),
+                ("SITE_BIND", "127.0.0.1:0"),
+                ("SITE_DIR", "/tmp"),
+                ("STRIPE_URL", "http://127.0.0.1:8101"),
+                ("STRIPE_PUBLISHABLE_KEY", "pk_test_x"),
+                ("PAYFECT_URL", "http://127.0.0.1:8102"),
+                ("FRONT_PAYMENT_URL", "http://127.0.0.1:8103"),
+                ("CHECKFRONT_URL", "http://127.0.0.1:8104"),
+                ("BOKAMERA_URL", "http://127.0.0.1:8105"),
+            ],
+        )
     }
 
     #[test]
     fn the_demo_configuration_parses() {
         let settings = Settings::from_toml(&demo_toml()).unwrap();
         assert_eq!(settings.currency(), Currency::NOK);
-        assert_eq!(settings.methods.len(), 4);
-        assert!(settings.providers.stripe.is_some() && settings.providers.payfect.is_some());
+        assert_eq!(settings.methods.len(), 14);
+        let p = &settings.providers;
+        assert!(p.stripe.is_some() && p.payfect.is_some() && p.front_payment.is_some());
+        assert!(p.checkfront.is_some() && p.bokamera.is_some());
+        assert!(!DEMO_TEMPLATE.contains("secret_key") && !DEMO_TEMPLATE.contains("api_key"), "no secrets in the file");
     }
 
     fn error_for(edit: impl Fn(String) -> String) -> String {

@@ -266,6 +266,23 @@ pub async fn order_for_update(state: &AppState, provider: &Provider, update: &Pa
     state.store.order_by_provider_ref(provider.id().as_str(), &update.reference).await
 }
 
+/// The stored return URL of the order a provider reference belongs to.
+pub async fn return_url_for(
+    state: &AppState,
+    provider: kassa_wire::ProviderId,
+    reference: &str,
+    cancelled: bool,
+) -> anyhow::Result<Option<String>> {
+    if reference.len() > 128 {
+        return Ok(None);
+    }
+    let Some(order) = state.store.order_by_provider_ref(provider.as_str(), reference).await? else {
+        return Ok(None);
+    };
+    let stored: StoredRequest = serde_json::from_str(&order.request_json).context("reading the stored request")?;
+    Ok(Some(if cancelled { stored.cancel_url } else { stored.success_url }))
+}
+
 fn provider_for<'a>(state: &'a AppState, order: &Order) -> Result<&'a Provider, AppError> {
     state
         .providers
@@ -301,11 +318,14 @@ pub fn session_view(order: &Order) -> Session {
 
 fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Result<CustomerDetails, AppError> {
     let mut out = CustomerDetails::default();
+    // With a customer type, the personal or organisation number is required by type below.
+    let by_type = required.contains(&CustomerField::CustomerType);
     for field in CustomerField::ALL {
         let value = customer.get(field).map(str::trim).filter(|v| !v.is_empty());
+        let conditional = by_type && matches!(field, CustomerField::PersonalNumber | CustomerField::OrganisationId);
         match value {
             Some(v) => *out.slot(field) = Some(check_customer_field(field, v)?),
-            None if required.contains(&field) => {
+            None if required.contains(&field) && !conditional => {
                 return Err(AppError::invalid(field_path(field), "this payment method needs it"));
             }
             None => {}
@@ -315,7 +335,7 @@ fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Res
     let corporate = out.customer_type.as_deref() == Some("corporate");
     if required.contains(&CustomerField::CustomerType) {
         let (needed, field) = if corporate {
-            (out.organisation_id.is_none(), CustomerField::OrganisationId)
+            (out.organisation_id.is_none() && required.contains(&CustomerField::OrganisationId), CustomerField::OrganisationId)
         } else {
             (out.personal_number.is_none() && required.contains(&CustomerField::PersonalNumber), CustomerField::PersonalNumber)
         };

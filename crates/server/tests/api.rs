@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use kassa_server::Settings;
+use kassa_server::{
+    config::{fill_placeholders, DEMO_TEMPLATE},
+    Settings,
+};
 use kassa_wire::{ApiError, CheckoutConfig, ErrorCode, Quote, Session, SessionState};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -35,16 +38,25 @@ async fn spawn_app() -> App {
     sim.payfect.api_key = PAYFECT_KEY.into();
     sim.payfect.fernet_key = PAYFECT_FERNET.into();
     let sim = kassa_sim::start(sim).await.unwrap();
-    let toml = include_str!("../configuration/demo.toml")
-        .replace("${API_BIND}", "127.0.0.1:0")
-        .replace("${API_URL}", &api)
-        .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.path().join("kassa.db").display()))
-        .replace("${SITE_URL}", SITE)
-        .replace("${SITE_BIND}", "127.0.0.1:0")
-        .replace("${SITE_DIR}", &dir.path().display().to_string())
-        .replace("${STRIPE_URL}", &sim.stripe_url)
-        .replace("${STRIPE_PUBLISHABLE_KEY}", STRIPE_PK)
-        .replace("${PAYFECT_URL}", &sim.payfect_url);
+    let toml = fill_placeholders(
+        DEMO_TEMPLATE,
+        &[
+            ("API_BIND", "127.0.0.1:0"),
+            ("API_URL", &api),
+            ("DATABASE_URL", &format!("sqlite://{}", dir.path().join("kassa.db").display())),
+            ("SITE_URL", SITE),
+            ("SITE_BIND", "127.0.0.1:0"),
+            ("SITE_DIR", &dir.path().display().to_string()),
+            ("STRIPE_URL", &sim.stripe_url),
+            ("STRIPE_PUBLISHABLE_KEY", STRIPE_PK),
+            ("PAYFECT_URL", &sim.payfect_url),
+            ("FRONT_PAYMENT_URL", &sim.front_payment_url),
+            ("CHECKFRONT_URL", &sim.checkfront_url),
+            ("BOKAMERA_URL", &sim.bokamera_url),
+        ],
+    );
+    // The simulator's default credentials for the providers these tests do not exercise.
+    let defaults = kassa_sim::SimConfig::default();
     let settings = Settings::from_toml_with(
         &toml,
         &[
@@ -52,6 +64,11 @@ async fn spawn_app() -> App {
             ("providers.stripe.webhook_secrets", vec![STRIPE_WHSEC].into()),
             ("providers.payfect.api_key", PAYFECT_KEY.into()),
             ("providers.payfect.fernet_key", PAYFECT_FERNET.into()),
+            ("providers.front_payment.token", defaults.front_payment.bearer_token.as_str().into()),
+            ("providers.front_payment.secret_key", defaults.front_payment.secret_key.as_str().into()),
+            ("providers.checkfront.api_key", defaults.checkfront.api_key.as_str().into()),
+            ("providers.checkfront.api_secret", defaults.checkfront.api_secret.as_str().into()),
+            ("providers.bokamera.api_key", defaults.bokamera.api_key.as_str().into()),
         ],
     )
     .unwrap();
@@ -128,7 +145,8 @@ async fn config_lists_the_methods_and_no_secret() {
     }
     let config: CheckoutConfig = serde_json::from_str(&text).unwrap();
     let ids: Vec<_> = config.methods.iter().map(|m| m.id.as_str()).collect();
-    assert_eq!(ids, ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]);
+    assert_eq!(&ids[..4], ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]);
+    assert_eq!(ids.len(), 14, "every provider's methods are listed");
     assert_eq!(config.methods[0].allowed_origins, [app.sim.stripe_url.clone()]);
 }
 

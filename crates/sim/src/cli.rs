@@ -3,7 +3,8 @@
 //! Every configuration field has a flag and an environment variable
 //! (`--stripe-port` / `KASSA_SIM_STRIPE_PORT`); a flag left out keeps the field's default, so
 //! `SimConfig::default()` and a bare `kassa-sim` behave alike. Lists are comma-separated.
-//! Catalogues (Checkfront items, BokaMera articles) keep their defaults.
+//! `--catalog` replaces the booking systems' catalogues (Checkfront items and BokaMera
+//! articles, ids by position) so that the demo's products exist at every provider.
 
 use std::net::IpAddr;
 
@@ -30,6 +31,10 @@ pub struct Cli {
         default_value = "500,1000,2000,4000,8000,16000,32000,64000,128000"
     )]
     delivery_backoff_ms: String,
+    /// The booking systems' catalogue as `sku:Name:price_minor` entries, comma-separated
+    /// (Checkfront items and BokaMera articles get ids 1, 2, … in this order).
+    #[arg(long, env = "KASSA_SIM_CATALOG")]
+    catalog: Option<String>,
     #[command(flatten)]
     stripe: StripeArgs,
     #[command(flatten)]
@@ -410,8 +415,41 @@ impl Cli {
         self.front_payment.apply(&mut config.front_payment);
         self.checkfront.apply(&mut config.checkfront);
         self.bokamera.apply(&mut config.bokamera);
+        if let Some(text) = &self.catalog {
+            apply_catalog(&mut config, text)?;
+        }
         Ok(config)
     }
+}
+
+/// Replaces the Checkfront items and BokaMera articles with `sku:Name:price_minor` entries.
+fn apply_catalog(config: &mut SimConfig, text: &str) -> anyhow::Result<()> {
+    let mut items = Vec::new();
+    let mut articles = Vec::new();
+    for (i, entry) in text.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+        let mut parts = entry.splitn(3, ':');
+        let (Some(sku), Some(name), Some(price)) = (parts.next(), parts.next(), parts.next()) else {
+            anyhow::bail!("--catalog: `{entry}` is not sku:Name:price_minor");
+        };
+        let price: i64 = price.parse().map_err(|_| anyhow::anyhow!("--catalog: `{price}` is not a whole number of minor units"))?;
+        let id = i + 1;
+        items.push(kassa_sim::checkfront::CheckfrontItem {
+            item_id: u32::try_from(id)?,
+            sku: sku.to_owned(),
+            name: name.to_owned(),
+            price,
+            stock: 50,
+        });
+        articles.push(kassa_sim::bokamera::BokameraArticle {
+            article_id: i64::try_from(id)?,
+            article_type_id: 1,
+            name: name.to_owned(),
+            price,
+        });
+    }
+    config.checkfront.items = items;
+    config.bokamera.articles = articles;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -453,5 +491,17 @@ mod tests {
         assert_eq!(config.checkfront.webhook_events, ["booking"]);
         assert_eq!(config.bokamera.embedded_redirect, RedirectOnCompletion::Always);
         assert_eq!(config.payfect.delivery.retry_backoff_ms, [10, 20]);
+    }
+
+    #[test]
+    fn a_catalog_flag_replaces_both_booking_catalogues() {
+        let cli = Cli::try_parse_from(["kassa-sim", "--catalog", "kayak-2h:Kayak tour:65000,life-jacket:Life jacket:7500"])
+            .expect("flags parse");
+        let config = cli.into_config().expect("valid");
+        assert_eq!(config.checkfront.items.len(), 2);
+        assert_eq!((config.checkfront.items[1].item_id, config.checkfront.items[1].price), (2, 7500));
+        assert_eq!(config.bokamera.articles[0].name, "Kayak tour");
+        let bad = Cli::try_parse_from(["kassa-sim", "--catalog", "kayak-2h:Kayak:6.50"]).expect("flags parse");
+        assert!(bad.into_config().is_err());
     }
 }

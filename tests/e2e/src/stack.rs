@@ -17,6 +17,88 @@ pub mod secrets {
     pub const PAYFECT_API_KEY: &str = "AFDwuHas.CsnrZe2eTestKey0123456789";
     /// Payfect Fernet key (base64url of 32 bytes).
     pub const PAYFECT_FERNET_KEY: &str = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
+    /// Front Payment bearer token.
+    pub const FRONT_PAYMENT_TOKEN: &str = "fpgo-e2e-token-0123456789abcdef";
+    /// Front Payment checksum secret.
+    pub const FRONT_PAYMENT_SECRET: &str = "fpgo-e2e-secret-0123456789";
+    /// Checkfront token pair.
+    pub const CHECKFRONT_KEY: &str = "cf-e2e-key-0123456789";
+    /// Checkfront token pair, secret half.
+    pub const CHECKFRONT_SECRET: &str = "cf-e2e-secret-0123456789";
+    /// BokaMera x-api-key.
+    pub const BOKAMERA_KEY: &str = "0c6f7a3e-9d1b-4e2a-8f5c-1a2b3c4d5e6f";
+}
+
+/// The simulator configured for the demo merchant: credentials, where to notify the backend
+/// at `api_url`, and the demo catalogue at the booking systems.
+pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
+    let mut c = kassa_sim::SimConfig::default();
+    c.stripe.secret_key = secrets::STRIPE_SECRET_KEY.into();
+    c.stripe.publishable_key = secrets::STRIPE_PUBLISHABLE_KEY.into();
+    c.stripe.webhook_secret = secrets::STRIPE_WEBHOOK_SECRET.into();
+    c.stripe.webhook_url = Some(format!("{api_url}/v1/webhooks/stripe"));
+    c.payfect.api_key = secrets::PAYFECT_API_KEY.into();
+    c.payfect.fernet_key = secrets::PAYFECT_FERNET_KEY.into();
+    c.front_payment.bearer_token = secrets::FRONT_PAYMENT_TOKEN.into();
+    c.front_payment.secret_key = secrets::FRONT_PAYMENT_SECRET.into();
+    c.checkfront.api_key = secrets::CHECKFRONT_KEY.into();
+    c.checkfront.api_secret = secrets::CHECKFRONT_SECRET.into();
+    c.checkfront.currency = "NOK".into();
+    c.checkfront.webhook_url = Some(format!("{api_url}/v1/webhooks/checkfront"));
+    c.checkfront.return_url = Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"));
+    c.checkfront.cancel_url = Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel"));
+    c.checkfront.items = vec![
+        kassa_sim::checkfront::CheckfrontItem { item_id: 1, sku: "kayak-2h".into(), name: "Two-hour kayak tour".into(), price: 65_000, stock: 50 },
+        kassa_sim::checkfront::CheckfrontItem { item_id: 2, sku: "life-jacket".into(), name: "Life-jacket rental".into(), price: 7_500, stock: 50 },
+    ];
+    c.bokamera.api_key = secrets::BOKAMERA_KEY.into();
+    c.bokamera.currency = "nok".into();
+    c.bokamera.articles = vec![
+        kassa_sim::bokamera::BokameraArticle { article_id: 1, article_type_id: 1, name: "Two-hour kayak tour".into(), price: 65_000 },
+        kassa_sim::bokamera::BokameraArticle { article_id: 2, article_type_id: 1, name: "Life-jacket rental".into(), price: 7_500 },
+    ];
+    c
+}
+
+/// The backend settings for the demo merchant against a running simulator.
+pub fn settings(
+    api_url: &str,
+    site_url: &str,
+    site_dir: &Path,
+    database_url: &str,
+    sim: &kassa_sim::SimHandle,
+) -> anyhow::Result<kassa_server::Settings> {
+    let toml = kassa_server::config::fill_placeholders(
+        kassa_server::config::DEMO_TEMPLATE,
+        &[
+            ("API_BIND", "127.0.0.1:0"),
+            ("API_URL", api_url),
+            ("DATABASE_URL", database_url),
+            ("SITE_URL", site_url),
+            ("SITE_BIND", "127.0.0.1:0"),
+            ("SITE_DIR", &site_dir.display().to_string()),
+            ("STRIPE_URL", &sim.stripe_url),
+            ("STRIPE_PUBLISHABLE_KEY", secrets::STRIPE_PUBLISHABLE_KEY),
+            ("PAYFECT_URL", &sim.payfect_url),
+            ("FRONT_PAYMENT_URL", &sim.front_payment_url),
+            ("CHECKFRONT_URL", &sim.checkfront_url),
+            ("BOKAMERA_URL", &sim.bokamera_url),
+        ],
+    );
+    Ok(kassa_server::Settings::from_toml_with(
+        &toml,
+        &[
+            ("providers.stripe.secret_key", secrets::STRIPE_SECRET_KEY.into()),
+            ("providers.stripe.webhook_secrets", vec![secrets::STRIPE_WEBHOOK_SECRET].into()),
+            ("providers.payfect.api_key", secrets::PAYFECT_API_KEY.into()),
+            ("providers.payfect.fernet_key", secrets::PAYFECT_FERNET_KEY.into()),
+            ("providers.front_payment.token", secrets::FRONT_PAYMENT_TOKEN.into()),
+            ("providers.front_payment.secret_key", secrets::FRONT_PAYMENT_SECRET.into()),
+            ("providers.checkfront.api_key", secrets::CHECKFRONT_KEY.into()),
+            ("providers.checkfront.api_secret", secrets::CHECKFRONT_SECRET.into()),
+            ("providers.bokamera.api_key", secrets::BOKAMERA_KEY.into()),
+        ],
+    )?)
 }
 
 /// Knobs for one stack.
@@ -58,38 +140,12 @@ impl Stack {
         let api_url = format!("http://{}", api.local_addr()?);
         let site_url = format!("http://{}", site.local_addr()?);
 
-        let mut sim_config = kassa_sim::SimConfig::default();
-        sim_config.stripe.secret_key = secrets::STRIPE_SECRET_KEY.into();
-        sim_config.stripe.publishable_key = secrets::STRIPE_PUBLISHABLE_KEY.into();
-        sim_config.stripe.webhook_secret = secrets::STRIPE_WEBHOOK_SECRET.into();
-        sim_config.stripe.webhook_url = Some(format!("{api_url}/v1/webhooks/stripe"));
-        sim_config.payfect.api_key = secrets::PAYFECT_API_KEY.into();
-        sim_config.payfect.fernet_key = secrets::PAYFECT_FERNET_KEY.into();
-        let sim = kassa_sim::start(sim_config).await.context("starting the simulator")?;
-
+        let sim = kassa_sim::start(sim_config(&api_url)).await.context("starting the simulator")?;
         let site_dir = dir.path().join("site");
         build_site(&site_dir, &api_url, &options)?;
         let db_path = dir.path().join("kassa.db");
-        let toml = fill_template(&[
-            ("API_BIND", "127.0.0.1:0"),
-            ("API_URL", &api_url),
-            ("DATABASE_URL", &format!("sqlite://{}", db_path.display())),
-            ("SITE_URL", &site_url),
-            ("SITE_BIND", "127.0.0.1:0"),
-            ("SITE_DIR", &site_dir.display().to_string()),
-            ("STRIPE_URL", &sim.stripe_url),
-            ("STRIPE_PUBLISHABLE_KEY", secrets::STRIPE_PUBLISHABLE_KEY),
-            ("PAYFECT_URL", &sim.payfect_url),
-        ]);
-        let settings = kassa_server::Settings::from_toml_with(
-            &toml,
-            &[
-                ("providers.stripe.secret_key", secrets::STRIPE_SECRET_KEY.into()),
-                ("providers.stripe.webhook_secrets", vec![secrets::STRIPE_WEBHOOK_SECRET].into()),
-                ("providers.payfect.api_key", secrets::PAYFECT_API_KEY.into()),
-                ("providers.payfect.fernet_key", secrets::PAYFECT_FERNET_KEY.into()),
-            ],
-        )?;
+        let database_url = format!("sqlite://{}", db_path.display());
+        let settings = settings(&api_url, &site_url, &site_dir, &database_url, &sim)?;
         let server = kassa_server::spawn_on(settings, api, Some(site)).await.context("starting the backend")?;
         Ok(Stack { sim, server, site_url, api_url, db_path, _dir: dir })
     }
@@ -98,15 +154,6 @@ impl Stack {
     pub fn booking_page(&self) -> String {
         format!("{}/index.html", self.site_url)
     }
-}
-
-/// The demo configuration with `${NAME}` placeholders filled.
-pub fn fill_template(values: &[(&str, &str)]) -> String {
-    let mut text = include_str!("../../../crates/server/configuration/demo.toml").to_owned();
-    for (name, value) in values {
-        text = text.replace(&format!("${{{name}}}"), value);
-    }
-    text
 }
 
 /// Writes the booking site: the demo page pointed at `api_url`, extra pages, and the widget.
