@@ -5,6 +5,7 @@
 //! - `cargo xtask test`: installs what is missing and runs every test.
 //! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
+//! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
 //!
 //! xtask depends on none of the project's crates: it drives them as a user would, through
 //! cargo and the binaries they build.
@@ -13,6 +14,7 @@ mod demo;
 mod run;
 mod setup;
 mod size;
+mod soak;
 mod test;
 mod widget;
 
@@ -37,6 +39,8 @@ enum Command {
     Size,
     /// Install the tools the build and tests need (idempotent).
     Setup,
+    /// Kill the backend at random under load for minutes; report orders lost (goal 0).
+    Soak(soak::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,5 +54,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Size => size::report(true).map(|_| ()),
         Command::Setup => setup::all(),
+        Command::Soak(args) => soak::run(&args),
     }
 }

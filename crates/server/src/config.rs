@@ -33,6 +33,9 @@ pub struct Settings {
     /// Optionally, a static site (the booking page and the widget bundle) served beside the API.
     #[serde(default)]
     pub site: Option<SiteSettings>,
+    /// Crash recovery, reconciliation and rate limits (optional; see `reliability`).
+    #[serde(default)]
+    pub reliability: crate::reliability::ReliabilitySettings,
 }
 
 /// Listening, storage and cross-origin rules.
@@ -158,7 +161,8 @@ impl Settings {
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
         let figment = Figment::new()
             .merge(Toml::file_exact(path))
-            .merge(Env::prefixed("KASSA_").split("__").ignore(&["config"]));
+            // KASSA_CONFIG names this file and KASSA_LOG_FORMAT is read by telemetry.
+            .merge(Env::prefixed("KASSA_").split("__").ignore(&["config", "log_format"]));
         Self::from_figment(figment)
     }
 

@@ -11,6 +11,8 @@ pub mod error;
 pub mod json;
 pub mod notifications;
 pub mod payments;
+pub mod recovery;
+pub mod reliability;
 pub mod request_id;
 pub mod return_url;
 pub mod routes;

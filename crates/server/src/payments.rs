@@ -189,6 +189,34 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
     }
 }
 
+/// Finishes an order whose provider call never completed (a crash, or an unknown outcome
+/// nobody retried): claims the lease and calls the provider again with the order's stable
+/// idempotency key (R-I2, R-I5). `Ok(None)` when a request or another instance holds it.
+pub async fn resume(state: &AppState, order: Order) -> Result<Option<Session>, AppError> {
+    let provider = provider_for(state, &order)?;
+    if !state.store.claim_lease(&order.id).await? {
+        return Ok(None);
+    }
+    open_provider_session(state, provider, order).await.map(Some)
+}
+
+/// Asks the provider where an open order stands and applies the answer (R-K7): what a lost
+/// webhook would have said.
+pub async fn reconcile(state: &AppState, order: &Order) -> anyhow::Result<()> {
+    let Some(reference) = order.provider_ref.as_deref() else {
+        return Ok(());
+    };
+    let provider = provider_for(state, order)?;
+    state.store.touch_checked(&order.id).await?;
+    match provider.fetch_update(reference).await {
+        Ok(update) => {
+            apply_update(state, order, &update, "reconciliation").await?;
+        }
+        Err(e) => tracing::warn!(order = %order.id, error = %e, "could not reconcile an order with its provider"),
+    }
+    Ok(())
+}
+
 /// `GET /v1/checkout/sessions/{id}`: the stored state, reconciled with the provider while open.
 pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppError> {
     let order = load(state, id).await?;

@@ -105,7 +105,10 @@ pub async fn spawn_on(
     let state = AppState::build(settings).await?;
     let api_addr = listener.local_addr()?;
     let api = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app(state)).await {
+        // Recovery runs as long as the API does (R-S4); dropping the task stops both.
+        let _recovery = crate::recovery::spawn(state.clone());
+        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "the API server stopped");
         }
     });

@@ -34,6 +34,8 @@ pub struct Inner {
     pub allowed_origins: Vec<String>,
     /// How providers reach this backend.
     pub public_url: Url,
+    /// Recovery, reconciliation and rate-limit settings.
+    pub reliability: crate::reliability::ReliabilitySettings,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +87,7 @@ impl AppState {
             providers,
             allowed_origins: settings.server.allowed_origins,
             public_url: settings.server.public_url,
+            reliability: settings.reliability,
         })))
     }
 

@@ -292,6 +292,18 @@ impl Store {
         Ok(states)
     }
 
+    /// Why the order became `paid` (the cause logged with that transition), if it did.
+    pub async fn paid_cause(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT cause FROM order_events WHERE order_id = $1 AND to_state = $2")
+                .bind(id)
+                .bind(SessionState::Paid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .context("reading why an order was paid")?;
+        row.map(|r| r.try_get::<String, _>("cause")).transpose().map_err(Into::into)
+    }
+
     /// Number of orders (tests and metrics).
     pub async fn order_count(&self) -> anyhow::Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM orders").fetch_one(&self.pool).await?;

@@ -7,6 +7,7 @@
 mod concurrency;
 mod faults;
 mod instances;
+mod soak;
 mod store;
 mod support;
 mod webhooks;

@@ -10,7 +10,11 @@ use serde_json::{json, Value};
 use crate::support::{app::TestApp, Backend};
 
 /// Words a refusal must not contain: they would tell a forger what to fix.
-const TELLTALES: [&str; 8] = ["signature", "timestamp", "tolerance", "secret", "hmac", "checksum", "fernet", "expired"];
+const TELLTALES: [&str; 8] =
+    ["signature", "timestamp", "tolerance", "secret", "hmac", "checksum", "fernet", "expired"];
+
+/// A refusal case: its name, the headers sent and the body sent.
+type Case = (&'static str, Vec<(&'static str, String)>, String);
 
 struct Hooks {
     app: TestApp,
@@ -25,7 +29,11 @@ impl Hooks {
     }
 
     async fn post(&self, provider: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
-        let mut req = self.app.http.post(format!("{}/v1/webhooks/{provider}", self.app.api)).body(body.to_owned());
+        let mut req = self
+            .app
+            .http
+            .post(format!("{}/v1/webhooks/{provider}", self.app.api))
+            .body(body.to_owned());
         req = req.header("Content-Type", "application/json");
         for (name, value) in headers {
             req = req.header(*name, value);
@@ -35,12 +43,17 @@ impl Hooks {
     }
 
     async fn get(&self, path_and_query: &str) -> (u16, String) {
-        let res = self.app.http.get(format!("{}{path_and_query}", self.app.api)).send().await.unwrap();
+        let res =
+            self.app.http.get(format!("{}{path_and_query}", self.app.api)).send().await.unwrap();
         (res.status().as_u16(), res.text().await.unwrap())
     }
 
     fn stripe_signature(&self, t: i64, body: &str) -> String {
-        kassa_sim::stripe::webhook::signature_header(&self.app.sim_config.stripe.webhook_secret, t, body.as_bytes())
+        kassa_sim::stripe::webhook::signature_header(
+            &self.app.sim_config.stripe.webhook_secret,
+            t,
+            body.as_bytes(),
+        )
     }
 
     async fn post_stripe(&self, body: &str, t: i64) -> (u16, String) {
@@ -52,14 +65,23 @@ impl Hooks {
     async fn stripe_paid_event(&self, key: &str) -> (String, Value) {
         let session = self.app.create_ok("stripe-hosted", key).await;
         let reference = self.app.provider_ref(&session.id).await;
-        self.app.http.post(format!("{}/__sim/webhook", self.app.sim.stripe_url)).json(&json!({"url": null})).send().await.unwrap();
+        self.app
+            .http
+            .post(format!("{}/__sim/webhook", self.app.sim.stripe_url))
+            .json(&json!({"url": null}))
+            .send()
+            .await
+            .unwrap();
         self.app.act(ProviderId::Stripe, &reference, "pay").await;
         let state = self.app.sim_state(ProviderId::Stripe).await;
         let event = state["events"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|e| e["type"] == "checkout.session.completed" && e["data"]["object"]["id"] == reference.as_str())
+            .find(|e| {
+                e["type"] == "checkout.session.completed"
+                    && e["data"]["object"]["id"] == reference.as_str()
+            })
             .expect("a completion event")
             .clone();
         (session.id, event)
@@ -121,25 +143,46 @@ fn assert_says_nothing(body: &str, case: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stripe_webhook_that_fails_verification_in_any_way_is_refused_alike_and_changes_nothing() {
+async fn a_stripe_webhook_that_fails_verification_in_any_way_is_refused_alike_and_changes_nothing()
+{
     let h = Hooks::start().await;
     let (id, event) = h.stripe_paid_event("k-forged").await;
     let body = event.to_string();
     let t = now();
-    let wrong_secret = kassa_sim::stripe::webhook::signature_header("whsec_not_ours_0000000000000000", t, body.as_bytes());
+    let wrong_secret = kassa_sim::stripe::webhook::signature_header(
+        "whsec_not_ours_0000000000000000",
+        t,
+        body.as_bytes(),
+    );
     let tampered = body.replacen("145000", "145001", 1);
     let pretty = serde_json::to_string_pretty(&event).unwrap();
     let signature_of_body = h.stripe_signature(t, &body);
-    let cases: Vec<(&str, Vec<(&str, String)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         ("no signature header", vec![], body.clone()),
         ("an empty header", vec![("Stripe-Signature", String::new())], body.clone()),
         ("garbage", vec![("Stripe-Signature", "t=x,v1=zz".into())], body.clone()),
         ("the wrong secret", vec![("Stripe-Signature", wrong_secret)], body.clone()),
-        ("only a v0 scheme", vec![("Stripe-Signature", signature_of_body.replace("v1=", "v0="))], body.clone()),
+        (
+            "only a v0 scheme",
+            vec![("Stripe-Signature", signature_of_body.replace("v1=", "v0="))],
+            body.clone(),
+        ),
         ("one body byte changed", vec![("Stripe-Signature", signature_of_body.clone())], tampered),
-        ("the JSON re-pretty-printed", vec![("Stripe-Signature", signature_of_body.clone())], pretty),
-        ("a timestamp 301 s old", vec![("Stripe-Signature", h.stripe_signature(t - 301, &body))], body.clone()),
-        ("a timestamp 301 s ahead", vec![("Stripe-Signature", h.stripe_signature(t + 301, &body))], body.clone()),
+        (
+            "the JSON re-pretty-printed",
+            vec![("Stripe-Signature", signature_of_body.clone())],
+            pretty,
+        ),
+        (
+            "a timestamp 301 s old",
+            vec![("Stripe-Signature", h.stripe_signature(t - 301, &body))],
+            body.clone(),
+        ),
+        (
+            "a timestamp 301 s ahead",
+            vec![("Stripe-Signature", h.stripe_signature(t + 301, &body))],
+            body.clone(),
+        ),
     ];
     let mut answers = vec![];
     for (case, headers, body) in &cases {
@@ -158,7 +201,8 @@ async fn a_stripe_webhook_that_fails_verification_in_any_way_is_refused_alike_an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replayed_webhook_is_refused_when_its_signature_is_stale_and_changes_nothing_when_fresh() {
+async fn a_replayed_webhook_is_refused_when_its_signature_is_stale_and_changes_nothing_when_fresh()
+{
     let h = Hooks::start().await;
     let (id, event) = h.stripe_paid_event("k-replay").await;
     let body = event.to_string();
@@ -169,7 +213,10 @@ async fn a_replayed_webhook_is_refused_when_its_signature_is_stale_and_changes_n
     assert_eq!(status, 400, "{text}");
     // Stripe itself redelivers (a fresh signature): acknowledged, recorded once, no change.
     assert_eq!(h.post_stripe(&body, now()).await.0, 200);
-    assert_eq!(h.store.history(&id).await.unwrap(), [SessionState::Created, SessionState::Open, SessionState::Paid]);
+    assert_eq!(
+        h.store.history(&id).await.unwrap(),
+        [SessionState::Created, SessionState::Open, SessionState::Paid]
+    );
     assert_eq!(h.store.inbox_count(&id).await.unwrap(), 1);
 }
 
@@ -179,13 +226,26 @@ async fn payfect_callbacks_that_are_forged_stale_or_from_the_future_are_refused_
     let session = h.app.create_ok("payfect-redirect", "k-pf-forged").await;
     let body = h.payfect_callback(&session.id, "succeeded").await;
     let t = u64::try_from(now()).unwrap();
-    let other_key = fernet::Fernet::new(&fernet::Fernet::generate_key()).unwrap().encrypt(body.as_bytes());
-    let cases: Vec<(&str, Vec<(&str, String)>, String)> = vec![
+    let other_key =
+        fernet::Fernet::new(&fernet::Fernet::generate_key()).unwrap().encrypt(body.as_bytes());
+    let cases: Vec<Case> = vec![
         ("no signature header", vec![], body.clone()),
         ("another key", vec![("X-Payfect-Signature", other_key)], body.clone()),
-        ("a body that is not the token's", vec![("X-Payfect-Signature", h.payfect_token(&body, t))], body.replace("1450.00", "1.00")),
-        ("a token 301 s old", vec![("X-Payfect-Signature", h.payfect_token(&body, t - 301))], body.clone()),
-        ("a token 301 s ahead", vec![("X-Payfect-Signature", h.payfect_token(&body, t + 301))], body.clone()),
+        (
+            "a body that is not the token's",
+            vec![("X-Payfect-Signature", h.payfect_token(&body, t))],
+            body.replace("1450.00", "1.00"),
+        ),
+        (
+            "a token 301 s old",
+            vec![("X-Payfect-Signature", h.payfect_token(&body, t - 301))],
+            body.clone(),
+        ),
+        (
+            "a token 301 s ahead",
+            vec![("X-Payfect-Signature", h.payfect_token(&body, t + 301))],
+            body.clone(),
+        ),
     ];
     let mut answers = vec![];
     for (case, headers, body) in &cases {
@@ -200,7 +260,8 @@ async fn payfect_callbacks_that_are_forged_stale_or_from_the_future_are_refused_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn front_payment_callbacks_with_a_bad_checksum_or_a_stale_or_future_timestamp_are_refused_alike() {
+async fn front_payment_callbacks_with_a_bad_checksum_or_a_stale_or_future_timestamp_are_refused_alike(
+) {
     let h = Hooks::start().await;
     let session = h.app.create_ok("front-hosted", "k-fp-forged").await;
     let uuid = h.app.provider_ref(&session.id).await;
@@ -248,7 +309,11 @@ async fn twenty_concurrent_copies_of_each_providers_notification_change_the_orde
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
 
     for id in [&stripe_order, &payfect.id, &front.id] {
-        assert_eq!(h.store.history(id).await.unwrap(), [SessionState::Created, SessionState::Open, SessionState::Paid], "{id}");
+        assert_eq!(
+            h.store.history(id).await.unwrap(),
+            [SessionState::Created, SessionState::Open, SessionState::Paid],
+            "{id}"
+        );
     }
     // Stripe and Payfect name each event once; Front Payment's identity includes the send
     // time, so its simulator delivery and the 20 copies are two entries.
@@ -279,8 +344,16 @@ async fn an_expiry_or_a_failure_that_arrives_after_the_payment_leaves_the_order_
 
     for id in [&id, &payfect.id] {
         let history = h.store.history(id).await.unwrap();
-        assert_eq!(history, [SessionState::Created, SessionState::Open, SessionState::Paid], "{id}");
-        assert_eq!(h.store.inbox_count(id).await.unwrap(), 2, "{id}: the late event is recorded, and ignored");
+        assert_eq!(
+            history,
+            [SessionState::Created, SessionState::Open, SessionState::Paid],
+            "{id}"
+        );
+        assert_eq!(
+            h.store.inbox_count(id).await.unwrap(),
+            2,
+            "{id}: the late event is recorded, and ignored"
+        );
     }
 }
 
@@ -311,10 +384,15 @@ async fn a_forged_checkfront_hint_changes_nothing_because_the_booking_is_read_ba
     let h = Hooks::start().await;
     let session = h.app.create_ok("checkfront-redirect", "k-cf-forged").await;
     let code = h.app.provider_ref(&session.id).await;
-    let forged = json!({"booking": {"code": code, "status_id": "PAID", "paid_total": "1450.00"}}).to_string();
+    let forged = json!({"booking": {"code": code, "status_id": "PAID", "paid_total": "1450.00"}})
+        .to_string();
     let (status, text) = h.post("checkfront", &[], &forged).await;
     assert_eq!(status, 200, "{text}");
-    assert_eq!(h.state(&session.id).await, SessionState::Open, "Checkfront says the booking is unpaid (R-K3)");
+    assert_eq!(
+        h.state(&session.id).await,
+        SessionState::Open,
+        "Checkfront says the booking is unpaid (R-K3)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -279,36 +279,13 @@ impl TestApp {
 
     /// The payment sessions the simulated `provider` holds, as JSON objects.
     pub async fn sessions_at(&self, provider: ProviderId) -> Vec<Value> {
-        let state = self.sim_state(provider).await;
-        let list = match provider {
-            ProviderId::Stripe => "checkout_sessions",
-            ProviderId::Payfect => "checkouts",
-            ProviderId::FrontPayment => "orders",
-            ProviderId::Checkfront => "bookings",
-            ProviderId::Bokamera => "checkouts",
-        };
-        state[list].as_array().cloned().unwrap_or_default()
+        sim_sessions(&self.http, self.sim_url(provider), provider).await
     }
 
-    /// How many payable sessions the simulated `provider` holds for Kassa order `order_id`.
-    /// Checkfront's bookings do not carry our id (no `order_id_field` in the test config), so
-    /// for Checkfront this counts every booking. A BokaMera checkout that a later create for the
-    /// same booking replaced (`Status: expired`) cannot be paid and is not counted.
+    /// How many payable sessions the simulated `provider` holds for Kassa order `order_id`
+    /// (see [`payable_sessions`]).
     pub async fn sessions_at_sim(&self, provider: ProviderId, order_id: &str) -> usize {
-        let field = match provider {
-            ProviderId::Stripe => "client_reference_id",
-            ProviderId::Payfect => "clientReferenceId",
-            ProviderId::FrontPayment => "reference",
-            ProviderId::Bokamera => "InternalReferenceId",
-            ProviderId::Checkfront => return self.sessions_at(provider).await.len(),
-        };
-        let payable = |s: &&Value| provider != ProviderId::Bokamera || s["Status"] != "expired";
-        self.sessions_at(provider)
-            .await
-            .iter()
-            .filter(|s| s[field] == order_id)
-            .filter(payable)
-            .count()
+        payable_sessions(provider, &self.sessions_at(provider).await, order_id).len()
     }
 
     /// Queues a fault at the simulated `provider` (`/__sim/faults`).
@@ -362,6 +339,63 @@ impl TestApp {
             }
         };
         let settings = settings(&self.toml, &self.sim_config);
-        self.server = Some(kassa_server::spawn_on(settings, listener, None).await.expect("the backend restarts"));
+        self.server = Some(
+            kassa_server::spawn_on(settings, listener, None).await.expect("the backend restarts"),
+        );
     }
+}
+
+/// The payment sessions a simulated provider holds (`/__sim/state`), as JSON objects.
+pub async fn sim_sessions(
+    http: &reqwest::Client,
+    sim_url: &str,
+    provider: ProviderId,
+) -> Vec<Value> {
+    let state: Value = http
+        .get(format!("{sim_url}/__sim/state"))
+        .send()
+        .await
+        .expect("the simulator answers")
+        .json()
+        .await
+        .expect("JSON");
+    let list = match provider {
+        ProviderId::Stripe => "checkout_sessions",
+        ProviderId::Payfect => "checkouts",
+        ProviderId::FrontPayment => "orders",
+        ProviderId::Checkfront => "bookings",
+        ProviderId::Bokamera => "checkouts",
+    };
+    state[list].as_array().cloned().unwrap_or_default()
+}
+
+/// The sessions among `all` that belong to Kassa order `order_id` and can still be paid.
+/// Checkfront's bookings do not carry our id (no `order_id_field` in the test config), so for
+/// Checkfront this is every booking. A BokaMera checkout that a later create for the same
+/// booking replaced (`Status: expired`) cannot be paid and is left out.
+pub fn payable_sessions<'a>(
+    provider: ProviderId,
+    all: &'a [Value],
+    order_id: &str,
+) -> Vec<&'a Value> {
+    let field = match provider {
+        ProviderId::Stripe => "client_reference_id",
+        ProviderId::Payfect => "clientReferenceId",
+        ProviderId::FrontPayment => "reference",
+        ProviderId::Bokamera => "InternalReferenceId",
+        ProviderId::Checkfront => return all.iter().collect(),
+    };
+    let payable = |s: &&Value| provider != ProviderId::Bokamera || s["Status"] != "expired";
+    all.iter().filter(|s| s[field] == order_id).filter(payable).collect()
+}
+
+/// The provider's own id of a session JSON object from [`sim_sessions`].
+pub fn session_reference(provider: ProviderId, session: &Value) -> String {
+    let field = match provider {
+        ProviderId::Stripe | ProviderId::Payfect => "id",
+        ProviderId::FrontPayment => "uuid",
+        ProviderId::Checkfront => "code",
+        ProviderId::Bokamera => "SessionId",
+    };
+    session[field].as_str().unwrap_or_default().to_owned()
 }

@@ -1,0 +1,466 @@
+//! Crash soak (R-S4, R-K7, R-I2): the real `kassa-server` binary, under load from simulated
+//! customers, is killed with SIGKILL at random moments and started again, while the provider
+//! simulator (in this process) keeps taking payments and retrying webhooks.
+//!
+//! Afterwards: no order that a customer was answered about is lost; no order is left in
+//! `created` (the recovery worker finishes what a crash interrupted, including orders whose
+//! customer walked away); every payment made at a provider is `paid` in the store (webhooks
+//! that arrived while the backend was down are taken when the simulator retries them, else
+//! reconciliation finds them); Stripe holds exactly one session per order; and the server's
+//! log holds none of the configured secrets or customer details.
+//!
+//! The bounded run here is part of `cargo test` (about 15 s of load, a few kills).
+//! `cargo xtask soak` runs it longer through the same environment variables:
+//! `KASSA_SOAK_SECS` (load phase), `KASSA_SOAK_CUSTOMERS`, `KASSA_SOAK_DATABASE`
+//! (`sqlite` or `postgres`). The figures go to `$CARGO_TARGET_TMPDIR/soak-report.json` and
+//! the server's JSON log (debug level for our crates) to `soak-server.log` beside it.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use kassa_server::store::Store;
+use kassa_sim::{DeliveryPolicy, SimHandle};
+use kassa_wire::{ProviderId, SessionState};
+use rand::{Rng as _, SeedableRng as _};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+use crate::support::{
+    app::{
+        client, create_body, fast_sim, method_of, payable_sessions, session_reference, sim_sessions,
+    },
+    Backend,
+};
+
+/// The providers customers pay with: the three that notify (webhook or callback).
+const PROVIDERS: [ProviderId; 3] =
+    [ProviderId::Stripe, ProviderId::Payfect, ProviderId::FrontPayment];
+
+/// The soak's figures, written as JSON for the README.
+#[derive(Debug, Default, Serialize)]
+struct Report {
+    database: String,
+    load_secs: u64,
+    customers: usize,
+    crashes: u32,
+    /// Orders in the store at the end.
+    orders_created: usize,
+    /// Orders whose creation a customer saw answered.
+    orders_acknowledged: usize,
+    /// Customers who walked away after a failed attempt (their orders are the worker's).
+    customers_walked_away: usize,
+    orders_lost: usize,
+    orders_left_unfinished: usize,
+    payments_made_at_providers: usize,
+    payments_missing: usize,
+    paid_by_webhook: usize,
+    paid_by_reconciliation_or_poll: usize,
+    webhook_attempts_failed_while_down: usize,
+    stripe_orders_with_more_than_one_session: usize,
+    orphan_sessions_at_providers_without_idempotency: usize,
+    secrets_or_personal_data_in_log: usize,
+    final_states: BTreeMap<String, i64>,
+    wall_secs: u64,
+}
+
+/// What the customers did and saw (the ground truth).
+#[derive(Debug, Default)]
+struct Truth {
+    /// Order id → provider, for every creation answered 200.
+    acknowledged: HashMap<String, ProviderId>,
+    /// Orders paid at the provider's page.
+    paid: Vec<String>,
+    walked_away: usize,
+}
+
+struct Settings {
+    load: Duration,
+    customers: usize,
+    backend: Backend,
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let num = |name: &str, default: u64| {
+            std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        };
+        let backend = match std::env::var("KASSA_SOAK_DATABASE").as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            _ => Backend::Sqlite,
+        };
+        Settings {
+            load: Duration::from_secs(num("KASSA_SOAK_SECS", 15)),
+            customers: usize::try_from(num("KASSA_SOAK_CUSTOMERS", 6)).unwrap_or(6),
+            backend,
+        }
+    }
+}
+
+/// The backend as a child process on a fixed port.
+struct Server {
+    child: Option<Child>,
+    config: PathBuf,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    api: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("the log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kassa-server"));
+        // KASSA_* is the server's configuration namespace; none of ours (the soak's own
+        // settings) may leak into it.
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("KASSA_")) {
+            command.env_remove(name);
+        }
+        let child = command
+            .arg("--config")
+            .arg(&self.config)
+            .envs(self.env.iter().cloned())
+            .env("KASSA_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info,kassa_server=debug,kassa_providers=debug")
+            .stdout(Stdio::from(log.try_clone().expect("the log file")))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("kassa-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = self.http.get(format!("{}/health/ready", self.api)).send().await;
+            if ready.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("kassa-server exited ({status}); see {}", self.log.display());
+            }
+            assert!(Instant::now() < deadline, "kassa-server was not ready within 30 s");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs, exactly as in a power cut of the process.
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.start_kill().expect("SIGKILL");
+            child.wait().await.expect("the child is reaped");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_unfinished() {
+    let settings = Settings::from_env();
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let db = settings.backend.database().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("http://127.0.0.1:{port}");
+
+    // Fresh secrets for this run, shared by the simulator and the backend's environment.
+    let mut sim_config = fast_sim();
+    let secret = |prefix: &str| format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+    sim_config.stripe.secret_key = secret("sk_test_soak");
+    sim_config.stripe.webhook_secret = secret("whsec_soak");
+    sim_config.payfect.api_key = format!("Soak{}.{}", &secret("")[..4], secret(""));
+    sim_config.front_payment.bearer_token = secret("fpgo-soak-");
+    sim_config.front_payment.secret_key = secret("fpgo-soak-secret-");
+    sim_config.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
+    // Webhooks keep coming back for a minute, as a provider's do for days.
+    let patient = DeliveryPolicy {
+        timeout_ms: 3000,
+        retry_backoff_ms: [200, 400, 800, 1600].into_iter().chain([2000; 30]).collect(),
+    };
+    sim_config.stripe.delivery = patient.clone();
+    sim_config.payfect.delivery = patient.clone();
+    sim_config.front_payment.delivery = patient;
+    let sim = kassa_sim::start(sim_config.clone()).await.unwrap();
+
+    let toml = include_str!("support/kassa.toml")
+        .replace("bind = \"127.0.0.1:0\"", &format!("bind = \"127.0.0.1:{port}\""))
+        .replace("${API_URL}", &api)
+        .replace("${DATABASE_URL}", &db.url)
+        .replace("${SITE_URL}", crate::support::app::SITE)
+        .replace("${STRIPE_URL}", &sim.stripe_url)
+        .replace("${STRIPE_PUBLISHABLE_KEY}", &sim_config.stripe.publishable_key)
+        .replace("${PAYFECT_URL}", &sim.payfect_url)
+        .replace("${FRONT_PAYMENT_URL}", &sim.front_payment_url)
+        .replace("${CHECKFRONT_URL}", &sim.checkfront_url)
+        .replace("${BOKAMERA_URL}", &sim.bokamera_url)
+        .replace("${BOKAMERA_COMPANY_ID}", &sim_config.bokamera.company_id)
+        + "\n[reliability]\nrecovery_interval_ms = 1000\nreconcile_after_secs = 10\nsessions_per_minute = 0\n";
+    let config = dir.path().join("kassa.toml");
+    std::fs::write(&config, toml).unwrap();
+    let env: Vec<(String, String)> = [
+        ("KASSA_PROVIDERS__STRIPE__SECRET_KEY", sim_config.stripe.secret_key.clone()),
+        (
+            "KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS",
+            format!("[{}]", sim_config.stripe.webhook_secret),
+        ),
+        ("KASSA_PROVIDERS__PAYFECT__API_KEY", sim_config.payfect.api_key.clone()),
+        ("KASSA_PROVIDERS__PAYFECT__FERNET_KEY", sim_config.payfect.fernet_key.clone()),
+        ("KASSA_PROVIDERS__FRONT_PAYMENT__TOKEN", sim_config.front_payment.bearer_token.clone()),
+        ("KASSA_PROVIDERS__FRONT_PAYMENT__SECRET_KEY", sim_config.front_payment.secret_key.clone()),
+        ("KASSA_PROVIDERS__CHECKFRONT__API_KEY", sim_config.checkfront.api_key.clone()),
+        ("KASSA_PROVIDERS__CHECKFRONT__API_SECRET", sim_config.checkfront.api_secret.clone()),
+        ("KASSA_PROVIDERS__BOKAMERA__API_KEY", sim_config.bokamera.api_key.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let secrets: Vec<String> =
+        env.iter().map(|(_, v)| v.trim_matches(['[', ']']).to_owned()).collect();
+
+    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-server.log");
+    let _ = std::fs::remove_file(&log);
+    let mut server =
+        Server { child: None, config, env, log: log.clone(), api: api.clone(), http: client() };
+    server.start().await;
+
+    // Customers until the load deadline; a killer meanwhile.
+    let truth = Arc::new(Mutex::new(Truth::default()));
+    let load_until = Instant::now() + settings.load;
+    let give_up_at = load_until + Duration::from_secs(60);
+    let customers: Vec<_> = (0..settings.customers)
+        .map(|n| {
+            let (api, sim_urls, truth) = (api.clone(), sim_urls(&sim), truth.clone());
+            tokio::spawn(async move {
+                customer(n as u64, &api, &sim_urls, &truth, load_until, give_up_at).await
+            })
+        })
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let mut crashes = 0u32;
+    while Instant::now() + Duration::from_secs(2) < load_until {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(1500..4000))).await;
+        server.kill().await;
+        crashes += 1;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..500))).await;
+        server.start().await;
+    }
+    for c in customers {
+        c.await.expect("a customer finished");
+    }
+
+    // Drain: every order leaves `created`, every payment reaches the store.
+    let store = Store::connect(&db.url).await.unwrap();
+    let truth = std::mem::take(&mut *truth.lock().unwrap());
+    let drain_until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let unfinished =
+            store.orders_in_state(SessionState::Created, i64::MAX, 1).await.unwrap().len();
+        let mut missing = 0;
+        for id in &truth.paid {
+            if store.order(id).await.unwrap().map(|o| o.state) != Some(SessionState::Paid) {
+                missing += 1;
+            }
+        }
+        if (unfinished == 0 && missing == 0) || Instant::now() > drain_until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    server.kill().await;
+
+    let report = measure(&settings, &store, &truth, &sim, crashes, &secrets, &log, started).await;
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    println!("soak report:\n{text}");
+    std::fs::write(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-report.json"), &text)
+        .unwrap();
+
+    assert!(report.crashes >= 1, "the soak killed the backend {} times", report.crashes);
+    assert!(report.orders_acknowledged > 0, "customers were served");
+    assert_eq!(report.orders_lost, 0, "orders lost");
+    assert_eq!(report.orders_left_unfinished, 0, "orders left in `created`");
+    assert_eq!(report.payments_missing, 0, "payments made at a provider but not recorded");
+    assert_eq!(report.stripe_orders_with_more_than_one_session, 0, "Stripe sessions per order");
+    assert_eq!(
+        report.secrets_or_personal_data_in_log,
+        0,
+        "secrets or personal data in {}",
+        log.display()
+    );
+}
+
+/// Base URLs of the simulated providers the customers use.
+fn sim_urls(sim: &SimHandle) -> HashMap<ProviderId, String> {
+    [
+        (ProviderId::Stripe, sim.stripe_url.clone()),
+        (ProviderId::Payfect, sim.payfect_url.clone()),
+        (ProviderId::FrontPayment, sim.front_payment_url.clone()),
+    ]
+    .into()
+}
+
+/// One customer: checks out again and again until `load_until`; each time retries with the
+/// same key through crashes, then pays at the provider (half the time) or leaves the session
+/// open. One attempt in five, after a failed try, the customer walks away instead.
+async fn customer(
+    n: u64,
+    api: &str,
+    sims: &HashMap<ProviderId, String>,
+    truth: &Mutex<Truth>,
+    load_until: Instant,
+    give_up_at: Instant,
+) {
+    let http = client();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(n);
+    while Instant::now() < load_until {
+        let provider = PROVIDERS[rng.gen_range(0..PROVIDERS.len())];
+        let key = format!("soak-{n}-{}", uuid::Uuid::new_v4().simple());
+        let walks_away = rng.gen_bool(0.2);
+        let mut order = None;
+        while Instant::now() < give_up_at {
+            let sent = http
+                .post(format!("{api}/v1/checkout/sessions"))
+                .header("Idempotency-Key", &key)
+                .json(&create_body(method_of(provider)))
+                .timeout(Duration::from_secs(15))
+                .send()
+                .await;
+            match sent {
+                Ok(res) if res.status() == 200 => {
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    order = body["id"].as_str().map(str::to_owned);
+                    break;
+                }
+                Ok(res) if matches!(res.status().as_u16(), 409 | 503) => {}
+                Ok(res) => {
+                    panic!("HTTP {}: {}", res.status(), res.text().await.unwrap_or_default())
+                }
+                Err(_) => {} // the backend is down or was killed mid-request
+            }
+            if walks_away {
+                truth.lock().unwrap().walked_away += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(100..400))).await;
+        }
+        let Some(order) = order else { continue };
+        truth.lock().unwrap().acknowledged.insert(order.clone(), provider);
+        if rng.gen_bool(0.5) {
+            let sim = &sims[&provider];
+            let sessions = sim_sessions(&http, sim, provider).await;
+            let session = *payable_sessions(provider, &sessions, &order)
+                .last()
+                .expect("the order's session at the provider");
+            let reference = session_reference(provider, session);
+            let paid =
+                http.post(format!("{sim}/__sim/sessions/{reference}/pay")).send().await.unwrap();
+            assert!(
+                paid.status().is_success(),
+                "paying {reference}: {}",
+                paid.text().await.unwrap_or_default()
+            );
+            truth.lock().unwrap().paid.push(order);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn measure(
+    settings: &Settings,
+    store: &Store,
+    truth: &Truth,
+    sim: &SimHandle,
+    crashes: u32,
+    secrets: &[String],
+    log: &Path,
+    started: Instant,
+) -> Report {
+    let http = client();
+    let mut report = Report {
+        database: format!("{:?}", settings.backend).to_lowercase(),
+        load_secs: settings.load.as_secs(),
+        customers: settings.customers,
+        crashes,
+        orders_acknowledged: truth.acknowledged.len(),
+        customers_walked_away: truth.walked_away,
+        payments_made_at_providers: truth.paid.len(),
+        ..Report::default()
+    };
+    report.orders_created = usize::try_from(store.order_count().await.unwrap()).unwrap();
+    for (state, n) in store.state_counts().await.unwrap() {
+        report.final_states.insert(state.as_str().to_owned(), n);
+    }
+    report.orders_left_unfinished =
+        store.orders_in_state(SessionState::Created, i64::MAX, 1_000_000).await.unwrap().len();
+    for id in truth.acknowledged.keys() {
+        if store.order(id).await.unwrap().is_none() {
+            report.orders_lost += 1;
+        }
+    }
+    for id in &truth.paid {
+        match store.order(id).await.unwrap() {
+            Some(order) if order.state == SessionState::Paid => {}
+            _ => report.payments_missing += 1,
+        }
+    }
+    let (by_webhook, by_other) = paid_causes(store, &truth.paid).await;
+    report.paid_by_webhook = by_webhook;
+    report.paid_by_reconciliation_or_poll = by_other;
+
+    let urls = sim_urls(sim);
+    for provider in PROVIDERS {
+        let sessions = sim_sessions(&http, &urls[&provider], provider).await;
+        for (id, p) in &truth.acknowledged {
+            if *p != provider {
+                continue;
+            }
+            let n = payable_sessions(provider, &sessions, id).len();
+            if provider == ProviderId::Stripe && n > 1 {
+                report.stripe_orders_with_more_than_one_session += 1;
+            } else if n > 1 {
+                report.orphan_sessions_at_providers_without_idempotency += n - 1;
+            }
+        }
+        let deliveries: Vec<Value> = http
+            .get(format!("{}/__sim/deliveries", urls[&provider]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        report.webhook_attempts_failed_while_down +=
+            deliveries.iter().filter(|d| d["status_code"].is_null()).count();
+    }
+
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let personal = ["kari@example.com", "+4791234567", "Kari Nordmann", "4791234567"];
+    for needle in secrets.iter().map(String::as_str).chain(personal) {
+        if text.contains(needle) {
+            eprintln!(
+                "the log contains a secret or personal detail starting {:?}",
+                &needle[..needle.len().min(6)]
+            );
+            report.secrets_or_personal_data_in_log += 1;
+        }
+    }
+    report.wall_secs = started.elapsed().as_secs();
+    report
+}
+
+/// How the paid orders were paid: by a provider notification, or otherwise (reconciliation,
+/// a status poll).
+async fn paid_causes(store: &Store, paid: &[String]) -> (usize, usize) {
+    let mut by_webhook = 0;
+    for id in paid {
+        if store.paid_cause(id).await.unwrap().as_deref() == Some("provider notification") {
+            by_webhook += 1;
+        }
+    }
+    (by_webhook, paid.len() - by_webhook)
+}
