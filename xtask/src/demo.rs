@@ -98,6 +98,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .args(["--checkfront-return-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success")])
         .args(["--checkfront-cancel-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel")])
         .args(["--checkfront-currency", "NOK", "--bokamera-currency", "nok"])
+        .args(["--front-payment-failure-callbacks", "true"])
         .args(["--catalog", DEMO_CATALOG])
         .env("KASSA_SIM_STRIPE_SECRET_KEY", &secrets.stripe_secret)
         .env("KASSA_SIM_STRIPE_PUBLISHABLE_KEY", &secrets.stripe_publishable)

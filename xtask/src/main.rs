@@ -6,10 +6,12 @@
 //! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
 //! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
+//! - `cargo xtask bench`: measures Kassa beside the anchors and writes `docs/bench/report.md`.
 //!
 //! xtask depends on none of the project's crates: it drives them as a user would, through
 //! cargo and the binaries they build.
 
+mod bench;
 mod demo;
 mod run;
 mod setup;
@@ -41,6 +43,8 @@ enum Command {
     Setup,
     /// Kill the backend at random under load for minutes; report orders lost (goal 0).
     Soak(soak::Args),
+    /// Measure size, time to interactive and backend load beside the anchors; writes docs/bench.
+    Bench(bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,5 +59,6 @@ fn main() -> anyhow::Result<()> {
         Command::Size => size::report(true).map(|_| ()),
         Command::Setup => setup::all(),
         Command::Soak(args) => soak::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

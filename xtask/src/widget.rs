@@ -34,9 +34,12 @@ pub fn build() -> anyhow::Result<()> {
         "--profile",
         "widget",
     ]))?;
-    let out = dist_dir();
+    // Build beside the final folder and move it into place at the end, so a reader (an e2e
+    // run, the demo) never sees a half-written bundle.
+    let final_dir = dist_dir();
+    let out = root().join(format!("dist/.kassa-{}", std::process::id()));
     if out.exists() {
-        std::fs::remove_dir_all(&out).context("cleaning dist/kassa")?;
+        std::fs::remove_dir_all(&out).context("cleaning the build folder")?;
     }
     std::fs::create_dir_all(&out)?;
     let wasm = root().join("target/wasm32-unknown-unknown/widget/kassa.wasm");
@@ -50,6 +53,10 @@ pub fn build() -> anyhow::Result<()> {
     for file in ["kassa.js", "kassa.css"] {
         std::fs::copy(root().join("www").join(file), out.join(file)).with_context(|| format!("copying www/{file}"))?;
     }
-    step(&format!("widget bundle written to {}", out.display()));
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir).context("replacing dist/kassa")?;
+    }
+    std::fs::rename(&out, &final_dir).context("moving the bundle into dist/kassa")?;
+    step(&format!("widget bundle written to {}", final_dir.display()));
     Ok(())
 }

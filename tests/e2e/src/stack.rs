@@ -41,6 +41,8 @@ pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
     c.payfect.fernet_key = secrets::PAYFECT_FERNET_KEY.into();
     c.front_payment.bearer_token = secrets::FRONT_PAYMENT_TOKEN.into();
     c.front_payment.secret_key = secrets::FRONT_PAYMENT_SECRET.into();
+    // Undocumented [U]: a declined payment is reported (callback and status FAILED).
+    c.front_payment.failure_callbacks = true;
     c.checkfront.api_key = secrets::CHECKFRONT_KEY.into();
     c.checkfront.api_secret = secrets::CHECKFRONT_SECRET.into();
     c.checkfront.currency = "NOK".into();

@@ -415,15 +415,17 @@ impl FrontPayment {
         Ok((order, attempt))
     }
 
-    /// Records a declined payment: the order stays `SENT`; a callback only with
-    /// `failure_callbacks`.
+    /// Records a declined payment. Without `failure_callbacks` (the documented behaviour) the
+    /// order stays `SENT` and nobody is told; with it [U], the order takes `failed_status`, which
+    /// both the callback and the status endpoint then report.
     pub async fn decline(&self, uuid: &str) -> Result<(Order, Option<Attempt>), OrderError> {
-        let order = self.update_open(uuid, |_| {})?;
         if !self.config.failure_callbacks {
+            let order = self.update_open(uuid, |_| {})?;
             return Ok((order, None));
         }
-        let mut failed = order.clone();
-        failed.status = self.config.failed_status.clone();
+        let failed_status = self.config.failed_status.clone();
+        let order = self.update_open(uuid, |o| o.status = failed_status)?;
+        let failed = order.clone();
         let attempt = match self.callback(&failed) {
             Some(cb) => {
                 self.common
