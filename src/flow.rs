@@ -15,11 +15,13 @@ use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
 use crate::{
     api::{sleep, Api},
+    lang::Locale,
     navigate,
     state::{
         self, after_session, attempt_for, key_survives, problem_for, problem_for_url, AfterSession,
         ApiFailure, Attempt, Next, Retry, Return, Screen,
     },
+    t,
 };
 
 /// Everything one widget instance shares between its components. `Copy`: all handles.
@@ -41,8 +43,14 @@ pub struct Env {
     pub api: Api,
     /// The page's cart, already checked.
     pub items: Vec<CartItem>,
-    /// The canonical locale.
+    /// The locale for `Intl` (a tag of `lang`'s language, e.g. `nb-NO`), also sent to the
+    /// backend for providers that take a language.
     pub locale: String,
+    /// The language of the widget's texts.
+    pub lang: Locale,
+    /// Which widget on the page this is (its `id`, else its position): added to the return
+    /// URL so that only this widget resumes the payment when the customer comes back.
+    pub widget: String,
     /// The `<kassa-checkout>` element, where events are dispatched.
     pub host: HtmlElement,
     /// The backend's config, once loaded.
@@ -96,6 +104,11 @@ impl Ctx {
     /// The locale for formatting.
     pub fn locale(self) -> String {
         self.env.with_value(|e| e.locale.clone())
+    }
+
+    /// The language of the texts.
+    pub fn lang(self) -> Locale {
+        self.env.try_with_value(|e| e.lang).unwrap_or(Locale::en)
     }
 
     /// Records that the customer acted, so focus may follow the flow.
@@ -183,7 +196,7 @@ pub fn show(ctx: Ctx, screen: Screen) {
         Screen::Cancelled { session } => {
             emit(ctx, "kassa:cancelled", &SessionDetail { session_id: session, method: None })
         }
-        Screen::Expired { session } => {
+        Screen::Expired { session, .. } => {
             emit(ctx, "kassa:expired", &SessionDetail { session_id: session, method: None })
         }
         Screen::Problem(p) => {
@@ -282,7 +295,7 @@ pub fn load(ctx: Ctx) {
                 }
             }
             (Err(f), _) | (_, Err(f)) => {
-                show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing)))
+                show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing, ctx.lang())))
             }
         }
     });
@@ -296,10 +309,10 @@ pub fn pay(ctx: Ctx) {
         return;
     }
     let Some(method) = ctx.selected.get_untracked().and_then(|id| ctx.method(&id)) else {
-        ctx.field_errors.set(vec![("method", "Choose a payment method.")]);
+        ctx.field_errors.set(vec![("method", t!(ctx.lang(), choose_method_error))]);
         return;
     };
-    let customer = match state::customer_for(&method.required_fields, &ctx.typed()) {
+    let customer = match state::customer_for(&method.required_fields, &ctx.typed(), ctx.lang()) {
         Ok(c) => c,
         Err(errors) => {
             ctx.field_errors
@@ -352,7 +365,7 @@ pub fn create(ctx: Ctx) {
     let body = CreateSession {
         items,
         method: attempt.method.clone(),
-        return_url: return_url(),
+        return_url: return_url(ctx),
         customer: attempt.customer.clone(),
         locale: Some(locale),
     };
@@ -375,7 +388,10 @@ pub fn create(ctx: Ctx) {
                 if !key_survives(&failure) {
                     ctx.env.update_value(|e| e.pending = None);
                 }
-                show(ctx, Screen::Problem(problem_for(&failure, Retry::Create, Next::Picker)));
+                show(
+                    ctx,
+                    Screen::Problem(problem_for(&failure, Retry::Create, Next::Picker, ctx.lang())),
+                );
             }
         }
     });
@@ -383,7 +399,7 @@ pub fn create(ctx: Ctx) {
 
 /// Does what a session answer asks: a settled screen, a checked redirect, a frame, Stripe.
 fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
-    match after_session(session, method, navigate::check) {
+    match after_session(session, method, navigate::check, ctx.lang()) {
         Ok(AfterSession::Show(screen)) => show(ctx, screen),
         Ok(AfterSession::Redirect(url)) => {
             // The button keeps saying "Processing…" while the page goes.
@@ -391,14 +407,39 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
                 let _ = w.location().assign(&url);
             }
         }
-        Err(e) => show(ctx, Screen::Problem(problem_for_url(&e))),
+        Err(e) => show(ctx, Screen::Problem(problem_for_url(&e, ctx.lang()))),
     }
 }
 
-/// The page's URL without Kassa's return parameters (and without a fragment): where the
-/// provider sends the customer back.
-fn return_url() -> String {
-    clean_url(true)
+/// How long the "taking you to the payment page" notice shows before the page goes.
+const FALLBACK_NOTICE_MS: u32 = 1_500;
+
+/// The provider's page did not load in its frame: say so, then send the whole page to the
+/// same (already checked) URL. The return URL brings the customer back to this widget.
+pub fn frame_fallback(ctx: Ctx, url: String) {
+    let epoch = ctx.begin();
+    ctx.screen.set(Screen::Redirecting);
+    spawn_local(async move {
+        sleep(FALLBACK_NOTICE_MS).await;
+        if ctx.live(epoch) {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(&url);
+            }
+        }
+    });
+}
+
+/// The query parameter naming the widget a return URL belongs to.
+pub const WIDGET_PARAM: &str = "kassa_widget";
+
+/// The page's URL without Kassa's return parameters (and without a fragment), naming this
+/// widget: where the provider sends the customer back. The backend appends the session.
+fn return_url(ctx: Ctx) -> String {
+    let href = clean_url(true);
+    let Ok(url) = web_sys::Url::new(&href) else { return href };
+    let widget = ctx.env.with_value(|e| e.widget.clone());
+    url.search_params().append(WIDGET_PARAM, &widget);
+    url.href()
 }
 
 fn clean_url(drop_hash: bool) -> String {
@@ -407,6 +448,7 @@ fn clean_url(drop_hash: bool) -> String {
     let params = url.search_params();
     params.delete(RETURN_SESSION_PARAM);
     params.delete(RETURN_OUTCOME_PARAM);
+    params.delete(WIDGET_PARAM);
     url.set_search(&String::from(params.to_string()));
     if drop_hash {
         url.set_hash("");
@@ -468,7 +510,12 @@ fn poll(ctx: Ctx, session: String, cancelled: bool) {
                     let retry = Retry::Confirm { session, cancelled: cancel_pending };
                     return show(
                         ctx,
-                        Screen::Problem(problem_for(&ApiFailure::Api(e), retry, Next::StartOver)),
+                        Screen::Problem(problem_for(
+                            &ApiFailure::Api(e),
+                            retry,
+                            Next::StartOver,
+                            ctx.lang(),
+                        )),
                     );
                 }
                 Err(f) => Some(f),
@@ -477,7 +524,7 @@ fn poll(ctx: Ctx, session: String, cancelled: bool) {
                 let screen = match failure {
                     Some(f) => {
                         let retry = Retry::Confirm { session, cancelled: cancel_pending };
-                        Screen::Problem(problem_for(&f, retry, Next::StartOver))
+                        Screen::Problem(problem_for(&f, retry, Next::StartOver, ctx.lang()))
                     }
                     None => Screen::Confirming { session, stalled: true },
                 };
@@ -563,7 +610,7 @@ pub fn try_again(ctx: Ctx, method: String) {
     ctx.selected.set(Some(method));
     ctx.begin();
     ctx.screen.set(Screen::Picker);
-    if state::customer_for(&m.required_fields, &ctx.typed()).is_ok() {
+    if state::customer_for(&m.required_fields, &ctx.typed(), ctx.lang()).is_ok() {
         pay(ctx);
     }
 }

@@ -94,6 +94,16 @@ pub fn date(iso: &str, locale: &str) -> String {
         .unwrap_or_else(|| iso.to_owned())
 }
 
+/// Time left as the locale says it, e.g. "in 14 minutes" / "om 14 minutter", through
+/// `Intl.RelativeTimeFormat`: whole minutes (rounded up) from two minutes on, else seconds.
+pub fn time_left(seconds: i64, locale: &str) -> String {
+    let (value, unit) =
+        if seconds >= 120 { ((seconds + 59) / 60, "minute") } else { (seconds, "second") };
+    let rtf =
+        js_sys::Intl::RelativeTimeFormat::new(&locales(locale), &options(&[("numeric", "always")]));
+    rtf.format(value as f64, unit).as_string().unwrap_or_else(|| int_text(value.unsigned_abs()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::int_text;

@@ -15,6 +15,7 @@ pub mod embed;
 pub mod flow;
 pub mod format;
 pub mod json;
+pub mod lang;
 pub mod navigate;
 pub mod options;
 pub mod state;
@@ -115,7 +116,27 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     let items = options::parse_items(read_items(attr("items")));
     let endpoint = options::parse_endpoint(attr("endpoint").as_deref(), &default_endpoint);
     let locale = format::resolve_locale(options::parse_locale(attr("locale").as_deref()));
-    let returned = read_return();
+    let lang = lang::for_tag(&locale);
+    let locale = if lang == lang::Locale::en && !locale.starts_with("en") {
+        String::from("en")
+    } else {
+        locale
+    };
+    container.set_attribute("lang", &locale)?;
+    let widget = widget_id(&host);
+    let returned = read_return(&widget);
+    let mut typed = kassa_wire::CustomerDetails::default();
+    for field in kassa_wire::CustomerField::ALL {
+        let key = state::field_key(field);
+        let name = if key == "customer_type" {
+            String::from("customer-type")
+        } else {
+            let mut n = String::from("customer-");
+            n.push_str(&key.replace('_', "-"));
+            n
+        };
+        *typed.slot(field) = attr(&name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    }
 
     let handle = leptos::mount::mount_to(container, move || {
         let problem = match (&endpoint, &items) {
@@ -127,10 +148,12 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
             api: api::Api::new(endpoint.unwrap_or_default()),
             items: items.unwrap_or_default(),
             locale,
+            lang,
+            widget,
             host,
             config: None,
             quote: None,
-            typed: kassa_wire::CustomerDetails::default(),
+            typed,
             pending: None,
             epoch: 0,
             alive: true,
@@ -141,7 +164,7 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
         match problem {
             Some(message) => {
                 web_sys::console::error_1(&JsValue::from_str(&message));
-                flow::show(ctx, Screen::Problem(state::page_problem(message)));
+                flow::show(ctx, Screen::Problem(state::page_problem(message, lang)));
             }
             None => flow::start(ctx, returned),
         }
@@ -150,11 +173,26 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     Ok(Mounted { _handle: Box::new(handle) })
 }
 
-/// `kassa_session` / `kassa_return` from the page's URL, if present and well-formed.
-fn read_return() -> Option<state::Return> {
+/// `kassa_session` / `kassa_return` from the page's URL, if present, well-formed and meant
+/// for this widget: `kassa_widget` names it (a URL without that names any widget).
+fn read_return(widget: &str) -> Option<state::Return> {
     let search = window().location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    if params.get(flow::WIDGET_PARAM).is_some_and(|owner| owner != widget) {
+        return None;
+    }
     state::parse_return(params.get(RETURN_SESSION_PARAM), params.get(RETURN_OUTCOME_PARAM))
+}
+
+/// The widget's name on its page: the element's `id`, else its position among the page's
+/// `<kassa-checkout>` elements, counted from 1.
+fn widget_id(host: &HtmlElement) -> String {
+    if let Some(id) = host.get_attribute("id").filter(|id| !id.trim().is_empty()) {
+        return id;
+    }
+    let all = document().get_elements_by_tag_name(TAG);
+    let position = (0..all.length()).find(|&i| all.item(i).is_some_and(|e| e == **host));
+    format::int_text(u64::from(position.unwrap_or(0) + 1))
 }
 
 /// Parses the `items` attribute with the browser's JSON parser and walks it into the shape

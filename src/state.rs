@@ -12,10 +12,11 @@ use kassa_wire::{
     Presentation, Session, SessionState,
 };
 
-use crate::navigate::UrlError;
-
-/// The text shown when the backend cannot be reached (fetch failed, or a 5xx).
-pub const UNREACHABLE: &str = "We can't reach the checkout service right now.";
+use crate::{
+    lang::{fill, Locale},
+    navigate::UrlError,
+    t,
+};
 
 /// What the widget shows. Each variant has exactly one `data-state` value.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +35,8 @@ pub enum Screen {
         url: String,
         /// The iframe's title, e.g. "Vipps payment page".
         title: String,
+        /// Unix seconds when the provider's hold on the booking ends (Checkfront).
+        expires_at: Option<i64>,
     },
     /// Stripe embedded checkout.
     Embedded(Embed),
@@ -46,6 +49,8 @@ pub enum Screen {
     },
     /// Inside a provider iframe on the way back: the parent widget takes over.
     Returning,
+    /// The provider's page could not be framed: the whole page is going there.
+    Redirecting,
     /// The backend confirmed the payment.
     Paid(PaidView),
     /// The provider declined.
@@ -64,6 +69,8 @@ pub enum Screen {
     Expired {
         /// Kassa session id.
         session: String,
+        /// The provider's hold on the booking ran out while the widget counted it down.
+        hold: bool,
     },
     /// Something stopped the checkout; the problem says what and how to go on.
     Problem(Problem),
@@ -79,6 +86,7 @@ impl Screen {
             Screen::Iframe { .. } => "iframe",
             Screen::Embedded(_) => "embedded",
             Screen::Confirming { .. } | Screen::Returning => "confirming",
+            Screen::Redirecting => "redirecting",
             Screen::Paid(_) => "paid",
             Screen::Failed { .. } => "failed",
             Screen::Cancelled { .. } => "cancelled",
@@ -97,20 +105,21 @@ impl Screen {
     }
 
     /// What the live region announces when this screen appears.
-    pub fn announcement(&self) -> &str {
-        match self {
+    pub fn announcement(&self, l: Locale) -> String {
+        String::from(match self {
             Screen::Loading | Screen::Picker => "",
-            Screen::Creating => "Processing…",
+            Screen::Creating => t!(l, processing),
             Screen::Iframe { title, .. } => title,
-            Screen::Embedded(_) => "Card payment form",
-            Screen::Confirming { .. } => "Confirming your payment…",
-            Screen::Returning => "Returning to checkout…",
-            Screen::Paid(_) => "Payment received",
-            Screen::Failed { .. } => "Payment failed",
-            Screen::Cancelled { .. } => "Payment cancelled",
-            Screen::Expired { .. } => "Session expired",
+            Screen::Embedded(_) => t!(l, pay_by_card),
+            Screen::Confirming { .. } => t!(l, confirming),
+            Screen::Returning => t!(l, returning),
+            Screen::Redirecting => t!(l, frame_fallback),
+            Screen::Paid(_) => t!(l, paid),
+            Screen::Failed { .. } => t!(l, failed),
+            Screen::Cancelled { .. } => t!(l, cancelled),
+            Screen::Expired { .. } => t!(l, expired),
             Screen::Problem(p) => &p.title,
-        }
+        })
     }
 }
 
@@ -225,45 +234,59 @@ fn error_code_str(code: ErrorCode) -> &'static str {
 
 /// The problem screen for a failed request. `retry` is what "Retry" repeats; `otherwise` is
 /// offered when retrying cannot help.
-pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next) -> Problem {
+///
+/// The backend writes its messages in English; where the customer can act on the error code
+/// alone, the widget says it in the customer's language and keeps the backend's text out.
+pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next, l: Locale) -> Problem {
     let (title, detail, next) = match failure {
         ApiFailure::Unreachable(e) => {
-            (String::from(UNREACHABLE), e.as_ref().map(|e| e.message.clone()), Next::Retry(retry))
+            // The backend's own words, in English, only for an English page.
+            let detail = e.as_ref().filter(|_| l == Locale::en).map(|e| e.message.clone());
+            (t!(l, unreachable).into(), detail, Next::Retry(retry))
         }
-        ApiFailure::Malformed => (
-            String::from("The checkout service sent an answer this checkout does not understand."),
-            None,
-            Next::Retry(retry),
-        ),
+        ApiFailure::Malformed => (t!(l, malformed).into(), None, Next::Retry(retry)),
         ApiFailure::Api(e) => {
             let next = if e.retryable { Next::Retry(retry) } else { otherwise };
-            (e.message.clone(), None, next)
+            let title = match e.code {
+                ErrorCode::ProviderUnavailable => t!(l, provider_unavailable).into(),
+                ErrorCode::RateLimited => t!(l, rate_limited).into(),
+                _ if l == Locale::en => e.message.clone(),
+                _ => t!(l, unreachable).into(),
+            };
+            (title, None, next)
         }
     };
     Problem { title, detail, next, code: failure.code() }
 }
 
-/// The problem screen for a refused payment URL.
-pub fn problem_for_url(error: &UrlError) -> Problem {
+/// The problem screen for a refused payment URL (the reason goes to the console).
+pub fn problem_for_url(error: &UrlError, l: Locale) -> Problem {
+    web_log(&error.message());
     Problem {
-        title: error.message(),
-        detail: Some(String::from(
-            "Nothing was opened. Choose another way to pay, or contact the shop.",
-        )),
+        title: t!(l, url_refused).into(),
+        detail: Some(t!(l, url_refused_text).into()),
         next: Next::Picker,
         code: String::from("url_refused"),
     }
 }
 
-/// A problem with the page's own setup, for the website owner.
-pub fn page_problem(message: String) -> Problem {
+/// A problem with the page's own setup: the detail is for the website owner, in English.
+pub fn page_problem(message: String, l: Locale) -> Problem {
     Problem {
-        title: String::from("This checkout can't start"),
+        title: t!(l, cant_start).into(),
         detail: Some(message),
         next: Next::Nothing,
         code: String::from("invalid_page"),
     }
 }
+
+#[cfg(target_arch = "wasm32")]
+fn web_log(message: &str) {
+    web_sys::console::error_1(&wasm_bindgen::JsValue::from_str(message));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn web_log(_message: &str) {}
 
 /// One checkout attempt: what was asked for, under which idempotency key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -322,7 +345,7 @@ pub fn settled_screen(s: &Session) -> Option<Screen> {
         }),
         SessionState::Failed => Screen::Failed { session, method: s.method.clone() },
         SessionState::Cancelled => Screen::Cancelled { session },
-        SessionState::Expired => Screen::Expired { session },
+        SessionState::Expired => Screen::Expired { session, hold: false },
     })
 }
 
@@ -332,6 +355,7 @@ pub fn after_session(
     s: &Session,
     method: Option<&PaymentMethod>,
     check: impl Fn(&str, &[String]) -> Result<(), UrlError>,
+    l: Locale,
 ) -> Result<AfterSession, UrlError> {
     if let Some(screen) = settled_screen(s) {
         return Ok(AfterSession::Show(screen));
@@ -349,9 +373,13 @@ pub fn after_session(
         }
         Action::Iframe { url } => {
             check(url, allowed)?;
-            let mut title = method.display_name.clone();
-            title.push_str(" payment page");
-            AfterSession::Show(Screen::Iframe { session: s.id.clone(), url: url.clone(), title })
+            let title = fill(t!(l, payment_page), &method.display_name);
+            AfterSession::Show(Screen::Iframe {
+                session: s.id.clone(),
+                url: url.clone(),
+                title,
+                expires_at: s.expires_at,
+            })
         }
         Action::StripeEmbedded { client_secret, publishable_key, stripe_account } => {
             let script = method.stripe_js_url.as_deref().ok_or(UrlError::Malformed)?;
@@ -365,6 +393,14 @@ pub fn after_session(
             }))
         }
     })
+}
+
+/// The height to give a provider frame for a `{type: "…:resize", height}` message (already
+/// known to come from the frame, on the provider's origin): whole pixels, 120 to 4000.
+pub fn frame_height(kind: Option<&str>, height: Option<f64>) -> Option<u32> {
+    let h = height.filter(|h| h.is_finite())?;
+    (kind?.ends_with(":resize") && (1.0..=10_000.0).contains(&h))
+        .then(|| h.ceil().clamp(120.0, 4000.0) as u32)
 }
 
 /// Whether a method is one this widget can present.
@@ -418,23 +454,37 @@ fn valid_session_id(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// The label, input type and autocomplete token of a customer field.
-pub fn field_spec(field: CustomerField) -> (&'static str, &'static str, &'static str) {
-    match field {
-        CustomerField::Name => ("Full name", "text", "name"),
-        CustomerField::Email => ("Email", "email", "email"),
-        CustomerField::Phone => ("Phone (with country code)", "tel", "tel"),
-        CustomerField::CustomerType => ("Private or company (private / corporate)", "text", "off"),
-        CustomerField::PersonalNumber => ("National identity number (11 digits)", "text", "off"),
-        CustomerField::OrganisationId => ("Organisation number (9 digits)", "text", "organization"),
-        CustomerField::StreetAddress => ("Street address", "text", "street-address"),
-        CustomerField::PostalCode => ("Postal code", "text", "postal-code"),
-        CustomerField::City => ("City", "text", "address-level2"),
-        CustomerField::Country => ("Country code (e.g. NO)", "text", "country"),
-    }
+/// How a customer field is asked for: label, input type, autocomplete token, inputmode.
+pub struct FieldSpec {
+    /// The visible label.
+    pub label: &'static str,
+    /// The `<input type>`.
+    pub kind: &'static str,
+    /// The autocomplete token (WCAG 1.3.5), `off` where none fits.
+    pub autocomplete: &'static str,
+    /// The `inputmode` for on-screen keyboards, when not implied by `kind`.
+    pub inputmode: Option<&'static str>,
 }
 
-/// The stable id part of a field (`name`, `email`, `phone`).
+/// How `field` is asked for in `l`.
+pub fn field_spec(field: CustomerField, l: Locale) -> FieldSpec {
+    let (label, kind, autocomplete, inputmode) = match field {
+        CustomerField::Name => (t!(l, name), "text", "name", None),
+        CustomerField::Email => (t!(l, email), "email", "email", None),
+        CustomerField::Phone => (t!(l, phone), "tel", "tel", None),
+        CustomerField::CustomerType => (t!(l, customer_type), "radio", "off", None),
+        CustomerField::PersonalNumber => (t!(l, personal_number), "text", "off", Some("numeric")),
+        CustomerField::OrganisationId => (t!(l, organisation_id), "text", "off", Some("numeric")),
+        CustomerField::StreetAddress => (t!(l, street_address), "text", "street-address", None),
+        CustomerField::PostalCode => (t!(l, postal_code), "text", "postal-code", None),
+        CustomerField::City => (t!(l, city), "text", "address-level2", None),
+        CustomerField::Country => (t!(l, country), "text", "country", None),
+    };
+    FieldSpec { label, kind, autocomplete, inputmode }
+}
+
+/// The stable id part of a field (`name`, `email`, `phone`, …), also its attribute name
+/// after `customer-` (with `-` for `_`).
 pub fn field_key(field: CustomerField) -> &'static str {
     match field {
         CustomerField::Name => "name",
@@ -450,13 +500,30 @@ pub fn field_key(field: CustomerField) -> &'static str {
     }
 }
 
-/// Checks one field and returns the value to send, or a message for the customer.
-pub fn check_field(field: CustomerField, value: &str) -> Result<String, &'static str> {
+/// The fields to show for a method, in form order: with a customer type, the personal number
+/// only for a private person and the organisation number only for a company (neither until
+/// the type is chosen).
+pub fn visible_fields(required: &[CustomerField], typed: &CustomerDetails) -> Vec<CustomerField> {
+    let by_type = required.contains(&CustomerField::CustomerType);
+    let kind = typed.customer_type.as_deref();
+    CustomerField::ALL
+        .into_iter()
+        .filter(|f| required.contains(f))
+        .filter(|f| match f {
+            CustomerField::PersonalNumber if by_type => kind == Some("private"),
+            CustomerField::OrganisationId if by_type => kind == Some("corporate"),
+            _ => true,
+        })
+        .collect()
+}
+
+/// Checks one field and returns the value to send, or a message for the customer in `l`.
+pub fn check_field(field: CustomerField, value: &str, l: Locale) -> Result<String, &'static str> {
     let v = value.trim();
     match field {
         CustomerField::Name => {
             if v.is_empty() || v.chars().count() > 200 {
-                Err("Enter your full name.")
+                Err(t!(l, err_name))
             } else {
                 Ok(v.to_owned())
             }
@@ -474,7 +541,7 @@ pub fn check_field(field: CustomerField, value: &str) -> Result<String, &'static
             if ok {
                 Ok(v.to_owned())
             } else {
-                Err("Enter an email address like name@example.com.")
+                Err(t!(l, err_email))
             }
         }
         CustomerField::Phone => {
@@ -487,34 +554,36 @@ pub fn check_field(field: CustomerField, value: &str) -> Result<String, &'static
                     e164.push_str(d);
                     Ok(e164)
                 }
-                _ => Err("Enter a phone number with country code, like +47 912 34 567."),
+                _ => Err(t!(l, err_phone)),
             }
         }
-        CustomerField::CustomerType => match v.to_ascii_lowercase().as_str() {
-            "private" | "corporate" => Ok(v.to_ascii_lowercase()),
-            _ => Err("Enter private or corporate."),
+        CustomerField::CustomerType => match v {
+            "private" | "corporate" => Ok(v.to_owned()),
+            _ => Err(t!(l, err_customer_type)),
         },
-        CustomerField::PersonalNumber => digits(v, 11, "Enter the 11 digits of your national identity number."),
-        CustomerField::OrganisationId => digits(v, 9, "Enter the 9 digits of the organisation number."),
+        CustomerField::PersonalNumber => digits(v, 11, t!(l, err_personal_number)),
+        CustomerField::OrganisationId => digits(v, 9, t!(l, err_organisation_id)),
         CustomerField::StreetAddress | CustomerField::City => {
             if v.is_empty() || v.chars().count() > 200 {
-                Err("This field is required.")
+                Err(t!(l, err_required))
             } else {
                 Ok(v.to_owned())
             }
         }
         CustomerField::PostalCode => {
-            if (3..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') {
+            if (3..=10).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
+            {
                 Ok(v.to_owned())
             } else {
-                Err("Enter a postal code.")
+                Err(t!(l, err_postal_code))
             }
         }
         CustomerField::Country => {
             if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
                 Ok(v.to_ascii_uppercase())
             } else {
-                Err("Enter a two-letter country code, like NO.")
+                Err(t!(l, err_country))
             }
         }
     }
@@ -530,16 +599,18 @@ fn digits(v: &str, n: usize, message: &'static str) -> Result<String, &'static s
     }
 }
 
-/// Reads the details a method needs from what was typed; every other field is left out.
+/// Reads the details a method needs from what was typed; every other field (and the number
+/// that does not go with the customer type) is left out.
 pub fn customer_for(
     required: &[CustomerField],
     typed: &CustomerDetails,
+    l: Locale,
 ) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
     let mut out = CustomerDetails::default();
     let mut errors = Vec::new();
-    for &field in required {
-        match check_field(field, typed.get(field).unwrap_or("")) {
-            Ok(v) => *slot(&mut out, field) = Some(v),
+    for field in visible_fields(required, typed) {
+        match check_field(field, typed.get(field).unwrap_or(""), l) {
+            Ok(v) => *out.slot(field) = Some(v),
             Err(e) => errors.push((field, e)),
         }
     }
@@ -625,7 +696,7 @@ mod tests {
             Some(Action::Redirect { url: "https://pay.example.com/x".into() }),
         );
         assert_eq!(
-            after_session(&ok, Some(&m), check),
+            after_session(&ok, Some(&m), check, Locale::en),
             Ok(AfterSession::Redirect("https://pay.example.com/x".into()))
         );
         let evil = session(
@@ -633,12 +704,12 @@ mod tests {
             Some(Action::Redirect { url: "https://evil.example/x".into() }),
         );
         assert_eq!(
-            after_session(&evil, Some(&m), check),
+            after_session(&evil, Some(&m), check, Locale::en),
             Err(UrlError::Origin("https://evil.example".into()))
         );
         let js =
             session(SessionState::Open, Some(Action::Iframe { url: "javascript:alert(1)".into() }));
-        assert_eq!(after_session(&js, Some(&m), check), Err(UrlError::Scheme));
+        assert_eq!(after_session(&js, Some(&m), check, Locale::en), Err(UrlError::Scheme));
     }
 
     #[test]
@@ -649,7 +720,7 @@ mod tests {
             Some(Action::Iframe { url: "https://pay.example.com/f".into() }),
         );
         let Ok(AfterSession::Show(Screen::Iframe { title, .. })) =
-            after_session(&s, Some(&m), check)
+            after_session(&s, Some(&m), check, Locale::en)
         else {
             panic!("iframe action must show the iframe")
         };
@@ -666,11 +737,11 @@ mod tests {
         };
         let s = session(SessionState::Open, Some(action));
         assert!(matches!(
-            after_session(&s, Some(&m), check),
+            after_session(&s, Some(&m), check, Locale::en),
             Ok(AfterSession::Show(Screen::Embedded(_)))
         ));
         m.stripe_js_url = Some("https://js.evil.example/v3".into());
-        assert!(after_session(&s, Some(&m), check).is_err());
+        assert!(after_session(&s, Some(&m), check, Locale::en).is_err());
         m.stripe_js_url = None;
         assert!(!supported(&m));
     }
@@ -679,7 +750,7 @@ mod tests {
     fn an_open_session_without_action_is_confirmed() {
         let s = session(SessionState::Open, None);
         assert_eq!(
-            after_session(&s, None, check),
+            after_session(&s, None, check, Locale::en),
             Ok(AfterSession::Show(Screen::Confirming { session: "ks_1".into(), stalled: false }))
         );
     }
@@ -717,7 +788,7 @@ mod tests {
             ..refused.clone()
         };
         assert!(key_survives(&ApiFailure::Api(in_flight)));
-        let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker);
+        let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker, Locale::en);
         assert_eq!(p.title, "We don't sell that.");
         assert_eq!(p.next, Next::Picker);
         assert_eq!(p.code, "unknown_sku");
@@ -725,8 +796,8 @@ mod tests {
 
     #[test]
     fn an_unreachable_backend_offers_retry() {
-        let p = problem_for(&ApiFailure::Unreachable(None), Retry::Load, Next::Nothing);
-        assert_eq!(p.title, UNREACHABLE);
+        let p = problem_for(&ApiFailure::Unreachable(None), Retry::Load, Next::Nothing, Locale::en);
+        assert_eq!(p.title, t!(Locale::en, unreachable));
         assert_eq!(p.next, Next::Retry(Retry::Load));
         assert_eq!(Screen::Problem(p).as_str(), "error");
     }
@@ -771,27 +842,63 @@ mod tests {
             name: Some(" Kari Nordmann ".into()),
             email: Some("kari@example.no".into()),
             phone: Some("+47 912 34 567".into()),
+            ..CustomerDetails::default()
         };
-        let got = customer_for(&[CustomerField::Email, CustomerField::Phone], &typed).unwrap();
+        let got = customer_for(&[CustomerField::Email, CustomerField::Phone], &typed, Locale::en)
+            .unwrap();
         assert_eq!(got.name, None);
         assert_eq!(got.email.as_deref(), Some("kari@example.no"));
         assert_eq!(got.phone.as_deref(), Some("+4791234567"));
-        let errors =
-            customer_for(&[CustomerField::Name, CustomerField::Email], &CustomerDetails::default())
-                .unwrap_err();
+        let errors = customer_for(
+            &[CustomerField::Name, CustomerField::Email],
+            &CustomerDetails::default(),
+            Locale::en,
+        )
+        .unwrap_err();
         assert_eq!(errors.len(), 2);
     }
 
     #[test]
+    fn the_customer_type_decides_which_number_is_asked_for() {
+        let invoice = [
+            CustomerField::CustomerType,
+            CustomerField::Name,
+            CustomerField::PersonalNumber,
+            CustomerField::OrganisationId,
+        ];
+        let mut typed = CustomerDetails::default();
+        assert_eq!(
+            visible_fields(&invoice, &typed),
+            [CustomerField::CustomerType, CustomerField::Name]
+        );
+        typed.customer_type = Some("private".into());
+        assert!(visible_fields(&invoice, &typed).contains(&CustomerField::PersonalNumber));
+        assert!(!visible_fields(&invoice, &typed).contains(&CustomerField::OrganisationId));
+        typed.customer_type = Some("corporate".into());
+        typed.name = Some("Fjord AS".into());
+        typed.organisation_id = Some("912 345 678".into());
+        typed.personal_number = Some("01019012345".into());
+        let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
+        assert_eq!(sent.organisation_id.as_deref(), Some("912345678"));
+        assert_eq!(sent.personal_number, None, "a company sends no personal number");
+        let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
+        assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
+    }
+
+    #[test]
     fn field_rules_accept_real_values_and_refuse_junk() {
-        assert!(check_field(CustomerField::Email, "a@b").is_err());
-        assert!(check_field(CustomerField::Email, "a b@c.no").is_err());
-        assert!(check_field(CustomerField::Email, "@c.no").is_err());
-        assert_eq!(check_field(CustomerField::Phone, "0047 91234567").unwrap(), "+4791234567");
-        assert!(check_field(CustomerField::Phone, "91234567").is_err());
-        assert!(check_field(CustomerField::Phone, "+47 abc").is_err());
-        assert!(check_field(CustomerField::Name, "   ").is_err());
-        assert_eq!(field_spec(CustomerField::Email), ("Email", "email", "email"));
-        assert_eq!(field_spec(CustomerField::Phone).2, "tel");
+        let check = |f, v| check_field(f, v, Locale::en);
+        assert!(check(CustomerField::Email, "a@b").is_err());
+        assert!(check(CustomerField::Email, "a b@c.no").is_err());
+        assert!(check(CustomerField::Email, "@c.no").is_err());
+        assert_eq!(check(CustomerField::Phone, "0047 91234567").unwrap(), "+4791234567");
+        assert!(check(CustomerField::Phone, "91234567").is_err());
+        assert!(check(CustomerField::Phone, "+47 abc").is_err());
+        assert!(check(CustomerField::Name, "   ").is_err());
+        assert_eq!(check(CustomerField::Country, "no").unwrap(), "NO");
+        let email = field_spec(CustomerField::Email, Locale::de);
+        assert_eq!((email.label, email.kind, email.autocomplete), ("E-Mail", "email", "email"));
+        assert_eq!(field_spec(CustomerField::Phone, Locale::en).autocomplete, "tel");
+        assert_eq!(field_spec(CustomerField::PostalCode, Locale::en).autocomplete, "postal-code");
     }
 }

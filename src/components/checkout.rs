@@ -49,7 +49,7 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
             node_ref=root
         >
             <p class="kassa-sr" role="status" aria-live="polite" data-testid="kassa-live">
-                {move || ctx.screen.with(|s| s.announcement().to_owned())}
+                {move || ctx.screen.with(|s| s.announcement(ctx.lang()))}
             </p>
             {move || screen_view(ctx, drawn.get())}
         </div>
@@ -59,7 +59,9 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
 fn screen_view(ctx: Ctx, screen: Screen) -> AnyView {
     match screen {
         Screen::Picker | Screen::Creating => picker(ctx),
-        Screen::Iframe { session, url, title } => frame(ctx, session, url, title),
+        Screen::Iframe { session, url, title, expires_at } => {
+            frame(ctx, session, url, title, expires_at)
+        }
         Screen::Embedded(embed) => stripe_checkout(ctx, embed),
         other => status_panel(ctx, other),
     }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     flow::{self, Ctx},
-    state,
+    state, t,
 };
 
 /// One radio per usable method, named by its display name.
@@ -52,14 +52,14 @@ pub fn method_picker(ctx: Ctx) -> impl IntoView {
             class="kassa-methods"
             role="radiogroup"
             aria-labelledby="kassa-methods-legend"
-            aria-describedby=move || error().map(|_| "kassa-error-method")
+            aria-describedby="kassa-error-method"
             data-testid="kassa-methods"
         >
-            <legend id="kassa-methods-legend" class="kassa-methods__legend">"Payment method"</legend>
+            <legend id="kassa-methods-legend" class="kassa-methods__legend">{t!(ctx.lang(), payment_method)}</legend>
             {radios}
-            {move || error().map(|m| view! {
-                <p class="kassa-field__error" id="kassa-error-method" data-testid="kassa-error-method">{m}</p>
-            })}
+            <p class="kassa-field__error" id="kassa-error-method" data-testid="kassa-error-method" aria-live="polite">
+                {error}
+            </p>
         </fieldset>
     }
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::{
     flow::Ctx,
     format::{self, int_text},
+    t,
 };
 
 /// Merchant name, one line per cart item (name, quantity, dates, line total) and the total.
@@ -45,7 +46,7 @@ pub fn order_summary(ctx: Ctx) -> AnyView {
         <h2 class="kassa__title" tabindex="-1" data-testid="kassa-merchant">{merchant}</h2>
         <ul class="kassa-cart" data-testid="kassa-cart">{lines}</ul>
         <p class="kassa-cart__total" data-testid="kassa-total">
-            <span>"Total"</span>
+            <span>{t!(ctx.lang(), total)}</span>
             <span class="kassa-cart__amount">{format::money(quote.total, &locale)}</span>
         </p>
     }

@@ -4,13 +4,13 @@
 
 use leptos::prelude::*;
 
-use crate::{flow::Ctx, format, state::Screen};
+use crate::{flow::Ctx, format, lang::fill, state::Screen, t};
 
 /// The submit button of the picker form.
 pub fn pay_button(ctx: Ctx) -> impl IntoView {
     let total = ctx.env.with_value(|e| e.quote.as_ref().map(|q| format::money(q.total, &e.locale)));
-    let mut label = String::from("Pay ");
-    label.push_str(&total.unwrap_or_default());
+    let l = ctx.lang();
+    let label = fill(t!(l, pay), &total.unwrap_or_default());
     let busy = move || ctx.screen.with(|s| *s == Screen::Creating);
     view! {
         <button
@@ -20,7 +20,7 @@ pub fn pay_button(ctx: Ctx) -> impl IntoView {
             aria-disabled=move || busy().then_some("true")
             data-testid="kassa-pay"
         >
-            {move || if busy() { String::from("Processing…") } else { label.clone() }}
+            {move || if busy() { String::from(t!(l, processing)) } else { label.clone() }}
         </button>
     }
 }

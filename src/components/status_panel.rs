@@ -11,6 +11,7 @@ use crate::{
     flow::{self, Ctx},
     format,
     state::{Next, Screen},
+    t,
 };
 
 type OnClick = Box<dyn Fn()>;
@@ -44,25 +45,29 @@ struct Panel {
 
 /// One status screen: any `screen` but the picker and the frames.
 pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
+    let l = ctx.lang();
     let panel = match screen {
         Screen::Loading => Panel {
             class: "kassa-status kassa-status--busy",
-            text: Some(String::from("Loading checkout…")),
+            text: Some(t!(l, loading).into()),
             ..Panel::default()
         },
         Screen::Returning => Panel {
             class: "kassa-status kassa-status--busy",
-            text: Some(String::from("Returning to checkout…")),
+            text: Some(t!(l, returning).into()),
+            ..Panel::default()
+        },
+        Screen::Redirecting => Panel {
+            class: "kassa-status kassa-status--busy",
+            text: Some(t!(l, frame_fallback).into()),
             ..Panel::default()
         },
         Screen::Confirming { session, stalled } => Panel {
             class: "kassa-status kassa-status--busy",
-            title: Some(String::from("Confirming your payment…")),
-            text: stalled.then(|| {
-                String::from("This is taking longer than usual. The payment is not lost.")
-            }),
+            title: Some(t!(l, confirming).into()),
+            text: stalled.then(|| t!(l, stalled).into()),
             actions: if stalled {
-                vec![action("Check again", "kassa-check-again", move || {
+                vec![action(t!(l, check_again), "kassa-check-again", move || {
                     flow::confirm(ctx, session.clone(), false)
                 })]
             } else {
@@ -72,30 +77,30 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
         },
         Screen::Paid(paid) => {
             let mut rows = vec![
-                ("Amount", "kassa-receipt-amount", format::money(paid.amount, &ctx.locale())),
-                ("Reference", "kassa-receipt-reference", paid.session),
+                (t!(l, amount), "kassa-receipt-amount", format::money(paid.amount, &ctx.locale())),
+                (t!(l, reference), "kassa-receipt-reference", paid.session),
             ];
             if let Some(r) = paid.provider_reference {
-                rows.push(("Provider reference", "kassa-receipt-provider-reference", r));
+                rows.push((t!(l, provider_reference), "kassa-receipt-provider-reference", r));
             }
             Panel {
                 class: "kassa-status kassa-status--paid",
-                title: Some(String::from("Payment received")),
+                title: Some(t!(l, paid).into()),
                 rows,
                 ..Panel::default()
             }
         }
         Screen::Failed { method, .. } => Panel {
             class: "kassa-status kassa-status--failed",
-            title: Some(String::from("Payment failed")),
-            text: Some(String::from("The payment did not go through.")),
+            title: Some(t!(l, failed).into()),
+            text: Some(t!(l, failed_text).into()),
             actions: vec![
-                action("Try again", "kassa-try-again", move || {
+                action(t!(l, try_again), "kassa-try-again", move || {
                     flow::try_again(ctx, method.clone())
                 }),
                 Action {
                     secondary: true,
-                    ..action("Choose another method", "kassa-choose-another", move || {
+                    ..action(t!(l, choose_another), "kassa-choose-another", move || {
                         flow::to_picker(ctx)
                     })
                 },
@@ -104,18 +109,22 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
         },
         Screen::Cancelled { .. } => Panel {
             class: "kassa-status kassa-status--cancelled",
-            title: Some(String::from("Payment cancelled")),
-            text: Some(String::from("Nothing was charged.")),
-            actions: vec![action("Choose a payment method", "kassa-choose-method", move || {
+            title: Some(t!(l, cancelled).into()),
+            text: Some(t!(l, nothing_charged).into()),
+            actions: vec![action(t!(l, choose_method), "kassa-choose-method", move || {
                 flow::to_picker(ctx)
             })],
             ..Panel::default()
         },
-        Screen::Expired { .. } => Panel {
+        Screen::Expired { hold, .. } => Panel {
             class: "kassa-status kassa-status--expired",
-            title: Some(String::from("Session expired")),
-            text: Some(String::from("The time to pay ran out. Nothing was charged.")),
-            actions: vec![action("Start over", "kassa-start-over", move || flow::start_over(ctx))],
+            title: Some(t!(l, expired).into()),
+            text: Some(if hold { t!(l, hold_ran_out) } else { t!(l, expired_text) }.into()),
+            actions: vec![action(
+                if hold { t!(l, book_again) } else { t!(l, start_over) },
+                "kassa-start-over",
+                move || flow::start_over(ctx),
+            )],
             ..Panel::default()
         },
         Screen::Problem(problem) => Panel {
@@ -125,15 +134,19 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
             actions: match problem.next {
                 Next::Nothing => vec![],
                 Next::Retry(what) => {
-                    vec![action("Retry", "kassa-retry", move || flow::retry(ctx, what.clone()))]
+                    vec![action(t!(l, retry), "kassa-retry", move || {
+                        flow::retry(ctx, what.clone())
+                    })]
                 }
                 Next::Picker => {
-                    vec![action("Choose another method", "kassa-choose-another", move || {
+                    vec![action(t!(l, choose_another), "kassa-choose-another", move || {
                         flow::to_picker(ctx)
                     })]
                 }
                 Next::StartOver => {
-                    vec![action("Start over", "kassa-start-over", move || flow::start_over(ctx))]
+                    vec![action(t!(l, start_over), "kassa-start-over", move || {
+                        flow::start_over(ctx)
+                    })]
                 }
             },
             ..Panel::default()

@@ -1,36 +1,75 @@
 //! The provider's page in an iframe, and the way back from it.
 //!
-//! When the provider sends the customer to the return URL, that page (our host page) loads
-//! inside this iframe; its widget posts `{type: "kassa:return", session, outcome}` to us.
-//! The message is accepted only from this iframe's window, from the page's own origin, with
-//! exactly that shape and this session's id. Then the backend is asked what happened.
+//! - When the provider sends the customer to the return URL, that page (our host page) loads
+//!   inside this iframe; its widget posts `{type: "kassa:return", session, outcome}` to us.
+//!   The message is accepted only from this iframe's window, from the page's own origin, with
+//!   exactly that shape and this session's id. Then the backend is asked what happened.
+//! - A provider page that reports its height (`{type: "…:resize", height}`) gets exactly that
+//!   height, but only from this iframe's window on the provider's exact origin; otherwise
+//!   the frame keeps the stylesheet's size.
+//! - If the frame has not loaded in time (or the provider refuses to be framed), the widget
+//!   says so and takes the whole page to the same, already checked, URL.
+//! - A hold on the booking (`expires_at`, e.g. Checkfront's pre-booking) is shown as the time
+//!   left; when it runs out the widget says so and offers to book again.
+
+use std::time::Duration;
 
 use leptos::{ev, html::Iframe, prelude::*};
 use wasm_bindgen::JsValue;
 
 use crate::{
     flow::{self, Ctx},
-    state,
+    format, lang, navigate,
+    state::{self, Screen},
+    t,
 };
+
+/// How long a provider page may take to load before the page goes there instead.
+pub const FRAME_LOAD_MS: u64 = 15_000;
+/// Holds longer than this are not counted down (a Stripe session lasts a day).
+const HOLD_SHOWN_SECS: i64 = 60 * 60;
 
 /// The framed payment page for `session` with a "Choose another way to pay" button. `url` was
 /// checked against the method's allowed origins; `title` is "{display_name} payment page".
-pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
+pub fn frame(
+    ctx: Ctx,
+    session: String,
+    url: String,
+    title: String,
+    expires_at: Option<i64>,
+) -> AnyView {
     let frame = NodeRef::<Iframe>::new();
+    let provider_origin = navigate::origin_of(&url).ok();
     let expected = session.clone();
     let listener = window_event_listener(ev::message, move |event| {
         let Some(child) = frame.get_untracked().and_then(|f| f.content_window()) else { return };
         let same_source = event
             .source()
             .is_some_and(|s| AsRef::<JsValue>::as_ref(&s) == AsRef::<JsValue>::as_ref(&child));
-        let own_origin = window().location().origin().ok();
-        if !same_source || own_origin.as_deref() != Some(event.origin().as_str()) {
+        if !same_source {
             return;
         }
+        let origin = event.origin();
         let data = event.data();
         let text = |key: &str| {
             js_sys::Reflect::get(&data, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
         };
+        if provider_origin.as_deref() == Some(origin.as_str()) {
+            let height = js_sys::Reflect::get(&data, &JsValue::from_str("height"))
+                .ok()
+                .and_then(|v| v.as_f64());
+            if let Some(px) = state::frame_height(text("type").as_deref(), height) {
+                if let Some(f) = frame.get_untracked() {
+                    let mut value = format::int_text(u64::from(px));
+                    value.push_str("px");
+                    let _ = web_sys::HtmlElement::style(&f).set_property("height", &value);
+                }
+                return;
+            }
+        }
+        if window().location().origin().ok().as_deref() != Some(origin.as_str()) {
+            return;
+        }
         let Some(ret) = state::parse_return_message(text("type"), text("session"), text("outcome"))
         else {
             return;
@@ -40,9 +79,30 @@ pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
         }
     });
     on_cleanup(move || listener.remove());
+
+    // Not loaded in time: go to the page itself.
+    let loaded = RwSignal::new(false);
+    let fallback_url = url.clone();
+    let fallback = set_timeout_with_handle(
+        move || {
+            if !loaded.get_untracked() {
+                flow::frame_fallback(ctx, fallback_url.clone());
+            }
+        },
+        Duration::from_millis(FRAME_LOAD_MS),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = fallback {
+            h.clear();
+        }
+    });
+
+    let hold = expires_at.map(|at| hold_timer(ctx, session.clone(), at));
     view! {
         <section class="kassa-frame" data-testid="kassa-frame">
             <h2 class="kassa__title" tabindex="-1">{title.clone()}</h2>
+            {hold}
             <iframe
                 class="kassa-frame__iframe"
                 title=title
@@ -50,6 +110,7 @@ pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
                 allow="payment"
                 data-testid="kassa-iframe"
                 node_ref=frame
+                on:load=move |_| loaded.set(true)
             ></iframe>
             <button
                 type="button"
@@ -57,9 +118,43 @@ pub fn frame(ctx: Ctx, session: String, url: String, title: String) -> AnyView {
                 data-testid="kassa-leave"
                 on:click=move |_| flow::leave_for_picker(ctx, session.clone())
             >
-                "Choose another way to pay"
+                {t!(ctx.lang(), leave)}
             </button>
         </section>
     }
     .into_any()
+}
+
+/// "The hold ends in 14 minutes", counted down each second; at zero, the expired screen.
+fn hold_timer(ctx: Ctx, session: String, expires_at: i64) -> Option<AnyView> {
+    let now = || (js_sys::Date::now() / 1000.0) as i64;
+    let left = RwSignal::new(expires_at - now());
+    if left.get_untracked() > HOLD_SHOWN_SECS {
+        return None;
+    }
+    let tick = set_interval_with_handle(
+        move || {
+            let remaining = expires_at - now();
+            left.set(remaining);
+            if remaining <= 0 {
+                flow::show(ctx, Screen::Expired { session: session.clone(), hold: true });
+            }
+        },
+        Duration::from_secs(1),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = tick {
+            h.clear();
+        }
+    });
+    let (l, locale) = (ctx.lang(), ctx.locale());
+    Some(
+        view! {
+            <p class="kassa-hold" data-testid="kassa-hold">
+                {move || lang::fill(t!(l, hold_ends), &format::time_left(left.get().max(0), &locale))}
+            </p>
+        }
+        .into_any(),
+    )
 }

@@ -16,6 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::{
     flow::{self, Ctx},
     state::{Next, Problem, Screen},
+    t,
 };
 
 #[wasm_bindgen]
@@ -98,7 +99,7 @@ pub fn stripe_checkout(ctx: Ctx, embed: crate::state::Embed) -> AnyView {
     });
     view! {
         <section class="kassa-embedded" data-testid="kassa-embedded">
-            <h2 class="kassa__title" tabindex="-1">"Pay by card"</h2>
+            <h2 class="kassa__title" tabindex="-1">{t!(ctx.lang(), pay_by_card)}</h2>
             <div class="kassa-embedded__mount" data-testid="kassa-stripe" node_ref=target></div>
             <button
                 type="button"
@@ -106,7 +107,7 @@ pub fn stripe_checkout(ctx: Ctx, embed: crate::state::Embed) -> AnyView {
                 data-testid="kassa-leave"
                 on:click=move |_| flow::leave_for_picker(ctx, session.clone())
             >
-                "Choose another way to pay"
+                {t!(ctx.lang(), leave)}
             </button>
         </section>
     }
@@ -121,8 +122,8 @@ async fn start(ctx: Ctx, embed: crate::state::Embed, el: web_sys::Element, token
             flow::show(
                 ctx,
                 Screen::Problem(Problem {
-                    title: String::from("The card payment form could not be loaded."),
-                    detail: Some(String::from("Choose another way to pay, or try again later.")),
+                    title: t!(ctx.lang(), embed_failed).into(),
+                    detail: Some(t!(ctx.lang(), embed_failed_text).into()),
                     next: Next::Picker,
                     code: String::from("embed_failed"),
                 }),
