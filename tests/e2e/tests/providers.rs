@@ -153,3 +153,74 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
     })
     .await
 }
+
+/// How a provider's page is reached from the widget.
+#[derive(Clone, Copy, Debug)]
+enum Shown {
+    Redirect,
+    Frame,
+}
+
+/// Picks `method`, fills what it needs, pays, and on the provider's page presses `button`
+/// (then follows "Return to merchant" where the page offers it); expects `state`/`heading`.
+async fn outcome(method: &str, shown: Shown, button: &str, state: &str, heading: &str) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = open(&stack).await?;
+    let site = stack.site_url.clone();
+    let (method, button, state, heading) = (method.to_owned(), button.to_owned(), state.to_owned(), heading.to_owned());
+    with_browser(browser, |d| async move {
+        let widget = CheckoutPage::new(&d);
+        widget.choose(&method).await?;
+        for (label, value) in [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")] {
+            if !widget.all_by_role("textbox", label, true).await?.is_empty() {
+                fill(&widget, label, value).await?;
+            }
+        }
+        widget.pay().await?;
+        let provider = ProviderPage::new(&d);
+        if let Shown::Frame = shown {
+            widget.wait_state("iframe").await?;
+            widget.frame().await?.enter_frame().await?;
+        }
+        provider.click(&button).await?;
+        if button != "Cancel" {
+            provider.follow("Return to merchant").await?;
+        }
+        match shown {
+            Shown::Frame => d.enter_default_frame().await?,
+            Shown::Redirect => {
+                provider.wait_url(&site).await?;
+            }
+        }
+        let widget = CheckoutPage::new(&d);
+        widget.wait_state(&state).await?;
+        widget.expect_heading(&heading).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_payment_cancel_and_expiry_show_their_screens() -> anyhow::Result<()> {
+    outcome("Vipps (Front Payment)", Shown::Redirect, "Cancel", "cancelled", "Payment cancelled").await?;
+    outcome("Vipps (Front Payment)", Shown::Redirect, "Expire session", "expired", "Session expired").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkfront_decline_cancel_and_expiry_show_their_screens() -> anyhow::Result<()> {
+    let m = "Pay on this page (Checkfront)";
+    // Checkfront's API reports no declined payment (its transaction statuses are PAID and
+    // REFUND): a customer who leaves after a decline has paid nothing, and is told so.
+    outcome(m, Shown::Frame, "Decline", "cancelled", "Payment cancelled").await?;
+    outcome(m, Shown::Frame, "Cancel", "cancelled", "Payment cancelled").await?;
+    outcome(m, Shown::Frame, "Expire session", "expired", "Session expired").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bokamera_decline_cancel_and_expiry_show_their_screens() -> anyhow::Result<()> {
+    let m = "Card, in a frame (BokaMera)";
+    // BokaMera's checkout status is Stripe's open/complete/expired: a decline is not visible
+    // to the merchant, so leaving after one is a cancellation with nothing charged.
+    outcome(m, Shown::Frame, "Decline", "cancelled", "Payment cancelled").await?;
+    outcome(m, Shown::Frame, "Cancel", "cancelled", "Payment cancelled").await?;
+    outcome(m, Shown::Frame, "Expire session", "expired", "Session expired").await
+}
