@@ -2,9 +2,12 @@
  *  <script src="https://widget.example/kassa/kassa.js" data-endpoint="https://backend.example" async></script>
  *  <kassa-checkout items='[{"sku":"kayak-2h","quantity":2}]'></kassa-checkout>
  * Loads kassa_widget.js and kassa_widget_bg.wasm from the same folder as this file, then
- * registers <kassa-checkout>. If WebAssembly cannot run here (a Content-Security-Policy
- * without 'wasm-unsafe-eval', or a failed download), every <kassa-checkout> says so
- * instead of staying blank. No dependencies, no inline styles, no eval. */
+ * registers <kassa-checkout>. A bundle from `cargo xtask dist` fetches the Wasm with its
+ * SHA-384 (`integrity`) and refuses one that differs. If WebAssembly cannot run here (a
+ * Content-Security-Policy without 'wasm-unsafe-eval', or a failed download), every
+ * <kassa-checkout> says so instead of staying blank. No dependencies, no inline styles, no eval.
+ * Script API: Kassa.mount(elementOrContainer, {items, locale, endpoint, id, customer})
+ * returns {element, update(options), unmount()}. */
 (function () {
   "use strict";
   var TAG = "kassa-checkout";
@@ -21,6 +24,44 @@
   var src = script ? script.src.split(/[?#]/)[0] : "";
   var base = src.slice(0, src.lastIndexOf("/"));
   var endpoint = (script && script.getAttribute("data-endpoint")) || "";
+
+  // Filled in by `cargo xtask dist`; left as is in a development build.
+  var WASM_SRI = "__KASSA_WASM_SRI__";
+
+  var ATTRS = { items: "items", locale: "locale", endpoint: "endpoint", id: "id" };
+  var CUSTOMER = ["name", "email", "phone", "type", "personal_number", "organisation_id",
+    "street_address", "postal_code", "city", "country"];
+  function apply(el, options) {
+    options = options || {};
+    for (var key in ATTRS) {
+      if (!(key in options)) continue;
+      var value = options[key];
+      if (value === null || value === undefined) el.removeAttribute(ATTRS[key]);
+      else el.setAttribute(ATTRS[key], key === "items" && typeof value !== "string" ? JSON.stringify(value) : String(value));
+    }
+    var customer = options.customer || {};
+    for (var i = 0; i < CUSTOMER.length; i++) {
+      var c = CUSTOMER[i];
+      if (c in customer) el.setAttribute("customer-" + c.replace(/_/g, "-"), String(customer[c]));
+    }
+  }
+  window.Kassa = {
+    /* Mounts a checkout in `target` (a <kassa-checkout>, or a container that gets one).
+     * `update` sets new options (new items are priced again); `unmount` removes it and
+     * everything it holds: requests, timers, listeners, frames. */
+    mount: function (target, options) {
+      if (!target || target.nodeType !== 1) throw new TypeError("Kassa.mount needs an element");
+      var own = target.localName !== TAG;
+      var el = own ? document.createElement(TAG) : target;
+      apply(el, options);
+      if (own) target.appendChild(el);
+      return {
+        element: el,
+        update: function (next) { apply(el, next); },
+        unmount: function () { if (el.parentNode) el.parentNode.removeChild(el); }
+      };
+    }
+  };
 
   var CSP = "This checkout can't start: the page's Content-Security-Policy blocks WebAssembly. " +
     "The site owner can allow it with 'wasm-unsafe-eval' in script-src.";
@@ -83,7 +124,9 @@
   import(base + "/kassa_widget.js")
     .then(function (m) {
       mark("kassa:wasm-init");
-      return m.default({ module_or_path: base + "/kassa_widget_bg.wasm" }).then(function () {
+      var wasm = base + "/kassa_widget_bg.wasm";
+      if (WASM_SRI.indexOf("sha384-") === 0) wasm = fetch(wasm, { integrity: WASM_SRI, credentials: "omit" });
+      return m.default({ module_or_path: wasm }).then(function () {
         mark("kassa:wasm-ready");
         m.start(base, endpoint);
         mark("kassa:started");

@@ -4,6 +4,7 @@
 //!   backend on a SQLite file and the demo booking page; prints the URL.
 //! - `cargo xtask test`: installs what is missing and runs every test.
 //! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
+//! - `cargo xtask dist`: writes a self-hostable bundle with SRI hashes and a manifest.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
 //! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
 //! - `cargo xtask bench`: measures Kassa beside the anchors and writes `docs/bench/report.md`.
@@ -13,6 +14,7 @@
 
 mod bench;
 mod demo;
+mod dist;
 mod run;
 mod setup;
 mod size;
@@ -39,6 +41,8 @@ enum Command {
     Widget,
     /// Print the widget's transfer size and check it against the ceiling.
     Size,
+    /// Write a self-hostable, versioned bundle with SRI hashes and a manifest into dist/.
+    Dist,
     /// Install the tools the build and tests need (idempotent).
     Setup,
     /// Kill the backend at random under load for minutes; report orders lost (goal 0).
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             widget::build()
         }
         Command::Size => size::report(true).map(|_| ()),
+        Command::Dist => dist::run(),
         Command::Setup => setup::all(),
         Command::Soak(args) => soak::run(&args),
         Command::Bench(args) => bench::run(&args),

@@ -13,13 +13,42 @@ use crate::run::{cargo, output, root, run, step};
 
 /// binaryen on npm, whose `wasm-opt` runs on node.
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// axe-core on npm: the accessibility checker the browser tests inject into every screen.
+pub const AXE_CORE_VERSION: &str = "4.14.1";
 /// Debian packages the tests use.
 const APT_PACKAGES: [&str; 4] = ["chromium", "chromium-driver", "brotli", "postgresql"];
 
 /// Everything.
 pub fn all() -> anyhow::Result<()> {
     apt()?;
-    widget_tools()
+    widget_tools()?;
+    axe_core()
+}
+
+/// Where the tests find `axe.min.js` (`KASSA_AXE_JS` for the e2e tests).
+pub fn axe_core_path() -> std::path::PathBuf {
+    root().join(".tools/axe/node_modules/axe-core/axe.min.js")
+}
+
+/// axe-core for the accessibility tests, pinned.
+fn axe_core() -> anyhow::Result<()> {
+    let package = root().join(".tools/axe/node_modules/axe-core/package.json");
+    let have = std::fs::read_to_string(&package).unwrap_or_default();
+    if have.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")) {
+        return Ok(());
+    }
+    step(&format!("installing axe-core@{AXE_CORE_VERSION} (npm) for the accessibility tests"));
+    // A prefix of its own: an `npm install --no-save` prunes what another one put beside it.
+    std::fs::create_dir_all(root().join(".tools/axe"))?;
+    run(Command::new("npm").current_dir(root()).args([
+        "install",
+        "--prefix",
+        ".tools/axe",
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        &format!("axe-core@{AXE_CORE_VERSION}"),
+    ]))
 }
 
 /// The tools that build the widget.
