@@ -1,5 +1,5 @@
-//! The `[reliability]` settings: crash recovery, reconciliation with providers, and the
-//! per-client rate limit on session creation. Every field has a production default, so the
+//! The `[reliability]` settings: crash recovery, reconciliation with providers, the
+//! per-client rate limit on session creation and the request timeout. Every field has a production default, so the
 //! section is optional; tests and the soak run shorten the intervals.
 
 use serde::Deserialize;
@@ -23,6 +23,9 @@ pub struct ReliabilitySettings {
     /// How many proxies in front of the backend append to `X-Forwarded-For` (default 0: the
     /// client is the TCP peer). With 1, the client is the last address the proxy appended.
     pub trusted_proxy_hops: usize,
+    /// Longest a request may take, reading its body included, milliseconds (default 30 000;
+    /// R-H3): a client that sends its body a byte at a time gets 408, not a worker forever.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for ReliabilitySettings {
@@ -33,6 +36,7 @@ impl Default for ReliabilitySettings {
             abandon_after_secs: 23 * 3600,
             sessions_per_minute: 30,
             trusted_proxy_hops: 0,
+            request_timeout_ms: 30_000,
         }
     }
 }

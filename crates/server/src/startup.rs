@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::Context as _;
 use axum::{
     extract::DefaultBodyLimit,
-    http::{header, HeaderName, HeaderValue, Method},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
     Router,
 };
 use tokio::net::TcpListener;
@@ -33,9 +33,14 @@ pub fn app(state: AppState) -> Router {
         .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
         .max_age(Duration::from_secs(600));
     let request_id = HeaderName::from_static("x-request-id");
+    let limiter = crate::rate_limit::RateLimiter::new(&state.reliability);
+    let timeout = Duration::from_millis(state.reliability.request_timeout_ms.max(1));
     routes::router()
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(limiter, crate::rate_limit::limit_session_creation))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body sent a byte at a time cannot hold a worker past the timeout (R-H3).
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(cors)
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

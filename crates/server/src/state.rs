@@ -48,6 +48,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state: connects the store and constructs every enabled adapter.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Provider base URLs are the only places requests go (R-H6).
+        crate::outbound::check(&settings)?;
         let store = Store::connect(&settings.server.database_url).await?;
         let currency = settings.currency();
         let catalog = Catalog::new(currency, &settings.catalog)?;

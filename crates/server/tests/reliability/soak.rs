@@ -200,7 +200,10 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
         .replace("${CHECKFRONT_URL}", &sim.checkfront_url)
         .replace("${BOKAMERA_URL}", &sim.bokamera_url)
         .replace("${BOKAMERA_COMPANY_ID}", &sim_config.bokamera.company_id)
-        + "\n[reliability]\nrecovery_interval_ms = 1000\nreconcile_after_secs = 10\nsessions_per_minute = 0\n";
+        .replace(
+            "recovery_interval_ms = 10000",
+            "recovery_interval_ms = 1000\nreconcile_after_secs = 10",
+        );
     let config = dir.path().join("kassa.toml");
     std::fs::write(&config, toml).unwrap();
     let env: Vec<(String, String)> = [

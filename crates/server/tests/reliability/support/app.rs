@@ -7,7 +7,7 @@ use kassa_server::{Running, Settings};
 use kassa_sim::{
     bokamera::BokameraArticle, checkfront::CheckfrontItem, DeliveryPolicy, SimConfig, SimHandle,
 };
-use kassa_wire::{ProviderId, Session, SessionState};
+use kassa_wire::{ProviderId, Session};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
@@ -44,12 +44,6 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Changes the simulator's configuration.
-    pub fn sim(mut self, edit: impl FnOnce(&mut SimConfig)) -> Self {
-        edit(&mut self.sim);
-        self
-    }
-
     /// Changes the backend's configuration text.
     pub fn config(mut self, edit: impl FnOnce(String) -> String + Send + 'static) -> Self {
         self.edits.push(Box::new(edit));
@@ -244,31 +238,6 @@ impl TestApp {
         let text = res.text().await.expect("a body");
         assert_eq!(status, 200, "creating with {method}: {text}");
         serde_json::from_str(&text).expect("a session")
-    }
-
-    /// `GET /v1/checkout/sessions/{id}`.
-    pub async fn status(&self, id: &str) -> Session {
-        let res = self
-            .http
-            .get(format!("{}/v1/checkout/sessions/{id}", self.api))
-            .send()
-            .await
-            .expect("an answer");
-        assert_eq!(res.status(), 200);
-        res.json().await.expect("a session")
-    }
-
-    /// Polls the session until it is in `want` (the provider's news may take a moment).
-    pub async fn wait_state(&self, id: &str, want: SessionState) -> Session {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let session = self.status(id).await;
-            if session.state == want || tokio::time::Instant::now() > deadline {
-                assert_eq!(session.state, want, "session {id}");
-                return session;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     /// What the simulated `provider` holds (`/__sim/state`).
