@@ -62,13 +62,17 @@ impl AppState {
             .iter()
             .map(|m| {
                 let (origins, stripe_js) = settings.provider_pages(m.provider).unwrap_or((&[], None));
+                // The merchant's own pages are always a fine place to go: some flows (an
+                // invoice that needs no payment page) send the customer straight back.
+                let mut allowed = origins.to_vec();
+                allowed.extend(settings.server.allowed_origins.iter().cloned());
                 PaymentMethod {
                     id: m.id.clone(),
                     provider: m.provider,
                     display_name: m.display_name.clone(),
                     presentation: m.presentation,
                     required_fields: m.required_fields.clone(),
-                    allowed_origins: origins.to_vec(),
+                    allowed_origins: allowed,
                     stripe_js_url: (m.presentation == kassa_wire::Presentation::StripeEmbedded)
                         .then(|| stripe_js.map(str::to_owned))
                         .flatten(),

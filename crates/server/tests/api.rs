@@ -147,7 +147,7 @@ async fn config_lists_the_methods_and_no_secret() {
     let ids: Vec<_> = config.methods.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(&ids[..4], ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]);
     assert_eq!(ids.len(), 14, "every provider's methods are listed");
-    assert_eq!(config.methods[0].allowed_origins, [app.sim.stripe_url.clone()]);
+    assert_eq!(config.methods[0].allowed_origins, [app.sim.stripe_url.clone(), SITE.to_owned()]);
 }
 
 #[tokio::test]
@@ -295,4 +295,37 @@ async fn cors_answers_only_the_merchants_origin() {
         assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}: {echoed:?}");
         assert_ne!(echoed.as_deref(), Some("*"));
     }
+}
+
+#[tokio::test]
+async fn a_private_invoice_goes_straight_back_and_is_paid_once_front_payment_invoices_it() {
+    let app = spawn_app().await;
+    let mut body = create_body("fp-invoice");
+    body["customer"] = json!({
+        "customer_type": "private", "name": "Kari Nordmann", "personal_number": "01017012345",
+        "email": "kari@example.no", "phone": "+4791234567", "street_address": "Storgata 1",
+        "postal_code": "0155", "city": "Oslo", "country": "NO"
+    });
+    let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &body).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let session: Session = res.json().await.unwrap();
+    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!("{:?}", session.action) };
+    assert!(url.starts_with(SITE) && url.contains("kassa_return=success"), "straight back to the page: {url}");
+    app.wait_state(&session.id, SessionState::Paid).await;
+}
+
+#[tokio::test]
+async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is_sent() {
+    let app = spawn_app().await;
+    let mut body = create_body("fp-invoice");
+    body["customer"] = json!({"customer_type": "corporate", "name": "Fjord AS", "email": "post@fjord.no",
+        "phone": "+4791234567", "street_address": "Storgata 1", "postal_code": "0155", "city": "Oslo", "country": "NO"});
+    let res = app.post("/v1/checkout/sessions", Some("invoice-2"), &body).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<ApiError>().await.unwrap().field.as_deref(), Some("customer.organisation_id"));
+    body["customer"]["organisation_id"] = json!("12345");
+    let res = app.post("/v1/checkout/sessions", Some("invoice-3"), &body).await;
+    assert_eq!(res.json::<ApiError>().await.unwrap().field.as_deref(), Some("customer.organisation_id"));
+    let requests = app.sim_requests(&app.sim.front_payment_url).await;
+    assert!(requests.iter().all(|r| r["method"] != "POST"), "nothing reached Front Payment: {requests:?}");
 }
