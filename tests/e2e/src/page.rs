@@ -212,3 +212,65 @@ impl<'a> ProviderPage<'a> {
         }
     }
 }
+
+/// axe-core's source (`cargo xtask setup` installs it; `KASSA_AXE_JS` overrides the path).
+pub fn axe_source() -> anyhow::Result<String> {
+    let path = std::env::var_os("KASSA_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/axe/node_modules/axe-core/axe.min.js")
+    });
+    std::fs::read_to_string(&path)
+        .with_context(|| format!("reading axe-core at {} (run `cargo xtask setup`)", path.display()))
+}
+
+impl CheckoutPage<'_> {
+    /// Clicks the element with this `data-testid` in the widget.
+    pub async fn click_testid(&self, testid: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let ret = self
+                .in_root("return root ? root.querySelector('[data-testid=\"' + arguments[0] + '\"]') : null;", vec![json!(testid)])
+                .await?;
+            if let Ok(el) = ret.element() {
+                el.click().await?;
+                return Ok(());
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "no [data-testid={testid}] in the widget");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Types `value` into the widget's input with this `data-testid`.
+    pub async fn type_testid(&self, testid: &str, value: &str) -> anyhow::Result<()> {
+        let ret = self
+            .in_root("return root ? root.querySelector('[data-testid=\"' + arguments[0] + '\"]') : null;", vec![json!(testid)])
+            .await?;
+        let el = ret.element().with_context(|| format!("no [data-testid={testid}] in the widget"))?;
+        el.clear().await?;
+        el.send_keys(value).await?;
+        Ok(())
+    }
+
+    /// Runs axe-core (WCAG 2.0–2.2 A and AA rules) on the widget, through its open shadow
+    /// root, and returns one line per violation (empty when there is none).
+    pub async fn axe(&self, axe_js: &str) -> anyhow::Result<Vec<String>> {
+        let loaded = self.driver.execute("return typeof window.axe === 'object';", vec![]).await?;
+        if loaded.json().as_bool() != Some(true) {
+            self.driver.execute(format!("{axe_js}\n;return true;"), vec![]).await?;
+        }
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\
+             axe.run({{ include: [[{host}]] }}, {{ iframes: false,\
+               runOnly: {{ type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa'] }} }})\
+             .then(r => {{\
+               const inShadow = r.passes.some(p => p.nodes.some(n => Array.isArray(n.target[0])));\
+               const found = r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' +\
+                 v.nodes.map(n => JSON.stringify(n.target) + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ')).join('; '));\
+               done(inShadow ? found : found.concat(['axe checked nothing inside the shadow root']));\
+             }})\
+             .catch(e => done(['axe failed: ' + e]));",
+            host = json!(self.host)
+        );
+        let ret = self.driver.execute_async(script, vec![]).await?;
+        Ok(serde_json::from_value(ret.json().clone()).unwrap_or_else(|_| vec![format!("axe answered {}", ret.json())]))
+    }
+}

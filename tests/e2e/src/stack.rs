@@ -108,6 +108,12 @@ pub fn settings(
 pub struct StackOptions {
     /// Extra HTML pages to put on the site: (file name, body HTML inside the demo shell).
     pub pages: Vec<(String, String)>,
+    /// Whole documents to put on the site as they are: (file name, HTML). `__KASSA_ENDPOINT__`
+    /// is replaced by the backend's URL.
+    pub documents: Vec<(String, String)>,
+    /// Response headers per page: (file name, header, value). When there are any, the site
+    /// is served by the harness instead of the backend, with these headers added.
+    pub headers: Vec<(String, String, String)>,
 }
 
 /// A running simulator + backend + site.
@@ -148,7 +154,13 @@ impl Stack {
         let db_path = dir.path().join("kassa.db");
         let database_url = format!("sqlite://{}", db_path.display());
         let settings = settings(&api_url, &site_url, &site_dir, &database_url, &sim)?;
-        let server = kassa_server::spawn_on(settings, api, Some(site)).await.context("starting the backend")?;
+        let site = if options.headers.is_empty() {
+            Some(site)
+        } else {
+            serve_site(site, site_dir.clone(), options.headers.clone());
+            None
+        };
+        let server = kassa_server::spawn_on(settings, api, site).await.context("starting the backend")?;
         Ok(Stack { sim, server, site_url, api_url, db_path, _dir: dir })
     }
 
@@ -165,6 +177,9 @@ fn build_site(dir: &Path, api_url: &str, options: &StackOptions) -> anyhow::Resu
     let index = std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
     std::fs::write(dir.join("index.html"), &index)?;
     std::fs::copy(www.join("demo.css"), dir.join("demo.css"))?;
+    for (name, html) in &options.documents {
+        std::fs::write(dir.join(name), html.replace("__KASSA_ENDPOINT__", api_url))?;
+    }
     for (name, body) in &options.pages {
         let shell = format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title>\
@@ -189,4 +204,34 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Serves `dir` on `listener`, adding `headers` (file name, header, value) to their pages.
+fn serve_site(listener: TcpListener, dir: PathBuf, headers: Vec<(String, String, String)>) {
+    use axum::{extract::Request, middleware::Next, response::Response};
+    let headers = std::sync::Arc::new(headers);
+    let add = move |request: Request, next: Next| {
+        let headers = headers.clone();
+        async move {
+            let path = request.uri().path().trim_start_matches('/').to_owned();
+            let mut response: Response = next.run(request).await;
+            for (page, name, value) in headers.iter() {
+                if *page == path {
+                    if let (Ok(n), Ok(v)) = (
+                        axum::http::HeaderName::from_bytes(name.as_bytes()),
+                        axum::http::HeaderValue::from_str(value),
+                    ) {
+                        response.headers_mut().insert(n, v);
+                    }
+                }
+            }
+            response
+        }
+    };
+    let app = axum::Router::new()
+        .fallback_service(tower_http::services::ServeDir::new(dir))
+        .layer(axum::middleware::from_fn(add));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
 }

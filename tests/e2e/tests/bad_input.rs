@@ -16,7 +16,7 @@ async fn invalid_items_show_a_message_and_create_nothing() -> anyhow::Result<()>
         ("unknown.html", "[{\"sku\":\"submarine\",\"quantity\":1}]"),
     ];
     let pages = cases.iter().map(|(name, items)| (name.to_string(), page(items))).collect();
-    let stack = Stack::start(StackOptions { pages }).await?;
+    let stack = Stack::start(StackOptions { pages, ..Default::default() }).await?;
     let browser = Browser::start().await?;
     let result = async {
         for (name, _) in cases {

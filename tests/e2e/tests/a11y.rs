@@ -1,0 +1,174 @@
+//! WCAG 2.2 AA in every language: axe-core runs inside the widget's shadow root on every
+//! screen (picker, details form with and without errors, in flight, the provider's frame
+//! with the hold countdown, embedded checkout, confirming, and each status screen) and must
+//! find nothing. A request is held back through the DevTools `Fetch` domain to catch the
+//! screens that otherwise pass in a moment.
+
+use anyhow::bail;
+use kassa_e2e::{
+    page::{axe_source, ProviderPage},
+    Browser, CheckoutPage, Stack, StackOptions,
+};
+use serde_json::json;
+use thirtyfour::WebDriver;
+
+const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
+
+/// Fails with the violations if axe finds any on what the widget shows now.
+async fn clean(widget: &CheckoutPage<'_>, axe: &str, lang: &str, screen: &str) -> anyhow::Result<()> {
+    let violations = widget.axe(axe).await?;
+    if !violations.is_empty() {
+        bail!("axe, {lang}, {screen}:\n  {}", violations.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Holds every request whose URL matches `pattern` until [`release`].
+async fn hold(d: &WebDriver, pattern: &str) -> anyhow::Result<()> {
+    d.cdp()
+        .send_raw("Fetch.enable", json!({"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]}))
+        .await?;
+    Ok(())
+}
+
+/// Lets held requests go on.
+async fn release(d: &WebDriver) -> anyhow::Result<()> {
+    d.cdp().send_raw("Fetch.disable", json!({})).await?;
+    Ok(())
+}
+
+/// Waits until `script` (returning a boolean, with `root` the widget's shadow root) is true.
+async fn until(d: &WebDriver, what: &str, script: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + kassa_e2e::WAIT;
+    let full = format!("const root = document.querySelector('kassa-checkout').shadowRoot; return !!({script});");
+    while !d.execute(full.as_str(), vec![]).await?.json().as_bool().unwrap_or(false) {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "waited in vain for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
+    let axe = axe_source()?;
+    let page = format!("{lang}.html");
+    let body = format!("<main><h1>Booking</h1><kassa-checkout locale=\"{lang}\" items='{ITEMS}'></kassa-checkout></main>");
+    let stack = Stack::start(StackOptions { pages: vec![(page.clone(), body)], ..Default::default() }).await?;
+    let url = format!("{}/{page}", stack.site_url);
+    let browser = Browser::start().await?;
+    let d = browser.driver.clone();
+    let result = async {
+        let w = CheckoutPage::new(&d);
+        let provider = ProviderPage::new(&d);
+        d.goto(&url).await?;
+        w.wait_state("picker").await?;
+        clean(&w, &axe, lang, "picker").await?;
+
+        // The details form, then its errors.
+        w.choose("Invoice with BankID (Front Payment)").await?;
+        w.click_testid("kassa-customer-private").await?;
+        until(&d, "the personal number field", "root.querySelector('#kassa-field-personal_number')").await?;
+        clean(&w, &axe, lang, "details form").await?;
+        w.click_testid("kassa-pay").await?;
+        until(&d, "field errors", "root.querySelector('[aria-invalid=true]')").await?;
+        clean(&w, &axe, lang, "details form with errors").await?;
+
+        // In flight, then the provider's frame with the hold countdown, then paid.
+        w.choose("Pay on this page (Checkfront)").await?;
+        w.type_testid("kassa-field-name", "Kari Nordmann").await?;
+        w.type_testid("kassa-field-email", "kari@example.no").await?;
+        hold(&d, "*/v1/checkout/sessions*").await?;
+        w.click_testid("kassa-pay").await?;
+        w.wait_state("creating").await?;
+        clean(&w, &axe, lang, "payment in flight").await?;
+        release(&d).await?;
+        w.wait_state("iframe").await?;
+        until(&d, "the hold countdown", "root.querySelector('[data-testid=kassa-hold]')").await?;
+        clean(&w, &axe, lang, "provider frame").await?;
+        w.frame().await?.enter_frame().await?;
+        provider.click("Pay").await?;
+        d.enter_default_frame().await?;
+        w.wait_state("paid").await?;
+        clean(&w, &axe, lang, "paid").await?;
+
+        // Declined at the provider.
+        d.goto(&url).await?;
+        w.choose("Card (Stripe)").await?;
+        w.click_testid("kassa-pay").await?;
+        provider.click("Decline").await?;
+        provider.follow("Return to merchant").await?;
+        w.wait_state("failed").await?;
+        clean(&w, &axe, lang, "failed").await?;
+
+        // Cancelled at the provider.
+        w.click_testid("kassa-choose-another").await?;
+        w.wait_state("picker").await?;
+        w.choose("Crypto or card (Payfect)").await?;
+        w.click_testid("kassa-pay").await?;
+        provider.click("Cancel").await?;
+        w.wait_state("cancelled").await?;
+        clean(&w, &axe, lang, "cancelled").await?;
+
+        // Expired at the provider.
+        d.goto(&url).await?;
+        w.choose("Card (Stripe)").await?;
+        w.click_testid("kassa-pay").await?;
+        provider.click("Expire session").await?;
+        provider.follow("Return to merchant").await?;
+        w.wait_state("expired").await?;
+        clean(&w, &axe, lang, "expired").await?;
+
+        // Embedded checkout.
+        d.goto(&url).await?;
+        w.choose("Card, on this page (Stripe)").await?;
+        w.click_testid("kassa-pay").await?;
+        w.wait_state("embedded").await?;
+        clean(&w, &axe, lang, "embedded checkout").await?;
+
+        // Confirming after the return (status request held), then the receipt.
+        d.goto(&url).await?;
+        w.choose("Card (Stripe)").await?;
+        w.click_testid("kassa-pay").await?;
+        hold(&d, "*/v1/checkout/sessions/*").await?;
+        provider.click("Pay").await?;
+        provider.wait_url(&stack.site_url).await?;
+        w.wait_state("confirming").await?;
+        clean(&w, &axe, lang, "confirming").await?;
+        release(&d).await?;
+        w.wait_state("paid").await?;
+
+        // The backend is down: the problem screen.
+        stack.server.stop_api();
+        d.goto(&url).await?;
+        w.wait_state("error").await?;
+        clean(&w, &axe, lang, "error").await?;
+        Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_any_screen_in_english() -> anyhow::Result<()> {
+    every_screen_in("en").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_any_screen_in_norwegian() -> anyhow::Result<()> {
+    every_screen_in("nb").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_any_screen_in_swedish() -> anyhow::Result<()> {
+    every_screen_in("sv").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_any_screen_in_danish() -> anyhow::Result<()> {
+    every_screen_in("da").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_any_screen_in_german() -> anyhow::Result<()> {
+    every_screen_in("de").await
+}
