@@ -17,6 +17,7 @@ mod demo;
 mod dist;
 mod run;
 mod setup;
+mod schemathesis;
 mod size;
 mod soak;
 mod test;
@@ -47,6 +48,8 @@ enum Command {
     Setup,
     /// Kill the backend at random under load for minutes; report orders lost (goal 0).
     Soak(soak::Args),
+    /// Run schemathesis against a live backend and simulator (a step of `test`).
+    Contract,
     /// Measure size, time to interactive and backend load beside the anchors; writes docs/bench.
     Bench(bench::Args),
 }
@@ -64,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         Command::Dist => dist::run(),
         Command::Setup => setup::all(),
         Command::Soak(args) => soak::run(&args),
+        Command::Contract => schemathesis::run(),
         Command::Bench(args) => bench::run(&args),
     }
 }

@@ -22,7 +22,35 @@ const APT_PACKAGES: [&str; 4] = ["chromium", "chromium-driver", "brotli", "postg
 pub fn all() -> anyhow::Result<()> {
     apt()?;
     widget_tools()?;
-    axe_core()
+    axe_core()?;
+    schemathesis()
+}
+
+/// schemathesis on PyPI, pinned; the API contract step of `cargo xtask test` runs it.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// The schemathesis command in the project's virtualenv.
+pub fn schemathesis_path() -> std::path::PathBuf {
+    root().join(".tools/venv/bin/schemathesis")
+}
+
+/// schemathesis in `.tools/venv`, installed with pip when missing or at another version.
+pub fn schemathesis() -> anyhow::Result<()> {
+    let have = output(&mut Command::new(schemathesis_path()).arg("--version"));
+    if have.is_some_and(|v| v.trim().ends_with(SCHEMATHESIS_VERSION)) {
+        return Ok(());
+    }
+    step(&format!("installing schemathesis {SCHEMATHESIS_VERSION} into .tools/venv (pip, once)"));
+    let venv = root().join(".tools/venv");
+    if !venv.join("bin/pip").exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))
 }
 
 /// Where the tests find `axe.min.js` (`KASSA_AXE_JS` for the e2e tests).

@@ -1,13 +1,14 @@
 //! `cargo xtask test`: every test, in the order that fails fastest.
 //!
-//! 1. host tests of every crate (unit, property, API tests against the simulator);
+//! 1. host tests of every crate (unit, property, API tests against the simulator, the
+//!    bounded crash soak), then schemathesis against a live backend (`schemathesis.rs`);
 //! 2. the widget's component tests in headless Chromium (wasm-bindgen-test);
 //! 3. the release widget build and its size ceiling;
 //! 4. browser end-to-end tests (WebDriver) of every way to pay.
 
 use crate::{
     run::{cargo, root, run as sh, step, tool_path},
-    setup, size, widget,
+    schemathesis, setup, size, widget,
 };
 
 /// Options.
@@ -25,6 +26,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
     step("host tests: cargo test --workspace");
     sh(cargo().args(["test", "--workspace", "--exclude", "kassa-e2e"]).env("PATH", tool_path()))?;
+    schemathesis::run()?;
 
     if args.no_browser {
         return Ok(());

@@ -38,6 +38,13 @@ impl Catalog {
         Ok(Catalog { currency, products })
     }
 
+    /// Every SKU, sorted (the served OpenAPI document lists them).
+    pub fn skus(&self) -> Vec<&str> {
+        let mut skus: Vec<&str> = self.products.keys().map(String::as_str).collect();
+        skus.sort_unstable();
+        skus
+    }
+
     /// Prices `items`, naming the first offending field on error.
     pub fn quote(&self, items: &[CartItem]) -> Result<Quote, AppError> {
         if items.is_empty() {

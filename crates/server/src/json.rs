@@ -40,8 +40,47 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
     }
 }
 
+/// Refuses JSON whose shape the contract never has, before serde sees it: serde reads a
+/// struct from an array too (`"customer": [null, null]`, an item as `["kayak-2h", 2]`),
+/// which the contract does not allow. Every request body is an object, and its only arrays
+/// are `items`, which hold objects.
+fn check_shape(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
+    use serde_json::Value;
+    let wrong = |at: &str, what: &str| AppError::Invalid {
+        field: (!at.is_empty()).then(|| at.to_owned()),
+        message: format!("expected {what}"),
+    };
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match (key.as_str(), v) {
+                    ("items", Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let at = format!("{at}[{i}]");
+                            if !item.is_object() {
+                                return Err(wrong(&at, "an object"));
+                            }
+                            check_shape(item, &at)?;
+                        }
+                    }
+                    (_, Value::Array(_)) => return Err(wrong(&at, "an object or a value, not an array")),
+                    (_, Value::Object(_)) => check_shape(v, &at)?,
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        _ if path.is_empty() => Err(wrong("", "a JSON object")),
+        _ => Ok(()),
+    }
+}
+
 /// Parses JSON, reporting the path of the first bad field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        check_shape(&value, "")?;
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -73,6 +112,16 @@ mod tests {
     fn a_wrong_type_names_the_field() {
         let body = br#"{"items":[{"sku":"a","quantity":-1}],"method":"m","return_url":"https://x"}"#;
         assert_eq!(parse::<CreateSession>(body).unwrap_err().field(), Some("items[0].quantity"));
+    }
+
+    #[test]
+    fn arrays_where_the_contract_has_objects_are_refused_by_path() {
+        let body = br#"{"items":[{"sku":"a","quantity":1}],"method":"m","return_url":"https://x","customer":[null,null]}"#;
+        assert_eq!(parse::<CreateSession>(body).unwrap_err().field(), Some("customer"));
+        let body = br#"{"items":[["a",1]],"method":"m","return_url":"https://x"}"#;
+        assert_eq!(parse::<CreateSession>(body).unwrap_err().field(), Some("items[0]"));
+        assert!(parse::<CreateSession>(br#"[["a",1]],"m","https://x"]"#).is_err());
+        assert!(parse::<CreateSession>(br#"[[["a",1]],"m","https://x"]"#).is_err());
     }
 
     #[test]

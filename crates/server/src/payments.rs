@@ -162,7 +162,18 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
     };
     // Counted before sending: an attempt whose answer is lost still counts (R-I2).
     state.store.note_attempt(&order.id).await?;
-    match provider.create_session(&request).await {
+    let started = std::time::Instant::now();
+    let created = provider.create_session(&request).await;
+    crate::metrics::provider_call(provider.id(), "create_session", started.elapsed());
+    crate::metrics::session_created(
+        provider.id(),
+        match &created {
+            Ok(_) => "opened",
+            Err(e) if crate::error::outcome_unknown(e) => "unknown",
+            Err(_) => "refused",
+        },
+    );
+    match created {
         Ok(session) => {
             let action_json = serde_json::to_string(&session.action).context("storing the action")?;
             state
@@ -208,7 +219,10 @@ pub async fn reconcile(state: &AppState, order: &Order) -> anyhow::Result<()> {
     };
     let provider = provider_for(state, order)?;
     state.store.touch_checked(&order.id).await?;
-    match provider.fetch_update(reference).await {
+    let started = std::time::Instant::now();
+    let fetched = provider.fetch_update(reference).await;
+    crate::metrics::provider_call(provider.id(), "fetch_update", started.elapsed());
+    match fetched {
         Ok(update) => {
             apply_update(state, order, &update, "reconciliation").await?;
         }
@@ -227,7 +241,10 @@ pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppEr
     let provider = provider_for(state, &order)?;
     let reference = order.provider_ref.clone().unwrap_or_default();
     state.store.touch_checked(&order.id).await?;
-    match provider.fetch_update(&reference).await {
+    let started = std::time::Instant::now();
+    let fetched = provider.fetch_update(&reference).await;
+    crate::metrics::provider_call(provider.id(), "fetch_update", started.elapsed());
+    match fetched {
         Ok(update) => {
             apply_update(state, &order, &update, "provider status").await?;
         }

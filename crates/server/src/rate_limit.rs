@@ -123,6 +123,7 @@ pub async fn limit_session_creation(
         Err(wait) => {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             tracing::warn!(%client, retry_after = secs, "session creation rate-limited");
+            crate::metrics::rate_limited();
             too_many(secs)
         }
     }

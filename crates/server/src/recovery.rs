@@ -62,7 +62,10 @@ pub fn spawn(state: AppState) -> Option<Worker> {
             ticks.tick().await;
             match run_once(&state).await {
                 Ok(report) if report != Report::default() => {
-                    tracing::info!(?report, "recovery run")
+                    crate::metrics::recovery("resumed", report.resumed);
+                    crate::metrics::recovery("abandoned", report.abandoned);
+                    crate::metrics::recovery("reconciled", report.reconciled);
+                    tracing::info!(?report, "recovery run");
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(

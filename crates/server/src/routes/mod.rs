@@ -24,4 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/returns/{provider}/{reference}", get(returns::back_to_page))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/openapi.json", get(crate::openapi::serve))
+        .route("/metrics", get(crate::metrics::serve))
 }

@@ -5,6 +5,7 @@
 //! Requirement IDs (R-…) refer to `shared/security.md`.
 
 mod concurrency;
+mod contract;
 mod faults;
 mod hostile;
 mod instances;

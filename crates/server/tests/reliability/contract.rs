@@ -1,0 +1,296 @@
+//! The OpenAPI document (`crates/server/openapi.json`) against the code: the wire types and
+//! the routes. If a field is added to, renamed in or removed from `kassa_wire::contract`, a
+//! test here fails (or the struct literals below stop compiling) until the document says so.
+
+use std::collections::BTreeSet;
+
+use kassa_server::openapi::DOCUMENT;
+use kassa_wire::{
+    Action, ApiError, CartItem, CheckoutConfig, CreateSession, Currency, CustomerDetails,
+    CustomerField, ErrorCode, Money, PaymentMethod, Presentation, ProviderId, Quote, QuoteLine,
+    QuoteRequest, Receipt, Session, SessionState,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{json, Value};
+
+use crate::support::{
+    app::{create_body, TestApp, SITE},
+    Backend,
+};
+
+fn document() -> Value {
+    serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
+}
+
+fn schema(name: &str) -> Value {
+    document()["components"]["schemas"][name].clone()
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn nok(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::NOK).unwrap()
+}
+
+/// Reads the schema's example into `T` and writes it back: it must come out unchanged.
+fn round_trips<T: Serialize + DeserializeOwned>(name: &str) {
+    let example = schema(name)["example"].clone();
+    assert!(!example.is_null(), "{name} has an example");
+    let value: T =
+        serde_json::from_value(example.clone()).unwrap_or_else(|e| panic!("{name}'s example: {e}"));
+    assert_eq!(serde_json::to_value(value).unwrap(), example, "{name}'s example round trip");
+}
+
+/// `full` sets every field: its keys are exactly the schema's properties. `minimal` sets only
+/// what must be set: every required property is among its keys.
+fn fields_match<T: Serialize>(name: &str, full: &T, minimal: &T) {
+    let schema = schema(name);
+    let properties = keys(&schema["properties"]);
+    assert_eq!(
+        keys(&serde_json::to_value(full).unwrap()),
+        properties,
+        "{name}: fields vs properties"
+    );
+    let required: BTreeSet<String> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    let always = keys(&serde_json::to_value(minimal).unwrap());
+    assert!(
+        required.is_subset(&always),
+        "{name}: required {required:?} but only {always:?} are always sent"
+    );
+}
+
+fn enum_values(name: &str) -> BTreeSet<String> {
+    schema(name)["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn names<T: Serialize>(all: impl IntoIterator<Item = T>) -> BTreeSet<String> {
+    all.into_iter().map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn every_schema_example_reads_into_its_wire_type_and_writes_back_unchanged() {
+    round_trips::<Money>("Money");
+    round_trips::<PaymentMethod>("PaymentMethod");
+    round_trips::<CheckoutConfig>("CheckoutConfig");
+    round_trips::<CartItem>("CartItem");
+    round_trips::<QuoteLine>("QuoteLine");
+    round_trips::<Quote>("Quote");
+    round_trips::<CustomerDetails>("CustomerDetails");
+    round_trips::<CreateSession>("CreateSession");
+    round_trips::<Action>("RedirectAction");
+    round_trips::<Action>("IframeAction");
+    round_trips::<Action>("StripeEmbeddedAction");
+    round_trips::<Receipt>("Receipt");
+    round_trips::<Session>("Session");
+    round_trips::<ApiError>("ApiError");
+    // QuoteRequest's example omits dates, so it is read, not written back.
+    let _: QuoteRequest =
+        serde_json::from_value(schema("QuoteRequest")["example"].clone()).unwrap();
+}
+
+#[test]
+fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_sent() {
+    let line = QuoteLine {
+        sku: "s".into(),
+        name: "n".into(),
+        quantity: 1,
+        unit_price: nok(1),
+        line_total: nok(1),
+        start_date: Some("2026-12-01".into()),
+        end_date: Some("2026-12-01".into()),
+    };
+    let bare_line = QuoteLine { start_date: None, end_date: None, ..line.clone() };
+    fields_match("QuoteLine", &line, &bare_line);
+    let quote = Quote { lines: vec![line], total: nok(1) };
+    fields_match("Quote", &quote, &quote);
+    fields_match("Money", &nok(1), &nok(1));
+    let item = CartItem {
+        sku: "s".into(),
+        quantity: 1,
+        start_date: Some("d".into()),
+        end_date: Some("d".into()),
+    };
+    let bare_item = CartItem { start_date: None, end_date: None, ..item.clone() };
+    fields_match("CartItem", &item, &bare_item);
+    fields_match("QuoteRequest", &QuoteRequest { items: vec![] }, &QuoteRequest { items: vec![] });
+    let text = || Some("x".to_owned());
+    let customer = CustomerDetails {
+        name: text(),
+        email: text(),
+        phone: text(),
+        customer_type: text(),
+        personal_number: text(),
+        organisation_id: text(),
+        street_address: text(),
+        postal_code: text(),
+        city: text(),
+        country: text(),
+    };
+    fields_match("CustomerDetails", &customer, &CustomerDetails::default());
+    let create = CreateSession {
+        items: vec![item],
+        method: "m".into(),
+        return_url: "u".into(),
+        customer: customer.clone(),
+        locale: Some("nb".into()),
+    };
+    let bare_create =
+        CreateSession { locale: None, customer: CustomerDetails::default(), ..create.clone() };
+    fields_match("CreateSession", &create, &bare_create);
+    let method = PaymentMethod {
+        id: "m".into(),
+        provider: ProviderId::Stripe,
+        display_name: "d".into(),
+        presentation: Presentation::StripeEmbedded,
+        required_fields: vec![CustomerField::Name],
+        allowed_origins: vec![],
+        stripe_js_url: Some("u".into()),
+    };
+    let bare_method = PaymentMethod { stripe_js_url: None, ..method.clone() };
+    fields_match("PaymentMethod", &method, &bare_method);
+    let config = CheckoutConfig {
+        merchant_name: "m".into(),
+        currency: Currency::NOK,
+        methods: vec![method],
+    };
+    fields_match("CheckoutConfig", &config, &config);
+    let receipt = Receipt { amount: nok(1), provider_reference: "r".into(), paid_at: 1 };
+    fields_match("Receipt", &receipt, &receipt);
+    let session = Session {
+        id: "ks".into(),
+        state: SessionState::Paid,
+        method: "m".into(),
+        provider: ProviderId::Stripe,
+        quote: quote.clone(),
+        action: Some(Action::Redirect { url: "u".into() }),
+        expires_at: Some(1),
+        receipt: Some(receipt),
+    };
+    let bare_session = Session { action: None, expires_at: None, receipt: None, ..session.clone() };
+    fields_match("Session", &session, &bare_session);
+    let embedded = Action::StripeEmbedded {
+        client_secret: "c".into(),
+        publishable_key: "p".into(),
+        stripe_account: Some("a".into()),
+    };
+    let bare_embedded = Action::StripeEmbedded {
+        client_secret: "c".into(),
+        publishable_key: "p".into(),
+        stripe_account: None,
+    };
+    fields_match("StripeEmbeddedAction", &embedded, &bare_embedded);
+    fields_match(
+        "RedirectAction",
+        &Action::Redirect { url: "u".into() },
+        &Action::Redirect { url: "u".into() },
+    );
+    fields_match(
+        "IframeAction",
+        &Action::Iframe { url: "u".into() },
+        &Action::Iframe { url: "u".into() },
+    );
+    let error = ApiError {
+        code: ErrorCode::Internal,
+        message: "m".into(),
+        field: Some("f".into()),
+        retryable: true,
+    };
+    fields_match("ApiError", &error, &ApiError { field: None, ..error.clone() });
+}
+
+#[test]
+fn every_enum_lists_exactly_the_wire_values() {
+    assert_eq!(enum_values("ProviderId"), names(ProviderId::ALL));
+    assert_eq!(enum_values("SessionState"), names(SessionState::ALL));
+    assert_eq!(enum_values("CustomerField"), names(CustomerField::ALL));
+    assert_eq!(
+        enum_values("Presentation"),
+        names([Presentation::Redirect, Presentation::Iframe, Presentation::StripeEmbedded])
+    );
+    let codes = enum_values("ErrorCode");
+    for code in &codes {
+        let _: ErrorCode =
+            serde_json::from_value(json!(code)).unwrap_or_else(|e| panic!("{code}: {e}"));
+    }
+    let known = names([
+        ErrorCode::InvalidRequest,
+        ErrorCode::UnknownSku,
+        ErrorCode::UnknownMethod,
+        ErrorCode::ReturnUrlNotAllowed,
+        ErrorCode::IdempotencyKeyRequired,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::IdempotencyKeyInFlight,
+        ErrorCode::SessionNotFound,
+        ErrorCode::ProviderUnavailable,
+        ErrorCode::ProviderRejected,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Internal,
+    ]);
+    assert_eq!(codes, known);
+}
+
+#[tokio::test]
+async fn the_backend_serves_the_document_and_answers_every_operation_with_a_documented_status() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let served = app.http.get(format!("{}/openapi.json", app.api)).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "application/json");
+    let mut served: Value = served.json().await.unwrap();
+    let schemas = &mut served["components"]["schemas"];
+    let methods =
+        schemas["CreateSession"]["properties"]["method"].as_object_mut().unwrap().remove("enum");
+    let skus = schemas["CartItem"]["properties"]["sku"].as_object_mut().unwrap().remove("enum");
+    assert_eq!(
+        methods,
+        Some(json!([
+            "stripe-hosted",
+            "payfect-redirect",
+            "front-hosted",
+            "checkfront-redirect",
+            "bokamera-iframe"
+        ]))
+    );
+    assert_eq!(skus, Some(json!(["kayak-2h", "life-jacket"])));
+    assert_eq!(served, document(), "the served document is the file plus the merchant's enums");
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.0"));
+
+    let session = app.create_ok("stripe-hosted", "k-contract").await;
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let url = format!("{}{path}", app.api)
+                .replace("{id}", &session.id)
+                .replace("{provider}", "stripe")
+                .replace("{reference}", "cs_test_unknown");
+            let mut req = app.http.request(method.to_uppercase().parse().unwrap(), url);
+            if operation["requestBody"].is_object() {
+                let body = if path.ends_with("/quote") {
+                    json!({"items": create_body("x")["items"]})
+                } else {
+                    create_body("stripe-hosted")
+                };
+                req =
+                    req.json(&body).header("Idempotency-Key", "k-contract").header("Origin", SITE);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16().to_string();
+            let documented = keys(&operation["responses"]);
+            assert!(
+                documented.contains(&status),
+                "{method} {path} answered {status}, documented {documented:?}"
+            );
+        }
+    }
+}
