@@ -26,8 +26,9 @@ use crate::{
 
 /// How long a provider page may take to load before the page goes there instead.
 pub const FRAME_LOAD_MS: u64 = 15_000;
-/// Holds longer than this are not counted down (a Stripe session lasts a day).
-const HOLD_SHOWN_SECS: i64 = 60 * 60;
+/// Holds longer than this are not counted down: booking systems hold a slot for 15 or 30
+/// minutes, while a payment session's own expiry (an hour, a day) is no hold.
+const HOLD_SHOWN_SECS: i64 = 31 * 60;
 
 /// The framed payment page for `session` with a "Choose another way to pay" button. `url` was
 /// checked against the method's allowed origins; `title` is "{display_name} payment page".

@@ -32,10 +32,14 @@ pub fn run() -> anyhow::Result<()> {
     setup::widget_tools()?;
     widget::build()?;
     let built = widget::dist_dir();
-    let wasm = std::fs::read(built.join("kassa_widget_bg.wasm")).context("reading the built Wasm")?;
+    let wasm =
+        std::fs::read(built.join("kassa_widget_bg.wasm")).context("reading the built Wasm")?;
     let wasm_sri = sri(&wasm);
     let loader = std::fs::read_to_string(built.join("kassa.js"))?;
-    anyhow::ensure!(loader.contains(WASM_SRI_PLACEHOLDER), "www/kassa.js lacks {WASM_SRI_PLACEHOLDER}");
+    anyhow::ensure!(
+        loader.contains(WASM_SRI_PLACEHOLDER),
+        "www/kassa.js lacks {WASM_SRI_PLACEHOLDER}"
+    );
     let loader = loader.replace(WASM_SRI_PLACEHOLDER, &wasm_sri);
 
     let version = env!("CARGO_PKG_VERSION");
@@ -59,7 +63,12 @@ pub fn run() -> anyhow::Result<()> {
     for (i, rel) in files.iter().enumerate() {
         let bytes = std::fs::read(out.join(rel))?;
         let comma = if i + 1 < files.len() { "," } else { "" };
-        writeln!(manifest, "    \"{rel}\": {{ \"bytes\": {}, \"integrity\": \"{}\" }}{comma}", bytes.len(), sri(&bytes))?;
+        writeln!(
+            manifest,
+            "    \"{rel}\": {{ \"bytes\": {}, \"integrity\": \"{}\" }}{comma}",
+            bytes.len(),
+            sri(&bytes)
+        )?;
     }
     manifest.push_str("  }\n}\n");
     std::fs::write(out.join("manifest.json"), manifest)?;
@@ -109,6 +118,9 @@ mod tests {
     #[test]
     fn integrity_is_sha384_in_base64() {
         // `printf abc | openssl dgst -sha384 -binary | base64`
-        assert_eq!(sri(b"abc"), "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn");
+        assert_eq!(
+            sri(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
     }
 }

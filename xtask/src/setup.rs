@@ -115,7 +115,8 @@ pub fn apt() -> anyhow::Result<()> {
 }
 
 fn wasm_target() -> anyhow::Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         return Ok(());
     }
@@ -139,7 +140,8 @@ pub fn locked_wasm_bindgen() -> anyhow::Result<String> {
 
 fn wasm_bindgen() -> anyhow::Result<()> {
     let want = locked_wasm_bindgen()?;
-    let have = output(Command::new("wasm-bindgen").arg("--version").env("PATH", crate::run::tool_path()));
+    let have =
+        output(Command::new("wasm-bindgen").arg("--version").env("PATH", crate::run::tool_path()));
     if have.as_deref().is_some_and(|v| v.split_whitespace().nth(1) == Some(want.as_str())) {
         return Ok(());
     }

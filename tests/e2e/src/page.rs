@@ -215,11 +215,14 @@ impl<'a> ProviderPage<'a> {
 
 /// axe-core's source (`cargo xtask setup` installs it; `KASSA_AXE_JS` overrides the path).
 pub fn axe_source() -> anyhow::Result<String> {
-    let path = std::env::var_os("KASSA_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/axe/node_modules/axe-core/axe.min.js")
-    });
-    std::fs::read_to_string(&path)
-        .with_context(|| format!("reading axe-core at {} (run `cargo xtask setup`)", path.display()))
+    let path =
+        std::env::var_os("KASSA_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../.tools/axe/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(&path).with_context(|| {
+        format!("reading axe-core at {} (run `cargo xtask setup`)", path.display())
+    })
 }
 
 impl CheckoutPage<'_> {

@@ -111,10 +111,15 @@ pub struct StackOptions {
     /// Whole documents to put on the site as they are: (file name, HTML). `__KASSA_ENDPOINT__`
     /// is replaced by the backend's URL.
     pub documents: Vec<(String, String)>,
-    /// Response headers per page: (file name, header, value). When there are any, the site
-    /// is served by the harness instead of the backend, with these headers added.
+    /// Response headers per page: (file name, header, value). When there are any (or with
+    /// `own_site`), the site is served by the harness instead of the backend.
     pub headers: Vec<(String, String, String)>,
+    /// Serve the site from the harness, so that [`Stack::set_page_headers`] works.
+    pub own_site: bool,
 }
+
+/// Headers per page of a site the harness serves.
+type PageHeaders = std::sync::Arc<std::sync::RwLock<Vec<(String, String, String)>>>;
 
 /// A running simulator + backend + site.
 #[derive(Debug)]
@@ -129,6 +134,7 @@ pub struct Stack {
     pub api_url: String,
     /// The SQLite file.
     pub db_path: PathBuf,
+    page_headers: Option<PageHeaders>,
     _dir: tempfile::TempDir,
 }
 
@@ -154,14 +160,27 @@ impl Stack {
         let db_path = dir.path().join("kassa.db");
         let database_url = format!("sqlite://{}", db_path.display());
         let settings = settings(&api_url, &site_url, &site_dir, &database_url, &sim)?;
-        let site = if options.headers.is_empty() {
-            Some(site)
+        let (site, page_headers) = if options.headers.is_empty() && !options.own_site {
+            (Some(site), None)
         } else {
-            serve_site(site, site_dir.clone(), options.headers.clone());
-            None
+            let headers: PageHeaders =
+                std::sync::Arc::new(std::sync::RwLock::new(options.headers.clone()));
+            serve_site(site, site_dir.clone(), headers.clone());
+            (None, Some(headers))
         };
-        let server = kassa_server::spawn_on(settings, api, site).await.context("starting the backend")?;
-        Ok(Stack { sim, server, site_url, api_url, db_path, _dir: dir })
+        let server =
+            kassa_server::spawn_on(settings, api, site).await.context("starting the backend")?;
+        Ok(Stack { sim, server, site_url, api_url, db_path, page_headers, _dir: dir })
+    }
+
+    /// Replaces the per-page headers (file name, header, value) of a site the harness serves
+    /// (`own_site`), e.g. a Content-Security-Policy naming the stack's own origins.
+    pub fn set_page_headers(&self, headers: Vec<(String, String, String)>) {
+        if let Some(h) = &self.page_headers {
+            if let Ok(mut h) = h.write() {
+                *h = headers;
+            }
+        }
     }
 
     /// The demo booking page.
@@ -207,14 +226,14 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// Serves `dir` on `listener`, adding `headers` (file name, header, value) to their pages.
-fn serve_site(listener: TcpListener, dir: PathBuf, headers: Vec<(String, String, String)>) {
+fn serve_site(listener: TcpListener, dir: PathBuf, headers: PageHeaders) {
     use axum::{extract::Request, middleware::Next, response::Response};
-    let headers = std::sync::Arc::new(headers);
     let add = move |request: Request, next: Next| {
         let headers = headers.clone();
         async move {
             let path = request.uri().path().trim_start_matches('/').to_owned();
             let mut response: Response = next.run(request).await;
+            let headers = headers.read().map(|h| h.clone()).unwrap_or_default();
             for (page, name, value) in headers.iter() {
                 if *page == path {
                     if let (Ok(n), Ok(v)) = (

@@ -15,7 +15,12 @@ use thirtyfour::WebDriver;
 const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
 
 /// Fails with the violations if axe finds any on what the widget shows now.
-async fn clean(widget: &CheckoutPage<'_>, axe: &str, lang: &str, screen: &str) -> anyhow::Result<()> {
+async fn clean(
+    widget: &CheckoutPage<'_>,
+    axe: &str,
+    lang: &str,
+    screen: &str,
+) -> anyhow::Result<()> {
     let violations = widget.axe(axe).await?;
     if !violations.is_empty() {
         bail!("axe, {lang}, {screen}:\n  {}", violations.join("\n  "));
@@ -26,7 +31,10 @@ async fn clean(widget: &CheckoutPage<'_>, axe: &str, lang: &str, screen: &str) -
 /// Holds every request whose URL matches `pattern` until [`release`].
 async fn hold(d: &WebDriver, pattern: &str) -> anyhow::Result<()> {
     d.cdp()
-        .send_raw("Fetch.enable", json!({"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]}))
+        .send_raw(
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]}),
+        )
         .await?;
     Ok(())
 }
@@ -40,7 +48,9 @@ async fn release(d: &WebDriver) -> anyhow::Result<()> {
 /// Waits until `script` (returning a boolean, with `root` the widget's shadow root) is true.
 async fn until(d: &WebDriver, what: &str, script: &str) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + kassa_e2e::WAIT;
-    let full = format!("const root = document.querySelector('kassa-checkout').shadowRoot; return !!({script});");
+    let full = format!(
+        "const root = document.querySelector('kassa-checkout').shadowRoot; return !!({script});"
+    );
     while !d.execute(full.as_str(), vec![]).await?.json().as_bool().unwrap_or(false) {
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "waited in vain for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -52,7 +62,9 @@ async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
     let axe = axe_source()?;
     let page = format!("{lang}.html");
     let body = format!("<main><h1>Booking</h1><kassa-checkout locale=\"{lang}\" items='{ITEMS}'></kassa-checkout></main>");
-    let stack = Stack::start(StackOptions { pages: vec![(page.clone(), body)], ..Default::default() }).await?;
+    let stack =
+        Stack::start(StackOptions { pages: vec![(page.clone(), body)], ..Default::default() })
+            .await?;
     let url = format!("{}/{page}", stack.site_url);
     let browser = Browser::start().await?;
     let d = browser.driver.clone();
@@ -66,7 +78,12 @@ async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
         // The details form, then its errors.
         w.choose("Invoice with BankID (Front Payment)").await?;
         w.click_testid("kassa-customer-private").await?;
-        until(&d, "the personal number field", "root.querySelector('#kassa-field-personal_number')").await?;
+        until(
+            &d,
+            "the personal number field",
+            "root.querySelector('#kassa-field-personal_number')",
+        )
+        .await?;
         clean(&w, &axe, lang, "details form").await?;
         w.click_testid("kassa-pay").await?;
         until(&d, "field errors", "root.querySelector('[aria-invalid=true]')").await?;
