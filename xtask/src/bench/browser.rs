@@ -154,7 +154,8 @@ fn write_site(dir: &Path, api: &str) -> anyhow::Result<()> {
         std::fs::remove_dir_all(dir)?;
     }
     std::fs::create_dir_all(dir)?;
-    std::fs::copy(root().join("www/demo/demo.css"), dir.join("demo.css")).context("copying www/demo/demo.css")?;
+    std::fs::copy(root().join("www/demo/demo.css"), dir.join("demo.css"))
+        .context("copying www/demo/demo.css")?;
     copy_dir(&dist_dir(), &dir.join("kassa"))?;
     npm::build_adyen_page(&dir.join("adyen"))?;
     let kassa = page(
@@ -236,7 +237,9 @@ async fn start_browser() -> anyhow::Result<Browser> {
         caps.add_arg(arg)?;
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
-    let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.context("opening a Chromium session")?;
+    let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+        .await
+        .context("opening a Chromium session")?;
     driver.set_script_timeout(Duration::from_secs(40)).await?;
     Ok(Browser { driver, _chromedriver: chromedriver, _profile: profile })
 }
@@ -273,14 +276,18 @@ async fn load(driver: &WebDriver, url: &str, cold: bool) -> anyhow::Result<Value
 }
 
 fn resource<'a>(r: &'a Value, suffix: &str) -> Option<&'a Value> {
-    r["res"].as_array()?.iter().find(|e| e["name"].as_str().is_some_and(|n| n.split('?').next().unwrap_or(n).ends_with(suffix)))
+    r["res"].as_array()?.iter().find(|e| {
+        e["name"].as_str().is_some_and(|n| n.split('?').next().unwrap_or(n).ends_with(suffix))
+    })
 }
 
 /// The time to interactive of one load, ms after navigation start.
 fn tti(variant: Variant, r: &Value) -> Option<f64> {
     let picker = r["pickerAt"].as_f64()?;
     Some(match variant {
-        Variant::Kassa => picker.max(resource(r, "/kassa.css").and_then(|c| c["end"].as_f64()).unwrap_or(0.0)),
+        Variant::Kassa => {
+            picker.max(resource(r, "/kassa.css").and_then(|c| c["end"].as_f64()).unwrap_or(0.0))
+        }
         Variant::Adyen => picker,
     })
 }
@@ -292,7 +299,11 @@ fn from_cache(variant: Variant, r: &Value) -> Option<bool> {
         Variant::Kassa => "/kassa/",
         Variant::Adyen => "/adyen/",
     };
-    let files: Vec<&Value> = r["res"].as_array()?.iter().filter(|e| e["name"].as_str().is_some_and(|n| n.contains(dir))).collect();
+    let files: Vec<&Value> = r["res"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["name"].as_str().is_some_and(|n| n.contains(dir)))
+        .collect();
     if files.is_empty() {
         return None;
     }
@@ -319,8 +330,10 @@ impl Series {
 
     fn json(&self) -> Value {
         let ttis = self.ttis();
-        let failed: Vec<&Value> = self.loads.iter().filter(|r| tti(self.variant, r).is_none()).collect();
-        let cache: Vec<bool> = self.loads.iter().filter_map(|r| from_cache(self.variant, r)).collect();
+        let failed: Vec<&Value> =
+            self.loads.iter().filter(|r| tti(self.variant, r).is_none()).collect();
+        let cache: Vec<bool> =
+            self.loads.iter().filter_map(|r| from_cache(self.variant, r)).collect();
         let mut v = json!({
             "loads": self.loads.len(),
             "interactive": ttis.len(),
@@ -332,10 +345,13 @@ impl Series {
             "dom_content_loaded": Dist::of(&self.loads.iter().filter_map(|r| r["nav"]["dcl"].as_f64()).collect::<Vec<_>>()).json(),
         });
         if self.variant == Variant::Kassa {
-            let at = |f: &dyn Fn(&Value) -> Option<f64>| Dist::of(&self.loads.iter().filter_map(f).collect::<Vec<_>>()).json();
+            let at = |f: &dyn Fn(&Value) -> Option<f64>| {
+                Dist::of(&self.loads.iter().filter_map(f).collect::<Vec<_>>()).json()
+            };
             let mark = |name: &'static str| move |r: &Value| r["marks"][name].as_f64();
             let end = |suffix: &'static str| move |r: &Value| resource(r, suffix)?["end"].as_f64();
-            let begin = |suffix: &'static str| move |r: &Value| resource(r, suffix)?["start"].as_f64();
+            let begin =
+                |suffix: &'static str| move |r: &Value| resource(r, suffix)?["start"].as_f64();
             v["timeline"] = json!([
                 {"label": "`kassa.js` loaded", "at": at(&end("/kassa.js"))},
                 {"label": "glue import starts (mark `kassa:import`)", "at": at(&mark("kassa:import"))},
@@ -352,17 +368,32 @@ impl Series {
             let tail: Vec<f64> = self
                 .loads
                 .iter()
-                .filter_map(|r| Some(r["marks"]["kassa:wasm-ready"].as_f64()? - resource(r, "/kassa_widget_bg.wasm")?["end"].as_f64()?))
+                .filter_map(|r| {
+                    Some(
+                        r["marks"]["kassa:wasm-ready"].as_f64()?
+                            - resource(r, "/kassa_widget_bg.wasm")?["end"].as_f64()?,
+                    )
+                })
                 .collect();
             let fetches: Vec<f64> = self
                 .loads
                 .iter()
-                .filter_map(|r| Some(resource(r, "/v1/checkout/quote")?["end"].as_f64()? - resource(r, "/v1/checkout/config")?["start"].as_f64()?))
+                .filter_map(|r| {
+                    Some(
+                        resource(r, "/v1/checkout/quote")?["end"].as_f64()?
+                            - resource(r, "/v1/checkout/config")?["start"].as_f64()?,
+                    )
+                })
                 .collect();
             let render: Vec<f64> = self
                 .loads
                 .iter()
-                .filter_map(|r| Some(r["pickerAt"].as_f64()? - resource(r, "/v1/checkout/quote")?["end"].as_f64()?))
+                .filter_map(|r| {
+                    Some(
+                        r["pickerAt"].as_f64()?
+                            - resource(r, "/v1/checkout/quote")?["end"].as_f64()?,
+                    )
+                })
                 .collect();
             v["durations"] = json!({
                 "quote_end_to_picker": Dist::of(&render).json(),
@@ -385,8 +416,15 @@ impl Series {
                 v["fetched_before_picker"] = json!(names);
             }
         } else {
-            v["adyen_on_ready"] = Dist::of(&self.loads.iter().filter_map(|r| r["readyAt"].as_f64()).collect::<Vec<_>>()).json();
-            v["adyen_error"] = self.loads.iter().find_map(|r| r["error"].as_str().map(str::to_owned)).map_or(Value::Null, Value::from);
+            v["adyen_on_ready"] = Dist::of(
+                &self.loads.iter().filter_map(|r| r["readyAt"].as_f64()).collect::<Vec<_>>(),
+            )
+            .json();
+            v["adyen_error"] = self
+                .loads
+                .iter()
+                .find_map(|r| r["error"].as_str().map(str::to_owned))
+                .map_or(Value::Null, Value::from);
         }
         v
     }
@@ -402,7 +440,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Value> {
     let db = root().join("target/bench/run/kassa-browser.db");
     let _ = std::fs::remove_file(&db);
     let stack = Stack::start(
-        &StackOptions { name: "browser".into(), database_url: format!("sqlite://{}", db.display()), site_origin: origin.clone() },
+        &StackOptions {
+            name: "browser".into(),
+            database_url: format!("sqlite://{}", db.display()),
+            site_origin: origin.clone(),
+        },
         &client,
     )
     .await?;
@@ -413,7 +455,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Value> {
     drop(_chromedriver);
     drop(stack);
     let mut v = result?;
-    v["chromium"] = json!(output(std::process::Command::new("/usr/bin/chromium").arg("--version")).map(|s| s.trim().to_owned()));
+    v["chromium"] = json!(output(std::process::Command::new("/usr/bin/chromium").arg("--version"))
+        .map(|s| s.trim().to_owned()));
     Ok(v)
 }
 
@@ -485,8 +528,10 @@ async fn measure(driver: &WebDriver, origin: &str, args: &Args) -> anyhow::Resul
         w.loads.push(load(driver, &format!("{adyen}?wallets"), false).await?);
     }
     out["adyen_warm_with_wallets"] = w.json();
-    out["pay_to_redirect"] = pay(driver, &kassa, args.pays).await.unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
-    out["wasm_alone"] = wasm_alone(driver, origin).await.unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+    out["pay_to_redirect"] =
+        pay(driver, &kassa, args.pays).await.unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+    out["wasm_alone"] =
+        wasm_alone(driver, origin).await.unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
     Ok(out)
 }
 
@@ -500,11 +545,19 @@ async fn pay(driver: &WebDriver, kassa: &str, n: usize) -> anyhow::Result<Value>
     let mut last = Value::Null;
     for _ in 0..n {
         let r = load(driver, &format!("{kassa}?hold"), false).await?;
-        anyhow::ensure!(r["pickerAt"].as_f64().is_some(), "the widget did not become interactive: {r}");
+        anyhow::ensure!(
+            r["pickerAt"].as_f64().is_some(),
+            "the widget did not become interactive: {r}"
+        );
         let find = |sel: &str| {
             format!("return document.querySelector('kassa-checkout').shadowRoot.querySelector('[data-testid=\"{sel}\"]');")
         };
-        driver.execute(find("kassa-method-stripe-hosted"), vec![]).await?.element()?.click().await?;
+        driver
+            .execute(find("kassa-method-stripe-hosted"), vec![])
+            .await?
+            .element()?
+            .click()
+            .await?;
         driver.execute(find("kassa-pay"), vec![]).await?.element()?.click().await?;
         let nav = driver.execute_async(WAIT_NAV, vec![]).await?.json().clone();
         if let (Some(c), Some(n)) = (nav["clickAt"].as_f64(), nav["navAt"].as_f64()) {
@@ -529,7 +582,9 @@ async fn pay(driver: &WebDriver, kassa: &str, n: usize) -> anyhow::Result<Value>
 }
 
 async fn wasm_alone(driver: &WebDriver, origin: &str) -> anyhow::Result<Value> {
-    eprintln!("    Wasm compile and instantiate from bytes in memory (25 times each, 3 page loads)");
+    eprintln!(
+        "    Wasm compile and instantiate from bytes in memory (25 times each, 3 page loads)"
+    );
     let mut compile = vec![];
     let mut instantiate = vec![];
     let mut init_sync = vec![];
@@ -538,7 +593,8 @@ async fn wasm_alone(driver: &WebDriver, origin: &str) -> anyhow::Result<Value> {
     for _ in 0..3 {
         let r = load(driver, &format!("{origin}/wasm.html"), false).await?;
         compile.extend(r["compile"].as_array().into_iter().flatten().filter_map(Value::as_f64));
-        instantiate.extend(r["instantiate"].as_array().into_iter().flatten().filter_map(Value::as_f64));
+        instantiate
+            .extend(r["instantiate"].as_array().into_iter().flatten().filter_map(Value::as_f64));
         init_sync.extend(r["initSync"].as_f64());
         errors.extend(r["errors"].as_array().into_iter().flatten().cloned());
         bytes = r["bytes"].clone();

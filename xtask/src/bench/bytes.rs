@@ -72,7 +72,13 @@ pub fn run_phase() -> anyhow::Result<Value> {
     let dist = dist_dir();
     let (files, kassa) = measure_files(&files_under(&dist)?, &dist)?;
     for f in &files {
-        eprintln!("    kassa {:<44} {:>8} {:>8} {:>8}", f["file"].as_str().unwrap_or(""), f["raw"], f["gzip"], f["brotli"]);
+        eprintln!(
+            "    kassa {:<44} {:>8} {:>8} {:>8}",
+            f["file"].as_str().unwrap_or(""),
+            f["raw"],
+            f["gzip"],
+            f["brotli"]
+        );
     }
     eprintln!("    kassa total {:>41} {:>8} {:>8}", kassa.raw, kassa.gzip, kassa.brotli);
     let mut anchors = vec![];
@@ -120,7 +126,9 @@ fn ratio(a: usize, b: usize) -> Value {
 /// `wasm-opt -Oz -g`, the shipping passes plus names) and asks twiggy where the bytes are.
 fn wasm_breakdown() -> anyhow::Result<Value> {
     install_twiggy()?;
-    step("size: where the widget's Wasm bytes go (twiggy on a --keep-debug, wasm-opt -Oz -g build)");
+    step(
+        "size: where the widget's Wasm bytes go (twiggy on a --keep-debug, wasm-opt -Oz -g build)",
+    );
     let dir = root().join("target/bench/twiggy");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
@@ -129,11 +137,24 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
     let wasm = root().join("target/wasm32-unknown-unknown/widget/kassa.wasm");
     run(Command::new("wasm-bindgen")
         .env("PATH", tool_path())
-        .args(["--keep-debug", "--target", "web", "--no-typescript", "--out-name", "kassa_widget", "--out-dir"])
+        .args([
+            "--keep-debug",
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "kassa_widget",
+            "--out-dir",
+        ])
         .arg(&dir)
         .arg(&wasm))?;
     let named = dir.join("kassa_widget_named.wasm");
-    run(Command::new(wasm_opt_path()).arg("-Oz").arg("-g").arg(dir.join("kassa_widget_bg.wasm")).arg("-o").arg(&named))?;
+    run(Command::new(wasm_opt_path())
+        .arg("-Oz")
+        .arg("-g")
+        .arg(dir.join("kassa_widget_bg.wasm"))
+        .arg("-o")
+        .arg(&named))?;
     let twiggy = |args: &[&str]| -> anyhow::Result<Value> {
         let out = Command::new("twiggy")
             .env("PATH", tool_path())
@@ -141,7 +162,11 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
             .arg(&named)
             .output()
             .context("running twiggy")?;
-        anyhow::ensure!(out.status.success(), "twiggy {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        anyhow::ensure!(
+            out.status.success(),
+            "twiggy {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(serde_json::from_slice(&out.stdout)?)
     };
     let top = twiggy(&["top", "--format", "json"])?;
@@ -160,7 +185,7 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
         e.1 += 1;
     }
     let mut crates: Vec<(String, (u64, usize))> = by_crate.into_iter().collect();
-    crates.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    crates.sort_by_key(|c| std::cmp::Reverse(c.1 .0));
     let pct = |s: u64| ((s as f64 / total.max(1) as f64) * 1000.0).round() / 10.0;
     let crates: Vec<Value> = crates
         .iter()
@@ -210,7 +235,12 @@ fn is_debug_only(name: &str) -> bool {
 /// `…::h0123abcd` hash suffixes removed.
 fn strip_hash(name: &str) -> String {
     match name.rfind("::h") {
-        Some(i) if name[i + 3..].len() == 16 && name[i + 3..].chars().all(|c| c.is_ascii_hexdigit()) => name[..i].to_owned(),
+        Some(i)
+            if name[i + 3..].len() == 16
+                && name[i + 3..].chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            name[..i].to_owned()
+        }
         _ => name.to_owned(),
     }
 }
@@ -220,18 +250,33 @@ pub fn crate_of(name: &str) -> String {
     if name.starts_with("data segment") {
         return "(static data)".into();
     }
-    if name.starts_with("code[") || name.starts_with("elem[") || name == "start" || name.starts_with("type[") {
+    if name.starts_with("code[")
+        || name.starts_with("elem[")
+        || name == "start"
+        || name.starts_with("type[")
+    {
         return "(unnamed code, tables)".into();
     }
-    if name.starts_with("export ") || name.starts_with("import ") || name.starts_with("__wbg") || name.starts_with("__wbindgen") || name.contains("externref") || name.starts_with("intounderlying") {
+    if name.starts_with("export ")
+        || name.starts_with("import ")
+        || name.starts_with("__wbg")
+        || name.starts_with("__wbindgen")
+        || name.contains("externref")
+        || name.starts_with("intounderlying")
+    {
         return "(wasm-bindgen exports/imports, shims)".into();
     }
     let first_path = |s: &str| -> Option<String> {
-        let s = s.trim_start_matches(['<', '&', '*', '(', '[', ' ']).trim_start_matches("mut ").trim_start_matches("dyn ").trim_start_matches("const ");
+        let s = s
+            .trim_start_matches(['<', '&', '*', '(', '[', ' '])
+            .trim_start_matches("mut ")
+            .trim_start_matches("dyn ")
+            .trim_start_matches("const ");
         let end = s.find("::")?;
         let head = &s[..end];
         let head = head.split('[').next().unwrap_or(head);
-        (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| head.to_owned())
+        (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then(|| head.to_owned())
     };
     let std_like = |c: &str| matches!(c, "core" | "alloc" | "std");
     if let Some(rest) = name.strip_prefix('<') {
@@ -246,7 +291,13 @@ pub fn crate_of(name: &str) -> String {
             };
         }
     }
-    first_path(name).unwrap_or_else(|| if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') { "(compiler builtins, libc)".into() } else { "(other)".into() })
+    first_path(name).unwrap_or_else(|| {
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            "(compiler builtins, libc)".into()
+        } else {
+            "(other)".into()
+        }
+    })
 }
 
 /// The JS glue's exported classes and import shims (what wasm-bindgen generated).
@@ -267,14 +318,26 @@ mod tests {
 
     #[test]
     fn crates_from_names() {
-        assert_eq!(crate_of("tachys::view::Render::build::{{closure}}::h825924d33458093e"), "tachys");
+        assert_eq!(
+            crate_of("tachys::view::Render::build::{{closure}}::h825924d33458093e"),
+            "tachys"
+        );
         assert_eq!(crate_of("<core::marker::PhantomData<T> as serde_core::de::DeserializeSeed>::deserialize::h0"), "serde_core");
         assert_eq!(crate_of("<char as core[c5930c85a12de822]::fmt::Debug>::fmt"), "core");
-        assert_eq!(crate_of("<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc"), "dlmalloc");
-        assert_eq!(crate_of("<T as tachys::view::any_view::IntoAny>::into_any::rebuild::h7"), "tachys");
+        assert_eq!(
+            crate_of("<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc"),
+            "dlmalloc"
+        );
+        assert_eq!(
+            crate_of("<T as tachys::view::any_view::IntoAny>::into_any::rebuild::h7"),
+            "tachys"
+        );
         assert_eq!(crate_of("<kassa::api::Foo as serde_core::Deserialize>::deserialize"), "kassa");
         assert_eq!(crate_of("data segment \".rodata\""), "(static data)");
         assert_eq!(crate_of("memcmp"), "(compiler builtins, libc)");
-        assert_eq!(crate_of("intounderlyingsource_pull externref shim"), "(wasm-bindgen exports/imports, shims)");
+        assert_eq!(
+            crate_of("intounderlyingsource_pull externref shim"),
+            "(wasm-bindgen exports/imports, shims)"
+        );
     }
 }

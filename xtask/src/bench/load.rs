@@ -170,7 +170,14 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_counted_by_reason() {
-        let out = open_loop(1000.0, 10, |i| async move { if i % 2 == 0 { Ok(()) } else { Err("HTTP 500".into()) } }).await;
+        let out = open_loop(1000.0, 10, |i| async move {
+            if i % 2 == 0 {
+                Ok(())
+            } else {
+                Err("HTTP 500".into())
+            }
+        })
+        .await;
         let step = Step::of(1000.0, &out);
         assert_eq!(step.ok, 5);
         assert_eq!(step.errors.get("HTTP 500"), Some(&5));

@@ -109,7 +109,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         if !args.no_build {
             widget::build()?;
             step("building kassa-server, kassa-sim and the bench's load generator (xtask) with --release");
-            sh(cargo().args(["build", "--release", "-p", "kassa-server", "-p", "kassa-sim", "-p", "xtask"]))?;
+            sh(cargo().args([
+                "build",
+                "--release",
+                "-p",
+                "kassa-server",
+                "-p",
+                "kassa-sim",
+                "-p",
+                "xtask",
+            ]))?;
         } else if cfg!(debug_assertions) && !release_xtask.exists() {
             sh(cargo().args(["build", "--release", "-p", "xtask"]))?;
         }
@@ -126,26 +135,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let built = t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut results = json!({});
     let mut timings = json!({"setup_and_build_s": stats::r3(built)});
-    let timed = |name: &str, timings: &mut Value, f: &mut dyn FnMut() -> anyhow::Result<Value>| -> Value {
-        let t = Instant::now();
-        let v = f().unwrap_or_else(|e| {
-            eprintln!("    {name} failed: {e:#}");
-            json!({"error": format!("{e:#}")})
-        });
-        timings[format!("{name}_s")] = stats::r3(t.elapsed().as_secs_f64());
-        v
-    };
+    let timed =
+        |name: &str, timings: &mut Value, f: &mut dyn FnMut() -> anyhow::Result<Value>| -> Value {
+            let t = Instant::now();
+            let v = f().unwrap_or_else(|e| {
+                eprintln!("    {name} failed: {e:#}");
+                json!({"error": format!("{e:#}")})
+            });
+            timings[format!("{name}_s")] = stats::r3(t.elapsed().as_secs_f64());
+            v
+        };
     if wants(Phase::Size) {
         results["size"] = timed("size", &mut timings, &mut bytes::run_phase);
     }
     if wants(Phase::Browser) {
-        results["browser"] = timed("browser", &mut timings, &mut || runtime.block_on(browser::run(args)));
+        results["browser"] =
+            timed("browser", &mut timings, &mut || runtime.block_on(browser::run(args)));
     }
     if wants(Phase::Backend) {
-        results["backend"] = timed("backend", &mut timings, &mut || runtime.block_on(backend::run(args)));
+        results["backend"] =
+            timed("backend", &mut timings, &mut || runtime.block_on(backend::run(args)));
     }
     timings["total_s"] = stats::r3(t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0));
     results["meta"] = report::meta(args, timings);

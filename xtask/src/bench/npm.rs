@@ -33,7 +33,8 @@ pub fn dir() -> PathBuf {
 }
 
 fn installed(name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(dir().join("node_modules").join(name).join("package.json")).ok()?;
+    let text =
+        std::fs::read_to_string(dir().join("node_modules").join(name).join("package.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["version"].as_str().map(str::to_owned)
 }
@@ -46,7 +47,10 @@ pub fn install() -> anyhow::Result<()> {
     step("installing the anchors from npm (pinned versions) into target/bench/npm");
     let dir = dir();
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("package.json"), "{\"name\":\"kassa-bench-anchors\",\"private\":true}\n")?;
+    std::fs::write(
+        dir.join("package.json"),
+        "{\"name\":\"kassa-bench-anchors\",\"private\":true}\n",
+    )?;
     let specs: Vec<String> = PACKAGES.iter().map(|(n, v)| format!("{n}@{v}")).collect();
     run(Command::new("npm")
         .args(["install", "--prefix"])
@@ -68,7 +72,11 @@ pub fn esbuild(args: &[&str]) -> anyhow::Result<()> {
         .current_dir(dir())
         .output()
         .with_context(|| format!("running {}", bin.display()))?;
-    anyhow::ensure!(out.status.success(), "esbuild {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "esbuild {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(())
 }
 
@@ -104,13 +112,38 @@ pub fn build_anchors() -> anyhow::Result<Vec<Anchor>> {
         d.join("adyen-size.js"),
         format!("{ADYEN_IMPORTS}window.AdyenBench = {{ AdyenCheckout, Dropin, Card, GooglePay, ApplePay, PayPal }};\n"),
     )?;
-    esbuild(&["adyen-size.js", "--bundle", "--minify", "--format=esm", "--target=es2020", "--outdir=out/adyen"])?;
+    esbuild(&[
+        "adyen-size.js",
+        "--bundle",
+        "--minify",
+        "--format=esm",
+        "--target=es2020",
+        "--outdir=out/adyen",
+    ])?;
 
-    esbuild(&["node_modules/braintree-web-drop-in/dist/browser/dropin.js", "--minify", "--outfile=out/braintree/dropin.js"])?;
-    esbuild(&["node_modules/braintree-web-drop-in/dropin.css", "--minify", "--outfile=out/braintree/dropin.css"])?;
+    esbuild(&[
+        "node_modules/braintree-web-drop-in/dist/browser/dropin.js",
+        "--minify",
+        "--outfile=out/braintree/dropin.js",
+    ])?;
+    esbuild(&[
+        "node_modules/braintree-web-drop-in/dropin.css",
+        "--minify",
+        "--outfile=out/braintree/dropin.css",
+    ])?;
 
-    std::fs::write(d.join("shopify-size.js"), "import ShopifyBuy from '@shopify/buy-button-js';\nwindow.ShopifyBuy = ShopifyBuy;\n")?;
-    esbuild(&["shopify-size.js", "--bundle", "--minify", "--format=esm", "--target=es2020", "--outfile=out/shopify/buybutton.js"])?;
+    std::fs::write(
+        d.join("shopify-size.js"),
+        "import ShopifyBuy from '@shopify/buy-button-js';\nwindow.ShopifyBuy = ShopifyBuy;\n",
+    )?;
+    esbuild(&[
+        "shopify-size.js",
+        "--bundle",
+        "--minify",
+        "--format=esm",
+        "--target=es2020",
+        "--outfile=out/shopify/buybutton.js",
+    ])?;
 
     Ok(vec![
         Anchor {
@@ -176,5 +209,13 @@ pub fn build_adyen_page(out: &Path) -> anyhow::Result<()> {
     let d = dir();
     std::fs::write(d.join("adyen-page.js"), format!("{ADYEN_IMPORTS}{ADYEN_PAGE}"))?;
     let outdir = format!("--outdir={}", out.display());
-    esbuild(&["adyen-page.js", "--bundle", "--minify", "--format=esm", "--target=es2022", "--entry-names=page", &outdir])
+    esbuild(&[
+        "adyen-page.js",
+        "--bundle",
+        "--minify",
+        "--format=esm",
+        "--target=es2022",
+        "--entry-names=page",
+        &outdir,
+    ])
 }

@@ -53,7 +53,8 @@ fn bin_dir() -> anyhow::Result<(PathBuf, String)> {
         })
         .collect();
     found.sort();
-    let (v, bin) = found.pop().context("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")?;
+    let (v, bin) =
+        found.pop().context("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")?;
     Ok((bin, v.to_string()))
 }
 
@@ -83,12 +84,18 @@ fn make_dir(as_root: bool) -> anyhow::Result<PathBuf> {
                 .and_then(|s| s.trim().parse().ok())
                 .context("there is no `postgres` user to run PostgreSQL as")
         };
-        std::os::unix::fs::chown(&dir, Some(id("-u")?), Some(id("-g")?)).context("handing the directory to postgres")?;
+        std::os::unix::fs::chown(&dir, Some(id("-u")?), Some(id("-g")?))
+            .context("handing the directory to postgres")?;
     }
     Ok(dir)
 }
 
 impl Postgres {
+    /// The watchdog's pid: PostgreSQL's processes are below it.
+    pub fn pid(&self) -> Option<u32> {
+        self.watchdog.as_ref().map(|(c, _)| c.id())
+    }
+
     /// Creates a cluster and starts it (a few seconds).
     pub fn start() -> anyhow::Result<Postgres> {
         let (bin, version) = bin_dir()?;
@@ -134,10 +141,16 @@ impl Postgres {
             }
             if let Some((child, _)) = self.watchdog.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    bail!("postgres exited ({status}): {}", std::fs::read_to_string(dir.join("log")).unwrap_or_default());
+                    bail!(
+                        "postgres exited ({status}): {}",
+                        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+                    );
                 }
             }
-            anyhow::ensure!(Instant::now() < deadline, "postgres did not accept connections within 30 s");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "postgres did not accept connections within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

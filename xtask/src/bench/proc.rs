@@ -19,7 +19,8 @@ pub struct Proc {
 impl Proc {
     /// Spawns `cmd` with stdout piped (for a ready line) and stderr to `log`.
     pub fn spawn(name: &str, cmd: &mut Command, log: &Path) -> anyhow::Result<Proc> {
-        let log = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let log =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -78,15 +79,56 @@ fn clk_tck() -> f64 {
     })
 }
 
-/// utime + stime of `pid` in seconds.
-pub fn cpu_secs(pid: u32) -> Option<f64> {
+/// Fields of /proc/PID/stat after the parenthesised command name (field 3 onwards).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / clk_tck())
+    Some(stat[stat.rfind(')')? + 2..].split_whitespace().map(str::to_owned).collect())
+}
+
+/// utime + stime of `pid` in seconds, plus that of its reaped children.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let f = stat_fields(pid)?;
+    // utime, stime, cutime, cstime are fields 14 to 17.
+    let sum: f64 = (11..15).filter_map(|i| f.get(i)?.parse::<f64>().ok()).sum();
+    Some(sum / clk_tck())
+}
+
+/// `pid` and every process below it.
+pub fn tree(pid: u32) -> Vec<u32> {
+    let mut parent_of = vec![];
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            if let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) {
+                if let Some(pp) = stat_fields(p).and_then(|f| f.get(1)?.parse::<u32>().ok()) {
+                    parent_of.push((p, pp));
+                }
+            }
+        }
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let cur = out[i];
+        out.extend(parent_of.iter().filter(|(_, pp)| *pp == cur).map(|(p, _)| *p));
+        i += 1;
+    }
+    out
+}
+
+/// CPU seconds of a process tree.
+pub fn tree_cpu_secs(pid: u32) -> f64 {
+    tree(pid).into_iter().filter_map(cpu_secs).sum()
+}
+
+/// Seconds the threads of `pid` spent runnable but waiting for a CPU (schedstat).
+pub fn runqueue_wait_secs(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return f64::NAN };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
 }
 
 /// CPU seconds of this process.
@@ -109,7 +151,11 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Waits until `url` answers 2xx.
-pub async fn wait_http(client: &reqwest::Client, url: &str, within: Duration) -> anyhow::Result<()> {
+pub async fn wait_http(
+    client: &reqwest::Client,
+    url: &str,
+    within: Duration,
+) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         if let Ok(r) = client.get(url).send().await {
@@ -117,7 +163,10 @@ pub async fn wait_http(client: &reqwest::Client, url: &str, within: Duration) ->
                 return Ok(());
             }
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "{url} did not answer within {within:?}");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{url} did not answer within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

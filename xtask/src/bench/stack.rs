@@ -3,11 +3,7 @@
 //! so that figures stay comparable while the demo grows), fresh random secrets, and stderr
 //! logged under `target/bench/run/logs/`.
 
-use std::{
-    path::PathBuf,
-    process::Command,
-    time::Duration,
-};
+use std::{path::PathBuf, process::Command, time::Duration};
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -70,6 +66,8 @@ pub struct Stack {
     pub sim: Proc,
     /// The backend's log file.
     pub server_log: PathBuf,
+    /// The database server's process (PostgreSQL), whose CPU counts too.
+    pub db_pid: Option<u32>,
 }
 
 /// Where logs and scratch files of this run go.
@@ -103,8 +101,14 @@ impl Stack {
                 .env("KASSA_SIM_PAYFECT_FERNET_KEY", &secrets.payfect_fernet),
             &logs.join(format!("sim-{}.log", options.name)),
         )?;
-        let urls: Value = serde_json::from_str(&sim.first_line()?).context("reading the simulator's URLs")?;
-        let url = |p: &str| urls[p].as_str().map(str::to_owned).with_context(|| format!("no {p} URL from kassa-sim"));
+        let urls: Value =
+            serde_json::from_str(&sim.first_line()?).context("reading the simulator's URLs")?;
+        let url = |p: &str| {
+            urls[p]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("no {p} URL from kassa-sim"))
+        };
         let stripe = url("stripe")?;
         let payfect = url("payfect")?;
 
@@ -119,7 +123,10 @@ impl Stack {
                 .arg(&config_path)
                 .env("RUST_LOG", "info")
                 .env("KASSA_PROVIDERS__STRIPE__SECRET_KEY", &secrets.stripe_secret)
-                .env("KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS", format!("[{}]", secrets.stripe_webhook))
+                .env(
+                    "KASSA_PROVIDERS__STRIPE__WEBHOOK_SECRETS",
+                    format!("[{}]", secrets.stripe_webhook),
+                )
                 .env("KASSA_PROVIDERS__PAYFECT__API_KEY", &secrets.payfect_api_key)
                 .env("KASSA_PROVIDERS__PAYFECT__FERNET_KEY", &secrets.payfect_fernet),
             &server_log,
@@ -127,11 +134,15 @@ impl Stack {
         wait_http(client, &format!("{api}/health/ready"), Duration::from_secs(30))
             .await
             .with_context(|| format!("kassa-server did not start; see {}", server_log.display()))?;
-        Ok(Stack { api, stripe, secrets, server, sim, server_log })
+        Ok(Stack { api, stripe, secrets, server, sim, server_log, db_pid: None })
     }
 
     /// Makes every simulated provider API call take `ms` milliseconds (0 clears).
-    pub async fn set_provider_latency(&self, client: &reqwest::Client, ms: u64) -> anyhow::Result<()> {
+    pub async fn set_provider_latency(
+        &self,
+        client: &reqwest::Client,
+        ms: u64,
+    ) -> anyhow::Result<()> {
         let url = format!("{}/__sim/faults", self.stripe);
         client.delete(&url).send().await?;
         if ms > 0 {
@@ -140,18 +151,32 @@ impl Stack {
                 .json(&json!({"kind": "latency", "count": u32::MAX, "latency_ms": ms}))
                 .send()
                 .await?;
-            anyhow::ensure!(r.status().is_success(), "kassa-sim refused the latency fault: {}", r.status());
+            anyhow::ensure!(
+                r.status().is_success(),
+                "kassa-sim refused the latency fault: {}",
+                r.status()
+            );
         }
         Ok(())
     }
 
-    /// Lines of the backend's log containing `needle`.
+    /// Lines of the backend's log containing `needle` (the server logs each duplicate
+    /// notification it recognises, whatever the exact wording).
     pub fn count_log(&self, needle: &str) -> usize {
-        std::fs::read_to_string(&self.server_log).map(|t| t.lines().filter(|l| l.contains(needle)).count()).unwrap_or(0)
+        std::fs::read_to_string(&self.server_log)
+            .map(|t| t.lines().filter(|l| l.contains(needle)).count())
+            .unwrap_or(0)
     }
 }
 
-fn config_text(options: &StackOptions, api: &str, api_port: u16, stripe: &str, payfect: &str, secrets: &Secrets) -> anyhow::Result<String> {
+fn config_text(
+    options: &StackOptions,
+    api: &str,
+    api_port: u16,
+    stripe: &str,
+    payfect: &str,
+    secrets: &Secrets,
+) -> anyhow::Result<String> {
     let mut text = include_str!("kassa.toml")
         .replace("${API_BIND}", &format!("127.0.0.1:{api_port}"))
         .replace("${API_URL}", api)
@@ -160,11 +185,20 @@ fn config_text(options: &StackOptions, api: &str, api_port: u16, stripe: &str, p
         .replace("${STRIPE_URL}", stripe)
         .replace("${STRIPE_PUBLISHABLE_KEY}", &secrets.stripe_publishable)
         .replace("${PAYFECT_URL}", payfect);
-    let unknown = text.lines().filter(|l| !l.trim_start().starts_with('#')).find(|l| l.contains("${"));
-    anyhow::ensure!(unknown.is_none(), "kassa.toml has a placeholder the bench does not fill: {}", unknown.unwrap_or_default());
+    let unknown =
+        text.lines().filter(|l| !l.trim_start().starts_with('#')).find(|l| l.contains("${"));
+    anyhow::ensure!(
+        unknown.is_none(),
+        "kassa.toml has a placeholder the bench does not fill: {}",
+        unknown.unwrap_or_default()
+    );
     text.push_str("\n# Added by `cargo xtask bench` for the cart-size runs.\n");
     for i in 1..=BENCH_SKUS {
-        text.push_str(&format!("\n[[catalog]]\nsku = \"{}\"\nname = \"Bench item {i}\"\nunit_price = \"{}.00\"\n", bench_sku(i), 10 + i));
+        text.push_str(&format!(
+            "\n[[catalog]]\nsku = \"{}\"\nname = \"Bench item {i}\"\nunit_price = \"{}.00\"\n",
+            bench_sku(i),
+            10 + i
+        ));
     }
     Ok(text)
 }
@@ -184,5 +218,7 @@ pub fn demo_cart() -> Value {
 
 /// A cart of `lines` distinct lines (SKUs repeat past [`BENCH_SKUS`]).
 pub fn cart_of(lines: usize) -> Value {
-    Value::Array((0..lines).map(|i| json!({"sku": bench_sku(i % BENCH_SKUS + 1), "quantity": 1})).collect())
+    Value::Array(
+        (0..lines).map(|i| json!({"sku": bench_sku(i % BENCH_SKUS + 1), "quantity": 1})).collect(),
+    )
 }
