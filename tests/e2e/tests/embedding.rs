@@ -142,6 +142,12 @@ async fn screenshots_in_two_themes_and_two_languages_for_the_readme() -> anyhow:
     let site = stack.site_url.clone();
     with_browser(|d| async move {
         std::fs::create_dir_all(screenshots())?;
+        d.cdp()
+            .send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": 1000, "height": 2600, "deviceScaleFactor": 1, "mobile": false}),
+            )
+            .await?;
         for scheme in ["light", "dark"] {
             d.cdp()
                 .send_raw(
