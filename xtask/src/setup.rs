@@ -60,7 +60,7 @@ pub fn axe_core_path() -> std::path::PathBuf {
 
 /// axe-core for the accessibility tests, pinned.
 fn axe_core() -> anyhow::Result<()> {
-    let package = root().join(".tools/axe/node_modules/axe-core/package.json");
+    let package = axe_core_path().with_file_name("package.json");
     let have = std::fs::read_to_string(&package).unwrap_or_default();
     if have.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")) {
         return Ok(());

@@ -354,11 +354,11 @@ const slot = document.getElementById('slot');
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mounting_and_unmounting_200_times_leaves_no_listeners_timers_or_nodes(
 ) -> anyhow::Result<()> {
-    let page = format!(
+    let page = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SPA</title>\
          <script src=\"timer-probe.js\"></script>\
          <script src=\"kassa/kassa.js\" data-endpoint=\"__KASSA_ENDPOINT__\"></script></head>\
-         <body><main><h1>SPA</h1><div id=\"slot\"></div></main></body></html>"
+         <body><main><h1>SPA</h1><div id=\"slot\"></div></main></body></html>",
     );
     let documents =
         vec![("spa.html".to_owned(), page), ("timer-probe.js".to_owned(), TIMER_PROBE.to_owned())];

@@ -59,9 +59,9 @@ async fn each_language_has_its_words_its_intl_formats_and_reaches_the_backend() 
                 .clone();
             let (money, date) = (intl[0].as_str().unwrap_or_default(), intl[1].as_str().unwrap_or_default());
             let text = w.text().await?;
-            let text_nb = text.replace('\u{a0}', " ").replace('\u{202f}', " ");
+            let text_nb = text.replace(['\u{a0}', '\u{202f}'], " ");
             for want in [money, date, total] {
-                let want = want.replace('\u{a0}', " ").replace('\u{202f}', " ");
+                let want = want.replace(['\u{a0}', '\u{202f}'], " ");
                 ensure!(text_nb.contains(&want), "{locale}: the widget does not show {want:?}: {text}");
             }
             let lang = d
