@@ -22,7 +22,10 @@ pub(crate) fn parse_decimal(
     let trimmed = match text.split_once('.') {
         Some((whole, fraction)) => {
             let keep = usize::from(currency.exponent());
-            if fraction.len() > keep && fraction[keep..].bytes().all(|b| b == b'0') {
+            // Bytes, not a `str` slice: `keep` may fall inside a multi-byte character of
+            // hostile text (found by `fuzzing::amounts`). When every byte after it is `0`,
+            // it is a character boundary, so the slice below is safe.
+            if fraction.len() > keep && fraction.as_bytes()[keep..].iter().all(|b| *b == b'0') {
                 let fraction = &fraction[..keep];
                 if fraction.is_empty() {
                     whole.to_owned()

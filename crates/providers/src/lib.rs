@@ -18,6 +18,8 @@ pub mod bokamera;
 pub mod checkfront;
 pub mod error;
 pub mod front_payment;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod payfect;
 pub mod stripe;
 pub mod transport;

@@ -490,6 +490,7 @@ impl Harness {
                 name: Some("Kari Nordmann".into()),
                 email: Some("kari@example.test".into()),
                 phone: Some("+4746567468".into()),
+                ..CustomerDetails::default()
             },
             locale: Some("nb-NO".into()),
             created_at: now(),

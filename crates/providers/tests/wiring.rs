@@ -128,6 +128,7 @@ fn request(presentation: Presentation, variant: Option<&str>) -> SessionRequest 
             name: Some("Kari Nordmann".into()),
             email: Some("kari@nordmann.no".into()),
             phone: Some("+4746567468".into()),
+            ..CustomerDetails::default()
         },
         locale: Some("nb-NO".into()),
         created_at: 1_754_556_624,

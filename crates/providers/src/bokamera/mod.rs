@@ -8,7 +8,8 @@
 //! for the same `InternalReferenceId` invalidates the previous one, which makes a re-sent
 //! create safe.
 
-mod transformers;
+// `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod transformers;
 
 use std::collections::HashMap;
 

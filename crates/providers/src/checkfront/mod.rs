@@ -9,7 +9,8 @@
 //! booking, and only that fetch decides an event (R-K3). This module must not trust any
 //! field of a webhook other than the booking code it names.
 
-mod transformers;
+// `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod transformers;
 
 use std::collections::{BTreeMap, HashMap};
 

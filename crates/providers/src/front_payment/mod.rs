@@ -8,7 +8,8 @@
 //! that decides the event (R-K2). Creates are not idempotent at Front Payment, so they are
 //! never re-sent once they may have arrived.
 
-mod transformers;
+// `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod transformers;
 
 use std::collections::HashMap;
 

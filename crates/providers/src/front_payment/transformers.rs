@@ -647,6 +647,7 @@ mod tests {
                 name: Some("Kari Nordmann".into()),
                 email: Some("kari@nordmann.no".into()),
                 phone: Some("+47 46567468".into()),
+                ..Customer::default()
             },
             locale: Some("nb-NO".into()),
             created_at: 1_754_556_624,

@@ -6,7 +6,8 @@
 //! once it may have arrived (the server settles an unknown outcome, R-I5). This module must
 //! not trust a callback that did not decrypt under our key and match its body.
 
-mod transformers;
+// `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod transformers;
 
 use http::Method;
 use kassa_wire::{Action, Presentation, ProviderId};

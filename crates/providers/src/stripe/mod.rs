@@ -6,7 +6,8 @@
 //! framing, so `Presentation::Iframe` is unsupported) and must not parse a webhook body
 //! before its signature verified (R-K1).
 
-mod transformers;
+// `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod transformers;
 
 use http::Method;
 use kassa_wire::{Action, Presentation, ProviderId};
