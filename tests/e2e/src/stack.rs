@@ -134,6 +134,8 @@ pub struct Stack {
     pub api_url: String,
     /// The SQLite file.
     pub db_path: PathBuf,
+    /// The site's files (the widget bundle is in `kassa/`).
+    pub site_dir: PathBuf,
     page_headers: Option<PageHeaders>,
     _dir: tempfile::TempDir,
 }
@@ -170,7 +172,7 @@ impl Stack {
         };
         let server =
             kassa_server::spawn_on(settings, api, site).await.context("starting the backend")?;
-        Ok(Stack { sim, server, site_url, api_url, db_path, page_headers, _dir: dir })
+        Ok(Stack { sim, server, site_url, api_url, db_path, site_dir, page_headers, _dir: dir })
     }
 
     /// Replaces the per-page headers (file name, header, value) of a site the harness serves

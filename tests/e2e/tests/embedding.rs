@@ -444,3 +444,50 @@ async fn the_script_api_mounts_updates_and_changing_items_quotes_again() -> anyh
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Result<()> {
+    use sha2::Digest as _;
+    let stack = Stack::start(StackOptions::default()).await?;
+    let kassa = stack.site_dir.join("kassa");
+    let wasm = std::fs::read(kassa.join("kassa_widget_bg.wasm"))?;
+    // What `cargo xtask dist` does: the loader carries the Wasm's SHA-384.
+    let sri = format!(
+        "sha384-{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            sha2::Sha384::digest(&wasm)
+        )
+    );
+    let loader = std::fs::read_to_string(kassa.join("kassa.js"))?;
+    ensure!(loader.contains("__KASSA_WASM_SRI__"), "the loader has the hash placeholder");
+    std::fs::write(kassa.join("kassa.js"), loader.replace("__KASSA_WASM_SRI__", &sri))?;
+    let (page, api) = (stack.booking_page(), stack.api_url.clone());
+    with_browser(|d| async move {
+        d.cdp().send_raw("Network.enable", json!({})).await?;
+        d.cdp().send_raw("Network.setCacheDisabled", json!({"cacheDisabled": true})).await?;
+        d.goto(&page).await?;
+        let w = CheckoutPage::new(&d);
+        w.wait_state("picker").await?;
+        // One byte flipped on the server: the widget refuses to start and asks the backend nothing.
+        let mut bad = wasm.clone();
+        let middle = bad.len() / 2;
+        bad[middle] ^= 1;
+        std::fs::write(kassa.join("kassa_widget_bg.wasm"), bad)?;
+        d.goto(&page).await?;
+        w.wait_state("error").await?;
+        let text = w.text().await?;
+        ensure!(text.contains("could not be loaded"), "the widget says: {text}");
+        let calls = d
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith(arguments[0]));",
+                vec![json!(api)],
+            )
+            .await?
+            .json()
+            .clone();
+        ensure!(calls == json!([]), "the backend was called: {calls}");
+        Ok(())
+    })
+    .await
+}
