@@ -9,16 +9,13 @@ use std::{
 use anyhow::Context as _;
 use serde_json::{json, Value};
 
-use super::npm;
+use super::{npm, TWIGGY};
 use crate::{
-    run::{cargo, output, root, run, step, tool_path},
+    run::{root, run, step, tool_path},
     setup::wasm_opt_path,
     size::{measure, Sizes, BROTLI_CEILING, BROTLI_GOAL},
     widget::dist_dir,
 };
-
-/// twiggy, pinned.
-pub const TWIGGY: &str = "0.8.0";
 
 fn sizes_json(s: &Sizes) -> Value {
     json!({"raw": s.raw, "gzip": s.gzip, "brotli": s.brotli})
@@ -54,16 +51,6 @@ fn measure_files(files: &[PathBuf], base: &Path) -> anyhow::Result<(Vec<Value>, 
         total.brotli += s.brotli;
     }
     Ok((rows, total))
-}
-
-/// Installs twiggy at the pinned version unless it is there.
-pub fn install_twiggy() -> anyhow::Result<()> {
-    let have = output(Command::new("twiggy").arg("--version").env("PATH", tool_path()));
-    if have.is_some_and(|v| v.split_whitespace().nth(1) == Some(TWIGGY)) {
-        return Ok(());
-    }
-    step(&format!("installing twiggy {TWIGGY} (about a minute, once)"));
-    run(cargo().args(["install", "twiggy", "--locked", "--version", TWIGGY]))
 }
 
 /// The size phase.
@@ -125,7 +112,6 @@ fn ratio(a: usize, b: usize) -> Value {
 /// Builds a name-keeping copy of the widget's Wasm (`wasm-bindgen --keep-debug`, then
 /// `wasm-opt -Oz -g`, the shipping passes plus names) and asks twiggy where the bytes are.
 fn wasm_breakdown() -> anyhow::Result<Value> {
-    install_twiggy()?;
     step(
         "size: where the widget's Wasm bytes go (twiggy on a --keep-debug, wasm-opt -Oz -g build)",
     );
@@ -191,6 +177,17 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
         .iter()
         .map(|(c, (s, n))| json!({"crate": c, "bytes": s, "percent": pct(*s), "items": n}))
         .collect();
+    let mut by_module: BTreeMap<String, u64> = BTreeMap::new();
+    for (name, size) in &items {
+        *by_module.entry(module_of(name)).or_default() += size;
+    }
+    let mut modules: Vec<(String, u64)> = by_module.into_iter().collect();
+    modules.sort_by_key(|m| std::cmp::Reverse(m.1));
+    let modules: Vec<Value> = modules
+        .iter()
+        .take(30)
+        .map(|(m, s)| json!({"module": m, "bytes": s, "percent": pct(*s)}))
+        .collect();
     let functions: Vec<Value> = items
         .iter()
         .take(30)
@@ -221,6 +218,7 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
         "build": "wasm-bindgen --keep-debug, wasm-opt -Oz -g (names kept; sizes exclude the name and custom sections)",
         "code_and_data_bytes": total,
         "by_crate": crates,
+        "by_module": modules,
         "top_items": functions,
         "monomorphizations": monos,
         "stream_shims": exports,
@@ -300,6 +298,35 @@ pub fn crate_of(name: &str) -> String {
     })
 }
 
+/// `crate::module` of an item (the crate as [`crate_of`] reads it, then the next path segment
+/// that follows it in the name), so that e.g. `core::fmt` stands apart from the rest of core.
+pub fn module_of(name: &str) -> String {
+    let krate = crate_of(name);
+    if krate.starts_with('(') {
+        return krate;
+    }
+    let first = [format!("{krate}::"), format!("{krate}[")]
+        .iter()
+        .filter_map(|p| name.find(p.as_str()))
+        .min();
+    let Some(at) = first else {
+        return krate;
+    };
+    let rest = &name[at + krate.len()..];
+    let rest = match rest.strip_prefix('[') {
+        Some(r) => r.split_once(']').map_or(r, |(_, tail)| tail),
+        None => rest,
+    };
+    let Some(rest) = rest.strip_prefix("::") else { return krate };
+    let module: String =
+        rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    if module.is_empty() || module.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        krate
+    } else {
+        format!("{krate}::{module}")
+    }
+}
+
 /// The JS glue's exported classes and import shims (what wasm-bindgen generated).
 fn glue_breakdown(path: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(path)?;
@@ -339,5 +366,19 @@ mod tests {
             crate_of("intounderlyingsource_pull externref shim"),
             "(wasm-bindgen exports/imports, shims)"
         );
+    }
+
+    #[test]
+    fn modules_from_names() {
+        use super::module_of;
+        assert_eq!(module_of("<char as core[c5930c85a12de822]::fmt::Debug>::fmt"), "core::fmt");
+        assert_eq!(module_of("kassa::flow::load::{{closure}}::h1"), "kassa::flow");
+        assert_eq!(module_of("kassa::start::{{closure}}::h1"), "kassa::start");
+        assert_eq!(
+            module_of("<dlmalloc[e24a]::dlmalloc::Dlmalloc<A>>::malloc"),
+            "dlmalloc::dlmalloc"
+        );
+        assert_eq!(module_of("data segment \".rodata\""), "(static data)");
+        assert_eq!(module_of("tachys::Foo::bar"), "tachys");
     }
 }

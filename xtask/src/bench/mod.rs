@@ -12,26 +12,40 @@
 //! The machine is shared and noisy: figures are medians and percentiles over many samples,
 //! and comparisons are ratios within the same run.
 
+// The measuring modules need tokio, reqwest, thirtyfour …, which only the release build
+// that `cargo xtask bench` makes has (feature `bench`): the everyday `cargo xtask` stays light.
+#[cfg(feature = "bench")]
 mod backend;
+#[cfg(feature = "bench")]
 mod browser;
+#[cfg(feature = "bench")]
 mod bytes;
+#[cfg(feature = "bench")]
 mod load;
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
 mod npm;
+#[cfg(feature = "bench")]
 mod pg;
+#[cfg(feature = "bench")]
 mod proc;
+#[cfg(feature = "bench")]
 mod report;
+#[cfg(feature = "bench")]
 mod serve;
+#[cfg(feature = "bench")]
 mod stack;
+#[cfg(feature = "bench")]
 mod stats;
 
-use std::time::Instant;
-
-use serde_json::{json, Value};
+use std::{process::Command, time::Instant};
 
 use crate::{
-    run::{cargo, root, run as sh, step},
+    run::{cargo, output, root, run as sh, step, tool_path},
     setup, widget,
 };
+
+/// twiggy, pinned.
+pub const TWIGGY: &str = "0.8.0";
 
 /// Parts of the bench.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,8 +74,8 @@ pub struct Args {
     /// the whole bench within 15 minutes).
     #[arg(long, default_value_t = 60)]
     pub soak_secs: u64,
-    /// Session creations per second during the soak (webhooks arrive at half that).
-    #[arg(long, default_value_t = 200)]
+    /// Session creations per second during the soak (webhooks arrive at the same rate).
+    #[arg(long, default_value_t = 100)]
     pub soak_rate: u32,
     /// Seconds each arrival-rate step lasts.
     #[arg(long, default_value_t = 5)]
@@ -82,65 +96,131 @@ pub struct Args {
     /// Use the existing widget bundle and release binaries instead of building them.
     #[arg(long)]
     pub no_build: bool,
+    /// Only rewrite docs/bench/report.md from docs/bench/report.json.
+    #[arg(long)]
+    pub report_only: bool,
     /// Set by the debug build when it hands over to the release build (seconds it spent).
     #[arg(long, hide = true)]
     pub handed_over: Option<f64>,
 }
 
+/// Installs twiggy at the pinned version unless it is there.
+fn install_twiggy() -> anyhow::Result<()> {
+    let have = output(Command::new("twiggy").arg("--version").env("PATH", tool_path()));
+    if have.is_some_and(|v| v.split_whitespace().nth(1) == Some(TWIGGY)) {
+        return Ok(());
+    }
+    step(&format!("installing twiggy {TWIGGY} (about a minute, once)"));
+    sh(cargo().args(["install", "twiggy", "--locked", "--version", TWIGGY]))
+}
+
+/// The release build the measuring runs in.
+fn build_release() -> anyhow::Result<()> {
+    step("building kassa-server, kassa-sim and the bench (xtask, feature `bench`) with --release");
+    sh(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "kassa-server",
+        "-p",
+        "kassa-sim",
+        "-p",
+        "xtask",
+        "--features",
+        "xtask/bench",
+    ]))
+}
+
 /// Runs the bench and writes the report.
 ///
-/// `cargo xtask` is a debug build, too slow to generate thousands of requests a second on
-/// two cores, so the debug build installs and builds what is needed (including a release
-/// build of xtask itself) and hands the measuring over to `target/release/xtask`.
+/// `cargo xtask` is a light debug build, far too slow to generate thousands of requests a
+/// second on two cores, so it installs and builds what is needed (the widget, and release
+/// builds of the server, the simulator and xtask with its `bench` feature) and hands the
+/// measuring over to `target/release/xtask`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let wants = |p: Phase| !args.skip.contains(&p);
+    let measures_here = cfg!(feature = "bench") && !cfg!(debug_assertions);
+    let release_xtask = root().join("target/release/xtask");
+    if args.report_only {
+        if measures_here {
+            #[cfg(feature = "bench")]
+            return measure::report_only();
+        }
+        if !release_xtask.exists() {
+            build_release()?;
+        }
+        return hand_over(&release_xtask, None);
+    }
     if args.handed_over.is_none() {
+        let wants = |p: Phase| !args.skip.contains(&p);
         step("bench: installing what is missing (Chromium, PostgreSQL, wasm tools, twiggy, npm anchors)");
         setup::apt()?;
         setup::widget_tools()?;
         if wants(Phase::Size) {
-            bytes::install_twiggy()?;
+            install_twiggy()?;
         }
         if wants(Phase::Size) || wants(Phase::Browser) {
             npm::install()?;
         }
-        let release_xtask = root().join("target/release/xtask");
         if !args.no_build {
             widget::build()?;
-            step("building kassa-server, kassa-sim and the bench's load generator (xtask) with --release");
-            sh(cargo().args([
-                "build",
-                "--release",
-                "-p",
-                "kassa-server",
-                "-p",
-                "kassa-sim",
-                "-p",
-                "xtask",
-            ]))?;
-        } else if cfg!(debug_assertions) && !release_xtask.exists() {
-            sh(cargo().args(["build", "--release", "-p", "xtask"]))?;
+            build_release()?;
+        } else if !measures_here && !release_xtask.exists() {
+            build_release()?;
         }
-        if cfg!(debug_assertions) {
-            step("handing over to target/release/xtask (an optimised load generator)");
-            let status = std::process::Command::new(&release_xtask)
-                .arg("bench")
-                .args(std::env::args().skip(2))
-                .arg(format!("--handed-over={:.1}", t0.elapsed().as_secs_f64()))
-                .status()?;
-            anyhow::ensure!(status.success(), "the release bench failed: {status}");
-            return Ok(());
+        if !measures_here {
+            return hand_over(&release_xtask, Some(t0.elapsed().as_secs_f64()));
         }
     }
-    let built = t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0);
+    #[cfg(feature = "bench")]
+    return measure::run(args, t0);
+    #[cfg(not(feature = "bench"))]
+    anyhow::bail!("this build of xtask cannot measure; run `cargo xtask bench`")
+}
 
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let mut results = json!({});
-    let mut timings = json!({"setup_and_build_s": stats::r3(built)});
-    let timed =
-        |name: &str, timings: &mut Value, f: &mut dyn FnMut() -> anyhow::Result<Value>| -> Value {
+/// Runs `target/release/xtask bench` with the same arguments.
+fn hand_over(release_xtask: &std::path::Path, spent: Option<f64>) -> anyhow::Result<()> {
+    step("handing over to target/release/xtask (an optimised load generator)");
+    let mut cmd = Command::new(release_xtask);
+    cmd.arg("bench").args(std::env::args().skip(2));
+    if let Some(secs) = spent {
+        cmd.arg(format!("--handed-over={secs:.1}"));
+    }
+    let status = cmd.status()?;
+    anyhow::ensure!(status.success(), "the release bench failed: {status}");
+    Ok(())
+}
+
+#[cfg(feature = "bench")]
+mod measure {
+    use std::time::Instant;
+
+    use serde_json::{json, Value};
+
+    use super::{backend, browser, bytes, report, stats, Args, Phase};
+    use crate::run::{root, step};
+
+    /// Rewrites report.md from report.json.
+    pub fn report_only() -> anyhow::Result<()> {
+        let dir = root().join("docs/bench");
+        let results: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json"))?)?;
+        report::write(&dir, &results)
+    }
+
+    /// Measures everything asked for and writes the report.
+    pub fn run(args: &Args, t0: Instant) -> anyhow::Result<()> {
+        let wants = |p: Phase| !args.skip.contains(&p);
+        let dir = root().join("docs/bench");
+        let built = t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0);
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let mut results = json!({});
+        let mut timings = json!({"setup_and_build_s": stats::r3(built)});
+        let timed = |name: &str,
+                     timings: &mut Value,
+                     f: &mut dyn FnMut() -> anyhow::Result<Value>|
+         -> Value {
             let t = Instant::now();
             let v = f().unwrap_or_else(|e| {
                 eprintln!("    {name} failed: {e:#}");
@@ -149,24 +229,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             timings[format!("{name}_s")] = stats::r3(t.elapsed().as_secs_f64());
             v
         };
-    if wants(Phase::Size) {
-        results["size"] = timed("size", &mut timings, &mut bytes::run_phase);
+        if wants(Phase::Size) {
+            results["size"] = timed("size", &mut timings, &mut bytes::run_phase);
+        }
+        if wants(Phase::Browser) {
+            results["browser"] =
+                timed("browser", &mut timings, &mut || runtime.block_on(browser::run(args)));
+        }
+        if wants(Phase::Backend) {
+            results["backend"] =
+                timed("backend", &mut timings, &mut || runtime.block_on(backend::run(args)));
+        }
+        let total = t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0);
+        timings["total_s"] = stats::r3(total);
+        results["meta"] = report::meta(args, timings);
+        report::write(&dir, &results)?;
+        step(&format!("bench done in {total:.0} s: docs/bench/report.md, docs/bench/report.json"));
+        Ok(())
     }
-    if wants(Phase::Browser) {
-        results["browser"] =
-            timed("browser", &mut timings, &mut || runtime.block_on(browser::run(args)));
-    }
-    if wants(Phase::Backend) {
-        results["backend"] =
-            timed("backend", &mut timings, &mut || runtime.block_on(backend::run(args)));
-    }
-    timings["total_s"] = stats::r3(t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0));
-    results["meta"] = report::meta(args, timings);
-    let dir = root().join("docs/bench");
-    report::write(&dir, &results)?;
-    step(&format!(
-        "bench done in {:.0} s: docs/bench/report.md, docs/bench/report.json",
-        t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0)
-    ));
-    Ok(())
 }
