@@ -866,3 +866,88 @@ async fn focus_stays_with_the_page_on_load() {
     sleep(20).await;
     assert!(w.shadow.active_element().is_none(), "loading the widget must not move focus into it");
 }
+
+// ---------------------------------------------------------------- customer details, holds
+
+#[wasm_bindgen_test]
+async fn the_customer_type_shows_the_matching_number_and_known_details_are_prefilled() {
+    install_fetch();
+    let invoice = config_json().replace(
+        r#""required_fields":["phone"]"#,
+        r#""required_fields":["customer_type","name","personal_number","organisation_id"]"#,
+    );
+    route("GET /v1/checkout/config", 200, &invoice);
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[
+        ("items", ITEMS),
+        ("locale", "en"),
+        ("customer-name", "Kari Nordmann"),
+        ("customer-phone", "+47 912 34 567"),
+    ]);
+    w.wait_state("picker").await;
+    w.click("kassa-method-vipps");
+    leptos::task::tick().await;
+    let name: web_sys::HtmlInputElement = w.by_testid("kassa-field-name").unchecked_into();
+    until("the name filled in", || name.value() == "Kari Nordmann").await;
+    assert_eq!(
+        name.value(),
+        "Kari Nordmann",
+        "the page's customer name is filled in (host attr {:?}, html {:?})",
+        w.host.get_attribute("customer-name"),
+        w.q(".kassa-fields").map(|f| f.outer_html())
+    );
+    assert_eq!(name.autocomplete(), "name");
+    assert!(w.q("#kassa-field-phone").is_none(), "a detail the method does not need is not asked");
+    assert!(
+        w.q("#kassa-field-personal_number").is_none()
+            && w.q("#kassa-field-organisation_id").is_none()
+    );
+
+    w.click("kassa-customer-corporate");
+    leptos::task::tick().await;
+    let org = w.q("#kassa-field-organisation_id").expect("a company is asked for its number");
+    assert_eq!(org.get_attribute("inputmode").as_deref(), Some("numeric"));
+    assert!(w.q("#kassa-field-personal_number").is_none());
+    w.click("kassa-customer-private");
+    leptos::task::tick().await;
+    assert!(
+        w.q("#kassa-field-personal_number").is_some()
+            && w.q("#kassa-field-organisation_id").is_none()
+    );
+
+    // Pay with the number missing: the error is tied to its field and nothing is sent.
+    w.click("kassa-pay");
+    leptos::task::tick().await;
+    let field = w.q("#kassa-field-personal_number").unwrap();
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(
+        field.get_attribute("aria-describedby").as_deref(),
+        Some("kassa-error-personal_number")
+    );
+    let error = w.q("#kassa-error-personal_number").unwrap();
+    assert_eq!(error.get_attribute("aria-live").as_deref(), Some("polite"));
+    assert!(error.text_content().unwrap_or_default().contains("11 digits"));
+    assert!(calls_to("POST", "/v1/checkout/sessions").is_empty(), "nothing was sent");
+}
+
+#[wasm_bindgen_test]
+async fn a_booking_hold_counts_down_and_offers_to_book_again_when_it_runs_out() {
+    let w = picker_with("card").await;
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let mut extra = String::from(r#","expires_at":"#);
+    extra.push_str(&(now + 2).to_string());
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_hold", "open", "card", Some(&frame_action()), &extra),
+    );
+    w.click("kassa-pay");
+    w.wait_state("iframe").await;
+    let hold = w.by_testid("kassa-hold").text_content().unwrap_or_default();
+    assert!(hold.contains("The hold ends in"), "the time left is shown: {hold}");
+    w.wait_state("expired").await;
+    assert!(w.text().contains("The hold on your booking ran out"), "says so: {}", w.text());
+    assert!(w.q("iframe").is_none(), "the provider's page is gone");
+    assert_eq!(w.by_testid("kassa-start-over").text_content().as_deref(), Some("Book again"));
+    assert_eq!(w.events_named("kassa:expired").len(), 1);
+}
