@@ -33,12 +33,15 @@ pub fn text(lang: Locale, pick: impl Fn(Locale) -> &'static str) -> &'static str
 /// The language for a BCP 47 tag: its primary subtag if we speak it (`no` and `nn` read as
 /// Bokmål, the written Norwegian every Norwegian reads), else English.
 pub fn for_tag(tag: &str) -> Locale {
-    let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-    match primary.as_str() {
-        "nb" | "no" | "nn" => Locale::nb,
-        "sv" => Locale::sv,
-        "da" => Locale::da,
-        "de" => Locale::de,
+    let b = tag.as_bytes();
+    if b.len() > 2 && !matches!(b[2], b'-' | b'_') {
+        return Locale::en;
+    }
+    match [b.first().map(u8::to_ascii_lowercase), b.get(1).map(u8::to_ascii_lowercase)] {
+        [Some(b'n'), Some(b'b' | b'o' | b'n')] => Locale::nb,
+        [Some(b's'), Some(b'v')] => Locale::sv,
+        [Some(b'd'), Some(b'a')] => Locale::da,
+        [Some(b'd'), Some(b'e')] => Locale::de,
         _ => Locale::en,
     }
 }
@@ -84,6 +87,8 @@ mod tests {
         assert_eq!(for_tag("en-GB"), Locale::en);
         assert_eq!(for_tag("fr-FR"), Locale::en);
         assert_eq!(for_tag(""), Locale::en);
+        assert_eq!(for_tag("nbx"), Locale::en);
+        assert_eq!(for_tag("DE_ch"), Locale::de);
     }
 
     #[test]

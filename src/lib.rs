@@ -127,15 +127,8 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     let returned = read_return(&widget);
     let mut typed = kassa_wire::CustomerDetails::default();
     for field in kassa_wire::CustomerField::ALL {
-        let key = state::field_key(field);
-        let name = if key == "customer_type" {
-            String::from("customer-type")
-        } else {
-            let mut n = String::from("customer-");
-            n.push_str(&key.replace('_', "-"));
-            n
-        };
-        *typed.slot(field) = attr(&name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let value = attr(state::field_attribute(field)).map(|v| v.trim().to_owned());
+        *typed.slot(field) = value.filter(|v| !v.is_empty());
     }
 
     let handle = leptos::mount::mount_to(container, move || {

@@ -483,8 +483,23 @@ pub fn field_spec(field: CustomerField, l: Locale) -> FieldSpec {
     FieldSpec { label, kind, autocomplete, inputmode }
 }
 
-/// The stable id part of a field (`name`, `email`, `phone`, …), also its attribute name
-/// after `customer-` (with `-` for `_`).
+/// The element attribute that prefills a field, e.g. `customer-email`.
+pub fn field_attribute(field: CustomerField) -> &'static str {
+    match field {
+        CustomerField::Name => "customer-name",
+        CustomerField::Email => "customer-email",
+        CustomerField::Phone => "customer-phone",
+        CustomerField::CustomerType => "customer-type",
+        CustomerField::PersonalNumber => "customer-personal-number",
+        CustomerField::OrganisationId => "customer-organisation-id",
+        CustomerField::StreetAddress => "customer-street-address",
+        CustomerField::PostalCode => "customer-postal-code",
+        CustomerField::City => "customer-city",
+        CustomerField::Country => "customer-country",
+    }
+}
+
+/// The stable id part of a field (`name`, `email`, `phone`, …).
 pub fn field_key(field: CustomerField) -> &'static str {
     match field {
         CustomerField::Name => "name",

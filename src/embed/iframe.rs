@@ -63,7 +63,9 @@ pub fn frame(
                 if let Some(f) = frame.get_untracked() {
                     let mut value = format::int_text(u64::from(px));
                     value.push_str("px");
-                    let _ = web_sys::HtmlElement::style(&f).set_property("height", &value);
+                    let style = web_sys::HtmlElement::style(&f);
+                    let _ = style.set_property("min-height", "0");
+                    let _ = style.set_property("height", &value);
                 }
                 return;
             }
