@@ -7,8 +7,9 @@
 //! - A provider page that reports its height (`{type: "…:resize", height}`) gets exactly that
 //!   height, but only from this iframe's window on the provider's exact origin; otherwise
 //!   the frame keeps the stylesheet's size.
-//! - If the frame has not loaded in time (or the provider refuses to be framed), the widget
-//!   says so and takes the whole page to the same, already checked, URL.
+//! - If the frame has not loaded in time, the widget says so and takes the whole page to the
+//!   same, already checked, URL. A provider that refuses to be framed still fires `load` (with
+//!   an error page no script can see into), so a link under the frame offers the same way.
 //! - A hold on the booking (`expires_at`, e.g. Checkfront's pre-booking) is shown as the time
 //!   left; when it runs out the widget says so and offers to book again.
 
@@ -86,6 +87,8 @@ pub fn frame(
     // Not loaded in time: go to the page itself.
     let loaded = RwSignal::new(false);
     let fallback_url = url.clone();
+    // The same checked URL, for a customer whose browser shows the frame empty.
+    let direct_url = url.clone();
     let fallback = set_timeout_with_handle(
         move || {
             if !loaded.get_untracked() {
@@ -115,6 +118,9 @@ pub fn frame(
                 node_ref=frame
                 on:load=move |_| loaded.set(true)
             ></iframe>
+            <a class="kassa-frame__direct" href=direct_url data-testid="kassa-open-directly">
+                {t!(ctx.lang(), open_directly)}
+            </a>
             <button
                 type="button"
                 class="kassa-button kassa-button--secondary"
