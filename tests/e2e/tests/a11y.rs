@@ -189,3 +189,91 @@ async fn axe_finds_nothing_on_any_screen_in_danish() -> anyhow::Result<()> {
 async fn axe_finds_nothing_on_any_screen_in_german() -> anyhow::Result<()> {
     every_screen_in("de").await
 }
+
+/// The focused element inside the widget: `[testid, role-ish tag, checked, outline style]`.
+async fn focused(d: &WebDriver) -> anyhow::Result<serde_json::Value> {
+    let ret = d
+        .execute(
+            "const root = document.querySelector('kassa-checkout').shadowRoot; const a = root.activeElement;\
+             if (!a) return null; const cs = getComputedStyle(a);\
+             return [a.getAttribute('data-testid') || a.localName, a.textContent.trim(), !!a.checked,\
+                     cs.outlineStyle !== 'none' || cs.boxShadow !== 'none'];",
+            vec![],
+        )
+        .await?;
+    Ok(ret.json().clone())
+}
+
+async fn press(d: &WebDriver, key: thirtyfour::Key) -> anyhow::Result<()> {
+    d.action_chain().send_keys(key).perform().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_can_pay_and_go_on_by_keyboard_alone_with_visible_focus() -> anyhow::Result<()> {
+    use thirtyfour::Key;
+    let body =
+        format!("<main><kassa-checkout locale=\"en\" items='{ITEMS}'></kassa-checkout></main>");
+    let stack = Stack::start(StackOptions {
+        pages: vec![("keys.html".into(), body)],
+        ..Default::default()
+    })
+    .await?;
+    let url = format!("{}/keys.html", stack.site_url);
+    let site = stack.site_url.clone();
+    let browser = Browser::start().await?;
+    let d = browser.driver.clone();
+    let result = async {
+        d.goto(&url).await?;
+        let w = CheckoutPage::new(&d);
+        w.wait_state("picker").await?;
+        assert_eq!(focused(&d).await?, json!(null), "focus stays with the page on load");
+        // Tab into the method group, arrows to the fourth method, Tab to Pay, Enter.
+        press(&d, Key::Tab).await?;
+        let first = focused(&d).await?;
+        anyhow::ensure!(
+            first[0] == json!("kassa-method-stripe-hosted"),
+            "Tab lands on the first method: {first}"
+        );
+        for _ in 0..3 {
+            press(&d, Key::Down).await?;
+        }
+        let picked = focused(&d).await?;
+        anyhow::ensure!(
+            picked[0] == json!("kassa-method-payfect-redirect")
+                && picked[2] == json!(true)
+                && picked[3] == json!(true),
+            "arrows pick a method, with a visible focus ring: {picked}"
+        );
+        press(&d, Key::Tab).await?;
+        let pay = focused(&d).await?;
+        anyhow::ensure!(
+            pay[0] == json!("kassa-pay") && pay[3] == json!(true),
+            "Tab reaches Pay, visibly: {pay}"
+        );
+        press(&d, Key::Enter).await?;
+        let provider = ProviderPage::new(&d);
+        provider.click("Cancel").await?;
+        provider.wait_url(&site).await?;
+        w.wait_state("cancelled").await?;
+        // Back on the page, focus is on the new heading; Tab reaches the way on.
+        until(
+            &d,
+            "focus on the heading",
+            "root.activeElement && root.activeElement.localName === 'h2'",
+        )
+        .await?;
+        press(&d, Key::Tab).await?;
+        let next = focused(&d).await?;
+        anyhow::ensure!(
+            next[0] == json!("kassa-choose-method") && next[3] == json!(true),
+            "Tab reaches the button: {next}"
+        );
+        press(&d, Key::Enter).await?;
+        w.wait_state("picker").await?;
+        Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
