@@ -6,8 +6,13 @@
 //! strict Content-Security-Policy works).
 //!
 //! Map: `options` reads the element's attributes, `api` talks to the merchant backend,
-//! `state` is the pure screen logic, `flow` runs it, `navigate` guards every URL, `format`
-//! writes money and dates, `embed` frames provider pages, `components` draw it all.
+//! `state` is the pure screen logic, `flow` runs it, `navigate` guards every URL, `lang`
+//! picks the language and its texts (`src/locales/*.json`), `format` writes money, dates and
+//! time left through `Intl`, `embed` frames provider pages, `components` draw it all.
+//!
+//! Besides the element, `www/kassa.js` offers `Kassa.mount(element, options)`; the element's
+//! `customer-*` attributes prefill the details a method needs, and its `id` names it in the
+//! return URL (`kassa_widget`), so that of several widgets only the right one resumes.
 
 pub mod api;
 pub mod components;
