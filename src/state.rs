@@ -251,7 +251,7 @@ pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next, l: Local
                 ErrorCode::ProviderUnavailable => t!(l, provider_unavailable).into(),
                 ErrorCode::RateLimited => t!(l, rate_limited).into(),
                 _ if l == Locale::en => e.message.clone(),
-                _ => t!(l, unreachable).into(),
+                _ => t!(l, not_started).into(),
             };
             (title, None, next)
         }
