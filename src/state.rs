@@ -807,6 +807,17 @@ mod tests {
         assert_eq!(p.title, "We don't sell that.");
         assert_eq!(p.next, Next::Picker);
         assert_eq!(p.code, "unknown_sku");
+        let refused = ApiFailure::Api(ApiError {
+            code: ErrorCode::UnknownSku,
+            message: "We don't sell that.".into(),
+            field: None,
+            retryable: false,
+        });
+        let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
+        assert_eq!(
+            de.title, "Die Zahlung konnte nicht gestartet werden.",
+            "no English on a German page"
+        );
     }
 
     #[test]
