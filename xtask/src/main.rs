@@ -7,6 +7,7 @@
 //! - `cargo xtask dist`: writes a self-hostable bundle with SRI hashes and a manifest.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
 //! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
+//! - `cargo xtask fuzz`: runs every cargo-fuzz target for a bounded time (nightly).
 //! - `cargo xtask bench`: measures Kassa beside the anchors and writes `docs/bench/report.md`.
 //!
 //! xtask depends on none of the project's crates: it drives them as a user would, through
@@ -14,6 +15,7 @@
 
 mod bench;
 mod demo;
+mod fuzz;
 mod dist;
 mod run;
 mod setup;
@@ -50,6 +52,8 @@ enum Command {
     Soak(soak::Args),
     /// Run schemathesis against a live backend and simulator (a step of `test`).
     Contract,
+    /// Run every cargo-fuzz target for a bounded time (nightly; not part of `test`).
+    Fuzz(fuzz::Args),
     /// Measure size, time to interactive and backend load beside the anchors; writes docs/bench.
     Bench(bench::Args),
 }
@@ -68,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         Command::Setup => setup::all(),
         Command::Soak(args) => soak::run(&args),
         Command::Contract => schemathesis::run(),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
     }
 }

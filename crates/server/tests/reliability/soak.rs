@@ -65,6 +65,10 @@ struct Report {
     stripe_orders_with_more_than_one_session: usize,
     orphan_sessions_at_providers_without_idempotency: usize,
     secrets_or_personal_data_in_log: usize,
+    /// Webhook log lines whose `origin_request_id` is not the customer's request id.
+    log_trails_broken: usize,
+    /// Log lines that carry the customer's request id (order stored, webhook taken).
+    log_trails_followed: usize,
     final_states: BTreeMap<String, i64>,
     wall_secs: u64,
 }
@@ -74,6 +78,8 @@ struct Report {
 struct Truth {
     /// Order id → provider, for every creation answered 200.
     acknowledged: HashMap<String, ProviderId>,
+    /// Order id → the request id the customer sent (its idempotency key).
+    request_ids: HashMap<String, String>,
     /// Orders paid at the provider's page.
     paid: Vec<String>,
     walked_away: usize,
@@ -295,6 +301,8 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
         "secrets or personal data in {}",
         log.display()
     );
+    assert_eq!(report.log_trails_broken, 0, "a log line lost the checkout's request id");
+    assert!(report.log_trails_followed > report.orders_acknowledged, "the log shows the checkouts");
 }
 
 /// Base URLs of the simulated providers the customers use.
@@ -329,6 +337,8 @@ async fn customer(
             let sent = http
                 .post(format!("{api}/v1/checkout/sessions"))
                 .header("Idempotency-Key", &key)
+                // The widget's own request id, to be found again in the webhook's log line.
+                .header("x-request-id", &key)
                 .json(&create_body(method_of(provider)))
                 .timeout(Duration::from_secs(15))
                 .send()
@@ -352,7 +362,11 @@ async fn customer(
             tokio::time::sleep(Duration::from_millis(rng.gen_range(100..400))).await;
         }
         let Some(order) = order else { continue };
-        truth.lock().unwrap().acknowledged.insert(order.clone(), provider);
+        {
+            let mut truth = truth.lock().unwrap();
+            truth.acknowledged.insert(order.clone(), provider);
+            truth.request_ids.insert(order.clone(), key.clone());
+        }
         if rng.gen_bool(0.5) {
             let sim = &sims[&provider];
             let sessions = sim_sessions(&http, sim, provider).await;
@@ -452,8 +466,36 @@ async fn measure(
             report.secrets_or_personal_data_in_log += 1;
         }
     }
+    let (followed, broken) = log_trails(&text, &truth.request_ids);
+    report.log_trails_followed = followed;
+    report.log_trails_broken = broken;
     report.wall_secs = started.elapsed().as_secs();
     report
+}
+
+/// Follows each checkout through the JSON log: the line that stored the order carries the
+/// customer's request id, and every webhook line about that order names it as
+/// `origin_request_id`. Answers (followed, broken).
+fn log_trails(log: &str, request_ids: &HashMap<String, String>) -> (usize, usize) {
+    let (mut followed, mut broken) = (0, 0);
+    for line in log.lines() {
+        let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
+        let fields = &event["fields"];
+        let Some(id) = fields["order"].as_str().and_then(|order| request_ids.get(order)) else {
+            continue;
+        };
+        let trail = match fields["message"].as_str() {
+            Some("order stored") => event["span"]["request_id"].as_str(),
+            Some("notification taken") => fields["origin_request_id"].as_str(),
+            _ => continue,
+        };
+        if trail == Some(id.as_str()) {
+            followed += 1;
+        } else {
+            broken += 1;
+        }
+    }
+    (followed, broken)
 }
 
 /// How the paid orders were paid: by a provider notification, or otherwise (reconciliation,

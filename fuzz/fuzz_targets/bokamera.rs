@@ -1,0 +1,4 @@
+//! `kassa_providers::fuzzing::bokamera` under libFuzzer (see that module).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kassa_providers::fuzzing::bokamera(data));
