@@ -160,7 +160,6 @@ async fn screenshots_in_two_themes_and_two_languages_for_the_readme() -> anyhow:
                 let w = CheckoutPage::new(&d);
                 w.wait_state("picker").await?;
                 w.choose("Pay on this page (Checkfront)").await?;
-                w.click_testid("kassa-pay").await?;
                 let bg = d
                     .execute(
                         "return getComputedStyle(document.querySelector('kassa-checkout').shadowRoot.querySelector('.kassa')).backgroundColor;",
