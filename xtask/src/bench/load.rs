@@ -119,6 +119,7 @@ impl Step {
     }
 
     /// No errors, and the queue did not grow: p99 under `p99_limit_ms`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn sustained(&self, p99_limit_ms: f64) -> bool {
         self.errors.is_empty() && self.ok == self.sent && self.latency.p99 < p99_limit_ms
     }

@@ -77,9 +77,12 @@ pub struct Args {
     /// Session creations per second during the soak (webhooks arrive at the same rate).
     #[arg(long, default_value_t = 100)]
     pub soak_rate: u32,
-    /// Seconds each arrival-rate step lasts.
-    #[arg(long, default_value_t = 5)]
+    /// Seconds each repetition of an arrival-rate step lasts.
+    #[arg(long, default_value_t = 3)]
     pub step_secs: u64,
+    /// Repetitions of every rate (alternating SQLite and PostgreSQL); the report gives medians.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
     /// Session-creation arrival rates to step through, per second (stops at the first
     /// rate that is not sustained).
     #[arg(long, value_delimiter = ',', default_value = "100,250,500,750,1000")]
@@ -96,7 +99,10 @@ pub struct Args {
     /// Use the existing widget bundle and release binaries instead of building them.
     #[arg(long)]
     pub no_build: bool,
-    /// Only rewrite docs/bench/report.md from docs/bench/report.json.
+    /// Where report.md and report.json go (relative to the repository root).
+    #[arg(long, default_value = "docs/bench")]
+    pub out: std::path::PathBuf,
+    /// Only rewrite report.md from report.json (in `--out`).
     #[arg(long)]
     pub report_only: bool,
     /// Set by the debug build when it hands over to the release build (seconds it spent).
@@ -144,7 +150,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.report_only {
         if measures_here {
             #[cfg(feature = "bench")]
-            return measure::report_only();
+            return measure::report_only(args);
         }
         if !release_xtask.exists() {
             build_release()?;
@@ -201,8 +207,8 @@ mod measure {
     use crate::run::{root, step};
 
     /// Rewrites report.md from report.json.
-    pub fn report_only() -> anyhow::Result<()> {
-        let dir = root().join("docs/bench");
+    pub fn report_only(args: &Args) -> anyhow::Result<()> {
+        let dir = root().join(&args.out);
         let results: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("report.json"))?)?;
         report::write(&dir, &results)
@@ -211,7 +217,7 @@ mod measure {
     /// Measures everything asked for and writes the report.
     pub fn run(args: &Args, t0: Instant) -> anyhow::Result<()> {
         let wants = |p: Phase| !args.skip.contains(&p);
-        let dir = root().join("docs/bench");
+        let dir = root().join(&args.out);
         let built = t0.elapsed().as_secs_f64() + args.handed_over.unwrap_or(0.0);
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -244,7 +250,10 @@ mod measure {
         timings["total_s"] = stats::r3(total);
         results["meta"] = report::meta(args, timings);
         report::write(&dir, &results)?;
-        step(&format!("bench done in {total:.0} s: docs/bench/report.md, docs/bench/report.json"));
+        step(&format!(
+            "bench done in {total:.0} s: {0}/report.md, {0}/report.json",
+            args.out.display()
+        ));
         Ok(())
     }
 }

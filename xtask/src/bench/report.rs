@@ -35,6 +35,7 @@ pub fn meta(args: &Args, timings: Value) -> Value {
             "soak_secs": args.soak_secs,
             "soak_rate": args.soak_rate,
             "step_secs": args.step_secs,
+            "repeats": args.repeats,
             "rates": args.rates,
             "webhook_rates": args.webhook_rates,
             "provider_latency_ms": args.provider_latency_ms,
@@ -233,9 +234,9 @@ fn headline(md: &mut String, r: &Value) {
     if soak.is_object() {
         let _ = writeln!(
             md,
-            "| Server RSS during {} s soak | {} → {} MB ({:+} MB/min) | | |",
+            "| Server RSS during {} s soak | {} → {} MB (last third: {:+.2} MB/min) | | |",
             soak["seconds"],
-            f(&soak["rss_after_warmup_mb"], 1),
+            f(&soak["rss_start_mb"], 1),
             f(&soak["rss_end_mb"], 1),
             soak["slope_mb_per_min"].as_f64().unwrap_or(f64::NAN)
         );
@@ -290,7 +291,7 @@ fn goals(md: &mut String, r: &Value) {
         let m = &g["memory_flat"];
         let _ = writeln!(
             md,
-            "| Memory flat over 5 minutes | slope {} MB/min over {} s{} | {} |",
+            "| Memory flat over 5 minutes | slope {} MB/min over the last third of a {} s soak{} | {} |",
             f(&m["slope_mb_per_min"], 2),
             m["soak_seconds"],
             if m["shortened"].as_bool() == Some(true) {
@@ -425,7 +426,7 @@ fn why(md: &mut String, r: &Value) {
     let m = &be["goals"]["memory_flat"];
     if m["met"].as_bool() == Some(false) {
         notes.push(format!(
-            "**Memory.** RSS grew {} MB/min over the soak's last 80 %. A short soak also catches allocator warm-up and SQLite's page cache filling (both level off); run `cargo xtask bench --skip size,browser --soak-secs 300` to see whether it flattens.",
+            "**Memory.** RSS still grew {} MB/min over the soak's last third. A short soak also catches SQLite's page caches and the allocator's pools filling, which level off, and a server that falls behind grows by its queue (see the soak's p99); `cargo xtask bench --skip size,browser --soak-secs 300` shows whether it flattens.",
             f(&m["slope_mb_per_min"], 2)
         ));
     }
@@ -478,6 +479,20 @@ fn capacity(c: &Value, cpus: f64, what: &str) -> String {
         cpus * 1000.0 / sum,
         cpus * 1000.0 / ours
     )
+}
+
+/// The p99 of every run of an aggregated step, e.g. "41, 45, 120".
+fn runs_p99(s: &Value) -> String {
+    s["runs"]
+        .as_array()
+        .map(|runs| {
+            runs.iter()
+                .filter_map(|r| r["latency"]["p99_ms"].as_f64())
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 fn rate(v: &Value) -> String {
@@ -794,10 +809,12 @@ fn backend_md(md: &mut String, be: &Value) {
         md,
         "Release `kassa-server` against the release `kassa-sim`, whose Stripe API answers every call after a fixed {} ms. \
          Open model: requests leave at a constant rate whatever happened to earlier ones, and latency runs from each request's *intended* send time. \
-         Each rate lasts {} s; a rate is *sustained* when {}. Overhead = latency − {} ms (so it also contains the simulator's own time and the loopback hops; \
+         Each rate runs {} times for {} s, alternating between SQLite and PostgreSQL (both stacks are up side by side, one loaded at a time), \
+         and the tables give the **median of those runs** (the p99 of every run in brackets; CPU figures are medians too); a rate is *sustained* when {}. Overhead = latency − {} ms (so it also contains the simulator's own time and the loopback hops; \
          the \"provider alone\" row shows that share). The server, the simulator and the load generator share the machine's 2 cores. \
          The per-client limit on session creation stays on: every simulated customer has its own address, forwarded in `X-Forwarded-For` as a load balancer would (`trusted_proxy_hops = 1`).\n",
         be["provider_latency_ms"],
+        be["repetitions"],
         be["step_secs"],
         be["sustained_rule"].as_str().unwrap_or(""),
         be["provider_latency_ms"]
@@ -816,7 +833,7 @@ fn backend_md(md: &mut String, be: &Value) {
         let _ = writeln!(md, "Session creations (the demo cart; each creation stores the order, calls the provider, stores its reference):\n");
         let _ = writeln!(
             md,
-            "| offered/s | ok / sent | done/s | p50 | p99 | p99.9 | overhead p50 | overhead p99 | CPU ms/req: server · db | waited for a CPU, ms/req | cores busy: server · db · sim · generator | load avg |\n|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|"
+            "| offered/s | ok / sent | done/s | p50 | p99 (runs) | p99.9 | overhead p50 | overhead p99 | CPU ms/req: server · db | waited for a CPU, ms/req | cores busy: server · db · sim · generator | load avg |\n|---:|---|---:|---:|---|---:|---:|---:|---|---:|---|---:|"
         );
         let pa = &d["provider_alone"];
         let _ = writeln!(
@@ -834,7 +851,7 @@ fn backend_md(md: &mut String, be: &Value) {
             let c = &s["cpu"];
             let _ = writeln!(
                 md,
-                "| {}{} | {} / {}{} | {} | {} | {} | {} | {} | {} | {} · {} | {} | {} · {} · {} · {} | {} |",
+                "| {}{} | {} / {}{} | {} | {} | {} ({}) | {} | {} | {} | {} · {} | {} | {} · {} · {} · {} | {} |",
                 rate(&s["offered_per_s"]),
                 if s["sustained"].as_bool() == Some(true) { "" } else { " ✗" },
                 s["ok"],
@@ -843,6 +860,7 @@ fn backend_md(md: &mut String, be: &Value) {
                 f(&s["throughput_per_s"], 0),
                 ms(&s["latency"]["p50_ms"]),
                 ms(&s["latency"]["p99_ms"]),
+                runs_p99(s),
                 ms(&s["latency"]["p99_9_ms"]),
                 ms(&s["overhead"]["p50_ms"]),
                 ms(&s["overhead"]["p99_ms"]),
@@ -859,12 +877,12 @@ fn backend_md(md: &mut String, be: &Value) {
         let _ = writeln!(md, "\nHighest rate sustained: **{}** (✗ = not sustained; the sweep always runs up to 500/s and stops above it at the first rate not sustained).\n", rate_or_none(&d["sessions"]["max_sustained_per_s"]));
         let w = &d["webhooks"];
         let _ = writeln!(md, "Signed Stripe webhooks ({}):\n", w["mix"].as_str().unwrap_or(""));
-        let _ = writeln!(md, "| offered/s | ok / sent | done/s | p50 | p99 | p99.9 | CPU ms/req: server · db | waited for a CPU, ms/req | cores busy: server · db · generator | load avg |\n|---:|---|---:|---:|---:|---:|---|---:|---|---:|");
+        let _ = writeln!(md, "| offered/s | ok / sent | done/s | p50 | p99 (runs) | p99.9 | CPU ms/req: server · db | waited for a CPU, ms/req | cores busy: server · db · generator | load avg |\n|---:|---|---:|---:|---|---:|---|---:|---|---:|");
         for s in w["steps"].as_array().into_iter().flatten() {
             let c = &s["cpu"];
             let _ = writeln!(
                 md,
-                "| {}{} | {} / {}{} | {} | {} | {} | {} | {} · {} | {} | {} · {} · {} | {} |",
+                "| {}{} | {} / {}{} | {} | {} | {} ({}) | {} | {} · {} | {} | {} · {} · {} | {} |",
                 rate(&s["offered_per_s"]),
                 if s["sustained"].as_bool() == Some(true) { "" } else { " ✗" },
                 s["ok"],
@@ -877,6 +895,7 @@ fn backend_md(md: &mut String, be: &Value) {
                 f(&s["throughput_per_s"], 0),
                 ms(&s["latency"]["p50_ms"]),
                 ms(&s["latency"]["p99_ms"]),
+                runs_p99(s),
                 ms(&s["latency"]["p99_9_ms"]),
                 f(&c["server_cpu_ms_per_request"], 2),
                 f(&c["db_cpu_ms_per_request"], 2),
@@ -948,7 +967,8 @@ fn backend_md(md: &mut String, be: &Value) {
             let _ = writeln!(
                 md,
                 "\nSoak: {} s at {}/s session creations plus {}/s webhooks (sessions p99 {}, {}; webhooks p99 {}, {}). \
-                 Server RSS {} MB after the first fifth, {} MB at the end, peak {} MB; slope {} MB/min, projected {} MB over 5 minutes: **{}** ({}).\n",
+                 It ran first, on a fresh server process. Server RSS {} MB at the start, {} MB when the last third began, {} MB at the end, peak {} MB; slope over the last third {} MB/min, projected {} MB over 5 minutes: **{}** ({}). \
+                 The load generator sends each customer's request on time even when the server falls behind, so a server that cannot keep up also grows by its queue.\n",
                 so["seconds"],
                 rate(&so["session_rate_per_s"]),
                 rate(&so["webhook_rate_per_s"]),
@@ -956,6 +976,7 @@ fn backend_md(md: &mut String, be: &Value) {
                 if so["sessions"]["errors"].as_object().is_some_and(|e| !e.is_empty()) { format!("errors {}", errors(&so["sessions"]["errors"])) } else { "no errors".into() },
                 ms(&so["webhooks"]["latency"]["p99_ms"]),
                 if so["webhooks"]["errors"].as_object().is_some_and(|e| !e.is_empty()) { format!("errors {}", errors(&so["webhooks"]["errors"])) } else { "no errors".into() },
+                f(&so["rss_start_mb"], 1),
                 f(&so["rss_after_warmup_mb"], 1),
                 f(&so["rss_end_mb"], 1),
                 f(&so["rss_peak_mb"], 1),
