@@ -82,6 +82,10 @@ pub struct SessionRequest {
     /// Who the customer is legally, for providers that invoice or check credit (Front
     /// Payment). Default: a private person with nothing more known.
     pub identity: CustomerIdentity,
+    /// The provider's reference from an earlier attempt of the same order; adapters that can
+    /// update an order in place (Front Payment's `fpgoUuid`) do so instead of creating
+    /// another. Other adapters ignore it. `None` for an order never sent before.
+    pub previous_reference: Option<String>,
 }
 
 /// Whether the customer is a person or a company.

@@ -495,6 +495,7 @@ impl Harness {
             locale: Some("nb-NO".into()),
             created_at: now(),
             identity: CustomerIdentity::default(),
+            previous_reference: None,
         }
     }
 
@@ -885,5 +886,45 @@ async fn a_dropped_connection_on_a_read_is_retried_r_i3() {
             .await;
         let update = h.provider.fetch_update(&session.reference).await.unwrap();
         assert_eq!(update.event, None, "{}", h.name);
+    }
+}
+
+#[tokio::test]
+async fn a_second_create_with_the_previous_reference_updates_the_one_order_at_front_payment() {
+    let env = Env::start().await;
+    let orders_for = |h: &Harness, order: String| {
+        let http = env.http.clone();
+        let url = format!("{}/__sim/state", h.sim_url);
+        async move {
+            let state: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            state["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["reference"] == json!(order))
+                .cloned()
+                .collect::<Vec<Value>>()
+        }
+    };
+    let front: Vec<&Harness> =
+        env.harnesses.iter().filter(|h| matches!(h.provider, Provider::FrontPayment(_))).collect();
+    assert!(!front.is_empty());
+    for h in front {
+        let request = h.request("ks_fpgo");
+        let first = h.provider.create_session(&request).await.unwrap();
+        let retry = SessionRequest { previous_reference: Some(first.reference.clone()), ..request };
+        let second = h.provider.create_session(&retry).await.unwrap();
+        assert_eq!(second.reference, first.reference, "{}: the same order", h.name);
+        let orders = orders_for(h, retry.order_id.clone()).await;
+        assert_eq!(orders.len(), 1, "{}: exactly one order at the provider: {orders:?}", h.name);
+        assert_eq!(orders[0]["status"], "SENT", "{}", h.name);
+        let update = h.provider.fetch_update(&second.reference).await.unwrap();
+        assert_eq!(update.event, None, "{}: still open and payable", h.name);
+
+        // A paid order is never changed: the update is refused and nothing new is created.
+        h.control(&env.http, &first.reference, "pay").await;
+        let refused = h.provider.create_session(&retry).await;
+        assert!(matches!(refused, Err(ProviderError::Rejected { .. })), "{}: {refused:?}", h.name);
+        assert_eq!(orders_for(h, retry.order_id.clone()).await.len(), 1, "{}", h.name);
     }
 }

@@ -133,6 +133,7 @@ fn request(presentation: Presentation, variant: Option<&str>) -> SessionRequest 
         locale: Some("nb-NO".into()),
         created_at: 1_754_556_624,
         identity: CustomerIdentity::default(),
+        previous_reference: None,
     }
 }
 

@@ -159,6 +159,9 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
         locale: stored.locale.clone(),
         created_at: order.created_at,
         identity: identity_of(&stored.customer),
+        // Always `None` today: `create_session` returns the stored session once an order has a
+        // reference, and `claim_lease` (so `resume`) only takes orders without one.
+        previous_reference: order.provider_ref.clone(),
     };
     // Counted before sending: an attempt whose answer is lost still counts (R-I2).
     state.store.note_attempt(&order.id).await?;

@@ -211,6 +211,8 @@ impl FrontPayment {
             separate_invoices: None,
             invoice_fee_applicable: None,
             invoice_maturity: None,
+            order_from: None,
+            fpgo_uuid: None,
             callback: Callbacks {
                 callback_url: req.notify_url.clone(),
                 success: req.success_url.clone(),
@@ -240,6 +242,12 @@ impl FrontPayment {
                 body.invoice_fee_applicable = Some(c.invoice_fee_applicable);
                 body.invoice_maturity = Some(c.invoice_maturity_days);
             }
+        }
+        // An earlier attempt's order is updated in place, not duplicated (seed 002).
+        if let Some(previous) = &req.previous_reference {
+            check_reference(P, previous)?;
+            body.fpgo_uuid = Some(previous.clone());
+            body.order_from = Some("PARTNER");
         }
         Ok(body)
     }

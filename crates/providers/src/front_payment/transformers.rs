@@ -358,6 +358,13 @@ pub(crate) struct OrderBody {
     pub(crate) invoice_fee_applicable: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) invoice_maturity: Option<u32>,
+    /// `PARTNER` whenever `fpgo_uuid` is sent (seed 002: required with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) order_from: Option<&'static str>,
+    /// The `orderUuid` of an earlier attempt: Front Payment updates that order instead of
+    /// creating another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fpgo_uuid: Option<String>,
     pub(crate) callback: Callbacks,
 }
 
@@ -652,6 +659,7 @@ mod tests {
             locale: Some("nb-NO".into()),
             created_at: 1_754_556_624,
             identity: CustomerIdentity::default(),
+            previous_reference: None,
         }
     }
 
@@ -744,6 +752,8 @@ mod tests {
             separate_invoices: None,
             invoice_fee_applicable: None,
             invoice_maturity: None,
+            order_from: None,
+            fpgo_uuid: None,
             callback: Callbacks {
                 callback_url: req.notify_url.clone(),
                 success: req.success_url.clone(),
@@ -755,6 +765,41 @@ mod tests {
             json,
             r#"{"products":[{"name":"Item 0","productId":"sku-0","quantity":1,"rate":4500.00,"discount":0,"tax":12,"amount":4500.00}],"orderSummary":{"subTotal":4017.86,"totalTax":482.14,"totalDiscount":0.00,"grandTotal":4500.00,"shippingCost":0.00},"orderDate":"1754556624","referenceNo":"ks_1","withCustomer":false,"submitPayment":{"via":"visa"},"callback":{"callbackUrl":"https://api.shop.test/notify/front_payment","success":"https://shop.test/ok","failure":"https://shop.test/fail"}}"#
         );
+    }
+
+    fn adapter() -> super::super::FrontPayment {
+        let config = super::super::FrontPaymentConfig {
+            token: secrecy::SecretString::from("fpgo-token".to_owned()),
+            secret_key: secrecy::SecretString::from("fpgo-secret".to_owned()),
+            ..Default::default()
+        };
+        super::super::FrontPayment::new(config, reqwest::Client::new()).unwrap()
+    }
+
+    #[test]
+    fn a_previous_reference_is_sent_as_fpgo_uuid_from_partner_in_every_flow() {
+        let front = adapter();
+        let mut req = request(&[(450_000, 1)], Currency::NOK);
+        req.identity.personal_number = Some(secrecy::SecretString::from("28038712383".to_owned()));
+        req.identity.address = Some(crate::PostalAddress {
+            street: "Luramyrveien 65".into(),
+            zip: "4313".into(),
+            city: "Sandnes".into(),
+            country: "NO".into(),
+        });
+        let flows = [Flow::Hosted, Flow::Invoice, Flow::Regular { via: "visa".into() }];
+        for flow in &flows {
+            let fresh = serde_json::to_value(front.body(&req, flow).unwrap()).unwrap();
+            assert!(fresh.get("fpgoUuid").is_none() && fresh.get("orderFrom").is_none(), "{fresh}");
+        }
+        req.previous_reference = Some("ODR1234567890".into());
+        for flow in &flows {
+            let body = serde_json::to_value(front.body(&req, flow).unwrap()).unwrap();
+            assert_eq!(body["fpgoUuid"], "ODR1234567890", "{flow:?}: {body}");
+            assert_eq!(body["orderFrom"], "PARTNER", "{flow:?}: {body}");
+        }
+        req.previous_reference = Some("ODR1/../x".into());
+        assert!(front.body(&req, &Flow::Hosted).is_err(), "a malformed reference is never sent");
     }
 
     #[test]

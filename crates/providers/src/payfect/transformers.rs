@@ -340,6 +340,7 @@ mod tests {
             locale: None,
             created_at: 1_700_000_000,
             identity: CustomerIdentity::default(),
+            previous_reference: None,
         }
     }
 

@@ -486,6 +486,45 @@ fn new_order(
     }
 }
 
+/// `fpgoUuid` and `orderFrom` (seed 002): the order a create updates instead of adding one.
+/// `orderFrom` is required with `fpgoUuid` and, when given, must be `PARTNER`.
+fn order_to_update(v: &mut Validator<'_>) -> Option<String> {
+    let uuid = v.string("fpgoUuid", false);
+    if uuid.is_some() && v.get("orderFrom").is_none() {
+        v.fail("orderFrom", "The orderFrom field is required when fpgoUuid is present.".into());
+    } else {
+        v.one_of("orderFrom", false, &["PARTNER"]);
+    }
+    uuid
+}
+
+/// Creates the order, or updates the one `fpgoUuid` names.
+fn create_or_update(
+    front: &FrontPayment,
+    fpgo_uuid: Option<String>,
+    new: NewOrder,
+) -> Result<Order, OrderError> {
+    let Some(uuid) = fpgo_uuid else { return Ok(front.create(new)) };
+    let order = front.update(&uuid, new)?;
+    tracing::info!(order = %order.uuid, "front payment order updated through fpgoUuid");
+    Ok(order)
+}
+
+/// Why an `fpgoUuid` update was refused: 404 `orderNotFound` for an unknown uuid, 400 for a
+/// paid or invoiced order [U].
+fn update_refused(e: OrderError) -> Response {
+    match e {
+        OrderError::NotFound => order_not_found(),
+        OrderError::NotOpen(status) => error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            &format!("orderCannotBeUpdated: order is {status}"),
+            true,
+            Value::Null,
+        ),
+    }
+}
+
 const VIA: &[&str] = &["vipps", "visa", "mastercard", "applepay", "googlepay", "invoice"];
 
 async fn regular_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> Response {
@@ -500,15 +539,16 @@ async fn regular_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> 
     let common = validate_common(&mut v, &front, rules, true, true);
     let via = v.one_of("submitPayment.via", true, VIA);
     let reference = v.string("referenceNo", false);
+    let fpgo_uuid = order_to_update(&mut v);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }
-    let order = front.create(new_order(
-        OrderKind::Regular { via: via.unwrap_or_default() },
-        common,
-        reference,
-        None,
-    ));
+    let new =
+        new_order(OrderKind::Regular { via: via.unwrap_or_default() }, common, reference, None);
+    let order = match create_or_update(&front, fpgo_uuid, new) {
+        Ok(order) => order,
+        Err(e) => return update_refused(e),
+    };
     tracing::info!(order = %order.uuid, "front payment regular order submitted");
     ok(
         StatusCode::CREATED,
@@ -530,10 +570,15 @@ async fn invoice_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> 
     v.one_of("invoiceInterval", false, &["0", "1", "2"]);
     v.numeric("invoiceMaturity", false);
     let reference = v.string("referenceNo", false);
+    let fpgo_uuid = order_to_update(&mut v);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }
-    let order = front.create(new_order(OrderKind::Invoice, common, reference, None));
+    let new = new_order(OrderKind::Invoice, common, reference, None);
+    let order = match create_or_update(&front, fpgo_uuid, new) {
+        Ok(order) => order,
+        Err(e) => return update_refused(e),
+    };
     let mut data = json!({ "orderUuid": order.uuid, "customerUuid": order.customer_uuid });
     if order.status == "SENT" {
         data[front.config.invoice_url_field.as_str()] = json!(front.bankid_url(&order));
@@ -576,10 +621,15 @@ async fn hosted_create(State(front): State<Arc<FrontPayment>>, body: Bytes) -> R
     let due = v.timestamp("dueDateForPaymentLink", true, None);
     v.one_of("checkoutLanguage", false, &["en", "no", "sv", "da", "de"]);
     let reference = v.string("referencesNo", false).or_else(|| v.string("referenceNo", false));
+    let fpgo_uuid = order_to_update(&mut v);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }
-    let order = front.create(new_order(OrderKind::Hosted, common, reference, due));
+    let new = new_order(OrderKind::Hosted, common, reference, due);
+    let order = match create_or_update(&front, fpgo_uuid, new) {
+        Ok(order) => order,
+        Err(e) => return update_refused(e),
+    };
     tracing::info!(order = %order.uuid, "front payment hosted payment link created");
     ok(
         StatusCode::CREATED,

@@ -321,23 +321,71 @@ impl FrontPayment {
             payment_method: None,
             invoice_number: None,
         };
-        let instant_invoice = order.kind == OrderKind::Invoice
+        let instant_invoice = self.invoice_at_once(&mut order);
+        self.store().orders.push(order.clone());
+        if instant_invoice {
+            self.send_invoiced_callback(&order);
+        }
+        order
+    }
+
+    /// Invoices a private customer's invoice order at once (unless `invoice_private_bankid`);
+    /// true if it did.
+    fn invoice_at_once(&self, order: &mut Order) -> bool {
+        let instant = order.kind == OrderKind::Invoice
             && order.customer_type.as_deref() != Some("corporate")
             && !self.config.invoice_private_bankid;
-        if instant_invoice {
+        if instant {
             order.status = "INVOICED".into();
             order.payment_method = Some("invoice".into());
             order.invoice_number = Some(ids::digits(8));
         }
-        self.store().orders.push(order.clone());
-        if instant_invoice {
-            if let Some(callback) = self.callback(&order) {
-                self.common
-                    .deliverer
-                    .deliver_in_background(format!("callback INVOICED {}", order.uuid), callback);
-            }
+        instant
+    }
+
+    fn send_invoiced_callback(&self, order: &Order) {
+        if let Some(callback) = self.callback(order) {
+            self.common
+                .deliverer
+                .deliver_in_background(format!("callback INVOICED {}", order.uuid), callback);
         }
-        order
+    }
+
+    /// Updates order `uuid` in place from a create that carried `fpgoUuid` (seed 002: "Pass
+    /// the orderUuid from a previous response to update that specific order"): new products,
+    /// amount, customer and callbacks, and `SENT` again, keeping its uuid. A paid or invoiced
+    /// order is not changed ([`OrderError::NotOpen`]); a cancelled or expired one reopens [U].
+    pub fn update(&self, uuid: &str, new: NewOrder) -> Result<Order, OrderError> {
+        let mut store = self.store();
+        self.expire_due(&mut store);
+        let order = store.orders.iter_mut().find(|o| o.uuid == uuid).ok_or(OrderError::NotFound)?;
+        if order.status == self.config.paid_status || order.status == "INVOICED" {
+            return Err(OrderError::NotOpen(order.status.clone()));
+        }
+        if let Some(customer_uuid) = new.customer_uuid {
+            order.customer_uuid = customer_uuid;
+        }
+        order.kind = new.kind;
+        order.status = "SENT".into();
+        order.customer_type = new.customer_type;
+        order.amount = new.amount;
+        order.due_at = new.due_at;
+        order.callback_url = new.callback_url;
+        order.success_url = new.success_url;
+        order.failure_url = new.failure_url;
+        order.products = new.products;
+        order.reference = new.reference;
+        order.customer_name = new.customer_name;
+        order.customer_email = new.customer_email;
+        order.payment_method = None;
+        order.invoice_number = None;
+        let instant_invoice = self.invoice_at_once(order);
+        let order = order.clone();
+        drop(store);
+        if instant_invoice {
+            self.send_invoiced_callback(&order);
+        }
+        Ok(order)
     }
 
     /// Marks payment links past their due date as expired.

@@ -287,3 +287,141 @@ async fn a_510_fault_uses_front_payments_envelope() {
     assert_eq!(body["is_error"], true);
     sim.shutdown().await;
 }
+
+async fn get_json(sim: &SimHandle, path: &str) -> Value {
+    client()
+        .get(format!("{}{path}", sim.front_payment_url))
+        .bearer_auth(token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The same order, now two kayak tours with another callback, updating `uuid`.
+fn update_body(uuid: &str) -> Value {
+    let mut body = order_body("https://shop.example/cb2");
+    body["products"][0]["quantity"] = json!(2);
+    body["products"][0]["amount"] = json!(9000);
+    body["orderSummary"] = json!({"subTotal": 8035.71, "totalTax": 964.29, "totalDiscount": 0.00, "grandTotal": 9000.00, "shippingCost": 0.00});
+    body["customerDetails"]["name"] = json!("Ola Nordmann");
+    body["fpgoUuid"] = json!(uuid);
+    body["orderFrom"] = json!("PARTNER");
+    body
+}
+
+#[tokio::test]
+async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
+    let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    // A cancelled (not paid) order opens again.
+    let (status, _) =
+        post(&sim, &format!("/api/v1/connect/orders/cancel/{uuid}"), &json!({})).await;
+    assert_eq!(status, 200);
+
+    let (status, updated) = post(&sim, regular, &update_body(&uuid)).await;
+    assert_eq!(status, 201, "{updated}");
+    assert_eq!(updated["data"]["orderUuid"], uuid.as_str());
+    assert_eq!(updated["data"]["customerUuid"], created["data"]["customerUuid"]);
+    assert_eq!(
+        updated["data"]["paymentUrl"],
+        format!("{}/order/{uuid}/pay", sim.front_payment_url)
+    );
+
+    let list = get_json(&sim, "/api/v1/connect/orders/status").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "one order, not two: {list}");
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"orderAmount\":9000.00"), "{text}");
+    assert!(text.contains("\"status\":\"SENT\""), "{text}");
+    let details = get_json(&sim, &format!("/api/v1/connect/orders/details/{uuid}")).await;
+    assert_eq!(details["data"]["customerName"], "Ola Nordmann");
+    assert_eq!(details["data"]["products"][0]["quantity"], "2");
+
+    // The hosted and invoice creates take it too.
+    let hosted_path = "/v1/connect/hosted/orders/payment-link/create";
+    let due = json!((kassa_sim::clock::wall_secs() + 600).to_string());
+    let mut body = order_body("https://shop.example/cb");
+    body["dueDateForPaymentLink"] = due.clone();
+    let (_, hosted) = post(&sim, hosted_path, &body).await;
+    let hosted_uuid = hosted["data"]["orderUuid"].as_str().unwrap().to_owned();
+    let mut body = update_body(&hosted_uuid);
+    body["dueDateForPaymentLink"] = due;
+    let (status, again) = post(&sim, hosted_path, &body).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["data"]["orderUuid"], hosted_uuid.as_str());
+    let mut corporate = order_body("https://shop.example/cb");
+    corporate["invoiceFeeApplicable"] = json!(false);
+    corporate["customerDetails"]["type"] = json!("corporate");
+    corporate["customerDetails"]["organizationId"] = json!("123456789");
+    let invoice = "/api/v1/connect/orders/invoice/submit";
+    let (_, first) = post(&sim, invoice, &corporate).await;
+    let invoice_uuid = first["data"]["orderUuid"].as_str().unwrap().to_owned();
+    corporate["fpgoUuid"] = json!(invoice_uuid);
+    corporate["orderFrom"] = json!("PARTNER");
+    let (status, again) = post(&sim, invoice, &corporate).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["data"]["orderUuid"], invoice_uuid.as_str());
+    let list = get_json(&sim, "/api/v1/connect/orders/status").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 3, "{list}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn fpgo_uuid_needs_order_from_partner_and_an_order_that_exists() {
+    let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+
+    let mut body = update_body(&uuid);
+    body.as_object_mut().unwrap().remove("orderFrom");
+    let (status, answer) = post(&sim, regular, &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["message"], "The given data was invalid.");
+    assert!(answer["errors"]["orderFrom"].is_array(), "{answer}");
+
+    body["orderFrom"] = json!("MERCHANT");
+    let (status, answer) = post(&sim, regular, &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["errors"]["orderFrom"].is_array(), "{answer}");
+
+    let (status, answer) = post(&sim, regular, &update_body("ODR0000000000")).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        answer,
+        json!({"status_code": 404, "status_message": "Not Found", "message": "orderNotFound", "is_error": false, "errors": null})
+    );
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"orderAmount\":4500.00"), "refused updates change nothing: {text}");
+    let list = get_json(&sim, "/api/v1/connect/orders/status").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_paid_order_is_not_updated_through_fpgo_uuid() {
+    let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    client()
+        .post(format!("{}/__sim/sessions/{uuid}/pay", sim.front_payment_url))
+        .send()
+        .await
+        .unwrap();
+
+    let (status, answer) = post(&sim, regular, &update_body(&uuid)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["is_error"], true);
+    assert_eq!(answer["message"], "orderCannotBeUpdated: order is PAID");
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(
+        text.contains("\"status\":\"PAID\"") && text.contains("\"orderAmount\":4500.00"),
+        "{text}"
+    );
+    sim.shutdown().await;
+}
