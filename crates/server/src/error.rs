@@ -149,7 +149,24 @@ impl IntoResponse for AppError {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        } else if let AppError::Unexpected(e) = &self {
+            if database_unavailable(e) {
+                // Nothing is wrong with the request; the store is out of reach for now (R-R2).
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
         }
         response
     }
+}
+
+/// True when `e` comes from a database that cannot be reached (down, or no connection free
+/// in time), as opposed to a bug: the request may succeed when retried.
+fn database_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
+        )
+    })
 }

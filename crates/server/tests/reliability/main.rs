@@ -9,6 +9,7 @@ mod contract;
 mod faults;
 mod hostile;
 mod instances;
+mod observability;
 mod soak;
 mod store;
 mod support;

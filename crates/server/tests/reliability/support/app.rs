@@ -39,6 +39,7 @@ pub struct TestApp {
 /// How to start a [`TestApp`].
 pub struct Builder {
     backend: Backend,
+    db: Option<Database>,
     sim: SimConfig,
     edits: Vec<Box<dyn FnOnce(String) -> String + Send>>,
 }
@@ -50,9 +51,18 @@ impl Builder {
         self
     }
 
+    /// Runs on `db` instead of a fresh database of the builder's backend.
+    pub fn on(mut self, db: Database) -> Self {
+        self.db = Some(db);
+        self
+    }
+
     /// Starts the simulator, then the backend on a fresh database.
     pub async fn start(self) -> TestApp {
-        let db = self.backend.database().await;
+        let db = match self.db {
+            Some(db) => db,
+            None => self.backend.database().await,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the API");
         let api = format!("http://{}", listener.local_addr().expect("an address"));
         let mut sim_config = self.sim;
@@ -185,7 +195,7 @@ pub fn method_of(provider: ProviderId) -> &'static str {
 impl TestApp {
     /// Starting options.
     pub fn builder(backend: Backend) -> Builder {
-        Builder { backend, sim: fast_sim(), edits: vec![] }
+        Builder { backend, db: None, sim: fast_sim(), edits: vec![] }
     }
 
     /// The default app on `backend`.

@@ -23,6 +23,13 @@ pub struct Database {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Database {
+    /// A database at `url` that someone else cleans up.
+    pub fn at(url: String) -> Database {
+        Database { url, _dir: None }
+    }
+}
+
 impl Backend {
     /// A new, empty database.
     pub async fn database(self) -> Database {
