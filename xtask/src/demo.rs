@@ -95,8 +95,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .args(["--bokamera-port", &port(4).to_string()])
         .args(["--stripe-webhook-url", &format!("{api_url}/v1/webhooks/stripe")])
         .args(["--checkfront-webhook-url", &format!("{api_url}/v1/webhooks/checkfront")])
-        .args(["--checkfront-return-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success")])
-        .args(["--checkfront-cancel-url", &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel")])
+        .args([
+            "--checkfront-return-url",
+            &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"),
+        ])
+        .args([
+            "--checkfront-cancel-url",
+            &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel"),
+        ])
         .args(["--checkfront-currency", "NOK", "--bokamera-currency", "nok"])
         .args(["--front-payment-failure-callbacks", "true"])
         .args(["--catalog", DEMO_CATALOG])
@@ -213,7 +219,8 @@ fn write_site(site: &Path, api_url: &str) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(site.join("kassa"))?;
     let www = root().join("www/demo");
-    let index = std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
+    let index =
+        std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
     std::fs::write(site.join("index.html"), index)?;
     std::fs::copy(www.join("demo.css"), site.join("demo.css"))?;
     for entry in walk(&widget::dist_dir())? {

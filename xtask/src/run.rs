@@ -20,7 +20,8 @@ pub fn step(text: &str) {
 /// Runs `cmd` in the root, echoing it, and fails with its exit status.
 pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     eprintln!("$ {}", describe(cmd));
-    let status = cmd.current_dir(root()).status().with_context(|| format!("starting {}", describe(cmd)))?;
+    let status =
+        cmd.current_dir(root()).status().with_context(|| format!("starting {}", describe(cmd)))?;
     if !status.success() {
         bail!("`{}` failed with {status}", describe(cmd));
     }
@@ -50,9 +51,10 @@ fn describe(cmd: &Command) -> String {
 /// PATH with the project's tool directories first (npm's `.bin` for wasm-opt, cargo's bin).
 pub fn tool_path() -> String {
     let mut dirs = vec![root().join(".tools/node_modules/.bin")];
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
-    }) {
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    {
         dirs.push(home.join("bin"));
     }
     let current = std::env::var("PATH").unwrap_or_default();

@@ -32,7 +32,11 @@ pub fn report(print: bool) -> anyhow::Result<Sizes> {
     let mut files = vec![];
     collect(&dir, &mut files)?;
     files.sort();
-    anyhow::ensure!(!files.is_empty(), "no widget bundle in {}; run `cargo xtask widget`", dir.display());
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no widget bundle in {}; run `cargo xtask widget`",
+        dir.display()
+    );
     let mut total = Sizes::default();
     if print {
         println!("{:<48} {:>10} {:>10} {:>10}", "file", "raw", "gzip -9", "brotli 11");

@@ -51,7 +51,8 @@ pub fn build() -> anyhow::Result<()> {
     let bg = out.join("kassa_widget_bg.wasm");
     run(Command::new(wasm_opt_path()).arg("-Oz").arg(&bg).arg("-o").arg(&bg))?;
     for file in ["kassa.js", "kassa.css"] {
-        std::fs::copy(root().join("www").join(file), out.join(file)).with_context(|| format!("copying www/{file}"))?;
+        std::fs::copy(root().join("www").join(file), out.join(file))
+            .with_context(|| format!("copying www/{file}"))?;
     }
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).context("replacing dist/kassa")?;

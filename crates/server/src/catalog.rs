@@ -51,7 +51,10 @@ impl Catalog {
             return Err(AppError::invalid("items", "the cart is empty"));
         }
         if items.len() > MAX_CART_LINES {
-            return Err(AppError::invalid("items", format!("a cart has at most {MAX_CART_LINES} lines")));
+            return Err(AppError::invalid(
+                "items",
+                format!("a cart has at most {MAX_CART_LINES} lines"),
+            ));
         }
         let mut lines = Vec::with_capacity(items.len());
         let mut total = Money::zero(self.currency);
@@ -67,7 +70,8 @@ impl Catalog {
                 ));
             }
             check_dates(i, item, product.requires_dates)?;
-            let line_total = product.unit_price.checked_mul(item.quantity).map_err(AppError::money)?;
+            let line_total =
+                product.unit_price.checked_mul(item.quantity).map_err(AppError::money)?;
             total = total.checked_add(line_total).map_err(AppError::money)?;
             lines.push(QuoteLine {
                 sku: item.sku.clone(),
@@ -85,13 +89,19 @@ impl Catalog {
 
 fn check_dates(i: usize, item: &CartItem, required: bool) -> Result<(), AppError> {
     if required && item.start_date.is_none() {
-        return Err(AppError::invalid(format!("items[{i}].start_date"), "this item is booked for a date; give start_date"));
+        return Err(AppError::invalid(
+            format!("items[{i}].start_date"),
+            "this item is booked for a date; give start_date",
+        ));
     }
     let start = item.start_date.as_deref().map(|d| parse_date(i, "start_date", d)).transpose()?;
     let end = item.end_date.as_deref().map(|d| parse_date(i, "end_date", d)).transpose()?;
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
-            return Err(AppError::invalid(format!("items[{i}].end_date"), "end_date is before start_date"));
+            return Err(AppError::invalid(
+                format!("items[{i}].end_date"),
+                "end_date is before start_date",
+            ));
         }
     }
     Ok(())
@@ -99,13 +109,23 @@ fn check_dates(i: usize, item: &CartItem, required: bool) -> Result<(), AppError
 
 /// Parses `YYYY-MM-DD` into a comparable number, checking the calendar.
 fn parse_date(i: usize, field: &str, text: &str) -> Result<u32, AppError> {
-    let bad = || AppError::invalid(format!("items[{i}].{field}"), format!("`{text}` is not a date like 2026-12-01"));
+    let bad = || {
+        AppError::invalid(
+            format!("items[{i}].{field}"),
+            format!("`{text}` is not a date like 2026-12-01"),
+        )
+    };
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
     }
-    let num = |s: &str| s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten();
-    let (y, m, d) = (num(&text[0..4]).ok_or_else(bad)?, num(&text[5..7]).ok_or_else(bad)?, num(&text[8..10]).ok_or_else(bad)?);
+    let num =
+        |s: &str| s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten();
+    let (y, m, d) = (
+        num(&text[0..4]).ok_or_else(bad)?,
+        num(&text[5..7]).ok_or_else(bad)?,
+        num(&text[8..10]).ok_or_else(bad)?,
+    );
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -126,8 +146,18 @@ mod tests {
 
     fn catalog() -> Catalog {
         let entries = vec![
-            CatalogEntry { sku: "kayak-2h".into(), name: "Kayak".into(), unit_price: "650.00".into(), requires_dates: true },
-            CatalogEntry { sku: "life-jacket".into(), name: "Life jacket".into(), unit_price: "75.50".into(), requires_dates: false },
+            CatalogEntry {
+                sku: "kayak-2h".into(),
+                name: "Kayak".into(),
+                unit_price: "650.00".into(),
+                requires_dates: true,
+            },
+            CatalogEntry {
+                sku: "life-jacket".into(),
+                name: "Life jacket".into(),
+                unit_price: "75.50".into(),
+                requires_dates: false,
+            },
         ];
         Catalog::new(Currency::NOK, &entries).unwrap()
     }
@@ -138,7 +168,9 @@ mod tests {
 
     #[test]
     fn prices_lines_and_total_from_the_catalog() {
-        let q = catalog().quote(&[item("kayak-2h", 2, Some("2026-12-01")), item("life-jacket", 2, None)]).unwrap();
+        let q = catalog()
+            .quote(&[item("kayak-2h", 2, Some("2026-12-01")), item("life-jacket", 2, None)])
+            .unwrap();
         assert_eq!(q.lines[0].line_total.minor(), 130_000);
         assert_eq!(q.lines[1].line_total.minor(), 15_100);
         assert_eq!(q.total.minor(), 145_100);
@@ -146,8 +178,12 @@ mod tests {
 
     #[test]
     fn unknown_sku_names_the_field() {
-        let err = catalog().quote(&[item("life-jacket", 1, None), item("canoe", 1, None)]).unwrap_err();
-        assert!(matches!(err, AppError::UnknownSku { ref field, .. } if field == "items[1].sku"), "{err:?}");
+        let err =
+            catalog().quote(&[item("life-jacket", 1, None), item("canoe", 1, None)]).unwrap_err();
+        assert!(
+            matches!(err, AppError::UnknownSku { ref field, .. } if field == "items[1].sku"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -160,7 +196,10 @@ mod tests {
 
     #[test]
     fn bookings_need_a_real_date() {
-        assert_eq!(catalog().quote(&[item("kayak-2h", 1, None)]).unwrap_err().field(), Some("items[0].start_date"));
+        assert_eq!(
+            catalog().quote(&[item("kayak-2h", 1, None)]).unwrap_err().field(),
+            Some("items[0].start_date")
+        );
         for bad in ["2026-02-30", "2026-13-01", "26-12-01", "2026-1-01", "tomorrow"] {
             let err = catalog().quote(&[item("kayak-2h", 1, Some(bad))]).unwrap_err();
             assert_eq!(err.field(), Some("items[0].start_date"), "{bad}");

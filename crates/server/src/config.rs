@@ -173,7 +173,10 @@ impl Settings {
 
     /// Parses TOML text with extra values at dotted keys layered on top, the way the
     /// environment layers secrets (tests that must not touch the process environment).
-    pub fn from_toml_with(text: &str, values: &[(&str, figment::value::Value)]) -> Result<Self, ConfigError> {
+    pub fn from_toml_with(
+        text: &str,
+        values: &[(&str, figment::value::Value)],
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::new().merge(Toml::string(text));
         for (key, value) in values {
             figment = figment.merge(figment::providers::Serialized::default(key, value.clone()));
@@ -233,7 +236,8 @@ impl Settings {
                     "required for a stripe_embedded method",
                 ));
             }
-            if method.provider == ProviderId::Stripe && method.presentation == Presentation::Iframe {
+            if method.provider == ProviderId::Stripe && method.presentation == Presentation::Iframe
+            {
                 return Err(invalid(
                     format!("{key}.presentation"),
                     "Stripe's hosted page refuses to be framed; use redirect or stripe_embedded",
@@ -263,7 +267,9 @@ pub const DEMO_TEMPLATE: &str = include_str!("../configuration/demo.toml");
 
 /// Fills `${NAME}` placeholders in a configuration template (the demo and the tests).
 pub fn fill_placeholders(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("${{{name}}}"), value))
+    values.iter().fold(template.to_owned(), |text, (name, value)| {
+        text.replace(&format!("${{{name}}}"), value)
+    })
 }
 
 /// Accepts `scheme://host[:port]` exactly as browsers serialise an origin.
@@ -314,7 +320,10 @@ mod tests {
         let p = &settings.providers;
         assert!(p.stripe.is_some() && p.payfect.is_some() && p.front_payment.is_some());
         assert!(p.checkfront.is_some() && p.bokamera.is_some());
-        assert!(!DEMO_TEMPLATE.contains("secret_key") && !DEMO_TEMPLATE.contains("api_key"), "no secrets in the file");
+        assert!(
+            !DEMO_TEMPLATE.contains("secret_key") && !DEMO_TEMPLATE.contains("api_key"),
+            "no secrets in the file"
+        );
     }
 
     fn error_for(edit: impl Fn(String) -> String) -> String {
@@ -330,9 +339,19 @@ mod tests {
         assert!(e.contains("merchant.currency"), "{e}");
         let e = error_for(|t| t.replace("unit_price = \"75.00\"", "unit_price = \"75.005\""));
         assert!(e.contains("catalog[1].unit_price"), "{e}");
-        let e = error_for(|t| t.replace("allowed_origins = [\"http://127.0.0.1:8000\"]", "allowed_origins = [\"http://127.0.0.1:8000/shop\"]"));
+        let e = error_for(|t| {
+            t.replace(
+                "allowed_origins = [\"http://127.0.0.1:8000\"]",
+                "allowed_origins = [\"http://127.0.0.1:8000/shop\"]",
+            )
+        });
         assert!(e.contains("server.allowed_origins"), "{e}");
-        let e = error_for(|t| t.replace("presentation = \"redirect\"\n\n[[methods]]\nid = \"stripe-embedded\"", "presentation = \"iframe\"\n\n[[methods]]\nid = \"stripe-embedded\""));
+        let e = error_for(|t| {
+            t.replace(
+                "presentation = \"redirect\"\n\n[[methods]]\nid = \"stripe-embedded\"",
+                "presentation = \"iframe\"\n\n[[methods]]\nid = \"stripe-embedded\"",
+            )
+        });
         assert!(e.contains("methods[0].presentation"), "{e}");
         let e = error_for(|t| t.replace("[merchant]", "[merchant]\ncolour = \"blue\""));
         assert!(e.contains("colour"), "{e}");

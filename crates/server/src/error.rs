@@ -77,7 +77,10 @@ impl AppError {
 
     /// A money error while pricing (an absurd quantity times price).
     pub fn money(e: MoneyError) -> Self {
-        AppError::Invalid { field: Some("items".into()), message: format!("the cart total is out of range: {e}") }
+        AppError::Invalid {
+            field: Some("items".into()),
+            message: format!("the cart total is out of range: {e}"),
+        }
     }
 
     /// The field at fault, if any.
@@ -97,15 +100,29 @@ impl AppError {
             AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
             AppError::UnknownSku { .. } => (StatusCode::BAD_REQUEST, ErrorCode::UnknownSku),
             AppError::UnknownMethod(_) => (StatusCode::BAD_REQUEST, ErrorCode::UnknownMethod),
-            AppError::ReturnUrlNotAllowed(_) => (StatusCode::BAD_REQUEST, ErrorCode::ReturnUrlNotAllowed),
-            AppError::IdempotencyKeyRequired => (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyRequired),
-            AppError::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused),
-            AppError::IdempotencyKeyInFlight => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInFlight),
+            AppError::ReturnUrlNotAllowed(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::ReturnUrlNotAllowed)
+            }
+            AppError::IdempotencyKeyRequired => {
+                (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyRequired)
+            }
+            AppError::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused)
+            }
+            AppError::IdempotencyKeyInFlight => {
+                (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInFlight)
+            }
             AppError::SessionNotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::SessionNotFound),
-            AppError::ProviderUnavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable),
+            AppError::ProviderUnavailable { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable)
+            }
             AppError::ProviderRejected(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected),
-            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType),
-            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            AppError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType)
+            }
+            AppError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+            }
             AppError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -115,7 +132,9 @@ impl AppError {
     /// it is retryable for the customer too (R-I5).
     pub fn from_provider(e: &ProviderError) -> Self {
         if outcome_unknown(e) {
-            AppError::ProviderUnavailable { retry_after: e.retry_after().map(|d| d.as_secs().max(1)) }
+            AppError::ProviderUnavailable {
+                retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
+            }
         } else {
             AppError::ProviderRejected(e.to_string())
         }
@@ -141,7 +160,9 @@ impl IntoResponse for AppError {
         };
         let retryable = matches!(
             self,
-            AppError::ProviderUnavailable { .. } | AppError::IdempotencyKeyInFlight | AppError::Unexpected(_)
+            AppError::ProviderUnavailable { .. }
+                | AppError::IdempotencyKeyInFlight
+                | AppError::Unexpected(_)
         );
         let body = ApiError { code, message, field: self.field().map(str::to_owned), retryable };
         let mut response = (status, Json(body)).into_response();
@@ -166,7 +187,12 @@ fn database_unavailable(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<sqlx::Error>(),
-            Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Tls(_))
+            Some(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+            )
         )
     })
 }

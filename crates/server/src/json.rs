@@ -33,7 +33,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::PayloadTooLarge
             } else {
-                AppError::Invalid { field: None, message: "the request body could not be read".into() }
+                AppError::Invalid {
+                    field: None,
+                    message: "the request body could not be read".into(),
+                }
             }
         })?;
         parse(&bytes).map(StrictJson)
@@ -64,7 +67,9 @@ fn check_shape(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
                             check_shape(item, &at)?;
                         }
                     }
-                    (_, Value::Array(_)) => return Err(wrong(&at, "an object or a value, not an array")),
+                    (_, Value::Array(_)) => {
+                        return Err(wrong(&at, "an object or a value, not an array"))
+                    }
                     (_, Value::Object(_)) => check_shape(v, &at)?,
                     _ => {}
                 }
@@ -110,7 +115,8 @@ mod tests {
 
     #[test]
     fn a_wrong_type_names_the_field() {
-        let body = br#"{"items":[{"sku":"a","quantity":-1}],"method":"m","return_url":"https://x"}"#;
+        let body =
+            br#"{"items":[{"sku":"a","quantity":-1}],"method":"m","return_url":"https://x"}"#;
         assert_eq!(parse::<CreateSession>(body).unwrap_err().field(), Some("items[0].quantity"));
     }
 

@@ -76,7 +76,9 @@ mod tests {
 
     #[test]
     fn accepts_pages_on_allowed_origins_and_appends_the_session() {
-        let page = ReturnPage::parse("https://shop.example/book?tour=1&kassa_session=old#x", &allowed()).unwrap();
+        let page =
+            ReturnPage::parse("https://shop.example/book?tour=1&kassa_session=old#x", &allowed())
+                .unwrap();
         assert_eq!(
             page.with_outcome("ks_1", "success"),
             "https://shop.example/book?tour=1&kassa_session=ks_1&kassa_return=success"

@@ -65,7 +65,10 @@ async fn spawn_app() -> App {
             ("providers.payfect.api_key", PAYFECT_KEY.into()),
             ("providers.payfect.fernet_key", PAYFECT_FERNET.into()),
             ("providers.front_payment.token", defaults.front_payment.bearer_token.as_str().into()),
-            ("providers.front_payment.secret_key", defaults.front_payment.secret_key.as_str().into()),
+            (
+                "providers.front_payment.secret_key",
+                defaults.front_payment.secret_key.as_str().into(),
+            ),
             ("providers.checkfront.api_key", defaults.checkfront.api_key.as_str().into()),
             ("providers.checkfront.api_secret", defaults.checkfront.api_secret.as_str().into()),
             ("providers.bokamera.api_key", defaults.bokamera.api_key.as_str().into()),
@@ -103,7 +106,14 @@ impl App {
     }
 
     async fn status(&self, id: &str) -> Session {
-        self.http.get(format!("{}/v1/checkout/sessions/{id}", self.api)).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/v1/checkout/sessions/{id}", self.api))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Polls the session until `want` (the provider's news may take a moment to land).
@@ -131,7 +141,10 @@ impl App {
 fn session_creations(requests: &[Value]) -> usize {
     requests
         .iter()
-        .filter(|r| r["method"] == "POST" && (r["path"] == "/v1/checkout/sessions" || r["path"] == "/api/v1/checkouts/"))
+        .filter(|r| {
+            r["method"] == "POST"
+                && (r["path"] == "/v1/checkout/sessions" || r["path"] == "/api/v1/checkouts/")
+        })
         .filter(|r| r["status"].as_u64().is_some_and(|s| (200..300).contains(&s)))
         .count()
 }
@@ -139,13 +152,24 @@ fn session_creations(requests: &[Value]) -> usize {
 #[tokio::test]
 async fn config_lists_the_methods_and_no_secret() {
     let app = spawn_app().await;
-    let text = app.http.get(format!("{}/v1/checkout/config", app.api)).send().await.unwrap().text().await.unwrap();
+    let text = app
+        .http
+        .get(format!("{}/v1/checkout/config", app.api))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for secret in [STRIPE_SK, STRIPE_WHSEC, PAYFECT_KEY, PAYFECT_FERNET] {
         assert!(!text.contains(secret), "the config leaks a secret");
     }
     let config: CheckoutConfig = serde_json::from_str(&text).unwrap();
     let ids: Vec<_> = config.methods.iter().map(|m| m.id.as_str()).collect();
-    assert_eq!(&ids[..4], ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]);
+    assert_eq!(
+        &ids[..4],
+        ["stripe-hosted", "stripe-embedded", "payfect-iframe", "payfect-redirect"]
+    );
     assert_eq!(ids.len(), 14, "every provider's methods are listed");
     assert_eq!(config.methods[0].allowed_origins, [app.sim.stripe_url.clone(), SITE.to_owned()]);
 }
@@ -153,12 +177,22 @@ async fn config_lists_the_methods_and_no_secret() {
 #[tokio::test]
 async fn quote_prices_from_the_catalog_and_refuses_a_price_from_the_page() {
     let app = spawn_app().await;
-    let quote: Quote = app.post("/v1/checkout/quote", None, &json!({"items": cart()})).await.json().await.unwrap();
+    let quote: Quote =
+        app.post("/v1/checkout/quote", None, &json!({"items": cart()})).await.json().await.unwrap();
     assert_eq!(quote.total.minor(), 145_000);
-    let res = app.post("/v1/checkout/quote", None, &json!({"items": [{"sku": "life-jacket", "quantity": 1, "price": 1}]})).await;
+    let res = app
+        .post(
+            "/v1/checkout/quote",
+            None,
+            &json!({"items": [{"sku": "life-jacket", "quantity": 1, "price": 1}]}),
+        )
+        .await;
     assert_eq!(res.status(), 400);
     let err: ApiError = res.json().await.unwrap();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidRequest, Some("items[0].price")));
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidRequest, Some("items[0].price"))
+    );
 }
 
 #[tokio::test]
@@ -188,7 +222,14 @@ async fn creation_needs_a_key_and_an_allowed_return_page() {
     body["return_url"] = json!("https://evil.test/");
     let res = app.post("/v1/checkout/sessions", Some("k1"), &body).await;
     assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::ReturnUrlNotAllowed);
-    let res = app.http.post(format!("{}/v1/checkout/sessions", app.api)).header("Idempotency-Key", "k2").body("{}").send().await.unwrap();
+    let res = app
+        .http
+        .post(format!("{}/v1/checkout/sessions", app.api))
+        .header("Idempotency-Key", "k2")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 415);
 }
 
@@ -197,7 +238,9 @@ async fn stripe_hosted_session_redirects_to_the_simulator_and_is_paid_by_webhook
     let app = spawn_app().await;
     let session = app.create("stripe-hosted", "attempt-1").await;
     assert_eq!(session.state, SessionState::Open);
-    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!("{:?}", session.action) };
+    let Some(kassa_wire::Action::Redirect { url }) = &session.action else {
+        panic!("{:?}", session.action)
+    };
     assert!(url.starts_with(&app.sim.stripe_url), "{url}");
     let cs = url.rsplit('/').next().unwrap().split(['#', '?']).next().unwrap().to_owned();
     let res = app.sim(&app.sim.stripe_url, &format!("/sessions/{cs}/pay")).await;
@@ -251,7 +294,10 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_changes_nothing() {
         .unwrap();
     assert_eq!(res.status(), 400);
     let text = res.text().await.unwrap();
-    assert!(!text.contains("signature") && !text.contains("tolerance"), "the answer does not say why: {text}");
+    assert!(
+        !text.contains("signature") && !text.contains("tolerance"),
+        "the answer does not say why: {text}"
+    );
     assert_eq!(app.status(&session.id).await.state, SessionState::Open);
 }
 
@@ -259,7 +305,9 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_changes_nothing() {
 async fn payfect_callback_pays_the_order() {
     let app = spawn_app().await;
     let session = app.create("payfect-iframe", "attempt-pf").await;
-    let Some(kassa_wire::Action::Iframe { url }) = &session.action else { panic!("{:?}", session.action) };
+    let Some(kassa_wire::Action::Iframe { url }) = &session.action else {
+        panic!("{:?}", session.action)
+    };
     let id = url.trim_end_matches('/').rsplit('/').next().unwrap().to_owned();
     let res = app.sim(&app.sim.payfect_url, &format!("/sessions/{id}/pay")).await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
@@ -273,7 +321,8 @@ async fn a_declined_stripe_payment_becomes_failed_when_the_customer_returns() {
     let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!() };
     let cs = url.rsplit('/').next().unwrap().split(['#', '?']).next().unwrap().to_owned();
     app.sim(&app.sim.stripe_url, &format!("/sessions/{cs}/decline")).await;
-    let res = app.post(&format!("/v1/checkout/sessions/{}/cancel", session.id), None, &json!({})).await;
+    let res =
+        app.post(&format!("/v1/checkout/sessions/{}/cancel", session.id), None, &json!({})).await;
     let after: Session = res.json().await.unwrap();
     assert_eq!(after.state, SessionState::Failed);
 }
@@ -281,7 +330,12 @@ async fn a_declined_stripe_payment_becomes_failed_when_the_customer_returns() {
 #[tokio::test]
 async fn cors_answers_only_the_merchants_origin() {
     let app = spawn_app().await;
-    for (origin, allowed) in [(SITE, true), ("http://127.0.0.1:8001", false), ("null", false), ("https://evil.test", false)] {
+    for (origin, allowed) in [
+        (SITE, true),
+        ("http://127.0.0.1:8001", false),
+        ("null", false),
+        ("https://evil.test", false),
+    ] {
         let res = app
             .http
             .request(reqwest::Method::OPTIONS, format!("{}/v1/checkout/sessions", app.api))
@@ -291,7 +345,10 @@ async fn cors_answers_only_the_merchants_origin() {
             .send()
             .await
             .unwrap();
-        let echoed = res.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        let echoed = res
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}: {echoed:?}");
         assert_ne!(echoed.as_deref(), Some("*"));
     }
@@ -309,8 +366,13 @@ async fn a_private_invoice_goes_straight_back_and_is_paid_once_front_payment_inv
     let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &body).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let session: Session = res.json().await.unwrap();
-    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!("{:?}", session.action) };
-    assert!(url.starts_with(SITE) && url.contains("kassa_return=success"), "straight back to the page: {url}");
+    let Some(kassa_wire::Action::Redirect { url }) = &session.action else {
+        panic!("{:?}", session.action)
+    };
+    assert!(
+        url.starts_with(SITE) && url.contains("kassa_return=success"),
+        "straight back to the page: {url}"
+    );
     app.wait_state(&session.id, SessionState::Paid).await;
 }
 
@@ -322,10 +384,19 @@ async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is
         "phone": "+4791234567", "street_address": "Storgata 1", "postal_code": "0155", "city": "Oslo", "country": "NO"});
     let res = app.post("/v1/checkout/sessions", Some("invoice-2"), &body).await;
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<ApiError>().await.unwrap().field.as_deref(), Some("customer.organisation_id"));
+    assert_eq!(
+        res.json::<ApiError>().await.unwrap().field.as_deref(),
+        Some("customer.organisation_id")
+    );
     body["customer"]["organisation_id"] = json!("12345");
     let res = app.post("/v1/checkout/sessions", Some("invoice-3"), &body).await;
-    assert_eq!(res.json::<ApiError>().await.unwrap().field.as_deref(), Some("customer.organisation_id"));
+    assert_eq!(
+        res.json::<ApiError>().await.unwrap().field.as_deref(),
+        Some("customer.organisation_id")
+    );
     let requests = app.sim_requests(&app.sim.front_payment_url).await;
-    assert!(requests.iter().all(|r| r["method"] != "POST"), "nothing reached Front Payment: {requests:?}");
+    assert!(
+        requests.iter().all(|r| r["method"] != "POST"),
+        "nothing reached Front Payment: {requests:?}"
+    );
 }

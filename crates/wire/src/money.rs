@@ -264,7 +264,9 @@ mod tests {
 
     #[test]
     fn rejects_text_that_is_not_a_plain_amount() {
-        for bad in ["", "-", ".", "1.", ".5", " 1", "1 ", "1e3", "+1", "1,00", "NaN", "1.2.3", "--1"] {
+        for bad in
+            ["", "-", ".", "1.", ".5", " 1", "1 ", "1e3", "+1", "1,00", "NaN", "1.2.3", "--1"]
+        {
             assert!(matches!(nok(bad), Err(MoneyError::Malformed(_))), "{bad:?} was accepted");
         }
     }
@@ -283,7 +285,10 @@ mod tests {
         assert_eq!(Money::from_minor(MAX_SAFE_MINOR + 1, Currency::NOK), Err(MoneyError::Overflow));
         assert_eq!(nok("99999999999999999999"), Err(MoneyError::Overflow));
         let max = Money::from_minor(MAX_SAFE_MINOR, Currency::NOK).unwrap();
-        assert_eq!(max.checked_add(Money::from_minor(1, Currency::NOK).unwrap()), Err(MoneyError::Overflow));
+        assert_eq!(
+            max.checked_add(Money::from_minor(1, Currency::NOK).unwrap()),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(max.checked_mul(2), Err(MoneyError::Overflow));
     }
 
@@ -291,7 +296,10 @@ mod tests {
     fn refuses_to_combine_currencies() {
         let a = Money::zero(Currency::NOK);
         let b = Money::zero(Currency::EUR);
-        assert_eq!(a.checked_add(b), Err(MoneyError::CurrencyMismatch(Currency::NOK, Currency::EUR)));
+        assert_eq!(
+            a.checked_add(b),
+            Err(MoneyError::CurrencyMismatch(Currency::NOK, Currency::EUR))
+        );
     }
 
     #[test]
@@ -311,7 +319,10 @@ mod tests {
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1,"currency":"XXX"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1,"currency":"XAU"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1.5,"currency":"NOK"}"#).is_err());
-        assert!(serde_json::from_str::<Money>(r#"{"amount_minor":9007199254740992,"currency":"NOK"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(
+            r#"{"amount_minor":9007199254740992,"currency":"NOK"}"#
+        )
+        .is_err());
     }
 
     proptest! {

@@ -30,7 +30,9 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         wait_for_port(port).await?;
         let profile = tempfile::tempdir()?;
-        let driver = WebDriver::new(url, caps(profile.path())?).await.context("opening a Chromium session")?;
+        let driver = WebDriver::new(url, caps(profile.path())?)
+            .await
+            .context("opening a Chromium session")?;
         Ok(Browser { driver, _chromedriver: chromedriver, _profile: profile })
     }
 
@@ -44,7 +46,10 @@ impl Browser {
 async fn wait_for_port(port: u16) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "chromedriver did not start listening");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "chromedriver did not start listening"
+        );
         tokio::task::yield_now().await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -44,7 +44,11 @@ impl<'a> CheckoutPage<'a> {
     }
 
     /// Runs JS with `root` bound to the widget's shadow root (or null).
-    async fn in_root(&self, body: &str, args: Vec<Value>) -> anyhow::Result<thirtyfour::session::scriptret::ScriptRet> {
+    async fn in_root(
+        &self,
+        body: &str,
+        args: Vec<Value>,
+    ) -> anyhow::Result<thirtyfour::session::scriptret::ScriptRet> {
         let script = format!(
             "const host = document.querySelector({host}); const root = host && host.shadowRoot; {body}",
             host = json!(self.host)
@@ -81,9 +85,17 @@ impl<'a> CheckoutPage<'a> {
 
     /// Elements in the shadow root that have `role` and whose accessible name is `name`
     /// (or starts with it, when `prefix`).
-    pub async fn all_by_role(&self, role: &str, name: &str, prefix: bool) -> anyhow::Result<Vec<WebElement>> {
+    pub async fn all_by_role(
+        &self,
+        role: &str,
+        name: &str,
+        prefix: bool,
+    ) -> anyhow::Result<Vec<WebElement>> {
         let ret = self
-            .in_root("return root ? Array.from(root.querySelectorAll(arguments[0])) : [];", vec![json!(candidates(role))])
+            .in_root(
+                "return root ? Array.from(root.querySelectorAll(arguments[0])) : [];",
+                vec![json!(candidates(role))],
+            )
             .await?;
         let mut found = vec![];
         for el in ret.elements()? {
@@ -149,7 +161,8 @@ impl<'a> CheckoutPage<'a> {
     pub async fn frame(&self) -> anyhow::Result<WebElement> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let ret = self.in_root("return root ? root.querySelector('iframe') : null;", vec![]).await?;
+            let ret =
+                self.in_root("return root ? root.querySelector('iframe') : null;", vec![]).await?;
             if let Ok(el) = ret.element() {
                 return Ok(el);
             }
@@ -164,7 +177,10 @@ pub async fn accessible(driver: &WebDriver, el: &WebElement) -> anyhow::Result<(
     let node = el.cdp_backend_node_id().await?;
     let tree = driver
         .cdp()
-        .send_raw("Accessibility.getPartialAXTree", json!({"backendNodeId": node, "fetchRelatives": false}))
+        .send_raw(
+            "Accessibility.getPartialAXTree",
+            json!({"backendNodeId": node, "fetchRelatives": false}),
+        )
         .await?;
     let first = tree["nodes"].get(0).cloned().unwrap_or(Value::Null);
     let role = first["role"]["value"].as_str().unwrap_or_default().to_owned();
@@ -186,15 +202,27 @@ impl<'a> ProviderPage<'a> {
 
     /// Waits for a button with this text and clicks it.
     pub async fn click(&self, label: &str) -> anyhow::Result<()> {
-        let xpath = format!("//button[normalize-space()='{label}'] | //input[@type='submit' and @value='{label}']");
-        let el = self.driver.query(By::XPath(xpath)).wait(WAIT, Duration::from_millis(50)).first().await?;
+        let xpath = format!(
+            "//button[normalize-space()='{label}'] | //input[@type='submit' and @value='{label}']"
+        );
+        let el = self
+            .driver
+            .query(By::XPath(xpath))
+            .wait(WAIT, Duration::from_millis(50))
+            .first()
+            .await?;
         el.click().await?;
         Ok(())
     }
 
     /// Waits for a link with this text and follows it.
     pub async fn follow(&self, label: &str) -> anyhow::Result<()> {
-        let el = self.driver.query(By::LinkText(label.to_owned())).wait(WAIT, Duration::from_millis(50)).first().await?;
+        let el = self
+            .driver
+            .query(By::LinkText(label.to_owned()))
+            .wait(WAIT, Duration::from_millis(50))
+            .first()
+            .await?;
         el.click().await?;
         Ok(())
     }
@@ -207,7 +235,10 @@ impl<'a> ProviderPage<'a> {
             if url.starts_with(prefix) {
                 return Ok(url);
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "the browser is at {url}, not {prefix}…");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the browser is at {url}, not {prefix}…"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -237,7 +268,10 @@ impl CheckoutPage<'_> {
                 el.click().await?;
                 return Ok(());
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "no [data-testid={testid}] in the widget");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no [data-testid={testid}] in the widget"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -247,7 +281,8 @@ impl CheckoutPage<'_> {
         let ret = self
             .in_root("return root ? root.querySelector('[data-testid=\"' + arguments[0] + '\"]') : null;", vec![json!(testid)])
             .await?;
-        let el = ret.element().with_context(|| format!("no [data-testid={testid}] in the widget"))?;
+        let el =
+            ret.element().with_context(|| format!("no [data-testid={testid}] in the widget"))?;
         el.clear().await?;
         el.send_keys(value).await?;
         Ok(())
@@ -274,6 +309,7 @@ impl CheckoutPage<'_> {
             host = json!(self.host)
         );
         let ret = self.driver.execute_async(script, vec![]).await?;
-        Ok(serde_json::from_value(ret.json().clone()).unwrap_or_else(|_| vec![format!("axe answered {}", ret.json())]))
+        Ok(serde_json::from_value(ret.json().clone())
+            .unwrap_or_else(|_| vec![format!("axe answered {}", ret.json())]))
     }
 }

@@ -47,17 +47,41 @@ pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
     c.checkfront.api_secret = secrets::CHECKFRONT_SECRET.into();
     c.checkfront.currency = "NOK".into();
     c.checkfront.webhook_url = Some(format!("{api_url}/v1/webhooks/checkfront"));
-    c.checkfront.return_url = Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"));
-    c.checkfront.cancel_url = Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel"));
+    c.checkfront.return_url =
+        Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"));
+    c.checkfront.cancel_url =
+        Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel"));
     c.checkfront.items = vec![
-        kassa_sim::checkfront::CheckfrontItem { item_id: 1, sku: "kayak-2h".into(), name: "Two-hour kayak tour".into(), price: 65_000, stock: 50 },
-        kassa_sim::checkfront::CheckfrontItem { item_id: 2, sku: "life-jacket".into(), name: "Life-jacket rental".into(), price: 7_500, stock: 50 },
+        kassa_sim::checkfront::CheckfrontItem {
+            item_id: 1,
+            sku: "kayak-2h".into(),
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+            stock: 50,
+        },
+        kassa_sim::checkfront::CheckfrontItem {
+            item_id: 2,
+            sku: "life-jacket".into(),
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+            stock: 50,
+        },
     ];
     c.bokamera.api_key = secrets::BOKAMERA_KEY.into();
     c.bokamera.currency = "nok".into();
     c.bokamera.articles = vec![
-        kassa_sim::bokamera::BokameraArticle { article_id: 1, article_type_id: 1, name: "Two-hour kayak tour".into(), price: 65_000 },
-        kassa_sim::bokamera::BokameraArticle { article_id: 2, article_type_id: 1, name: "Life-jacket rental".into(), price: 7_500 },
+        kassa_sim::bokamera::BokameraArticle {
+            article_id: 1,
+            article_type_id: 1,
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+        },
+        kassa_sim::bokamera::BokameraArticle {
+            article_id: 2,
+            article_type_id: 1,
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+        },
     ];
     c
 }
@@ -195,7 +219,8 @@ impl Stack {
 fn build_site(dir: &Path, api_url: &str, options: &StackOptions) -> anyhow::Result<()> {
     let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/demo");
     std::fs::create_dir_all(dir.join("kassa"))?;
-    let index = std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
+    let index =
+        std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
     std::fs::write(dir.join("index.html"), &index)?;
     std::fs::copy(www.join("demo.css"), dir.join("demo.css"))?;
     for (name, html) in &options.documents {
@@ -209,7 +234,11 @@ fn build_site(dir: &Path, api_url: &str, options: &StackOptions) -> anyhow::Resu
         std::fs::write(dir.join(name), shell)?;
     }
     let dist = widget_dist();
-    anyhow::ensure!(dist.join("kassa.js").exists(), "no widget bundle at {}; run `cargo xtask widget`", dist.display());
+    anyhow::ensure!(
+        dist.join("kassa.js").exists(),
+        "no widget bundle at {}; run `cargo xtask widget`",
+        dist.display()
+    );
     copy_dir(&dist, &dir.join("kassa"))
 }
 

@@ -25,9 +25,13 @@ async fn invalid_items_show_a_message_and_create_nothing() -> anyhow::Result<()>
             widget.wait_state("error").await?;
             let text = widget.text().await?;
             assert!(!text.trim().is_empty(), "{name}: the widget explains the problem");
-            assert!(widget.all_by_role("button", "Pay", true).await?.is_empty(), "{name}: no Pay button");
+            assert!(
+                widget.all_by_role("button", "Pay", true).await?.is_empty(),
+                "{name}: no Pay button"
+            );
         }
-        let orders = reqwest::get(format!("{}/__sim/requests", stack.sim.stripe_url)).await?.text().await?;
+        let orders =
+            reqwest::get(format!("{}/__sim/requests", stack.sim.stripe_url)).await?.text().await?;
         assert!(!orders.contains("checkout/sessions"), "no provider session was created: {orders}");
         anyhow::Ok(())
     }
@@ -45,7 +49,11 @@ async fn a_backend_that_is_down_shows_a_retry_not_a_blank_box() -> anyhow::Resul
         browser.driver.goto(stack.booking_page()).await?;
         let widget = CheckoutPage::new(&browser.driver);
         widget.wait_state("error").await?;
-        assert!(widget.text().await?.contains("can't reach the checkout service"), "{}", widget.text().await?);
+        assert!(
+            widget.text().await?.contains("can't reach the checkout service"),
+            "{}",
+            widget.text().await?
+        );
         widget.by_role("button", "Retry").await?;
         anyhow::Ok(())
     }

@@ -33,7 +33,10 @@ async fn stripe_hosted_redirect_pays_and_shows_the_verified_receipt() -> anyhow:
         widget.by_role("radiogroup", "Payment method").await?;
         widget.choose("Card (Stripe)").await?;
         let pay_name = widget.pay().await?;
-        assert!(pay_name.starts_with("Pay ") && pay_name.contains("1,450.00"), "pay button names the total: {pay_name}");
+        assert!(
+            pay_name.starts_with("Pay ") && pay_name.contains("1,450.00"),
+            "pay button names the total: {pay_name}"
+        );
         let provider = ProviderPage::new(&d);
         provider.wait_url(&format!("{stripe}/c/pay/")).await?;
         provider.click("Pay").await?;
@@ -162,7 +165,8 @@ async fn cancelling_at_the_provider_shows_payment_cancelled() -> anyhow::Result<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_the_provider_expires_shows_session_expired_and_starts_over() -> anyhow::Result<()> {
+async fn a_session_the_provider_expires_shows_session_expired_and_starts_over() -> anyhow::Result<()>
+{
     let stack = Stack::start(StackOptions::default()).await?;
     let browser = open(&stack).await?;
     let site = stack.site_url.clone();

@@ -60,7 +60,8 @@ async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
 async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
     let browser = open(&stack).await?;
-    let (fp, site, page) = (stack.sim.front_payment_url.clone(), stack.site_url.clone(), stack.booking_page());
+    let (fp, site, page) =
+        (stack.sim.front_payment_url.clone(), stack.site_url.clone(), stack.booking_page());
     with_browser(browser, |d| async move {
         let widget = CheckoutPage::new(&d);
         widget.choose("Choose on Front Payment's page").await?;
@@ -102,7 +103,10 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
         widget.wait_state("iframe").await?;
         let frame = widget.frame().await?;
         let src = frame.attr("src").await?.unwrap_or_default();
-        assert!(src.starts_with(&cf) && src.contains("view=pay"), "the frame shows Checkfront's pay page: {src}");
+        assert!(
+            src.starts_with(&cf) && src.contains("view=pay"),
+            "the frame shows Checkfront's pay page: {src}"
+        );
         frame.enter_frame().await?;
         ProviderPage::new(&d).click("Pay").await?;
         d.enter_default_frame().await?;
@@ -163,15 +167,24 @@ enum Shown {
 
 /// Picks `method`, fills what it needs, pays, and on the provider's page presses `button`
 /// (then follows "Return to merchant" where the page offers it); expects `state`/`heading`.
-async fn outcome(method: &str, shown: Shown, button: &str, state: &str, heading: &str) -> anyhow::Result<()> {
+async fn outcome(
+    method: &str,
+    shown: Shown,
+    button: &str,
+    state: &str,
+    heading: &str,
+) -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
     let browser = open(&stack).await?;
     let site = stack.site_url.clone();
-    let (method, button, state, heading) = (method.to_owned(), button.to_owned(), state.to_owned(), heading.to_owned());
+    let (method, button, state, heading) =
+        (method.to_owned(), button.to_owned(), state.to_owned(), heading.to_owned());
     with_browser(browser, |d| async move {
         let widget = CheckoutPage::new(&d);
         widget.choose(&method).await?;
-        for (label, value) in [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")] {
+        for (label, value) in
+            [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")]
+        {
             if !widget.all_by_role("textbox", label, true).await?.is_empty() {
                 fill(&widget, label, value).await?;
             }
@@ -201,8 +214,16 @@ async fn outcome(method: &str, shown: Shown, button: &str, state: &str, heading:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_cancel_and_expiry_show_their_screens() -> anyhow::Result<()> {
-    outcome("Vipps (Front Payment)", Shown::Redirect, "Cancel", "cancelled", "Payment cancelled").await?;
-    outcome("Vipps (Front Payment)", Shown::Redirect, "Expire session", "expired", "Session expired").await
+    outcome("Vipps (Front Payment)", Shown::Redirect, "Cancel", "cancelled", "Payment cancelled")
+        .await?;
+    outcome(
+        "Vipps (Front Payment)",
+        Shown::Redirect,
+        "Expire session",
+        "expired",
+        "Session expired",
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,9 @@ use axum::{
     http::HeaderMap,
     Json,
 };
-use kassa_wire::{CheckoutConfig, CreateSession, Quote, QuoteRequest, Session, IDEMPOTENCY_KEY_HEADER};
+use kassa_wire::{
+    CheckoutConfig, CreateSession, Quote, QuoteRequest, Session, IDEMPOTENCY_KEY_HEADER,
+};
 
 use crate::{error::AppError, json::StrictJson, payments, state::AppState};
 
@@ -30,10 +32,16 @@ pub(super) async fn create_session(
     Ok(Json(payments::create_session(&state, key, req).await?))
 }
 
-pub(super) async fn session_status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Session>, AppError> {
+pub(super) async fn session_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Session>, AppError> {
     Ok(Json(payments::session_status(&state, &id).await?))
 }
 
-pub(super) async fn cancel_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Session>, AppError> {
+pub(super) async fn cancel_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Session>, AppError> {
     Ok(Json(payments::cancel_session(&state, &id).await?))
 }
