@@ -10,8 +10,10 @@ use anyhow::Context as _;
 
 use crate::widget::dist_dir;
 
-/// Brotli bytes the whole bundle may not exceed.
-pub const BROTLI_CEILING: usize = 140_000;
+/// Brotli bytes the whole bundle may not exceed: just above the 125,925 B that
+/// `cargo xtask bench` measured on 2026-11-21 (docs/bench/report.md). Lower it when the
+/// widget shrinks; raising it needs a reason in the commit.
+pub const BROTLI_CEILING: usize = 127_000;
 /// Where we want to be.
 pub const BROTLI_GOAL: usize = 60_000;
 
