@@ -41,18 +41,30 @@ struct StoredRequest {
 /// Validates the idempotency key's shape.
 pub fn check_idempotency_key(key: Option<&str>) -> Result<String, AppError> {
     match key {
-        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(k.to_owned()),
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(k.to_owned())
+        }
         _ => Err(AppError::IdempotencyKeyRequired),
     }
 }
 
 /// `POST /v1/checkout/sessions`.
-pub async fn create_session(state: &AppState, key: String, req: CreateSession) -> Result<Session, AppError> {
-    let method = state.methods.get(&req.method).ok_or_else(|| AppError::UnknownMethod(req.method.clone()))?;
-    let provider = state
-        .providers
-        .get(&method.provider)
-        .ok_or_else(|| anyhow::anyhow!("method {} names provider {:?}, which is not configured", method.id, method.provider))?;
+pub async fn create_session(
+    state: &AppState,
+    key: String,
+    req: CreateSession,
+) -> Result<Session, AppError> {
+    let method = state
+        .methods
+        .get(&req.method)
+        .ok_or_else(|| AppError::UnknownMethod(req.method.clone()))?;
+    let provider = state.providers.get(&method.provider).ok_or_else(|| {
+        anyhow::anyhow!(
+            "method {} names provider {:?}, which is not configured",
+            method.id,
+            method.provider
+        )
+    })?;
     let quote = state.catalog.quote(&req.items)?;
     let page = ReturnPage::parse(&req.return_url, &state.allowed_origins)?;
     let customer = check_customer(&req.customer, &method.required_fields)?;
@@ -60,8 +72,9 @@ pub async fn create_session(state: &AppState, key: String, req: CreateSession) -
 
     // The hash covers what the customer asked for, so a reused key with another cart is refused.
     let request_hash = {
-        let canonical = serde_json::to_vec(&(&req.items, &req.method, page.as_str(), &customer, &locale))
-            .context("hashing the request")?;
+        let canonical =
+            serde_json::to_vec(&(&req.items, &req.method, page.as_str(), &customer, &locale))
+                .context("hashing the request")?;
         hex::encode(Sha256::digest(canonical))
     };
     let id = format!("ks_{}", uuid::Uuid::new_v4().simple());
@@ -104,7 +117,9 @@ pub async fn create_session(state: &AppState, key: String, req: CreateSession) -
         return Ok(session_view(&order));
     }
     // A new order holds the lease from its insert; an old one must claim it again.
-    if order.lease_until.is_none_or(|until| until < now()) && !state.store.claim_lease(&order.id).await? {
+    if order.lease_until.is_none_or(|until| until < now())
+        && !state.store.claim_lease(&order.id).await?
+    {
         return Err(AppError::IdempotencyKeyInFlight);
     }
     open_provider_session(state, provider, order).await
@@ -130,8 +145,13 @@ async fn wait_for_lease(state: &AppState, mut order: Order) -> Result<Option<Ord
     }
 }
 
-async fn open_provider_session(state: &AppState, provider: &Provider, order: Order) -> Result<Session, AppError> {
-    let stored: StoredRequest = serde_json::from_str(&order.request_json).context("reading the stored request")?;
+async fn open_provider_session(
+    state: &AppState,
+    provider: &Provider,
+    order: Order,
+) -> Result<Session, AppError> {
+    let stored: StoredRequest =
+        serde_json::from_str(&order.request_json).context("reading the stored request")?;
     let request = SessionRequest {
         order_id: order.id.clone(),
         idempotency_key: format!("kassa-{}", order.id),
@@ -150,7 +170,10 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
             })
             .collect(),
         total: order.total,
-        presentation: state.methods.get(&order.method).map_or(kassa_wire::Presentation::Redirect, |m| m.presentation),
+        presentation: state
+            .methods
+            .get(&order.method)
+            .map_or(kassa_wire::Presentation::Redirect, |m| m.presentation),
         method_variant: stored.variant.clone(),
         success_url: stored.success_url.clone(),
         cancel_url: stored.cancel_url.clone(),
@@ -178,10 +201,16 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
     );
     match created {
         Ok(session) => {
-            let action_json = serde_json::to_string(&session.action).context("storing the action")?;
+            let action_json =
+                serde_json::to_string(&session.action).context("storing the action")?;
             state
                 .store
-                .record_provider_session(&order.id, &session.reference, &action_json, session.expires_at)
+                .record_provider_session(
+                    &order.id,
+                    &session.reference,
+                    &action_json,
+                    session.expires_at,
+                )
                 .await?;
             tracing::info!(order = %order.id, provider = provider.id().as_str(), reference = %session.reference, "provider session opened");
             let order = state.store.order(&order.id).await?.context("order vanished")?;
@@ -197,7 +226,15 @@ async fn open_provider_session(state: &AppState, provider: &Provider, order: Ord
         Err(e) => {
             tracing::warn!(order = %order.id, error = %e, "provider refused the session");
             state.store.note_error(&order.id, &e.to_string()).await?;
-            state.store.apply_event(&order.id, PaymentEvent::Declined, "provider refused the session", None).await?;
+            state
+                .store
+                .apply_event(
+                    &order.id,
+                    PaymentEvent::Declined,
+                    "provider refused the session",
+                    None,
+                )
+                .await?;
             Err(AppError::from_provider(&e))
         }
     }
@@ -229,7 +266,9 @@ pub async fn reconcile(state: &AppState, order: &Order) -> anyhow::Result<()> {
         Ok(update) => {
             apply_update(state, order, &update, "reconciliation").await?;
         }
-        Err(e) => tracing::warn!(order = %order.id, error = %e, "could not reconcile an order with its provider"),
+        Err(e) => {
+            tracing::warn!(order = %order.id, error = %e, "could not reconcile an order with its provider")
+        }
     }
     Ok(())
 }
@@ -252,7 +291,9 @@ pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppEr
             apply_update(state, &order, &update, "provider status").await?;
         }
         // The stored state is still true; the next poll asks again.
-        Err(e) => tracing::warn!(order = %order.id, error = %e, "could not ask the provider for the status"),
+        Err(e) => {
+            tracing::warn!(order = %order.id, error = %e, "could not ask the provider for the status")
+        }
     }
     Ok(session_view(&load(state, id).await?))
 }
@@ -265,11 +306,20 @@ pub async fn cancel_session(state: &AppState, id: &str) -> Result<Session, AppEr
     }
     match order.provider_ref.clone() {
         None => {
-            state.store.apply_event(&order.id, PaymentEvent::Cancelled, "cancelled before the provider session", None).await?;
+            state
+                .store
+                .apply_event(
+                    &order.id,
+                    PaymentEvent::Cancelled,
+                    "cancelled before the provider session",
+                    None,
+                )
+                .await?;
         }
         Some(reference) => {
             let provider = provider_for(state, &order)?;
-            let update = provider.cancel(&reference).await.map_err(|e| AppError::from_provider(&e))?;
+            let update =
+                provider.cancel(&reference).await.map_err(|e| AppError::from_provider(&e))?;
             apply_update(state, &order, &update, "customer cancelled").await?;
         }
     }
@@ -277,7 +327,12 @@ pub async fn cancel_session(state: &AppState, id: &str) -> Result<Session, AppEr
 }
 
 /// Applies verified provider news to the order, refusing a payment whose amount differs.
-pub async fn apply_update(state: &AppState, order: &Order, update: &PaymentUpdate, cause: &str) -> anyhow::Result<Applied> {
+pub async fn apply_update(
+    state: &AppState,
+    order: &Order,
+    update: &PaymentUpdate,
+    cause: &str,
+) -> anyhow::Result<Applied> {
     let Some(event) = update.event else {
         return Ok(Applied::Unchanged(order.state));
     };
@@ -288,7 +343,13 @@ pub async fn apply_update(state: &AppState, order: &Order, update: &PaymentUpdat
                 tracing::error!(order = %order.id, expected = %order.total, got = %amount, "provider reported a different amount; not marking paid");
                 state
                     .store
-                    .note_error(&order.id, &format!("amount mismatch: expected {}, provider reported {amount}", order.total))
+                    .note_error(
+                        &order.id,
+                        &format!(
+                            "amount mismatch: expected {}, provider reported {amount}",
+                            order.total
+                        ),
+                    )
                     .await?;
                 return Ok(Applied::Unchanged(order.state));
             }
@@ -303,7 +364,11 @@ pub async fn apply_update(state: &AppState, order: &Order, update: &PaymentUpdat
 }
 
 /// Finds the order a provider update belongs to.
-pub async fn order_for_update(state: &AppState, provider: &Provider, update: &PaymentUpdate) -> anyhow::Result<Option<Order>> {
+pub async fn order_for_update(
+    state: &AppState,
+    provider: &Provider,
+    update: &PaymentUpdate,
+) -> anyhow::Result<Option<Order>> {
     if let Some(id) = update.order_id.as_deref() {
         if let Some(order) = state.store.order(id).await? {
             if order.provider == provider.id() {
@@ -327,15 +392,18 @@ pub async fn return_url_for(
     let Some(order) = state.store.order_by_provider_ref(provider.as_str(), reference).await? else {
         return Ok(None);
     };
-    let stored: StoredRequest = serde_json::from_str(&order.request_json).context("reading the stored request")?;
+    let stored: StoredRequest =
+        serde_json::from_str(&order.request_json).context("reading the stored request")?;
     Ok(Some(if cancelled { stored.cancel_url } else { stored.success_url }))
 }
 
 fn provider_for<'a>(state: &'a AppState, order: &Order) -> Result<&'a Provider, AppError> {
-    state
-        .providers
-        .get(&order.provider)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("order {} uses a provider that is no longer configured", order.id)))
+    state.providers.get(&order.provider).ok_or_else(|| {
+        AppError::Unexpected(anyhow::anyhow!(
+            "order {} uses a provider that is no longer configured",
+            order.id
+        ))
+    })
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Order, AppError> {
@@ -348,7 +416,10 @@ async fn load(state: &AppState, id: &str) -> Result<Order, AppError> {
 /// The contract's view of an order.
 pub fn session_view(order: &Order) -> Session {
     let receipt = (order.state == SessionState::Paid).then(|| Receipt {
-        amount: order.paid_minor.and_then(|m| kassa_wire::Money::from_minor(m, order.total.currency()).ok()).unwrap_or(order.total),
+        amount: order
+            .paid_minor
+            .and_then(|m| kassa_wire::Money::from_minor(m, order.total.currency()).ok())
+            .unwrap_or(order.total),
         provider_reference: order.provider_ref.clone().unwrap_or_default(),
         paid_at: order.paid_at.unwrap_or_default(),
     });
@@ -364,13 +435,17 @@ pub fn session_view(order: &Order) -> Session {
     }
 }
 
-fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Result<CustomerDetails, AppError> {
+fn check_customer(
+    customer: &CustomerDetails,
+    required: &[CustomerField],
+) -> Result<CustomerDetails, AppError> {
     let mut out = CustomerDetails::default();
     // With a customer type, the personal or organisation number is required by type below.
     let by_type = required.contains(&CustomerField::CustomerType);
     for field in CustomerField::ALL {
         let value = customer.get(field).map(str::trim).filter(|v| !v.is_empty());
-        let conditional = by_type && matches!(field, CustomerField::PersonalNumber | CustomerField::OrganisationId);
+        let conditional = by_type
+            && matches!(field, CustomerField::PersonalNumber | CustomerField::OrganisationId);
         match value {
             Some(v) => *out.slot(field) = Some(check_customer_field(field, v)?),
             None if required.contains(&field) && !conditional => {
@@ -383,19 +458,31 @@ fn check_customer(customer: &CustomerDetails, required: &[CustomerField]) -> Res
     let corporate = out.customer_type.as_deref() == Some("corporate");
     if required.contains(&CustomerField::CustomerType) {
         let (needed, field) = if corporate {
-            (out.organisation_id.is_none() && required.contains(&CustomerField::OrganisationId), CustomerField::OrganisationId)
+            (
+                out.organisation_id.is_none() && required.contains(&CustomerField::OrganisationId),
+                CustomerField::OrganisationId,
+            )
         } else {
-            (out.personal_number.is_none() && required.contains(&CustomerField::PersonalNumber), CustomerField::PersonalNumber)
+            (
+                out.personal_number.is_none() && required.contains(&CustomerField::PersonalNumber),
+                CustomerField::PersonalNumber,
+            )
         };
         if needed {
-            return Err(AppError::invalid(field_path(field), "this payment method needs it for this customer type"));
+            return Err(AppError::invalid(
+                field_path(field),
+                "this payment method needs it for this customer type",
+            ));
         }
     }
     Ok(out)
 }
 
 fn field_path(field: CustomerField) -> String {
-    let name = serde_json::to_value(field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let name = serde_json::to_value(field)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     format!("customer.{name}")
 }
 
@@ -404,16 +491,25 @@ fn check_customer_field(field: CustomerField, v: &str) -> Result<String, AppErro
     let bad = |why: &str| Err(AppError::invalid(field_path(field), why));
     let digits = |n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
     match field {
-        CustomerField::Name | CustomerField::StreetAddress | CustomerField::City if v.chars().count() > 200 => {
+        CustomerField::Name | CustomerField::StreetAddress | CustomerField::City
+            if v.chars().count() > 200 =>
+        {
             bad("at most 200 characters")
         }
         CustomerField::Email => {
             let ok = v.len() <= 254
                 && !v.contains(char::is_whitespace)
                 && v.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.')
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
                 });
-            if ok { Ok(v.to_owned()) } else { bad("is not an e-mail address") }
+            if ok {
+                Ok(v.to_owned())
+            } else {
+                bad("is not an e-mail address")
+            }
         }
         CustomerField::Phone => {
             let d = v.strip_prefix('+').unwrap_or("");
@@ -429,7 +525,10 @@ fn check_customer_field(field: CustomerField, v: &str) -> Result<String, AppErro
         },
         CustomerField::PersonalNumber if !digits(11) => bad("must be 11 digits"),
         CustomerField::OrganisationId if !digits(9) => bad("must be 9 digits"),
-        CustomerField::PostalCode if !(3..=10).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => {
+        CustomerField::PostalCode
+            if !(3..=10).contains(&v.len())
+                || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') =>
+        {
             bad("is not a postal code")
         }
         CustomerField::Country if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_uppercase()) => {
@@ -442,7 +541,12 @@ fn check_customer_field(field: CustomerField, v: &str) -> Result<String, AppErro
 /// The typed identity the adapters need (Front Payment invoices), from validated details.
 fn identity_of(customer: &CustomerDetails) -> kassa_providers::CustomerIdentity {
     use kassa_providers::{CustomerIdentity, CustomerKind, PostalAddress};
-    let address = match (&customer.street_address, &customer.postal_code, &customer.city, &customer.country) {
+    let address = match (
+        &customer.street_address,
+        &customer.postal_code,
+        &customer.city,
+        &customer.country,
+    ) {
         (Some(street), Some(zip), Some(city), Some(country)) => Some(PostalAddress {
             street: street.clone(),
             zip: zip.clone(),
@@ -452,7 +556,11 @@ fn identity_of(customer: &CustomerDetails) -> kassa_providers::CustomerIdentity 
         _ => None,
     };
     CustomerIdentity {
-        kind: if customer.customer_type.as_deref() == Some("corporate") { CustomerKind::Corporate } else { CustomerKind::Private },
+        kind: if customer.customer_type.as_deref() == Some("corporate") {
+            CustomerKind::Corporate
+        } else {
+            CustomerKind::Private
+        },
         personal_number: customer.personal_number.clone().map(secrecy::SecretString::from),
         organisation_id: customer.organisation_id.clone(),
         address,
@@ -460,7 +568,8 @@ fn identity_of(customer: &CustomerDetails) -> kassa_providers::CustomerIdentity 
 }
 
 fn check_locale(text: &str) -> Result<String, AppError> {
-    let ok = (2..=35).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok = (2..=35).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if ok {
         Ok(text.to_owned())
     } else {

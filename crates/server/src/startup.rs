@@ -121,13 +121,17 @@ pub async fn spawn_on(
     if let Some(site) = site {
         let listener = match site_listener {
             Some(l) => l,
-            None => TcpListener::bind(site.bind).await.with_context(|| format!("listening on {}", site.bind))?,
+            None => TcpListener::bind(site.bind)
+                .await
+                .with_context(|| format!("listening on {}", site.bind))?,
         };
         site_addr = Some(listener.local_addr()?);
-        let service = Router::new().fallback_service(ServeDir::new(&site.dir)).layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+        let service = Router::new().fallback_service(ServeDir::new(&site.dir)).layer(
+            SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ),
+        );
         site_handle = Some(tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, service).await {
                 tracing::error!(error = %e, "the site server stopped");

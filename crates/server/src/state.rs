@@ -61,7 +61,8 @@ impl AppState {
             .methods
             .iter()
             .map(|m| {
-                let (origins, stripe_js) = settings.provider_pages(m.provider).unwrap_or((&[], None));
+                let (origins, stripe_js) =
+                    settings.provider_pages(m.provider).unwrap_or((&[], None));
                 // The merchant's own pages are always a fine place to go: some flows (an
                 // invoice that needs no payment page) send the customer straight back.
                 let mut allowed = origins.to_vec();
@@ -105,17 +106,22 @@ impl AppState {
 }
 
 /// Constructs the adapter of every provider that has a `[providers.*]` table.
-fn build_providers(settings: &Settings, http: &reqwest::Client) -> anyhow::Result<HashMap<ProviderId, Provider>> {
+fn build_providers(
+    settings: &Settings,
+    http: &reqwest::Client,
+) -> anyhow::Result<HashMap<ProviderId, Provider>> {
     use kassa_providers::{bokamera, checkfront, front_payment, payfect, stripe};
     let p = &settings.providers;
     let mut out = HashMap::new();
     let context = |id: ProviderId| format!("configuring providers.{}", id.as_str());
     if let Some(s) = &p.stripe {
-        let a = stripe::Stripe::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Stripe))?;
+        let a = stripe::Stripe::new(s.adapter.clone(), http.clone())
+            .with_context(|| context(ProviderId::Stripe))?;
         out.insert(ProviderId::Stripe, Provider::Stripe(a));
     }
     if let Some(s) = &p.payfect {
-        let a = payfect::Payfect::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Payfect))?;
+        let a = payfect::Payfect::new(s.adapter.clone(), http.clone())
+            .with_context(|| context(ProviderId::Payfect))?;
         out.insert(ProviderId::Payfect, Provider::Payfect(a));
     }
     if let Some(s) = &p.front_payment {
@@ -129,7 +135,8 @@ fn build_providers(settings: &Settings, http: &reqwest::Client) -> anyhow::Resul
         out.insert(ProviderId::Checkfront, Provider::Checkfront(a));
     }
     if let Some(s) = &p.bokamera {
-        let a = bokamera::Bokamera::new(s.adapter.clone(), http.clone()).with_context(|| context(ProviderId::Bokamera))?;
+        let a = bokamera::Bokamera::new(s.adapter.clone(), http.clone())
+            .with_context(|| context(ProviderId::Bokamera))?;
         out.insert(ProviderId::Bokamera, Provider::Bokamera(a));
     }
     Ok(out)

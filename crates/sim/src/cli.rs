@@ -428,10 +428,13 @@ fn apply_catalog(config: &mut SimConfig, text: &str) -> anyhow::Result<()> {
     let mut articles = Vec::new();
     for (i, entry) in text.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
         let mut parts = entry.splitn(3, ':');
-        let (Some(sku), Some(name), Some(price)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(sku), Some(name), Some(price)) = (parts.next(), parts.next(), parts.next())
+        else {
             anyhow::bail!("--catalog: `{entry}` is not sku:Name:price_minor");
         };
-        let price: i64 = price.parse().map_err(|_| anyhow::anyhow!("--catalog: `{price}` is not a whole number of minor units"))?;
+        let price: i64 = price.parse().map_err(|_| {
+            anyhow::anyhow!("--catalog: `{price}` is not a whole number of minor units")
+        })?;
         let id = i + 1;
         items.push(kassa_sim::checkfront::CheckfrontItem {
             item_id: u32::try_from(id)?,
@@ -495,13 +498,21 @@ mod tests {
 
     #[test]
     fn a_catalog_flag_replaces_both_booking_catalogues() {
-        let cli = Cli::try_parse_from(["kassa-sim", "--catalog", "kayak-2h:Kayak tour:65000,life-jacket:Life jacket:7500"])
-            .expect("flags parse");
+        let cli = Cli::try_parse_from([
+            "kassa-sim",
+            "--catalog",
+            "kayak-2h:Kayak tour:65000,life-jacket:Life jacket:7500",
+        ])
+        .expect("flags parse");
         let config = cli.into_config().expect("valid");
         assert_eq!(config.checkfront.items.len(), 2);
-        assert_eq!((config.checkfront.items[1].item_id, config.checkfront.items[1].price), (2, 7500));
+        assert_eq!(
+            (config.checkfront.items[1].item_id, config.checkfront.items[1].price),
+            (2, 7500)
+        );
         assert_eq!(config.bokamera.articles[0].name, "Kayak tour");
-        let bad = Cli::try_parse_from(["kassa-sim", "--catalog", "kayak-2h:Kayak:6.50"]).expect("flags parse");
+        let bad = Cli::try_parse_from(["kassa-sim", "--catalog", "kayak-2h:Kayak:6.50"])
+            .expect("flags parse");
         assert!(bad.into_config().is_err());
     }
 }

@@ -41,6 +41,25 @@ impl Browser {
         self.driver.quit().await?;
         Ok(())
     }
+
+    /// Starts a browser on the stack's booking page and waits for an interactive picker.
+    pub async fn on_booking_page(stack: &crate::Stack) -> anyhow::Result<Browser> {
+        let browser = Browser::start().await?;
+        browser.driver.goto(stack.booking_page()).await?;
+        crate::CheckoutPage::new(&browser.driver).wait_state("picker").await?;
+        Ok(browser)
+    }
+
+    /// Runs `f` with the session and quits the browser whatever happened.
+    pub async fn run<F, Fut>(self, f: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(WebDriver) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let result = f(self.driver.clone()).await;
+        self.quit().await?;
+        result
+    }
 }
 
 async fn wait_for_port(port: u16) -> anyhow::Result<()> {

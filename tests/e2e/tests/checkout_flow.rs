@@ -3,187 +3,185 @@
 
 use kassa_e2e::{page::ProviderPage, Browser, CheckoutPage, Stack, StackOptions};
 
-/// Opens the booking page and waits for an interactive picker.
-async fn open(stack: &Stack) -> anyhow::Result<Browser> {
-    let browser = Browser::start().await?;
-    browser.driver.goto(stack.booking_page()).await?;
-    CheckoutPage::new(&browser.driver).wait_state("picker").await?;
-    Ok(browser)
-}
-
-/// Runs `f` and quits the browser whatever happened.
-async fn with_browser<F, Fut>(browser: Browser, f: F) -> anyhow::Result<()>
-where
-    F: FnOnce(thirtyfour::WebDriver) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let result = f(browser.driver.clone()).await;
-    browser.quit().await?;
-    result
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_hosted_redirect_pays_and_shows_the_verified_receipt() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let stripe = stack.sim.stripe_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        assert!(widget.text().await?.contains("Two-hour kayak tour"), "the cart shows the tour");
-        widget.by_role("radiogroup", "Payment method").await?;
-        widget.choose("Card (Stripe)").await?;
-        let pay_name = widget.pay().await?;
-        assert!(
-            pay_name.starts_with("Pay ") && pay_name.contains("1,450.00"),
-            "pay button names the total: {pay_name}"
-        );
-        let provider = ProviderPage::new(&d);
-        provider.wait_url(&format!("{stripe}/c/pay/")).await?;
-        provider.click("Pay").await?;
-        let back = provider.wait_url(&stack.site_url).await?;
-        assert!(back.contains("kassa_session=ks_"), "the return URL carries the session: {back}");
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await?;
-        assert!(widget.text().await?.contains("1,450.00"), "the receipt shows the amount");
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            assert!(
+                widget.text().await?.contains("Two-hour kayak tour"),
+                "the cart shows the tour"
+            );
+            widget.by_role("radiogroup", "Payment method").await?;
+            widget.choose("Card (Stripe)").await?;
+            let pay_name = widget.pay().await?;
+            assert!(
+                pay_name.starts_with("Pay ") && pay_name.contains("1,450.00"),
+                "pay button names the total: {pay_name}"
+            );
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&format!("{stripe}/c/pay/")).await?;
+            provider.click("Pay").await?;
+            let back = provider.wait_url(&stack.site_url).await?;
+            assert!(
+                back.contains("kassa_session=ks_"),
+                "the return URL carries the session: {back}"
+            );
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+            assert!(widget.text().await?.contains("1,450.00"), "the receipt shows the amount");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_embedded_checkout_pays_without_leaving_the_page() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let page_url = stack.booking_page();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Card, on this page (Stripe)").await?;
-        widget.pay().await?;
-        widget.wait_state("embedded").await?;
-        let frame = widget.frame().await?;
-        frame.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await?;
-        assert_eq!(d.current_url().await?.to_string(), page_url, "the page never navigated");
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card, on this page (Stripe)").await?;
+            widget.pay().await?;
+            widget.wait_state("embedded").await?;
+            let frame = widget.frame().await?;
+            frame.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+            assert_eq!(d.current_url().await?.to_string(), page_url, "the page never navigated");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payfect_in_an_iframe_pays_inside_the_widget() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let page_url = stack.booking_page();
     let payfect = stack.sim.payfect_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Crypto or card, on this page (Payfect)").await?;
-        widget.pay().await?;
-        widget.wait_state("iframe").await?;
-        let frame = widget.frame().await?;
-        let src = frame.attr("src").await?.unwrap_or_default();
-        assert!(src.starts_with(&payfect), "the frame shows Payfect's page: {src}");
-        frame.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await?;
-        assert_eq!(d.current_url().await?.to_string(), page_url, "the top page never navigated");
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Crypto or card, on this page (Payfect)").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            let frame = widget.frame().await?;
+            let src = frame.attr("src").await?.unwrap_or_default();
+            assert!(src.starts_with(&payfect), "the frame shows Payfect's page: {src}");
+            frame.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+            assert_eq!(
+                d.current_url().await?.to_string(),
+                page_url,
+                "the top page never navigated"
+            );
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payfect_redirect_pays() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let payfect = stack.sim.payfect_url.clone();
     let site = stack.site_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Crypto or card (Payfect)").await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.wait_url(&format!("{payfect}/checkouts/")).await?;
-        provider.click("Pay").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await?;
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Crypto or card (Payfect)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
+            provider.click("Pay").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_offers_to_try_again_or_pick_another_method() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let site = stack.site_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Card (Stripe)").await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.click("Decline").await?;
-        provider.follow("Return to merchant").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("failed").await?;
-        widget.expect_heading("Payment failed").await?;
-        widget.by_role("button", "Try again").await?;
-        widget.click("Choose another method").await?;
-        widget.wait_state("picker").await?;
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card (Stripe)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.click("Decline").await?;
+            provider.follow("Return to merchant").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("failed").await?;
+            widget.expect_heading("Payment failed").await?;
+            widget.by_role("button", "Try again").await?;
+            widget.click("Choose another method").await?;
+            widget.wait_state("picker").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_at_the_provider_shows_payment_cancelled() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let site = stack.site_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Crypto or card (Payfect)").await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.click("Cancel").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("cancelled").await?;
-        widget.expect_heading("Payment cancelled").await?;
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Crypto or card (Payfect)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.click("Cancel").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("cancelled").await?;
+            widget.expect_heading("Payment cancelled").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_the_provider_expires_shows_session_expired_and_starts_over() -> anyhow::Result<()>
 {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let site = stack.site_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Card (Stripe)").await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.click("Expire session").await?;
-        provider.follow("Return to merchant").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("expired").await?;
-        widget.expect_heading("Session expired").await?;
-        widget.click("Start over").await?;
-        widget.wait_state("picker").await?;
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card (Stripe)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.click("Expire session").await?;
+            provider.follow("Return to merchant").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("expired").await?;
+            widget.expect_heading("Session expired").await?;
+            widget.click("Start over").await?;
+            widget.wait_state("picker").await?;
+            Ok(())
+        })
+        .await
 }

@@ -2,24 +2,6 @@
 //! describes, paid through the simulator's page and ending on the verified receipt.
 
 use kassa_e2e::{page::ProviderPage, Browser, CheckoutPage, Stack, StackOptions};
-use thirtyfour::prelude::*;
-
-async fn open(stack: &Stack) -> anyhow::Result<Browser> {
-    let browser = Browser::start().await?;
-    browser.driver.goto(stack.booking_page()).await?;
-    CheckoutPage::new(&browser.driver).wait_state("picker").await?;
-    Ok(browser)
-}
-
-async fn with_browser<F, Fut>(browser: Browser, f: F) -> anyhow::Result<()>
-where
-    F: FnOnce(WebDriver) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let result = f(browser.driver.clone()).await;
-    browser.quit().await?;
-    result
-}
 
 /// Types into the widget's text field with this accessible name.
 async fn fill(widget: &CheckoutPage<'_>, label: &str, value: &str) -> anyhow::Result<()> {
@@ -38,124 +20,129 @@ async fn fill_contact(widget: &CheckoutPage<'_>) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let (fp, site) = (stack.sim.front_payment_url.clone(), stack.site_url.clone());
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Vipps (Front Payment)").await?;
-        fill_contact(&widget).await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.wait_url(&fp).await?;
-        provider.click("Pay").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Vipps (Front Payment)").await?;
+            fill_contact(&widget).await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&fp).await?;
+            provider.click("Pay").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let (fp, site, page) =
         (stack.sim.front_payment_url.clone(), stack.site_url.clone(), stack.booking_page());
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Choose on Front Payment's page").await?;
-        fill_contact(&widget).await?;
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.wait_url(&fp).await?;
-        provider.click("Decline").await?;
-        provider.follow("Return to merchant").await?;
-        provider.wait_url(&site).await?;
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("failed").await?;
-        widget.expect_heading("Payment failed").await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Choose on Front Payment's page").await?;
+            fill_contact(&widget).await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&fp).await?;
+            provider.click("Decline").await?;
+            provider.follow("Return to merchant").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("failed").await?;
+            widget.expect_heading("Payment failed").await?;
 
-        d.goto(&page).await?;
-        widget.wait_state("picker").await?;
-        widget.choose("Choose on Front Payment's page").await?;
-        fill_contact(&widget).await?;
-        widget.pay().await?;
-        provider.wait_url(&fp).await?;
-        provider.click("Pay").await?;
-        provider.wait_url(&site).await?;
-        widget.wait_state("paid").await
-    })
-    .await
+            d.goto(&page).await?;
+            widget.wait_state("picker").await?;
+            widget.choose("Choose on Front Payment's page").await?;
+            fill_contact(&widget).await?;
+            widget.pay().await?;
+            provider.wait_url(&fp).await?;
+            provider.click("Pay").await?;
+            provider.wait_url(&site).await?;
+            widget.wait_state("paid").await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let (cf, page) = (stack.sim.checkfront_url.clone(), stack.booking_page());
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Pay on this page (Checkfront)").await?;
-        fill(&widget, "Full name", "Kari Nordmann").await?;
-        fill(&widget, "Email", "kari@example.no").await?;
-        widget.pay().await?;
-        widget.wait_state("iframe").await?;
-        let frame = widget.frame().await?;
-        let src = frame.attr("src").await?.unwrap_or_default();
-        assert!(
-            src.starts_with(&cf) && src.contains("view=pay"),
-            "the frame shows Checkfront's pay page: {src}"
-        );
-        frame.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await?;
-        assert_eq!(d.current_url().await?.to_string(), page, "the top page never navigated");
-        Ok(())
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Pay on this page (Checkfront)").await?;
+            fill(&widget, "Full name", "Kari Nordmann").await?;
+            fill(&widget, "Email", "kari@example.no").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            let frame = widget.frame().await?;
+            let src = frame.attr("src").await?.unwrap_or_default();
+            assert!(
+                src.starts_with(&cf) && src.contains("view=pay"),
+                "the frame shows Checkfront's pay page: {src}"
+            );
+            frame.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+            assert_eq!(d.current_url().await?.to_string(), page, "the top page never navigated");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bokamera_checkout_in_a_frame_pays() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let bm = stack.sim.bokamera_url.clone();
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Card, in a frame (BokaMera)").await?;
-        widget.pay().await?;
-        widget.wait_state("iframe").await?;
-        let frame = widget.frame().await?;
-        let src = frame.attr("src").await?.unwrap_or_default();
-        assert!(src.starts_with(&bm), "the frame shows BokaMera's checkout: {src}");
-        frame.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await
-    })
-    .await
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card, in a frame (BokaMera)").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            let frame = widget.frame().await?;
+            let src = frame.attr("src").await?.unwrap_or_default();
+            assert!(src.starts_with(&bm), "the frame shows BokaMera's checkout: {src}");
+            frame.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose("Card, on this page (BokaMera)").await?;
-        widget.pay().await?;
-        widget.wait_state("embedded").await?;
-        widget.frame().await?.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await
-    })
-    .await
+    let browser = Browser::on_booking_page(&stack).await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card, on this page (BokaMera)").await?;
+            widget.pay().await?;
+            widget.wait_state("embedded").await?;
+            widget.frame().await?.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await
+        })
+        .await
 }
 
 /// How a provider's page is reached from the widget.
@@ -175,41 +162,44 @@ async fn outcome(
     heading: &str,
 ) -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = open(&stack).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
     let site = stack.site_url.clone();
     let (method, button, state, heading) =
         (method.to_owned(), button.to_owned(), state.to_owned(), heading.to_owned());
-    with_browser(browser, |d| async move {
-        let widget = CheckoutPage::new(&d);
-        widget.choose(&method).await?;
-        for (label, value) in
-            [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")]
-        {
-            if !widget.all_by_role("textbox", label, true).await?.is_empty() {
-                fill(&widget, label, value).await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose(&method).await?;
+            for (label, value) in [
+                ("Full name", "Kari Nordmann"),
+                ("Email", "kari@example.no"),
+                ("Phone", "+4791234567"),
+            ] {
+                if !widget.all_by_role("textbox", label, true).await?.is_empty() {
+                    fill(&widget, label, value).await?;
+                }
             }
-        }
-        widget.pay().await?;
-        let provider = ProviderPage::new(&d);
-        if let Shown::Frame = shown {
-            widget.wait_state("iframe").await?;
-            widget.frame().await?.enter_frame().await?;
-        }
-        provider.click(&button).await?;
-        if button != "Cancel" {
-            provider.follow("Return to merchant").await?;
-        }
-        match shown {
-            Shown::Frame => d.enter_default_frame().await?,
-            Shown::Redirect => {
-                provider.wait_url(&site).await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            if let Shown::Frame = shown {
+                widget.wait_state("iframe").await?;
+                widget.frame().await?.enter_frame().await?;
             }
-        }
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state(&state).await?;
-        widget.expect_heading(&heading).await
-    })
-    .await
+            provider.click(&button).await?;
+            if button != "Cancel" {
+                provider.follow("Return to merchant").await?;
+            }
+            match shown {
+                Shown::Frame => d.enter_default_frame().await?,
+                Shown::Redirect => {
+                    provider.wait_url(&site).await?;
+                }
+            }
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state(&state).await?;
+            widget.expect_heading(&heading).await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,7 +28,8 @@ pub(super) async fn receive(
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not found"})));
     };
     let query = query.unwrap_or_default();
-    let incoming = IncomingNotification { headers: &headers, query: &query, body: &body, now: now() };
+    let incoming =
+        IncomingNotification { headers: &headers, query: &query, body: &body, now: now() };
     let started = std::time::Instant::now();
     let handled = adapter.handle_notification(&incoming).await;
     crate::metrics::provider_call(adapter.id(), "notification", started.elapsed());
@@ -43,7 +44,10 @@ pub(super) async fn receive(
         Err(ProviderError::NotFound { .. }) => {
             // Verified, but the provider does not know what it names: a retry cannot help,
             // and a provider that counts failures (Checkfront) would disable the endpoint.
-            tracing::warn!(provider, "a notification names something the provider does not know; acknowledged");
+            tracing::warn!(
+                provider,
+                "a notification names something the provider does not know; acknowledged"
+            );
             crate::metrics::webhook(&provider, "not_found");
             return (StatusCode::OK, Json(json!({"received": true})));
         }
@@ -59,9 +63,16 @@ pub(super) async fn receive(
             Ok(noted) => crate::metrics::webhook(&provider, noted.as_str()),
             Err(e) => {
                 // Nothing was recorded; a non-2xx makes the provider deliver it again.
-                tracing::error!(provider, error = format!("{e:#}"), "could not record a notification");
+                tracing::error!(
+                    provider,
+                    error = format!("{e:#}"),
+                    "could not record a notification"
+                );
                 crate::metrics::webhook(&provider, "failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "try again later"})));
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"error": "try again later"})),
+                );
             }
         }
     }
