@@ -101,7 +101,7 @@ impl SessionState {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{PaymentEvent as E, SessionState as S, *};
+    use super::{PaymentEvent as E, SessionState as S};
 
     const EVENTS: [E; 5] = [E::Opened, E::Paid, E::Declined, E::Cancelled, E::Expired];
 
