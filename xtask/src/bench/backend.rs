@@ -733,8 +733,8 @@ async fn carts(api: &Api, stack: &Stack, latency: f64) -> anyhow::Result<Value> 
     for lines in [1usize, 10, 100, 1000] {
         let cart = cart_of(lines);
         let body_bytes = serde_json::to_vec(&json!({"items": &cart}))?.len();
-        let rate = 20.0;
-        let count = 60;
+        let rate = 40.0;
+        let count = 40;
         let items = Arc::new(cart.clone());
         let cpu = Cpu::now(stack);
         let quote =
@@ -770,7 +770,7 @@ async fn carts(api: &Api, stack: &Stack, latency: f64) -> anyhow::Result<Value> 
             "refused": refused,
         }));
     }
-    Ok(json!({"rate_per_s": 20, "requests_per_size": 60, "cap_lines": 100, "sizes": rows}))
+    Ok(json!({"rate_per_s": 40, "requests_per_size": 40, "cap_lines": 100, "sizes": rows}))
 }
 
 async fn concurrent(api: &Api, stack: &Stack) -> anyhow::Result<Value> {

@@ -10,7 +10,6 @@ use std::{path::Path, process::Stdio, time::Duration};
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
-use thirtyfour::{prelude::*, ChromeCapabilities};
 
 use super::{
     npm,
@@ -18,6 +17,7 @@ use super::{
     serve::serve,
     stack::{Stack, StackOptions},
     stats::{median, r3, Dist},
+    webdriver::Session,
     Args,
 };
 use crate::{
@@ -196,7 +196,7 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Chromium through chromedriver; both end when dropped or quit.
 struct Browser {
-    driver: WebDriver,
+    driver: Session,
     _chromedriver: tokio::process::Child,
     _profile: std::path::PathBuf,
 }
@@ -218,9 +218,7 @@ async fn start_browser() -> anyhow::Result<Browser> {
     }
     let profile = root().join("target/bench/run/chromium-profile");
     let _ = std::fs::remove_dir_all(&profile);
-    let mut caps: ChromeCapabilities = DesiredCapabilities::chrome();
-    caps.set_binary("/usr/bin/chromium")?;
-    for arg in [
+    let mut args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
@@ -233,11 +231,12 @@ async fn start_browser() -> anyhow::Result<Browser> {
         "--window-size=1000,1000",
         // No network beyond loopback: any other host fails at once instead of timing out.
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ] {
-        caps.add_arg(arg)?;
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
-    let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let driver = Session::new(&format!("http://127.0.0.1:{port}"), "/usr/bin/chromium", &args)
         .await
         .context("opening a Chromium session")?;
     driver.set_script_timeout(Duration::from_secs(40)).await?;
@@ -266,13 +265,13 @@ enum Variant {
 const WALLET_LOADS: usize = 3;
 
 /// One page load, waited until the picker is interactive.
-async fn load(driver: &WebDriver, url: &str, cold: bool) -> anyhow::Result<Value> {
+async fn load(driver: &Session, url: &str, cold: bool) -> anyhow::Result<Value> {
     driver.goto("about:blank").await?;
     if cold {
-        driver.cdp().send_raw("Network.clearBrowserCache", json!({})).await?;
+        driver.cdp("Network.clearBrowserCache", json!({})).await?;
     }
     driver.goto(url).await?;
-    Ok(driver.execute_async(WAIT_DONE, vec![]).await?.json().clone())
+    Ok(driver.execute_async(WAIT_DONE).await?.json().clone())
 }
 
 fn resource<'a>(r: &'a Value, suffix: &str) -> Option<&'a Value> {
@@ -460,7 +459,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Value> {
     Ok(v)
 }
 
-async fn measure(driver: &WebDriver, origin: &str, args: &Args) -> anyhow::Result<Value> {
+async fn measure(driver: &Session, origin: &str, args: &Args) -> anyhow::Result<Value> {
     let kassa = format!("{origin}/kassa.html");
     let adyen = format!("{origin}/adyen.html");
     let url = |v: Variant| if v == Variant::Kassa { kassa.as_str() } else { adyen.as_str() };
@@ -537,7 +536,7 @@ async fn measure(driver: &WebDriver, origin: &str, args: &Args) -> anyhow::Resul
 
 /// Picks "Card (Stripe)" (a redirect method) and clicks Pay; the page's `navigate` listener
 /// records when the redirect starts and holds it back, so the loop stays on our page.
-async fn pay(driver: &WebDriver, kassa: &str, n: usize) -> anyhow::Result<Value> {
+async fn pay(driver: &Session, kassa: &str, n: usize) -> anyhow::Result<Value> {
     eprintln!("    click on Pay → redirect starting, {n} times");
     let mut to_nav = vec![];
     let mut to_response = vec![];
@@ -552,14 +551,11 @@ async fn pay(driver: &WebDriver, kassa: &str, n: usize) -> anyhow::Result<Value>
         let find = |sel: &str| {
             format!("return document.querySelector('kassa-checkout').shadowRoot.querySelector('[data-testid=\"{sel}\"]');")
         };
-        driver
-            .execute(find("kassa-method-stripe-hosted"), vec![])
-            .await?
-            .element()?
-            .click()
-            .await?;
-        driver.execute(find("kassa-pay"), vec![]).await?.element()?.click().await?;
-        let nav = driver.execute_async(WAIT_NAV, vec![]).await?.json().clone();
+        let radio = driver.execute(&find("kassa-method-stripe-hosted")).await?.element()?;
+        driver.click(&radio).await?;
+        let button = driver.execute(&find("kassa-pay")).await?.element()?;
+        driver.click(&button).await?;
+        let nav = driver.execute_async(WAIT_NAV).await?.json().clone();
         if let (Some(c), Some(n)) = (nav["clickAt"].as_f64(), nav["navAt"].as_f64()) {
             to_nav.push(n - c);
             if let Some(e) = nav["sessionEnd"].as_f64() {
@@ -581,7 +577,7 @@ async fn pay(driver: &WebDriver, kassa: &str, n: usize) -> anyhow::Result<Value>
     }))
 }
 
-async fn wasm_alone(driver: &WebDriver, origin: &str) -> anyhow::Result<Value> {
+async fn wasm_alone(driver: &Session, origin: &str) -> anyhow::Result<Value> {
     eprintln!(
         "    Wasm compile and instantiate from bytes in memory (25 times each, 3 page loads)"
     );

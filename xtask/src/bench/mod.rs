@@ -12,7 +12,7 @@
 //! The machine is shared and noisy: figures are medians and percentiles over many samples,
 //! and comparisons are ratios within the same run.
 
-// The measuring modules need tokio, reqwest, thirtyfour …, which only the release build
+// The measuring modules need tokio, reqwest, axum …, which only the release build
 // that `cargo xtask bench` makes has (feature `bench`): the everyday `cargo xtask` stays light.
 #[cfg(feature = "bench")]
 mod backend;
@@ -36,6 +36,8 @@ mod serve;
 mod stack;
 #[cfg(feature = "bench")]
 mod stats;
+#[cfg(feature = "bench")]
+mod webdriver;
 
 use std::{process::Command, time::Instant};
 
