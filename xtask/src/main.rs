@@ -15,8 +15,8 @@
 
 mod bench;
 mod demo;
-mod fuzz;
 mod dist;
+mod fuzz;
 mod run;
 mod schemathesis;
 mod setup;
