@@ -367,7 +367,7 @@ pub fn after_session(
     };
     let allowed = &method.allowed_origins;
     Ok(match action {
-        Action::Redirect { url } => {
+        Action::Redirect { url, .. } => {
             check(url, allowed)?;
             AfterSession::Redirect(url.clone())
         }
@@ -708,7 +708,7 @@ mod tests {
         let m = method(Presentation::Redirect);
         let ok = session(
             SessionState::Open,
-            Some(Action::Redirect { url: "https://pay.example.com/x".into() }),
+            Some(Action::redirect("https://pay.example.com/x")),
         );
         assert_eq!(
             after_session(&ok, Some(&m), check, Locale::en),
@@ -716,7 +716,7 @@ mod tests {
         );
         let evil = session(
             SessionState::Open,
-            Some(Action::Redirect { url: "https://evil.example/x".into() }),
+            Some(Action::redirect("https://evil.example/x")),
         );
         assert_eq!(
             after_session(&evil, Some(&m), check, Locale::en),

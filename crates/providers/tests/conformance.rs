@@ -581,7 +581,7 @@ async fn a_new_session_shows_the_providers_page_and_reads_back_open() {
     for h in &env.harnesses {
         let session = h.provider.create_session(&h.request("ks_open")).await.unwrap();
         match (&session.action, h.presentation) {
-            (Action::Redirect { url }, Presentation::Redirect)
+            (Action::Redirect { url, .. }, Presentation::Redirect)
             | (Action::Iframe { url }, Presentation::Iframe) => {
                 assert!(url.starts_with(&h.sim_url), "{}: page {url} is not the provider's", h.name)
             }

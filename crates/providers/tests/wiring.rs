@@ -182,7 +182,7 @@ async fn front_payment_regular_submit_sends_the_seed_payload_and_redirects_to_th
         .await
         .unwrap();
     assert_eq!(session.reference, "ODR123");
-    assert_eq!(session.action, Action::Redirect { url: "https://pay.test/ODR123".into() });
+    assert_eq!(session.action, Action::redirect("https://pay.test/ODR123"));
     let sent = fake.find("POST", "/api/v1/connect/orders/regular/submit");
     assert_eq!(sent.header("authorization"), "Bearer fp-token");
     let body = sent.json();
@@ -355,7 +355,7 @@ async fn checkfront_as_staff_builds_the_cfx_pay_url() {
         .unwrap();
     assert_eq!(
         session.action,
-        Action::Redirect { url: format!("{url}/reserve/booking/CFPP-1?CFX=tok1&view=pay") }
+        Action::redirect(format!("{url}/reserve/booking/CFPP-1?CFX=tok1&view=pay"))
     );
 }
 

@@ -238,7 +238,7 @@ async fn stripe_hosted_session_redirects_to_the_simulator_and_is_paid_by_webhook
     let app = spawn_app().await;
     let session = app.create("stripe-hosted", "attempt-1").await;
     assert_eq!(session.state, SessionState::Open);
-    let Some(kassa_wire::Action::Redirect { url }) = &session.action else {
+    let Some(kassa_wire::Action::Redirect { url, .. }) = &session.action else {
         panic!("{:?}", session.action)
     };
     assert!(url.starts_with(&app.sim.stripe_url), "{url}");
@@ -318,7 +318,7 @@ async fn payfect_callback_pays_the_order() {
 async fn a_declined_stripe_payment_becomes_failed_when_the_customer_returns() {
     let app = spawn_app().await;
     let session = app.create("stripe-hosted", "attempt-decline").await;
-    let Some(kassa_wire::Action::Redirect { url }) = &session.action else { panic!() };
+    let Some(kassa_wire::Action::Redirect { url, .. }) = &session.action else { panic!() };
     let cs = url.rsplit('/').next().unwrap().split(['#', '?']).next().unwrap().to_owned();
     app.sim(&app.sim.stripe_url, &format!("/sessions/{cs}/decline")).await;
     let res =
@@ -366,7 +366,7 @@ async fn a_private_invoice_goes_straight_back_and_is_paid_once_front_payment_inv
     let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &body).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let session: Session = res.json().await.unwrap();
-    let Some(kassa_wire::Action::Redirect { url }) = &session.action else {
+    let Some(kassa_wire::Action::Redirect { url, .. }) = &session.action else {
         panic!("{:?}", session.action)
     };
     assert!(

@@ -26,6 +26,7 @@ use crate::{
     clock::{self, Clock},
     delivery::{Attempt, Deliverer},
     faults::{self, FaultKind, FaultSpec, Faults},
+    framing::{self, Framing},
 };
 
 /// One API request as the provider saw it.
@@ -208,6 +209,8 @@ pub struct Common {
     pub faults: Faults,
     /// This listener's outgoing notifications.
     pub deliverer: Deliverer,
+    /// Whether this listener's pages may be framed.
+    pub framing: Framing,
 }
 
 /// The `/__sim` routes for one provider.
@@ -222,8 +225,11 @@ pub fn router<P: ControlPlane>(provider: Arc<P>, common: Common) -> Router {
         .route("/__sim/deliveries", get(deliveries))
         .route("/__sim/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/__sim/clock", get(get_clock).post(advance_clock))
-        .with_state(common);
-    provider_routes.merge(common_routes)
+        .with_state(common.clone());
+    let framing_routes = Router::new()
+        .route("/__sim/framing", get(framing::get).post(framing::set))
+        .with_state(common.framing);
+    provider_routes.merge(common_routes).merge(framing_routes)
 }
 
 async fn state<P: ControlPlane>(State(p): State<Arc<P>>) -> Response {

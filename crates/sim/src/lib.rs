@@ -31,6 +31,7 @@ pub mod decimal;
 pub mod delivery;
 pub mod faults;
 pub mod form;
+pub mod framing;
 pub mod front_payment;
 pub mod html;
 pub mod ids;
@@ -45,7 +46,7 @@ pub use front_payment::FrontPaymentSim;
 pub use payfect::PayfectSim;
 pub use stripe::StripeSim;
 
-use crate::{clock::Clock, control::Common, delivery::Deliverer, faults::Faults};
+use crate::{clock::Clock, control::Common, delivery::Deliverer, faults::Faults, framing::Framing};
 
 /// Everything the simulator needs to start; `Default` gives test credentials on random ports.
 #[derive(Clone, Debug)]
@@ -134,6 +135,11 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
         requests: Default::default(),
         faults: Faults::default(),
         deliverer: Deliverer::new(policy.clone(), rx.clone()),
+        framing: Framing::default(),
+    };
+    // Every page a listener serves follows that listener's `/__sim/framing` policy.
+    let framed = |router: axum::Router, common: &Common| {
+        router.layer(axum::middleware::from_fn_with_state(common.framing.clone(), framing::apply))
     };
 
     let stripe_common = common(&config.stripe.delivery);
@@ -171,27 +177,30 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let mut tasks = vec![
         listener::serve(
             stripe_bound.listener,
-            stripe::router(stripe.clone(), stripe_common),
+            framed(stripe::router(stripe.clone(), stripe_common.clone()), &stripe_common),
             rx.clone(),
         ),
         listener::serve(
             payfect_bound.listener,
-            payfect::router(payfect.clone(), payfect_common),
+            framed(payfect::router(payfect.clone(), payfect_common.clone()), &payfect_common),
             rx.clone(),
         ),
         listener::serve(
             front_bound.listener,
-            front_payment::router(front.clone(), front_common),
+            framed(front_payment::router(front.clone(), front_common.clone()), &front_common),
             rx.clone(),
         ),
         listener::serve(
             checkfront_bound.listener,
-            checkfront::router(checkfront.clone(), checkfront_common),
+            framed(
+                checkfront::router(checkfront.clone(), checkfront_common.clone()),
+                &checkfront_common,
+            ),
             rx.clone(),
         ),
         listener::serve(
             bokamera_bound.listener,
-            bokamera::router(bokamera.clone(), bokamera_common),
+            framed(bokamera::router(bokamera.clone(), bokamera_common.clone()), &bokamera_common),
             rx.clone(),
         ),
     ];

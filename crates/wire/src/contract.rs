@@ -339,6 +339,11 @@ pub enum Action {
     Redirect {
         /// The provider's hosted page.
         url: String,
+        /// Why this is a redirect when the method frames its page; absent for a method
+        /// whose presentation is a redirect. A widget that does not know the field still
+        /// redirects, which is the right thing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<RedirectReason>,
     },
     /// Frame `url` inside the widget.
     Iframe {
@@ -355,6 +360,23 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stripe_account: Option<String>,
     },
+}
+
+impl Action {
+    /// A plain redirect to the provider's page: the method's own presentation.
+    pub fn redirect(url: impl Into<String>) -> Self {
+        Action::Redirect { url: url.into(), reason: None }
+    }
+}
+
+/// Why the backend answered [`Action::Redirect`] for a method that frames its page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectReason {
+    /// The provider's page forbids being framed on the merchant's page (`X-Frame-Options`
+    /// or CSP `frame-ancestors`), so a frame would stay blank; the widget says so and sends
+    /// the whole page instead.
+    FrameRefused,
 }
 
 /// What the backend verified about a paid order.

@@ -190,7 +190,7 @@ impl Bokamera {
             .map_err(|_| ProviderError::unexpected(P, answer.status))?;
         let missing = || ProviderError::unexpected(P, answer.status);
         let action = match req.presentation {
-            Presentation::Redirect => Action::Redirect { url: checkout.url.ok_or_else(missing)? },
+            Presentation::Redirect => Action::redirect(checkout.url.ok_or_else(missing)?),
             Presentation::Iframe => Action::Iframe { url: checkout.url.ok_or_else(missing)? },
             Presentation::StripeEmbedded => Action::StripeEmbedded {
                 client_secret: checkout.client_secret.ok_or_else(missing)?,

@@ -306,7 +306,7 @@ impl Checkfront {
             }
             ActAs::Staff => (self.pay_url(&created).await?, None),
         };
-        let action = if frame { Action::Iframe { url } } else { Action::Redirect { url } };
+        let action = if frame { Action::Iframe { url } } else { Action::redirect(url) };
         Ok(ProviderSession { reference: created.code, action, expires_at })
     }
 

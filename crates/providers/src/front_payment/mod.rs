@@ -299,7 +299,7 @@ impl FrontPayment {
             (None, None, Flow::Invoice) => req.success_url.clone(),
             (None, None, _) => return Err(ProviderError::unexpected(P, answer.status)),
         };
-        let action = if frame { Action::Iframe { url } } else { Action::Redirect { url } };
+        let action = if frame { Action::Iframe { url } } else { Action::redirect(url) };
         let expires_at = matches!(flow, Flow::Hosted).then(|| self.due(req));
         Ok(ProviderSession { reference: created.order_uuid, action, expires_at })
     }

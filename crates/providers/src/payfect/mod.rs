@@ -143,7 +143,7 @@ impl Payfect {
             });
         }
         let url = checkout.url.clone().ok_or(ProviderError::unexpected(P, answer.status))?;
-        let action = if frame { Action::Iframe { url } } else { Action::Redirect { url } };
+        let action = if frame { Action::Iframe { url } } else { Action::redirect(url) };
         Ok(ProviderSession {
             reference: checkout.id.clone(),
             action,

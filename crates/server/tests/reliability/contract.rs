@@ -174,7 +174,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         method: "m".into(),
         provider: ProviderId::Stripe,
         quote: quote.clone(),
-        action: Some(Action::Redirect { url: "u".into() }),
+        action: Some(Action::redirect("u")),
         expires_at: Some(1),
         receipt: Some(receipt),
     };
@@ -193,8 +193,8 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
     fields_match("StripeEmbeddedAction", &embedded, &bare_embedded);
     fields_match(
         "RedirectAction",
-        &Action::Redirect { url: "u".into() },
-        &Action::Redirect { url: "u".into() },
+        &Action::redirect("u"),
+        &Action::redirect("u"),
     );
     fields_match(
         "IframeAction",

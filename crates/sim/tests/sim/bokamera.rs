@@ -4,7 +4,7 @@
 use kassa_sim::{BokameraSim, SimHandle, StripeSim};
 use serde_json::{json, Value};
 
-use crate::helpers::{client, start_sim, Receiver};
+use crate::helpers::{client, get_json, post_json, start_sim, Receiver};
 
 fn checkout(reference: &str, ui_mode: &str) -> Value {
     json!({
@@ -160,5 +160,54 @@ async fn a_new_checkout_invalidates_the_earlier_one_for_the_same_reference() {
     .await;
     assert_eq!(code, 404);
     assert_eq!(body["ResponseStatus"]["ErrorCode"], "NotFound");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn framing_policy_makes_pages_refuse_frames_and_leaves_the_api_alone() {
+    let sim = start_sim(|_| {}).await;
+    let (_, created) =
+        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-9", "hosted")).await;
+    let page_url = created["Url"].as_str().unwrap().to_owned();
+    let header_of = |r: &reqwest::Response, name: &str| {
+        r.headers().get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let status_body = json!({
+        "CompanyId": BokameraSim::default().company_id,
+        "SessionId": created["SessionId"],
+    });
+    let framing = format!("{}/__sim/framing", sim.bokamera_url);
+    assert_eq!(get_json(&framing).await["policy"], "allow");
+
+    let cases = [
+        ("deny", "x-frame-options", "DENY"),
+        ("same_origin", "x-frame-options", "SAMEORIGIN"),
+        ("ancestors_none", "content-security-policy", "frame-ancestors 'none'"),
+        ("ancestors_self", "content-security-policy", "frame-ancestors 'self'"),
+    ];
+    for (policy, header, value) in cases {
+        let set = post_json(&framing, json!({ "policy": policy })).await;
+        assert_eq!(set.status(), 200, "{policy}");
+        assert_eq!(get_json(&framing).await["policy"], policy);
+        let page = client().get(&page_url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(header_of(&page, header), [value], "{policy}");
+        let api = client()
+            .post(format!("{}/payment/stripe/v1/checkout/status", sim.bokamera_url))
+            .header("x-api-key", BokameraSim::default().api_key)
+            .json(&status_body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 200);
+        assert!(header_of(&api, header).is_empty(), "{policy}: JSON answers carry no framing rule");
+    }
+
+    let bad = post_json(&framing, json!({ "policy": "sometimes" })).await;
+    assert_eq!(bad.status(), 422, "an unknown policy is refused");
+    post_json(&framing, json!({ "policy": "allow" })).await;
+    let page = client().get(&page_url).send().await.unwrap();
+    assert!(header_of(&page, "x-frame-options").is_empty());
+    assert!(header_of(&page, "content-security-policy").is_empty());
     sim.shutdown().await;
 }
