@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod framing;
 pub mod json;
 pub mod metrics;
 pub mod notifications;

@@ -49,6 +49,7 @@ struct Metrics {
     webhooks: Family<Outcome, Counter>,
     recovery: Family<Action, Counter>,
     rate_limited: Counter,
+    frame_checks: Family<Outcome, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -92,7 +93,22 @@ fn metrics() -> &'static Metrics {
             "Session creations refused by the per-client rate limit",
             rate_limited.clone(),
         );
-        Metrics { registry, sessions, provider_seconds, webhooks, recovery, rate_limited }
+        let frame_checks = Family::<Outcome, Counter>::default();
+        registry.register(
+            "frame_checks",
+            "Checks of a provider page before framing it, by provider and outcome (allowed, \
+             refused: answered as a redirect, unknown: framed, the widget's timeout decides)",
+            frame_checks.clone(),
+        );
+        Metrics {
+            registry,
+            sessions,
+            provider_seconds,
+            webhooks,
+            recovery,
+            rate_limited,
+            frame_checks,
+        }
     })
 }
 
@@ -124,6 +140,11 @@ pub fn recovery(action: &'static str, n: u32) {
 /// The rate limit refused a session creation.
 pub fn rate_limited() {
     metrics().rate_limited.inc();
+}
+
+/// A provider page was checked before framing it: `allowed`, `refused` or `unknown`.
+pub fn frame_check(provider: ProviderId, outcome: &'static str) {
+    metrics().frame_checks.get_or_create(&Outcome { provider: provider.as_str(), outcome }).inc();
 }
 
 /// `GET /metrics`.

@@ -1,9 +1,11 @@
 //! Where the backend may send requests (R-H6, OWASP SSRF): only to the provider base URLs in
 //! its configuration, checked here at start-up.
 //!
-//! Nothing a browser or a provider sends ever becomes a URL the backend fetches (return URLs
-//! are only handed back to providers, webhooks are only parsed), and the HTTP client never
-//! follows redirects. What remains is the configuration itself: a base URL must be http(s),
+//! Nothing a browser sends ever becomes a URL the backend fetches (return URLs are only
+//! handed back to providers, webhooks are only parsed), and the HTTP client never follows
+//! redirects. The one URL from a provider that is fetched, its payment page (for the
+//! framing check in [`crate::framing`]), must be on that provider's configured page origins
+//! and pass [`may_fetch`]. What remains is the configuration itself: a base URL must be http(s),
 //! carry no credentials, and must not name an address that is not globally routable, such
 //! as the cloud metadata service `169.254.169.254`, a private network or loopback, in any
 //! spelling. The `url` crate parses hosts as browsers do (WHATWG), so `2852039166`,
@@ -65,6 +67,12 @@ pub fn check_base(text: &str, development: bool) -> Result<(), String> {
     } else {
         Err(format!("{ip} is not a public address; provider calls go only to the provider"))
     }
+}
+
+/// Whether the backend may fetch `url` (a provider page, for the framing check): the same
+/// rule as for base URLs, with loopback allowed only to a development backend.
+pub fn may_fetch(url: &Url, public_url: &Url) -> bool {
+    check_base(url.as_str(), is_loopback_url(public_url)).is_ok()
 }
 
 fn is_loopback_url(url: &Url) -> bool {

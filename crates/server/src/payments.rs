@@ -200,7 +200,11 @@ async fn open_provider_session(
         },
     );
     match created {
-        Ok(session) => {
+        Ok(mut session) => {
+            // Before the answer is stored: a resumed or replayed session gets the same one.
+            session.action =
+                crate::framing::checked(state, provider.id(), session.action, &stored.return_page)
+                    .await;
             let action_json =
                 serde_json::to_string(&session.action).context("storing the action")?;
             state

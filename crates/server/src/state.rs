@@ -36,6 +36,11 @@ pub struct Inner {
     pub public_url: Url,
     /// Recovery, reconciliation and rate-limit settings.
     pub reliability: crate::reliability::ReliabilitySettings,
+    /// The client provider calls use (no redirects followed), for the framing check.
+    pub http: reqwest::Client,
+    /// Each enabled provider's configured page origins: the only places the framing check
+    /// may fetch a page from.
+    pub page_origins: HashMap<ProviderId, Vec<String>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +90,10 @@ impl AppState {
             currency,
             methods: methods_public,
         };
+        let page_origins = ProviderId::ALL
+            .into_iter()
+            .filter_map(|p| settings.provider_pages(p).map(|(origins, _)| (p, origins.to_vec())))
+            .collect();
         let methods = settings.methods.into_iter().map(|m| (m.id.clone(), m)).collect();
         Ok(AppState(Arc::new(Inner {
             store,
@@ -95,6 +104,8 @@ impl AppState {
             allowed_origins: settings.server.allowed_origins,
             public_url: settings.server.public_url,
             reliability: settings.reliability,
+            http,
+            page_origins,
         })))
     }
 

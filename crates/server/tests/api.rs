@@ -315,6 +315,75 @@ async fn payfect_callback_pays_the_order() {
 }
 
 #[tokio::test]
+async fn a_provider_page_that_refuses_frames_is_answered_as_a_redirect_that_says_why() {
+    use kassa_wire::{Action, RedirectReason};
+    let app = spawn_app().await;
+    let framing = |policy: &'static str| {
+        let (http, url) = (app.http.clone(), format!("{}/__sim/framing", app.sim.payfect_url));
+        async move {
+            let res = http.post(url).json(&json!({ "policy": policy })).send().await.unwrap();
+            assert!(res.status().is_success());
+        }
+    };
+    let page_url = |action: &Option<Action>| match action {
+        Some(Action::Iframe { url } | Action::Redirect { url, .. }) => url.clone(),
+        other => panic!("{other:?}"),
+    };
+
+    let framed = app.create("payfect-iframe", "frame-allowed").await;
+    assert!(matches!(framed.action, Some(Action::Iframe { .. })), "{:?}", framed.action);
+
+    for (n, policy) in
+        ["deny", "same_origin", "ancestors_none", "ancestors_self"].into_iter().enumerate()
+    {
+        framing(policy).await;
+        let session = app.create("payfect-iframe", &format!("frame-refused-{n}")).await;
+        let Some(Action::Redirect { reason, .. }) = &session.action else {
+            panic!("{policy}: {:?}", session.action)
+        };
+        assert_eq!(*reason, Some(RedirectReason::FrameRefused), "{policy}");
+        assert!(page_url(&session.action).starts_with(&app.sim.payfect_url), "{policy}");
+        let json: Value = app
+            .http
+            .get(format!("{}/v1/checkout/sessions/{}", app.api, session.id))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json["action"]["type"], "redirect", "{policy}");
+        assert_eq!(json["action"]["reason"], "frame_refused", "{policy}: the stored answer too");
+        // The same key replays the stored answer without asking the provider again.
+        let replay = app.create("payfect-iframe", &format!("frame-refused-{n}")).await;
+        assert_eq!(replay.action, session.action, "{policy}");
+    }
+
+    // A method whose presentation is a redirect carries no reason.
+    let plain = app.create("payfect-redirect", "plain-redirect").await;
+    let Some(Action::Redirect { reason, .. }) = &plain.action else { panic!("{:?}", plain.action) };
+    assert_eq!(*reason, None);
+
+    framing("allow").await;
+    let again = app.create("payfect-iframe", "frame-allowed-again").await;
+    assert!(matches!(again.action, Some(Action::Iframe { .. })), "{:?}", again.action);
+
+    let metrics = app.http.get(format!("{}/metrics", app.api)).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let count = |outcome: &str| {
+        let needle =
+            format!("kassa_frame_checks_total{{provider=\"payfect\",outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(needle.as_str()))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    assert!(count("refused") >= 4, "{metrics}");
+    assert!(count("allowed") >= 2, "{metrics}");
+}
+
+#[tokio::test]
 async fn a_declined_stripe_payment_becomes_failed_when_the_customer_returns() {
     let app = spawn_app().await;
     let session = app.create("stripe-hosted", "attempt-decline").await;

@@ -8,7 +8,7 @@ use kassa_server::openapi::DOCUMENT;
 use kassa_wire::{
     Action, ApiError, CartItem, CheckoutConfig, CreateSession, Currency, CustomerDetails,
     CustomerField, ErrorCode, Money, PaymentMethod, Presentation, ProviderId, Quote, QuoteLine,
-    QuoteRequest, Receipt, Session, SessionState,
+    QuoteRequest, Receipt, RedirectReason, Session, SessionState,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
@@ -193,7 +193,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
     fields_match("StripeEmbeddedAction", &embedded, &bare_embedded);
     fields_match(
         "RedirectAction",
-        &Action::redirect("u"),
+        &Action::Redirect { url: "u".into(), reason: Some(RedirectReason::FrameRefused) },
         &Action::redirect("u"),
     );
     fields_match(
@@ -215,6 +215,7 @@ fn every_enum_lists_exactly_the_wire_values() {
     assert_eq!(enum_values("ProviderId"), names(ProviderId::ALL));
     assert_eq!(enum_values("SessionState"), names(SessionState::ALL));
     assert_eq!(enum_values("CustomerField"), names(CustomerField::ALL));
+    assert_eq!(enum_values("RedirectReason"), names([RedirectReason::FrameRefused]));
     assert_eq!(
         enum_values("Presentation"),
         names([Presentation::Redirect, Presentation::Iframe, Presentation::StripeEmbedded])
