@@ -407,6 +407,7 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
                 let _ = w.location().assign(&url);
             }
         }
+        Ok(AfterSession::FrameRefused(url)) => frame_fallback(ctx, url),
         Err(e) => show(ctx, Screen::Problem(problem_for_url(&e, ctx.lang()))),
     }
 }
@@ -414,8 +415,9 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
 /// How long the "taking you to the payment page" notice shows before the page goes.
 const FALLBACK_NOTICE_MS: u32 = 1_500;
 
-/// The provider's page did not load in its frame: say so, then send the whole page to the
-/// same (already checked) URL. The return URL brings the customer back to this widget.
+/// The provider's page cannot be shown in its frame (it refuses to be framed, or did not
+/// load in time): say so, then send the whole page to the same (already checked) URL. The
+/// return URL brings the customer back to this widget.
 pub fn frame_fallback(ctx: Ctx, url: String) {
     let epoch = ctx.begin();
     ctx.screen.set(Screen::Redirecting);

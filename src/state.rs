@@ -9,7 +9,7 @@
 
 use kassa_wire::{
     Action, ApiError, CustomerDetails, CustomerField, ErrorCode, Money, PaymentMethod,
-    Presentation, Session, SessionState,
+    Presentation, RedirectReason, Session, SessionState,
 };
 
 use crate::{
@@ -331,6 +331,9 @@ pub enum AfterSession {
     Show(Screen),
     /// Send the whole page to this (checked) URL.
     Redirect(String),
+    /// The method frames its page, but this one refuses to be framed here (the backend
+    /// checked): say so, then send the whole page to this (checked) URL.
+    FrameRefused(String),
 }
 
 /// The settled screen for a session, or `None` while it is still open.
@@ -367,9 +370,12 @@ pub fn after_session(
     };
     let allowed = &method.allowed_origins;
     Ok(match action {
-        Action::Redirect { url, .. } => {
+        Action::Redirect { url, reason } => {
             check(url, allowed)?;
-            AfterSession::Redirect(url.clone())
+            match reason {
+                Some(RedirectReason::FrameRefused) => AfterSession::FrameRefused(url.clone()),
+                None => AfterSession::Redirect(url.clone()),
+            }
         }
         Action::Iframe { url } => {
             check(url, allowed)?;
@@ -706,18 +712,12 @@ mod tests {
     #[test]
     fn an_open_session_acts_only_on_an_allowed_url() {
         let m = method(Presentation::Redirect);
-        let ok = session(
-            SessionState::Open,
-            Some(Action::redirect("https://pay.example.com/x")),
-        );
+        let ok = session(SessionState::Open, Some(Action::redirect("https://pay.example.com/x")));
         assert_eq!(
             after_session(&ok, Some(&m), check, Locale::en),
             Ok(AfterSession::Redirect("https://pay.example.com/x".into()))
         );
-        let evil = session(
-            SessionState::Open,
-            Some(Action::redirect("https://evil.example/x")),
-        );
+        let evil = session(SessionState::Open, Some(Action::redirect("https://evil.example/x")));
         assert_eq!(
             after_session(&evil, Some(&m), check, Locale::en),
             Err(UrlError::Origin("https://evil.example".into()))
@@ -725,6 +725,29 @@ mod tests {
         let js =
             session(SessionState::Open, Some(Action::Iframe { url: "javascript:alert(1)".into() }));
         assert_eq!(after_session(&js, Some(&m), check, Locale::en), Err(UrlError::Scheme));
+    }
+
+    #[test]
+    fn a_refused_frame_is_announced_before_the_checked_redirect() {
+        let m = method(Presentation::Iframe);
+        let refused = |url: &str| {
+            session(
+                SessionState::Open,
+                Some(Action::Redirect {
+                    url: url.into(),
+                    reason: Some(RedirectReason::FrameRefused),
+                }),
+            )
+        };
+        assert_eq!(
+            after_session(&refused("https://pay.example.com/f"), Some(&m), check, Locale::en),
+            Ok(AfterSession::FrameRefused("https://pay.example.com/f".into()))
+        );
+        assert_eq!(
+            after_session(&refused("https://evil.example/f"), Some(&m), check, Locale::en),
+            Err(UrlError::Origin("https://evil.example".into())),
+            "the reason does not skip the origin check"
+        );
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //! - A provider page that reports its height (`{type: "…:resize", height}`) gets exactly that
 //!   height, but only from this iframe's window on the provider's exact origin; otherwise
 //!   the frame keeps the stylesheet's size.
-//! - If the frame has not loaded in time, the widget says so and takes the whole page to the
-//!   same, already checked, URL. A provider that refuses to be framed still fires `load` (with
-//!   an error page no script can see into), so a link under the frame offers the same way.
+//! - A provider page that refuses to be framed still fires `load` (with an error page no
+//!   script can see into), so the widget cannot notice the refusal itself; the backend checks
+//!   the page's `X-Frame-Options` / `frame-ancestors` before it answers, and a refused page
+//!   arrives as a redirect with reason `frame_refused` ([`flow::frame_fallback`]: the widget
+//!   says so and takes the whole page there). If the frame has not loaded in time, the widget
+//!   does the same. A link under the frame offers that way for what neither can see (a
+//!   browser extension blocking the frame, say).
 //! - A hold on the booking (`expires_at`, e.g. Checkfront's pre-booking) is shown as the time
 //!   left; when it runs out the widget says so and offers to book again.
 

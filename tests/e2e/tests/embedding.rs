@@ -490,3 +490,68 @@ async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Res
     })
     .await
 }
+
+/// Records every (state, live-region text) pair the widget shows into `sessionStorage`,
+/// which survives the trip to the provider and back in this tab.
+const RECORD_SCREENS: &str = r#"
+const root = document.querySelector('kassa-checkout').shadowRoot;
+const seen = [];
+const note = () => {
+  const el = root.querySelector('[data-state]');
+  const live = root.querySelector('[data-testid=kassa-live]');
+  const entry = (el ? el.dataset.state : '') + '|' + (live ? live.textContent.trim() : '');
+  if (seen[seen.length - 1] !== entry) {
+    seen.push(entry);
+    sessionStorage.setItem('kassa-e2e-screens', JSON.stringify(seen));
+  }
+};
+new MutationObserver(note).observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+note();
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_page_that_refuses_frames_opens_in_the_whole_window_and_the_widget_says_so(
+) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let payfect = stack.sim.payfect_url.clone();
+    let site = stack.site_url.clone();
+    // Payfect's pages start refusing frames, as a provider's security review might decide.
+    let set = reqwest::Client::new()
+        .post(format!("{payfect}/__sim/framing"))
+        .json(&json!({ "policy": "deny" }))
+        .send()
+        .await?;
+    ensure!(set.status().is_success(), "setting the simulator's framing policy");
+    let browser = Browser::on_booking_page(&stack).await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("picker").await?;
+            d.execute(RECORD_SCREENS, vec![]).await?;
+            widget.choose("Crypto or card, on this page (Payfect)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
+            provider.click("Pay").await?;
+            provider.wait_url(&site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await?;
+
+            let seen =
+                d.execute("return sessionStorage.getItem('kassa-e2e-screens');", vec![]).await?;
+            let seen: Vec<String> = serde_json::from_str(seen.json().as_str().unwrap_or("[]"))?;
+            let notice =
+                "redirecting|The payment page can't be shown here, so we are taking you to it.";
+            ensure!(
+                seen.iter().any(|s| s == notice),
+                "the live region announced the fallback before the page went: {seen:?}"
+            );
+            ensure!(
+                !seen.iter().any(|s| s.starts_with("iframe|")),
+                "no blank frame was shown first: {seen:?}"
+            );
+            Ok(())
+        })
+        .await
+}
