@@ -165,9 +165,9 @@ impl Stripe {
         let answer = self.send(&call).await?;
         let session: CheckoutSession = answer.json(P)?;
         let action = match ui {
-            UiMode::Hosted => Action::redirect(
-                session.url.ok_or(ProviderError::unexpected(P, answer.status))?,
-            ),
+            UiMode::Hosted => {
+                Action::redirect(session.url.ok_or(ProviderError::unexpected(P, answer.status))?)
+            }
             UiMode::Embedded => Action::StripeEmbedded {
                 client_secret: session
                     .client_secret
