@@ -2,7 +2,8 @@
 //! screen (picker, details form with and without errors, in flight, the provider's frame
 //! with the hold countdown, embedded checkout, confirming, and each status screen) and must
 //! find nothing. A request is held back through the DevTools `Fetch` domain to catch the
-//! screens that otherwise pass in a moment.
+//! screens that otherwise pass in a moment. Also: reduced motion stops the spinner and the
+//! transitions.
 
 use anyhow::bail;
 use kassa_e2e::{
@@ -276,4 +277,57 @@ async fn a_customer_can_pay_and_go_on_by_keyboard_alone_with_visible_focus() -> 
     .await;
     browser.quit().await?;
     result
+}
+
+/// The spinner's animation (on the loading screen) or the pay button's transition.
+const MOTION: &str = r#"
+const root = document.querySelector('kassa-checkout').shadowRoot;
+const busy = root.querySelector('.kassa-status--busy');
+const pay = root.querySelector('.kassa-pay');
+return {
+  spinner: busy ? getComputedStyle(busy, '::before').animationName : null,
+  transition: pay ? getComputedStyle(pay).transitionDuration : null,
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reduced_motion_stops_the_spinner_and_the_transitions() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let page = stack.booking_page();
+    let browser = Browser::start().await?;
+    browser
+        .run(|d| async move {
+            let w = CheckoutPage::new(&d);
+            let cases = [("no-preference", "kassa-spin", "0.15s"), ("reduce", "none", "0s")];
+            for (preference, spinner, transition) in cases {
+                d.cdp()
+                    .send_raw(
+                        "Emulation.setEmulatedMedia",
+                        json!({"features": [{"name": "prefers-reduced-motion", "value": preference}]}),
+                    )
+                    .await?;
+                // The configuration request is held, so the loading spinner stays.
+                hold(&d, "*/v1/checkout/config*").await?;
+                d.goto(&page).await?;
+                w.wait_state("loading").await?;
+                until(&d, "the widget's stylesheet", "root.querySelector('link[rel=stylesheet]').sheet")
+                    .await?;
+                let shown = d.execute(MOTION, vec![]).await?.json().clone();
+                anyhow::ensure!(
+                    shown["spinner"] == json!(spinner),
+                    "{preference}: the loading spinner's animation is {}",
+                    shown["spinner"]
+                );
+                release(&d).await?;
+                w.wait_state("picker").await?;
+                let shown = d.execute(MOTION, vec![]).await?.json().clone();
+                anyhow::ensure!(
+                    shown["transition"] == json!(transition),
+                    "{preference}: the pay button's transition lasts {}",
+                    shown["transition"]
+                );
+            }
+            Ok(())
+        })
+        .await
 }
