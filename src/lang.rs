@@ -33,17 +33,30 @@ pub fn text(lang: Locale, pick: impl Fn(Locale) -> &'static str) -> &'static str
 /// The language for a BCP 47 tag: its primary subtag if we speak it (`no` and `nn` read as
 /// Bokmål, the written Norwegian every Norwegian reads), else English.
 pub fn for_tag(tag: &str) -> Locale {
+    spoken(tag).unwrap_or(Locale::en)
+}
+
+/// The language of a BCP 47 tag if it is one we speak.
+pub fn spoken(tag: &str) -> Option<Locale> {
     let b = tag.as_bytes();
     if b.len() > 2 && !matches!(b[2], b'-' | b'_') {
-        return Locale::en;
+        return None;
     }
     match [b.first().map(u8::to_ascii_lowercase), b.get(1).map(u8::to_ascii_lowercase)] {
-        [Some(b'n'), Some(b'b' | b'o' | b'n')] => Locale::nb,
-        [Some(b's'), Some(b'v')] => Locale::sv,
-        [Some(b'd'), Some(b'a')] => Locale::da,
-        [Some(b'd'), Some(b'e')] => Locale::de,
-        _ => Locale::en,
+        [Some(b'n'), Some(b'b' | b'o' | b'n')] => Some(Locale::nb),
+        [Some(b's'), Some(b'v')] => Some(Locale::sv),
+        [Some(b'd'), Some(b'a')] => Some(Locale::da),
+        [Some(b'd'), Some(b'e')] => Some(Locale::de),
+        [Some(b'e'), Some(b'n')] => Some(Locale::en),
+        _ => None,
     }
+}
+
+/// The customer's first preference (the browser's `navigator.languages`, most wanted
+/// first) that we speak: a Swede whose browser asks for French, then Swedish, reads Swedish
+/// rather than English.
+pub fn first_spoken(preferences: &[String]) -> Option<&String> {
+    preferences.iter().find(|tag| spoken(tag).is_some())
 }
 
 /// The language's own tag, for `lang` attributes and as a formatting fallback.
@@ -89,6 +102,20 @@ mod tests {
         assert_eq!(for_tag(""), Locale::en);
         assert_eq!(for_tag("nbx"), Locale::en);
         assert_eq!(for_tag("DE_ch"), Locale::de);
+    }
+
+    #[test]
+    fn the_first_preference_we_speak_wins() {
+        let prefs = |tags: &[&str]| tags.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        let first = |tags: &[&str]| first_spoken(&prefs(tags)).cloned();
+        assert_eq!(first(&["fr-FR", "fr", "sv-SE", "en"]), Some("sv-SE".into()));
+        assert_eq!(first(&["es", "en-GB", "de"]), Some("en-GB".into()));
+        assert_eq!(first(&["nn-NO"]), Some("nn-NO".into()));
+        assert_eq!(first(&["fr", "it"]), None);
+        assert_eq!(first(&[]), None);
+        assert_eq!(spoken("fr"), None);
+        assert_eq!(spoken("en-US"), Some(Locale::en));
+        assert_eq!(spoken("enx"), None);
     }
 
     #[test]

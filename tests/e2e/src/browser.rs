@@ -3,7 +3,9 @@
 use std::{process::Stdio, time::Duration};
 
 use anyhow::Context as _;
-use thirtyfour::{prelude::*, ChromeCapabilities};
+use thirtyfour::{
+    common::capabilities::chromium::ChromiumLikeCapabilities, prelude::*, ChromeCapabilities,
+};
 use tokio::process::{Child, Command};
 
 /// A browser session and the chromedriver serving it.
@@ -18,6 +20,29 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver on a free port and opens a session.
     pub async fn start() -> anyhow::Result<Browser> {
+        Self::start_with(|_| Ok(())).await
+    }
+
+    /// Starts a browser whose customer prefers `languages`, most wanted first (what
+    /// `navigator.languages` and `Accept-Language` then say), e.g. `["fr-FR", "sv-SE"]`.
+    pub async fn start_with_languages(languages: &[&str]) -> anyhow::Result<Browser> {
+        let first = languages.first().copied().unwrap_or("en-US").to_owned();
+        let accept = languages.join(",");
+        Self::start_with(move |caps| {
+            caps.add_arg(&format!("--lang={first}"))?;
+            caps.add_experimental_option(
+                "prefs",
+                serde_json::json!({ "intl": { "accept_languages": accept } }),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Starts a browser with `adjust` applied to the usual capabilities.
+    async fn start_with(
+        adjust: impl FnOnce(&mut ChromeCapabilities) -> WebDriverResult<()>,
+    ) -> anyhow::Result<Browser> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromedriver = Command::new(&bin)
@@ -30,9 +55,9 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         wait_for_port(port).await?;
         let profile = tempfile::tempdir()?;
-        let driver = WebDriver::new(url, caps(profile.path())?)
-            .await
-            .context("opening a Chromium session")?;
+        let mut caps = caps(profile.path())?;
+        adjust(&mut caps)?;
+        let driver = WebDriver::new(url, caps).await.context("opening a Chromium session")?;
         Ok(Browser { driver, _chromedriver: chromedriver, _profile: profile })
     }
 

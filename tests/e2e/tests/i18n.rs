@@ -1,5 +1,5 @@
 //! The widget speaks English, Norwegian Bokmål, Swedish, Danish and German, chosen by the
-//! `locale` attribute (else the browser's language); money and dates come from the browser's
+//! `locale` attribute (else the first of the browser's languages we speak); money and dates come from the browser's
 //! `Intl` for that locale; the locale reaches the backend with the session request, so that
 //! providers that take a language get it.
 
@@ -132,4 +132,41 @@ async fn without_a_locale_the_browser_language_decides_and_unknown_languages_get
     .await;
     browser.quit().await?;
     result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_browser_language_we_speak_is_chosen_over_english() -> anyhow::Result<()> {
+    let documents = vec![
+        ("plain.html".to_owned(), page(None)),
+        ("fetch-probe.js".to_owned(), FETCH_PROBE.to_owned()),
+    ];
+    let stack = Stack::start(StackOptions { documents, ..Default::default() }).await?;
+    let url = format!("{}/plain.html", stack.site_url);
+    // (browser languages, the widget's lang, words that must show)
+    let cases: [(&[&str], &str, &str); 3] = [
+        (&["fr-FR", "fr", "sv-SE", "sv", "en"], "sv-SE", "Betala "),
+        (&["it-IT", "de-AT", "nb-NO"], "de-AT", " bezahlen"),
+        (&["fr-FR", "it"], "en", "Pay "),
+    ];
+    for (languages, want, words) in cases {
+        let browser = Browser::start_with_languages(languages).await?;
+        let url = url.clone();
+        browser
+            .run(|d| async move {
+                let navigator = d.execute("return navigator.languages;", vec![]).await?.json().clone();
+                ensure!(navigator == json!(languages), "the browser prefers {navigator}, not {languages:?}");
+                d.goto(&url).await?;
+                let w = CheckoutPage::new(&d);
+                w.wait_state("picker").await?;
+                let lang = d
+                    .execute("return document.querySelector('kassa-checkout').shadowRoot.querySelector('[lang]').lang;", vec![])
+                    .await?;
+                ensure!(lang.json() == &json!(want), "{languages:?}: the widget speaks {}", lang.json());
+                let text = w.text().await?;
+                ensure!(text.contains(words), "{languages:?}: {words:?} is not in {text}");
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(())
 }
