@@ -5,8 +5,8 @@
 //! in the meantime, so a late answer never overwrites a newer screen.
 
 use kassa_wire::{
-    CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
-    SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+    Action, CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote,
+    Session, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
 use leptos::{prelude::*, task::spawn_local};
 use serde::Serialize;
@@ -19,7 +19,7 @@ use crate::{
     navigate,
     state::{
         self, after_session, attempt_for, key_survives, problem_for, problem_for_url, AfterSession,
-        ApiFailure, Attempt, Next, Retry, Return, Screen,
+        ApiFailure, Attempt, Embed, Next, Retry, Return, Screen,
     },
     t,
 };
@@ -69,6 +69,9 @@ pub struct Env {
     pub interacted: bool,
     /// A method to retry with once the config is loaded ("Try again" after a reload).
     pub retry_method: Option<String>,
+    /// A session whose framed or embedded page to show again once the config is loaded
+    /// (the page was reloaded while it showed).
+    pub resume: Option<String>,
 }
 
 impl Ctx {
@@ -204,6 +207,9 @@ pub fn show(ctx: Ctx, screen: Screen) {
         }
         _ => {}
     }
+    if let Screen::Iframe { session, .. } | Screen::Embedded(Embed { session, .. }) = &screen {
+        mark_in_address(ctx, session);
+    }
     if let Screen::Confirming { session, stalled: false } = &screen {
         let session = session.clone();
         ctx.screen.set(screen);
@@ -219,6 +225,11 @@ const PARENT_TAKEOVER_MS: u32 = 3_000;
 /// The first step of a mounted widget: resume a return from a provider, or load the checkout.
 pub fn start(ctx: Ctx, returned: Option<Return>) {
     let Some(ret) = returned else { return load(ctx) };
+    if ret.reload {
+        // (c) The page was reloaded while it showed the provider's page: show it again.
+        ctx.env.update_value(|e| e.resume = Some(ret.session));
+        return load(ctx);
+    }
     let window = web_sys::window();
     let framed = window.as_ref().is_some_and(|w| {
         let me: &JsValue = w.as_ref();
@@ -287,8 +298,14 @@ pub fn load(ctx: Ctx) {
                     e.config = Some(config);
                     e.quote = Some(quote);
                 });
-                ctx.screen.set(Screen::Picker);
+                let resume = ctx.env.try_update_value(|e| e.resume.take()).flatten();
+                if resume.is_none() {
+                    ctx.screen.set(Screen::Picker);
+                }
                 emit(ctx, "kassa:ready", &Empty {});
+                if let Some(session) = resume {
+                    return reopen(ctx, session);
+                }
                 if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten()
                 {
                     try_again(ctx, method);
@@ -409,6 +426,44 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
         }
         Ok(AfterSession::FrameRefused(url)) => frame_fallback(ctx, url),
         Err(e) => show(ctx, Screen::Problem(problem_for_url(&e, ctx.lang()))),
+    }
+}
+
+/// Shows a reloaded page's open session again: its frame or embedded checkout, or the
+/// screen it has settled on meanwhile. Never navigates the page by itself; a session the
+/// backend does not know leaves the picker.
+fn reopen(ctx: Ctx, session: String) {
+    let epoch = ctx.begin();
+    ctx.screen.set(Screen::Loading);
+    let api = ctx.api();
+    spawn_local(async move {
+        let result = api.session(&session).answer().await;
+        if !ctx.live(epoch) {
+            return;
+        }
+        match result {
+            Ok(s) if matches!(s.action, Some(Action::Redirect { .. })) => confirm(ctx, s.id, false),
+            Ok(s) => act(ctx, &s, ctx.method(&s.method).as_ref()),
+            Err(_) => {
+                strip_return_params();
+                ctx.screen.set(Screen::Picker);
+            }
+        }
+    });
+}
+
+/// Writes `session` (and this widget's name) into the address without navigating, so that a
+/// reload while the provider's page shows in the widget comes back to it ([`reopen`]).
+/// No storage: the address is all there is, as for a return from the provider.
+fn mark_in_address(ctx: Ctx, session: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(url) = web_sys::Url::new(&clean_url(false)) else { return };
+    let params = url.search_params();
+    params.set(RETURN_SESSION_PARAM, session);
+    params.set(WIDGET_PARAM, &ctx.env.with_value(|e| e.widget.clone()));
+    url.set_search(&String::from(params.to_string()));
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
     }
 }
 
@@ -559,6 +614,7 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
             Ok(s) if s.state == SessionState::Paid => act(ctx, &s, None),
             _ => {
                 emit(ctx, "kassa:cancelled", &SessionDetail { session_id: &session, method: None });
+                strip_return_params();
                 ctx.screen.set(Screen::Picker);
             }
         }

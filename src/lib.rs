@@ -157,6 +157,7 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
             alive: true,
             interacted: false,
             retry_method: None,
+            resume: None,
         });
         on_cleanup(move || ctx.dispose());
         match problem {

@@ -429,12 +429,20 @@ pub struct Return {
     pub session: String,
     /// The provider sent the customer to the cancel URL.
     pub cancelled: bool,
+    /// No outcome: not a return from the provider but a reload of a page on which the
+    /// widget showed the provider's page in a frame (or Stripe's embedded checkout) and had
+    /// written the session id into the address for exactly this.
+    pub reload: bool,
 }
 
 /// Reads `kassa_session` and `kassa_return` from the page URL. A malformed id is ignored.
 pub fn parse_return(session: Option<String>, outcome: Option<String>) -> Option<Return> {
     let session = session.filter(|s| valid_session_id(s))?;
-    Some(Return { session, cancelled: outcome.as_deref() == Some("cancel") })
+    Some(Return {
+        session,
+        cancelled: outcome.as_deref() == Some("cancel"),
+        reload: outcome.is_none(),
+    })
 }
 
 /// Reads a `{type: "kassa:return", session, outcome}` message from a child frame.
@@ -452,7 +460,7 @@ pub fn parse_return_message(
         _ => return None,
     };
     let session = session.filter(|s| valid_session_id(s))?;
-    Some(Return { session, cancelled })
+    Some(Return { session, cancelled, reload: false })
 }
 
 fn valid_session_id(s: &str) -> bool {
@@ -861,8 +869,11 @@ mod tests {
     #[test]
     fn return_parameters_are_checked() {
         let r = parse_return(Some("ks_abc".into()), Some("cancel".into())).unwrap();
-        assert!(r.cancelled);
-        assert!(!parse_return(Some("ks_abc".into()), Some("success".into())).unwrap().cancelled);
+        assert!(r.cancelled && !r.reload);
+        let back = parse_return(Some("ks_abc".into()), Some("success".into())).unwrap();
+        assert!(!back.cancelled && !back.reload);
+        let reload = parse_return(Some("ks_abc".into()), None).unwrap();
+        assert!(reload.reload && !reload.cancelled, "an id without an outcome is a reload");
         assert_eq!(parse_return(None, Some("success".into())), None);
         assert_eq!(parse_return(Some("ks<script>".into()), None), None);
         assert_eq!(parse_return(Some(String::new()), None), None);
@@ -875,7 +886,7 @@ mod tests {
         };
         assert_eq!(
             msg("kassa:return", "ks_1", "success"),
-            Some(Return { session: "ks_1".into(), cancelled: false })
+            Some(Return { session: "ks_1".into(), cancelled: false, reload: false })
         );
         assert_eq!(msg("kassa:return", "ks_1", "paid"), None);
         assert_eq!(msg("other", "ks_1", "success"), None);

@@ -172,6 +172,21 @@ impl<'a> CheckoutPage<'a> {
     }
 }
 
+/// Tags the top document, so that [`same_document`] can tell whether it navigated since
+/// (a navigation, even to the same URL, starts a fresh `window`).
+pub async fn tag_document(driver: &WebDriver) -> anyhow::Result<()> {
+    driver.enter_default_frame().await?;
+    driver.execute("window.__kassaE2eTag = 'untouched';", vec![]).await?;
+    Ok(())
+}
+
+/// Whether the top document is still the one [`tag_document`] tagged.
+pub async fn same_document(driver: &WebDriver) -> anyhow::Result<bool> {
+    driver.enter_default_frame().await?;
+    let tag = driver.execute("return window.__kassaE2eTag || null;", vec![]).await?;
+    Ok(tag.json() == &json!("untouched"))
+}
+
 /// Chromium's computed role and accessible name for `el`.
 pub async fn accessible(driver: &WebDriver, el: &WebElement) -> anyhow::Result<(String, String)> {
     let node = el.cdp_backend_node_id().await?;

@@ -1,7 +1,10 @@
 //! Every way a customer pays with the demo merchant, in headless Chromium, from the booking
 //! page through the simulator's page and back to a receipt the backend verified.
 
-use kassa_e2e::{page::ProviderPage, Browser, CheckoutPage, Stack, StackOptions};
+use kassa_e2e::{
+    page::{same_document, tag_document, ProviderPage},
+    Browser, CheckoutPage, Stack, StackOptions,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_hosted_redirect_pays_and_shows_the_verified_receipt() -> anyhow::Result<()> {
@@ -47,6 +50,7 @@ async fn stripe_embedded_checkout_pays_without_leaving_the_page() -> anyhow::Res
     browser
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
+            tag_document(&d).await?;
             widget.choose("Card, on this page (Stripe)").await?;
             widget.pay().await?;
             widget.wait_state("embedded").await?;
@@ -56,7 +60,12 @@ async fn stripe_embedded_checkout_pays_without_leaving_the_page() -> anyhow::Res
             d.enter_default_frame().await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
-            assert_eq!(d.current_url().await?.to_string(), page_url, "the page never navigated");
+            assert!(same_document(&d).await?, "the page never navigated");
+            let url = d.current_url().await?.to_string();
+            assert!(
+                url.starts_with(&page_url) && url.contains("kassa_session=ks_"),
+                "the address names the session for a reload: {url}"
+            );
             Ok(())
         })
         .await
@@ -71,6 +80,7 @@ async fn payfect_in_an_iframe_pays_inside_the_widget() -> anyhow::Result<()> {
     browser
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
+            tag_document(&d).await?;
             widget.choose("Crypto or card, on this page (Payfect)").await?;
             widget.pay().await?;
             widget.wait_state("iframe").await?;
@@ -82,11 +92,9 @@ async fn payfect_in_an_iframe_pays_inside_the_widget() -> anyhow::Result<()> {
             d.enter_default_frame().await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
-            assert_eq!(
-                d.current_url().await?.to_string(),
-                page_url,
-                "the top page never navigated"
-            );
+            assert!(same_document(&d).await?, "the top page never navigated");
+            let url = d.current_url().await?.to_string();
+            assert!(url.starts_with(&page_url), "still on the booking page: {url}");
             Ok(())
         })
         .await
@@ -182,6 +190,90 @@ async fn a_session_the_provider_expires_shows_session_expired_and_starts_over() 
             widget.click("Start over").await?;
             widget.wait_state("picker").await?;
             Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_while_the_provider_page_shows_in_the_widget_shows_it_again() -> anyhow::Result<()>
+{
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let page_url = stack.booking_page();
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            // A frame: the same provider page again, then paid inside it.
+            widget.choose("Crypto or card, on this page (Payfect)").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            let src = widget.frame().await?.attr("src").await?;
+            d.refresh().await?;
+            widget.wait_state("iframe").await?;
+            assert_eq!(widget.frame().await?.attr("src").await?, src, "the same session's page");
+            widget.frame().await?.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            // Settled: a reload shows the receipt again.
+            d.refresh().await?;
+            widget.wait_state("paid").await?;
+
+            // Leaving the frame for the picker forgets the session: a reload starts afresh.
+            d.goto(&page_url).await?;
+            widget.choose("Pay on this page (Checkfront)").await?;
+            widget.type_testid("kassa-field-name", "Kari Nordmann").await?;
+            widget.type_testid("kassa-field-email", "kari@example.no").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            widget.click_testid("kassa-leave").await?;
+            widget.wait_state("picker").await?;
+            d.refresh().await?;
+            widget.wait_state("picker").await?;
+
+            // Stripe's embedded checkout mounts again for the same session.
+            widget.choose("Card, on this page (Stripe)").await?;
+            widget.pay().await?;
+            widget.wait_state("embedded").await?;
+            d.refresh().await?;
+            widget.wait_state("embedded").await?;
+            widget.frame().await?.enter_frame().await?;
+            ProviderPage::new(&d).click("Pay").await?;
+            d.enter_default_frame().await?;
+            widget.wait_state("paid").await?;
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_return_url_alone_shows_the_receipt_in_another_browser() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let (payfect, site) = (stack.sim.payfect_url.clone(), stack.site_url.clone());
+    let mut back = String::new();
+    let back_ref = &mut back;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Crypto or card (Payfect)").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
+            provider.click("Pay").await?;
+            *back_ref = provider.wait_url(&site).await?;
+            widget.wait_state("paid").await
+        })
+        .await?;
+    // Another browser with an empty profile (no cookies, no storage), as when the customer
+    // comes back in another tab or on another device: the address is enough.
+    let other = Browser::start().await?;
+    other
+        .run(|d| async move {
+            d.goto(&back).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await
         })
         .await
 }
