@@ -134,9 +134,16 @@ impl Ctx {
         self.env.with_value(|e| e.typed.clone())
     }
 
-    /// Stops all work; called when the element leaves the page.
+    /// Stops all work; called when the element leaves the page. Takes this widget's session
+    /// out of the address too, so that nothing of it remains for a later reload.
     pub fn dispose(self) {
-        self.env.update_value(|e| e.alive = false);
+        let widget = self.env.try_update_value(|e| {
+            e.alive = false;
+            e.widget.clone()
+        });
+        if let Some(widget) = widget {
+            forget_address(&widget);
+        }
     }
 }
 
@@ -511,6 +518,16 @@ fn clean_url(drop_hash: bool) -> String {
         url.set_hash("");
     }
     url.href()
+}
+
+/// Removes the return parameters from the address if they name `widget`.
+fn forget_address(widget: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let search = w.location().search().unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
+    if params.get(WIDGET_PARAM).as_deref() == Some(widget) {
+        strip_return_params();
+    }
 }
 
 /// Removes `kassa_session`/`kassa_return` from the address bar, so a reload starts afresh.

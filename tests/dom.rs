@@ -657,6 +657,12 @@ async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
     route("GET /v1/checkout/sessions/ks_f", 200, &session_json("ks_f", "failed", "card", None, ""));
     w.click("kassa-pay");
     w.wait_state("iframe").await;
+    let search = || window().location().search().unwrap();
+    assert!(
+        search().contains("kassa_session=ks_f") && search().contains("kassa_widget="),
+        "the address names the framed session, for a reload: {}",
+        search()
+    );
 
     // From the page itself (wrong source): ignored.
     let msg =
@@ -687,6 +693,9 @@ async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
         .unchecked_into();
     poster.call0(&JsValue::NULL).unwrap();
     w.wait_state("failed").await;
+    drop(w);
+    // The element unmounts in a microtask after its removal.
+    until("removing the widget clears the address", || !search().contains("kassa_session")).await;
 }
 
 #[wasm_bindgen_test]
