@@ -172,6 +172,25 @@ impl<'a> CheckoutPage<'a> {
     }
 }
 
+/// Holds every request the browser sends whose URL matches `pattern` (DevTools `Fetch`
+/// wildcards) until [`release`]: a screen that otherwise passes in a moment stays.
+pub async fn hold(driver: &WebDriver, pattern: &str) -> anyhow::Result<()> {
+    driver
+        .cdp()
+        .send_raw(
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]}),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Lets held requests go on.
+pub async fn release(driver: &WebDriver) -> anyhow::Result<()> {
+    driver.cdp().send_raw("Fetch.disable", json!({})).await?;
+    Ok(())
+}
+
 /// Tags the top document, so that [`same_document`] can tell whether it navigated since
 /// (a navigation, even to the same URL, starts a fresh `window`).
 pub async fn tag_document(driver: &WebDriver) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@
 
 use anyhow::bail;
 use kassa_e2e::{
-    page::{axe_source, ProviderPage},
+    page::{axe_source, hold, release, ProviderPage},
     Browser, CheckoutPage, Stack, StackOptions,
 };
 use serde_json::json;
@@ -26,23 +26,6 @@ async fn clean(
     if !violations.is_empty() {
         bail!("axe, {lang}, {screen}:\n  {}", violations.join("\n  "));
     }
-    Ok(())
-}
-
-/// Holds every request whose URL matches `pattern` until [`release`].
-async fn hold(d: &WebDriver, pattern: &str) -> anyhow::Result<()> {
-    d.cdp()
-        .send_raw(
-            "Fetch.enable",
-            json!({"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]}),
-        )
-        .await?;
-    Ok(())
-}
-
-/// Lets held requests go on.
-async fn release(d: &WebDriver) -> anyhow::Result<()> {
-    d.cdp().send_raw("Fetch.disable", json!({})).await?;
     Ok(())
 }
 

@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use anyhow::{bail, ensure};
-use kassa_e2e::{page::ProviderPage, Browser, CheckoutPage, Stack, StackOptions};
+use kassa_e2e::{
+    page::{hold, release, same_document, tag_document, ProviderPage},
+    Browser, CheckoutPage, Stack, StackOptions,
+};
 use serde_json::{json, Value};
 use thirtyfour::WebDriver;
 
@@ -491,6 +494,10 @@ async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Res
     .await
 }
 
+/// The fallback screen as [`RECORD_SCREENS`] notes it.
+const FALLBACK_NOTICE: &str =
+    "redirecting|The payment page can't be shown here, so we are taking you to it.";
+
 /// Records every (state, live-region text) pair the widget shows into `sessionStorage`,
 /// which survives the trip to the provider and back in this tab.
 const RECORD_SCREENS: &str = r#"
@@ -541,15 +548,51 @@ async fn a_provider_page_that_refuses_frames_opens_in_the_whole_window_and_the_w
             let seen =
                 d.execute("return sessionStorage.getItem('kassa-e2e-screens');", vec![]).await?;
             let seen: Vec<String> = serde_json::from_str(seen.json().as_str().unwrap_or("[]"))?;
-            let notice =
-                "redirecting|The payment page can't be shown here, so we are taking you to it.";
             ensure!(
-                seen.iter().any(|s| s == notice),
+                seen.iter().any(|s| s == FALLBACK_NOTICE),
                 "the live region announced the fallback before the page went: {seen:?}"
             );
             ensure!(
                 !seen.iter().any(|s| s.starts_with("iframe|")),
                 "no blank frame was shown first: {seen:?}"
+            );
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_page_that_does_not_load_in_time_opens_in_the_whole_window() -> anyhow::Result<()>
+{
+    let stack = Stack::start(StackOptions::default()).await?;
+    let payfect = stack.sim.payfect_url.clone();
+    let site = stack.site_url.clone();
+    let browser = Browser::on_booking_page(&stack).await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            d.execute(RECORD_SCREENS, vec![]).await?;
+            tag_document(&d).await?;
+            // The provider's page never answers while held: the frame cannot load.
+            hold(&d, "*/checkouts/*").await?;
+            widget.choose("Crypto or card, on this page (Payfect)").await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            // The widget gives the frame 15 seconds (kassa_e2e::WAIT is 20).
+            widget.wait_state("redirecting").await?;
+            ensure!(same_document(&d).await?, "nothing navigated before the notice");
+            release(&d).await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
+            provider.click("Pay").await?;
+            provider.wait_url(&site).await?;
+            widget.wait_state("paid").await?;
+            let seen =
+                d.execute("return sessionStorage.getItem('kassa-e2e-screens');", vec![]).await?;
+            let seen: Vec<String> = serde_json::from_str(seen.json().as_str().unwrap_or("[]"))?;
+            ensure!(
+                seen.iter().any(|s| s == FALLBACK_NOTICE),
+                "the live region announced the fallback: {seen:?}"
             );
             Ok(())
         })
