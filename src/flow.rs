@@ -134,16 +134,9 @@ impl Ctx {
         self.env.with_value(|e| e.typed.clone())
     }
 
-    /// Stops all work; called when the element leaves the page. Takes this widget's session
-    /// out of the address too, so that nothing of it remains for a later reload.
+    /// Stops all work; called when the element leaves the page.
     pub fn dispose(self) {
-        let widget = self.env.try_update_value(|e| {
-            e.alive = false;
-            e.widget.clone()
-        });
-        if let Some(widget) = widget {
-            forget_address(&widget);
-        }
+        self.env.try_update_value(|e| e.alive = false);
     }
 }
 
@@ -220,7 +213,7 @@ pub fn show(ctx: Ctx, screen: Screen) {
     if let Screen::Confirming { session, stalled: false } = &screen {
         let session = session.clone();
         ctx.screen.set(screen);
-        poll(ctx, session, false);
+        poll(ctx, session, false, false);
     } else {
         ctx.screen.set(screen);
     }
@@ -437,26 +430,10 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
 }
 
 /// Shows a reloaded page's open session again: its frame or embedded checkout, or the
-/// screen it has settled on meanwhile. Never navigates the page by itself; a session the
-/// backend does not know leaves the picker.
+/// screen it has settled on meanwhile. Never navigates the page by itself.
 fn reopen(ctx: Ctx, session: String) {
-    let epoch = ctx.begin();
     ctx.screen.set(Screen::Loading);
-    let api = ctx.api();
-    spawn_local(async move {
-        let result = api.session(&session).answer().await;
-        if !ctx.live(epoch) {
-            return;
-        }
-        match result {
-            Ok(s) if matches!(s.action, Some(Action::Redirect { .. })) => confirm(ctx, s.id, false),
-            Ok(s) => act(ctx, &s, ctx.method(&s.method).as_ref()),
-            Err(_) => {
-                strip_return_params();
-                ctx.screen.set(Screen::Picker);
-            }
-        }
-    });
+    poll(ctx, session, false, true);
 }
 
 /// Writes `session` (and this widget's name) into the address without navigating, so that a
@@ -520,8 +497,9 @@ fn clean_url(drop_hash: bool) -> String {
     url.href()
 }
 
-/// Removes the return parameters from the address if they name `widget`.
-fn forget_address(widget: &str) {
+/// Removes the return parameters from the address if they name `widget`: called when the
+/// element leaves the page, so that nothing of it remains for a later reload.
+pub fn forget_address(widget: &str) {
     let Some(w) = web_sys::window() else { return };
     let search = w.location().search().unwrap_or_default();
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
@@ -545,10 +523,13 @@ fn strip_return_params() {
 /// and the session is still open, then polls with back-off until the session settles.
 pub fn confirm(ctx: Ctx, session: String, cancelled: bool) {
     ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
-    poll(ctx, session, cancelled);
+    poll(ctx, session, cancelled, false);
 }
 
-fn poll(ctx: Ctx, session: String, cancelled: bool) {
+/// Asks for the session until it settles (with back-off, within the poll budget). With
+/// `reopen`, an open session whose page the widget shows itself (a frame, Stripe's embedded
+/// checkout) is shown again at once.
+fn poll(ctx: Ctx, session: String, cancelled: bool, reopen: bool) {
     let epoch = ctx.begin();
     let api = ctx.api();
     spawn_local(async move {
@@ -577,6 +558,14 @@ fn poll(ctx: Ctx, session: String, cancelled: bool) {
                 Ok(s) => {
                     if let Some(screen) = state::settled_screen(&s) {
                         return show(ctx, screen);
+                    }
+                    if reopen
+                        && matches!(
+                            s.action,
+                            Some(Action::Iframe { .. } | Action::StripeEmbedded { .. })
+                        )
+                    {
+                        return act(ctx, &s, ctx.method(&s.method).as_ref());
                     }
                     None
                 }

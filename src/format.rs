@@ -34,28 +34,19 @@ pub fn int_text(mut n: u64) -> String {
 /// first of the browser's languages (`navigator.languages`) that we speak, else its first
 /// language, else `en`.
 pub fn resolve_locale(requested: Option<String>) -> String {
-    let canonical = |tag: &str| canonical_locales(tag).ok().and_then(|a| a.get(0).as_string());
-    if let Some(tag) = requested.as_deref().and_then(canonical) {
-        return tag;
-    }
-    let browser: Vec<String> = web_sys::window()
-        .map(|w| w.navigator())
-        .map(|n| {
-            let mut tags: Vec<String> = n
-                .languages()
-                .iter()
-                .filter_map(|t| t.as_string())
-                .filter_map(|t| canonical(&t))
-                .collect();
-            if tags.is_empty() {
-                tags.extend(n.language().as_deref().and_then(canonical));
-            }
-            tags
-        })
+    let navigator = web_sys::window().map(|w| w.navigator());
+    let browser: Vec<String> = navigator
+        .as_ref()
+        .map(|n| n.languages().iter().filter_map(|t| t.as_string()).collect())
         .unwrap_or_default();
-    crate::lang::first_spoken(&browser)
+    let preferred = crate::lang::first_spoken(&browser)
         .or(browser.first())
         .cloned()
+        .or_else(|| navigator.and_then(|n| n.language()));
+    [requested, preferred]
+        .into_iter()
+        .flatten()
+        .find_map(|tag| canonical_locales(&tag).ok().and_then(|a| a.get(0).as_string()))
         .unwrap_or_else(|| String::from("en"))
 }
 

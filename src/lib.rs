@@ -93,6 +93,15 @@ pub fn start(base_url: String, default_endpoint: String) {
 #[wasm_bindgen]
 pub struct Mounted {
     _handle: Box<dyn core::any::Any>,
+    widget: String,
+}
+
+impl Drop for Mounted {
+    /// Takes this widget's session out of the address at once (the reactive owner's own
+    /// cleanup waits for its last pending task), so nothing of it is left for a reload.
+    fn drop(&mut self) {
+        flow::forget_address(&self.widget);
+    }
 }
 
 /// Mounts the widget in `host`'s open shadow root, replacing anything there.
@@ -129,6 +138,7 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     };
     container.set_attribute("lang", &locale)?;
     let widget = widget_id(&host);
+    let owner = widget.clone();
     let returned = read_return(&widget);
     let mut typed = kassa_wire::CustomerDetails::default();
     for field in kassa_wire::CustomerField::ALL {
@@ -137,9 +147,11 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     }
 
     let handle = leptos::mount::mount_to(container, move || {
+        // A return from the provider needs no cart; a reload of a framed page quotes it again.
+        let needs_cart = returned.as_ref().is_none_or(|r| r.reload);
         let problem = match (&endpoint, &items) {
             (Err(e), _) => Some(e.message()),
-            (Ok(_), Err(e)) if returned.is_none() => Some(e.message()),
+            (Ok(_), Err(e)) if needs_cart => Some(e.message()),
             _ => None,
         };
         let ctx = Ctx::new(Env {
@@ -169,7 +181,7 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
         }
         checkout(ctx)
     });
-    Ok(Mounted { _handle: Box::new(handle) })
+    Ok(Mounted { _handle: Box::new(handle), widget: owner })
 }
 
 /// `kassa_session` / `kassa_return` from the page's URL, if present, well-formed and meant

@@ -374,7 +374,7 @@ pub fn after_session(
             check(url, allowed)?;
             match reason {
                 Some(RedirectReason::FrameRefused) => AfterSession::FrameRefused(url.clone()),
-                None => AfterSession::Redirect(url.clone()),
+                Some(RedirectReason::Unknown) | None => AfterSession::Redirect(url.clone()),
             }
         }
         Action::Iframe { url } => {

@@ -34,7 +34,7 @@ impl ReturnPage {
             return Err(refuse("must not contain credentials"));
         }
         let origin = url.origin().ascii_serialization();
-        if !allowed.iter().any(|a| *a == origin) {
+        if !allowed.contains(&origin) {
             return Err(refuse(&format!("is on {origin}, which this checkout does not allow")));
         }
         let kept: Vec<(String, String)> = url

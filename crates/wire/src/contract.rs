@@ -370,13 +370,29 @@ impl Action {
 }
 
 /// Why the backend answered [`Action::Redirect`] for a method that frames its page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedirectReason {
     /// The provider's page forbids being framed on the merchant's page (`X-Frame-Options`
     /// or CSP `frame-ancestors`), so a frame would stay blank; the widget says so and sends
     /// the whole page instead.
     FrameRefused,
+    /// A reason this version does not know (from a newer backend). Never sent; read as a
+    /// plain redirect, so that a new reason never breaks an older widget.
+    #[serde(skip_serializing)]
+    Unknown,
+}
+
+/// Read by hand as a string: any value is accepted (see [`RedirectReason::Unknown`]), and
+/// the widget gets no second enum decoder (about 2 KB of Wasm).
+impl<'de> Deserialize<'de> for RedirectReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(match text.as_str() {
+            "frame_refused" => RedirectReason::FrameRefused,
+            _ => RedirectReason::Unknown,
+        })
+    }
 }
 
 /// What the backend verified about a paid order.
@@ -438,4 +454,34 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Something went wrong on the backend.
     Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_reason_round_trips_and_an_unknown_one_reads_as_a_plain_redirect() {
+        let refused = Action::Redirect {
+            url: "https://p/x".into(),
+            reason: Some(RedirectReason::FrameRefused),
+        };
+        let text = serde_json::to_string(&refused).unwrap();
+        assert_eq!(text, r#"{"type":"redirect","url":"https://p/x","reason":"frame_refused"}"#);
+        assert_eq!(serde_json::from_str::<Action>(&text).unwrap(), refused);
+        assert_eq!(
+            serde_json::to_string(&Action::redirect("u")).unwrap(),
+            r#"{"type":"redirect","url":"u"}"#
+        );
+        let newer: Action =
+            serde_json::from_str(r#"{"type":"redirect","url":"u","reason":"popup_blocked"}"#)
+                .unwrap();
+        assert_eq!(
+            newer,
+            Action::Redirect { url: "u".into(), reason: Some(RedirectReason::Unknown) }
+        );
+        assert!(
+            serde_json::from_str::<Action>(r#"{"type":"redirect","url":"u","reason":7}"#).is_err()
+        );
+    }
 }
