@@ -10,10 +10,10 @@ use anyhow::Context as _;
 
 use crate::widget::dist_dir;
 
-/// Brotli bytes the whole bundle may not exceed: just above the 127,244 B measured after
+/// Brotli bytes the whole bundle may not exceed: just above the 127,410 B measured after
 /// the widget learned to announce frames the provider refuses, to show a framed or
 /// embedded page again after a reload, and to take the first browser language it speaks
-/// (+1,319 B over the 125,925 B in docs/bench/report.md, after cutting 914 B of it again).
+/// (+1,485 B over the 125,925 B in docs/bench/report.md, after cutting 914 B of it again).
 /// Lower it when the widget shrinks; raising it needs a reason in the commit.
 pub const BROTLI_CEILING: usize = 128_000;
 /// Where we want to be.
