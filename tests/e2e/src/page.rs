@@ -170,6 +170,15 @@ impl<'a> CheckoutPage<'a> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Presses `button` on the provider's page inside the widget (its frame, or Stripe's
+    /// embedded checkout), then comes back to the top document.
+    pub async fn press_in_frame(&self, button: &str) -> anyhow::Result<()> {
+        self.frame().await?.enter_frame().await?;
+        ProviderPage::new(self.driver).click(button).await?;
+        self.driver.enter_default_frame().await?;
+        Ok(())
+    }
 }
 
 /// Holds every request the browser sends whose URL matches `pattern` (DevTools `Fetch`
@@ -259,6 +268,20 @@ impl<'a> ProviderPage<'a> {
             .await?;
         el.click().await?;
         Ok(())
+    }
+
+    /// Once the window shows the provider's page (its URL starts with `page`), presses
+    /// `button` there and waits until the provider sends the customer back to `site`; the
+    /// return URL.
+    pub async fn press_and_return(
+        &self,
+        page: &str,
+        button: &str,
+        site: &str,
+    ) -> anyhow::Result<String> {
+        self.wait_url(page).await?;
+        self.click(button).await?;
+        self.wait_url(site).await
     }
 
     /// Waits until the top-level URL starts with `prefix`.

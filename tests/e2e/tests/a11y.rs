@@ -85,9 +85,7 @@ async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
         w.wait_state("iframe").await?;
         until(&d, "the hold countdown", "root.querySelector('[data-testid=kassa-hold]')").await?;
         clean(&w, &axe, lang, "provider frame").await?;
-        w.frame().await?.enter_frame().await?;
-        provider.click("Pay").await?;
-        d.enter_default_frame().await?;
+        w.press_in_frame("Pay").await?;
         w.wait_state("paid").await?;
         clean(&w, &axe, lang, "paid").await?;
 

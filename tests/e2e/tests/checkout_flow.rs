@@ -26,9 +26,9 @@ async fn stripe_hosted_redirect_pays_and_shows_the_verified_receipt() -> anyhow:
                 "pay button names the total: {pay_name}"
             );
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&format!("{stripe}/c/pay/")).await?;
-            provider.click("Pay").await?;
-            let back = provider.wait_url(&stack.site_url).await?;
+            let back = provider
+                .press_and_return(&format!("{stripe}/c/pay/"), "Pay", &stack.site_url)
+                .await?;
             assert!(
                 back.contains("kassa_session=ks_"),
                 "the return URL carries the session: {back}"
@@ -54,10 +54,7 @@ async fn stripe_embedded_checkout_pays_without_leaving_the_page() -> anyhow::Res
             widget.choose("Card, on this page (Stripe)").await?;
             widget.pay().await?;
             widget.wait_state("embedded").await?;
-            let frame = widget.frame().await?;
-            frame.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
             assert!(same_document(&d).await?, "the page never navigated");
@@ -87,9 +84,7 @@ async fn payfect_in_an_iframe_pays_inside_the_widget() -> anyhow::Result<()> {
             let frame = widget.frame().await?;
             let src = frame.attr("src").await?.unwrap_or_default();
             assert!(src.starts_with(&payfect), "the frame shows Payfect's page: {src}");
-            frame.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
             assert!(same_document(&d).await?, "the top page never navigated");
@@ -112,9 +107,7 @@ async fn payfect_redirect_pays() -> anyhow::Result<()> {
             widget.choose("Crypto or card (Payfect)").await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
-            provider.click("Pay").await?;
-            provider.wait_url(&site).await?;
+            provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
             let widget = CheckoutPage::new(&d);
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
@@ -211,9 +204,7 @@ async fn a_reload_while_the_provider_page_shows_in_the_widget_shows_it_again() -
             d.refresh().await?;
             widget.wait_state("iframe").await?;
             assert_eq!(widget.frame().await?.attr("src").await?, src, "the same session's page");
-            widget.frame().await?.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             // Settled: a reload shows the receipt again.
             d.refresh().await?;
@@ -237,9 +228,7 @@ async fn a_reload_while_the_provider_page_shows_in_the_widget_shows_it_again() -
             widget.wait_state("embedded").await?;
             d.refresh().await?;
             widget.wait_state("embedded").await?;
-            widget.frame().await?.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             Ok(())
         })
@@ -259,9 +248,8 @@ async fn the_return_url_alone_shows_the_receipt_in_another_browser() -> anyhow::
             widget.choose("Crypto or card (Payfect)").await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
-            provider.click("Pay").await?;
-            *back_ref = provider.wait_url(&site).await?;
+            *back_ref =
+                provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
             widget.wait_state("paid").await
         })
         .await?;

@@ -244,9 +244,7 @@ async fn a_strict_content_security_policy_lets_the_whole_payment_through() -> an
         w.choose("Crypto or card, on this page (Payfect)").await?;
         w.pay().await?;
         w.wait_state("iframe").await?;
-        w.frame().await?.enter_frame().await?;
-        ProviderPage::new(&d).click("Pay").await?;
-        d.enter_default_frame().await?;
+        w.press_in_frame("Pay").await?;
         w.wait_state("paid").await?;
         // The embedded card form (the Stripe.js stand-in) mounts under the same policy.
         d.goto(&url).await?;
@@ -538,9 +536,7 @@ async fn a_provider_page_that_refuses_frames_opens_in_the_whole_window_and_the_w
             widget.choose("Crypto or card, on this page (Payfect)").await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
-            provider.click("Pay").await?;
-            provider.wait_url(&site).await?;
+            provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
             let widget = CheckoutPage::new(&d);
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
@@ -583,9 +579,7 @@ async fn a_provider_page_that_does_not_load_in_time_opens_in_the_whole_window() 
             ensure!(same_document(&d).await?, "nothing navigated before the notice");
             release(&d).await?;
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&format!("{payfect}/checkouts/")).await?;
-            provider.click("Pay").await?;
-            provider.wait_url(&site).await?;
+            provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
             widget.wait_state("paid").await?;
             let seen =
                 d.execute("return sessionStorage.getItem('kassa-e2e-screens');", vec![]).await?;

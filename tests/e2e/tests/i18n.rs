@@ -4,7 +4,7 @@
 //! providers that take a language get it.
 
 use anyhow::ensure;
-use kassa_e2e::{page::ProviderPage, Browser, CheckoutPage, Stack, StackOptions};
+use kassa_e2e::{Browser, CheckoutPage, Stack, StackOptions};
 use serde_json::json;
 
 const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
@@ -87,9 +87,7 @@ async fn each_language_has_its_words_its_intl_formats_and_reaches_the_backend() 
                 .find(|b| b.get("method").is_some())
                 .unwrap_or_default();
             ensure!(sent["locale"] == json!(locale), "{locale}: the session request carried {}", sent["locale"]);
-            w.frame().await?.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            w.press_in_frame("Pay").await?;
             w.wait_state("paid").await?;
             w.expect_heading(paid).await?;
         }

@@ -32,9 +32,7 @@ async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
             fill_contact(&widget).await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
-            provider.wait_url(&fp).await?;
-            provider.click("Pay").await?;
-            provider.wait_url(&site).await?;
+            provider.press_and_return(&fp, "Pay", &site).await?;
             let widget = CheckoutPage::new(&d);
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await
@@ -68,9 +66,7 @@ async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()>
             widget.choose("Choose on Front Payment's page").await?;
             fill_contact(&widget).await?;
             widget.pay().await?;
-            provider.wait_url(&fp).await?;
-            provider.click("Pay").await?;
-            provider.wait_url(&site).await?;
+            provider.press_and_return(&fp, "Pay", &site).await?;
             widget.wait_state("paid").await
         })
         .await
@@ -96,9 +92,7 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
                 src.starts_with(&cf) && src.contains("view=pay"),
                 "the frame shows Checkfront's pay page: {src}"
             );
-            frame.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await?;
             assert!(same_document(&d).await?, "the top page never navigated");
@@ -123,9 +117,7 @@ async fn bokamera_checkout_in_a_frame_pays() -> anyhow::Result<()> {
             let frame = widget.frame().await?;
             let src = frame.attr("src").await?.unwrap_or_default();
             assert!(src.starts_with(&bm), "the frame shows BokaMera's checkout: {src}");
-            frame.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await
         })
@@ -142,9 +134,7 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
             widget.choose("Card, on this page (BokaMera)").await?;
             widget.pay().await?;
             widget.wait_state("embedded").await?;
-            widget.frame().await?.enter_frame().await?;
-            ProviderPage::new(&d).click("Pay").await?;
-            d.enter_default_frame().await?;
+            widget.press_in_frame("Pay").await?;
             widget.wait_state("paid").await?;
             widget.expect_heading("Payment received").await
         })
