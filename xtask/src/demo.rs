@@ -94,7 +94,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .args(["--checkfront-port", &port(3).to_string()])
         .args(["--bokamera-port", &port(4).to_string()])
         .args(["--stripe-webhook-url", &format!("{api_url}/v1/webhooks/stripe")])
-        .args(["--checkfront-webhook-url", &format!("{api_url}/v1/webhooks/checkfront")])
+        .args([
+            "--checkfront-webhook-url",
+            &format!("{api_url}/v1/webhooks/checkfront/{}", secrets.checkfront_webhook_token),
+        ])
         .args([
             "--checkfront-return-url",
             &format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"),
@@ -133,6 +136,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .env("KASSA_PROVIDERS__CHECKFRONT__API_KEY", &secrets.checkfront_key)
         .env("KASSA_PROVIDERS__CHECKFRONT__API_SECRET", &secrets.checkfront_secret)
         .env("KASSA_PROVIDERS__BOKAMERA__API_KEY", &secrets.bokamera_key)
+        .env("KASSA_PROVIDERS__CHECKFRONT__WEBHOOK_TOKEN", &secrets.checkfront_webhook_token)
+        .env("KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN", &secrets.bokamera_webhook_token)
         .spawn()
         .context("starting kassa-server")?;
     children.0.push(server);
@@ -173,6 +178,8 @@ struct Secrets {
     checkfront_key: String,
     checkfront_secret: String,
     bokamera_key: String,
+    checkfront_webhook_token: String,
+    bokamera_webhook_token: String,
 }
 
 impl Secrets {
@@ -191,6 +198,8 @@ impl Secrets {
             checkfront_key: hex(16)?,
             checkfront_secret: hex(16)?,
             bokamera_key: uuid_like(&random(16)?),
+            checkfront_webhook_token: hex(24)?,
+            bokamera_webhook_token: hex(24)?,
         })
     }
 }

@@ -165,6 +165,17 @@ pub struct IncomingNotification<'a> {
     pub now: i64,
 }
 
+/// Whether `provider` signs its notifications (Stripe's signature header, Payfect's Fernet
+/// token, Front Payment's checksum). Those that do not (Checkfront; BokaMera, whose hints
+/// carry only a session id) are hints the adapter confirms with the provider, and their
+/// endpoint is guarded by a secret path token (R-K3).
+pub fn signs_notifications(provider: ProviderId) -> bool {
+    match provider {
+        ProviderId::Stripe | ProviderId::Payfect | ProviderId::FrontPayment => true,
+        ProviderId::Checkfront | ProviderId::Bokamera => false,
+    }
+}
+
 /// The configured adapters. A closed set.
 #[derive(Debug)]
 #[non_exhaustive]

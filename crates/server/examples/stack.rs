@@ -47,6 +47,8 @@ fn main() -> anyhow::Result<()> {
         c.checkfront.api_key.as_str(),
         c.checkfront.api_secret.as_str(),
         c.bokamera.api_key.as_str(),
+        support::app::CHECKFRONT_WEBHOOK_TOKEN,
+        support::app::BOKAMERA_WEBHOOK_TOKEN,
     ];
     runtime.block_on(async move { drop(app) });
     let text = std::fs::read_to_string(&log)?;

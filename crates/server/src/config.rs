@@ -12,6 +12,7 @@ use figment::{
     Figment,
 };
 use kassa_wire::{Currency, CustomerField, Money, Presentation, ProviderId};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -121,6 +122,12 @@ pub struct ProviderSettings<T> {
     /// Where the widget loads Stripe.js from (Stripe and BokaMera embedded checkout).
     #[serde(default)]
     pub stripe_js_url: Option<String>,
+    /// A secret last segment of this provider's webhook URL
+    /// (`/v1/webhooks/{provider}/{token}`), from the environment
+    /// (`KASSA_PROVIDERS__<PROVIDER>__WEBHOOK_TOKEN`). Required for providers whose
+    /// notifications are unsigned (Checkfront, BokaMera): R-K3.
+    #[serde(default)]
+    pub webhook_token: Option<SecretString>,
     /// The adapter's configuration.
     #[serde(flatten)]
     pub adapter: T,
@@ -213,6 +220,30 @@ impl Settings {
                 return Err(invalid(format!("{key}.unit_price"), "must not be negative"));
             }
         }
+        for provider in ProviderId::ALL {
+            let token = self.webhook_token(provider);
+            let key = format!("providers.{}.webhook_token", provider.as_str());
+            match token {
+                Some(token) => {
+                    check_webhook_token(token.expose_secret()).map_err(|m| invalid(&key, m))?
+                }
+                None if self.provider_pages(provider).is_some()
+                    && !kassa_providers::signs_notifications(provider) =>
+                {
+                    return Err(invalid(
+                        &key,
+                        format!(
+                            "required: {}'s notifications are unsigned, so only a secret in their URL \
+                             keeps others from sending them; set KASSA_PROVIDERS__{}__WEBHOOK_TOKEN \
+                             to {WEBHOOK_TOKEN_MIN}+ random characters from A-Z a-z 0-9 - _",
+                            provider.as_str(),
+                            provider.as_str().to_ascii_uppercase(),
+                        ),
+                    ));
+                }
+                None => {}
+            }
+        }
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
@@ -247,6 +278,20 @@ impl Settings {
         Ok(())
     }
 
+    /// The webhook path token configured for `provider`, if any.
+    pub fn webhook_token(&self, provider: ProviderId) -> Option<&SecretString> {
+        fn token<T>(p: &Option<ProviderSettings<T>>) -> Option<&SecretString> {
+            p.as_ref().and_then(|p| p.webhook_token.as_ref())
+        }
+        match provider {
+            ProviderId::Stripe => token(&self.providers.stripe),
+            ProviderId::Payfect => token(&self.providers.payfect),
+            ProviderId::FrontPayment => token(&self.providers.front_payment),
+            ProviderId::Checkfront => token(&self.providers.checkfront),
+            ProviderId::Bokamera => token(&self.providers.bokamera),
+        }
+    }
+
     /// The page origins and Stripe.js URL configured for `provider`, if it is enabled.
     pub fn provider_pages(&self, provider: ProviderId) -> Option<(&[String], Option<&str>)> {
         fn pages<T>(p: &Option<ProviderSettings<T>>) -> Option<(&[String], Option<&str>)> {
@@ -270,6 +315,23 @@ pub fn fill_placeholders(template: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(template.to_owned(), |text, (name, value)| {
         text.replace(&format!("${{{name}}}"), value)
     })
+}
+
+/// The shortest webhook path token accepted: 32 characters of 64 kinds are 192 bits.
+pub const WEBHOOK_TOKEN_MIN: usize = 32;
+
+/// A webhook path token: long enough not to be guessed, and one URL path segment as is.
+fn check_webhook_token(token: &str) -> Result<(), String> {
+    if token.len() < WEBHOOK_TOKEN_MIN {
+        return Err(format!(
+            "must be at least {WEBHOOK_TOKEN_MIN} characters (it is {})",
+            token.len()
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err("may hold only A-Z a-z 0-9 - _ (it is one URL path segment)".into());
+    }
+    Ok(())
 }
 
 /// Accepts `scheme://host[:port]` exactly as browsers serialise an origin.
@@ -312,9 +374,23 @@ mod tests {
         )
     }
 
+    const CF_TOKEN: &str = "cf_unit_0123456789abcdefghijklmnopq";
+    const BM_TOKEN: &str = "bm_unit_0123456789abcdefghijklmnopq";
+
+    /// `text` with the webhook path tokens set as the environment would set them.
+    fn parse(text: &str, checkfront_token: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml_with(
+            text,
+            &[
+                ("providers.checkfront.webhook_token", checkfront_token.into()),
+                ("providers.bokamera.webhook_token", BM_TOKEN.into()),
+            ],
+        )
+    }
+
     #[test]
     fn the_demo_configuration_parses() {
-        let settings = Settings::from_toml(&demo_toml()).unwrap();
+        let settings = parse(&demo_toml(), CF_TOKEN).unwrap();
         assert_eq!(settings.currency(), Currency::NOK);
         assert_eq!(settings.methods.len(), 14);
         let p = &settings.providers;
@@ -327,7 +403,7 @@ mod tests {
     }
 
     fn error_for(edit: impl Fn(String) -> String) -> String {
-        match Settings::from_toml(&edit(demo_toml())) {
+        match parse(&edit(demo_toml()), CF_TOKEN) {
             Ok(_) => panic!("the edited configuration was accepted"),
             Err(e) => e.to_string(),
         }
@@ -357,5 +433,32 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = error_for(|t| t.replace("id = \"payfect-redirect\"", "id = \"payfect-iframe\""));
         assert!(e.contains("methods[3]"), "{e}");
+    }
+
+    #[test]
+    fn unsigned_providers_need_a_long_url_safe_webhook_token() {
+        let refused = |token: Option<&str>| {
+            let result = match token {
+                Some(t) => parse(&demo_toml(), t),
+                None => Settings::from_toml_with(
+                    &demo_toml(),
+                    &[("providers.bokamera.webhook_token", BM_TOKEN.into())],
+                ),
+            };
+            result.map(|_| ()).unwrap_err().to_string()
+        };
+        let missing = refused(None);
+        assert!(
+            missing.contains("providers.checkfront.webhook_token")
+                && missing.contains("KASSA_PROVIDERS__CHECKFRONT__WEBHOOK_TOKEN"),
+            "{missing}"
+        );
+        let short = refused(Some("0123456789abcdef"));
+        assert!(short.contains("at least 32 characters (it is 16)"), "{short}");
+        let slash = refused(Some("0123456789abcdef/0123456789abcdef"));
+        assert!(slash.contains("A-Z a-z 0-9 - _"), "{slash}");
+        assert!(!slash.contains("0123456789abcdef/"), "the error does not repeat the secret");
+        let settings = parse(&demo_toml(), CF_TOKEN).unwrap();
+        assert!(settings.webhook_token(ProviderId::Stripe).is_none(), "signed ones need none");
     }
 }

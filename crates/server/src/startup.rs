@@ -53,10 +53,20 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::request_id::scope))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The path as logs may show it: a webhook path's token segment (a secret, R-K3) and
+/// anything after it are replaced by `…`.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some(rest) = path.strip_prefix("/v1/webhooks/") else { return path.into() };
+    match rest.split_once('/') {
+        Some((provider, _)) => format!("/v1/webhooks/{provider}/…").into(),
+        None => path.into(),
+    }
 }
 
 /// A running backend.
@@ -139,4 +149,24 @@ pub async fn spawn_on(
         }));
     }
     Ok(Running { api_addr, site_addr, api, site: site_handle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn webhook_path_tokens_never_reach_the_log() {
+        let secret = "cf_0123456789abcdefghijklmnopqrstuv";
+        assert_eq!(
+            logged_path(&format!("/v1/webhooks/checkfront/{secret}")),
+            "/v1/webhooks/checkfront/…"
+        );
+        assert_eq!(
+            logged_path(&format!("/v1/webhooks/checkfront/{secret}/x")),
+            "/v1/webhooks/checkfront/…"
+        );
+        assert_eq!(logged_path("/v1/webhooks/stripe"), "/v1/webhooks/stripe");
+        assert_eq!(logged_path("/v1/checkout/sessions/ks_1"), "/v1/checkout/sessions/ks_1");
+    }
 }

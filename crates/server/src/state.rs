@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use anyhow::Context as _;
 use kassa_providers::Provider;
 use kassa_wire::{CheckoutConfig, PaymentMethod, ProviderId};
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::{
@@ -41,6 +42,8 @@ pub struct Inner {
     /// Each enabled provider's configured page origins: the only places the framing check
     /// may fetch a page from.
     pub page_origins: HashMap<ProviderId, Vec<String>>,
+    /// Webhook path tokens by provider (R-K3): the last segment of their webhook URL.
+    pub webhook_tokens: HashMap<ProviderId, SecretString>,
 }
 
 impl std::ops::Deref for AppState {
@@ -94,6 +97,10 @@ impl AppState {
             .into_iter()
             .filter_map(|p| settings.provider_pages(p).map(|(origins, _)| (p, origins.to_vec())))
             .collect();
+        let webhook_tokens = ProviderId::ALL
+            .into_iter()
+            .filter_map(|p| settings.webhook_token(p).map(|t| (p, t.clone())))
+            .collect();
         let methods = settings.methods.into_iter().map(|m| (m.id.clone(), m)).collect();
         Ok(AppState(Arc::new(Inner {
             store,
@@ -106,13 +113,20 @@ impl AppState {
             reliability: settings.reliability,
             http,
             page_origins,
+            webhook_tokens,
         })))
     }
 
-    /// The webhook/callback URL for `provider`.
+    /// The webhook/callback URL for `provider`, ending in its path token when it has one.
+    /// It holds a secret: it goes to the provider, never into a log.
     pub fn notify_url(&self, provider: ProviderId) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
-        format!("{base}/v1/webhooks/{}", provider.as_str())
+        let mut url = format!("{base}/v1/webhooks/{}", provider.as_str());
+        if let Some(token) = self.webhook_tokens.get(&provider) {
+            url.push('/');
+            url.push_str(token.expose_secret());
+        }
+        url
     }
 }
 

@@ -72,6 +72,8 @@ async fn spawn_app() -> App {
             ("providers.checkfront.api_key", defaults.checkfront.api_key.as_str().into()),
             ("providers.checkfront.api_secret", defaults.checkfront.api_secret.as_str().into()),
             ("providers.bokamera.api_key", defaults.bokamera.api_key.as_str().into()),
+            ("providers.checkfront.webhook_token", "cf_api_test_0123456789abcdefghijklmn".into()),
+            ("providers.bokamera.webhook_token", "bm_api_test_0123456789abcdefghijklmn".into()),
         ],
     )
     .unwrap();

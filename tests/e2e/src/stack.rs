@@ -27,6 +27,10 @@ pub mod secrets {
     pub const CHECKFRONT_SECRET: &str = "cf-e2e-secret-0123456789";
     /// BokaMera x-api-key.
     pub const BOKAMERA_KEY: &str = "0c6f7a3e-9d1b-4e2a-8f5c-1a2b3c4d5e6f";
+    /// Checkfront's webhook path token (its notifications are unsigned).
+    pub const CHECKFRONT_WEBHOOK_TOKEN: &str = "cf_e2e_hook_0123456789abcdefghijklmn";
+    /// BokaMera's webhook path token.
+    pub const BOKAMERA_WEBHOOK_TOKEN: &str = "bm_e2e_hook_0123456789abcdefghijklmn";
 }
 
 /// The simulator configured for the demo merchant: credentials, where to notify the backend
@@ -46,7 +50,8 @@ pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
     c.checkfront.api_key = secrets::CHECKFRONT_KEY.into();
     c.checkfront.api_secret = secrets::CHECKFRONT_SECRET.into();
     c.checkfront.currency = "NOK".into();
-    c.checkfront.webhook_url = Some(format!("{api_url}/v1/webhooks/checkfront"));
+    c.checkfront.webhook_url =
+        Some(format!("{api_url}/v1/webhooks/checkfront/{}", secrets::CHECKFRONT_WEBHOOK_TOKEN));
     c.checkfront.return_url =
         Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"));
     c.checkfront.cancel_url =
@@ -123,6 +128,8 @@ pub fn settings(
             ("providers.checkfront.api_key", secrets::CHECKFRONT_KEY.into()),
             ("providers.checkfront.api_secret", secrets::CHECKFRONT_SECRET.into()),
             ("providers.bokamera.api_key", secrets::BOKAMERA_KEY.into()),
+            ("providers.checkfront.webhook_token", secrets::CHECKFRONT_WEBHOOK_TOKEN.into()),
+            ("providers.bokamera.webhook_token", secrets::BOKAMERA_WEBHOOK_TOKEN.into()),
         ],
     )?)
 }

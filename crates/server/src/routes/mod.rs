@@ -21,6 +21,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/checkout/sessions/{id}", get(checkout::session_status))
         .route("/v1/checkout/sessions/{id}/cancel", post(checkout::cancel_session))
         .route("/v1/webhooks/{provider}", post(webhooks::receive).get(webhooks::receive))
+        .route(
+            "/v1/webhooks/{provider}/{token}",
+            post(webhooks::receive_with_token).get(webhooks::receive_with_token),
+        )
         .route("/v1/returns/{provider}/{reference}", get(returns::back_to_page))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))

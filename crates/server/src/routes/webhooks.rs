@@ -1,7 +1,11 @@
 //! Provider webhooks and callbacks: authenticate, turn into verified updates, apply.
 //!
-//! A notification that fails authentication is answered 400 with a generic body; why it
-//! failed is logged at debug level only, never told to the sender.
+//! A provider with a webhook path token (required for those whose notifications are
+//! unsigned, R-K3) is reached only at `/v1/webhooks/{provider}/{token}` with exactly that
+//! token (compared in constant time); any other path for it answers 404 before anything is
+//! read or stored, as an unknown provider does. A notification that fails authentication is
+//! answered 400 with a generic body; why it failed is logged at debug level only, never
+//! told to the sender.
 
 use axum::{
     body::Bytes,
@@ -12,10 +16,13 @@ use axum::{
 };
 use kassa_providers::{IncomingNotification, ProviderError};
 use kassa_wire::ProviderId;
+use secrecy::ExposeSecret;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::{notifications, state::AppState, store::now};
 
+/// `/v1/webhooks/{provider}`: providers without a path token.
 pub(super) async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -23,7 +30,43 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
-    let Some(adapter) = ProviderId::parse(&provider).and_then(|id| state.providers.get(&id)) else {
+    handle(state, provider, None, query, headers, body).await
+}
+
+/// `/v1/webhooks/{provider}/{token}`: providers with a path token.
+pub(super) async fn receive_with_token(
+    State(state): State<AppState>,
+    Path((provider, token)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    handle(state, provider, Some(token), query, headers, body).await
+}
+
+/// Whether `given` is exactly the path token `provider` expects (none when it has none).
+fn token_matches(state: &AppState, provider: ProviderId, given: Option<&str>) -> bool {
+    match (state.webhook_tokens.get(&provider), given) {
+        (None, None) => true,
+        (Some(expected), Some(given)) => {
+            bool::from(expected.expose_secret().as_bytes().ct_eq(given.as_bytes()))
+        }
+        _ => false,
+    }
+}
+
+async fn handle(
+    state: AppState,
+    provider: String,
+    token: Option<String>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let adapter = ProviderId::parse(&provider)
+        .filter(|id| token_matches(&state, *id, token.as_deref()))
+        .and_then(|id| state.providers.get(&id));
+    let Some(adapter) = adapter else {
         crate::metrics::webhook(&provider, "not_found");
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not found"})));
     };

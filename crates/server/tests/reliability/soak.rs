@@ -225,6 +225,14 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
         ("KASSA_PROVIDERS__CHECKFRONT__API_KEY", sim_config.checkfront.api_key.clone()),
         ("KASSA_PROVIDERS__CHECKFRONT__API_SECRET", sim_config.checkfront.api_secret.clone()),
         ("KASSA_PROVIDERS__BOKAMERA__API_KEY", sim_config.bokamera.api_key.clone()),
+        (
+            "KASSA_PROVIDERS__CHECKFRONT__WEBHOOK_TOKEN",
+            crate::support::app::CHECKFRONT_WEBHOOK_TOKEN.to_owned(),
+        ),
+        (
+            "KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN",
+            crate::support::app::BOKAMERA_WEBHOOK_TOKEN.to_owned(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -32,7 +32,7 @@ impl Hooks {
         let mut req = self
             .app
             .http
-            .post(format!("{}/v1/webhooks/{provider}", self.app.api))
+            .post(crate::support::app::webhook_url(&self.app.api, provider))
             .body(body.to_owned());
         req = req.header("Content-Type", "application/json");
         for (name, value) in headers {
@@ -393,6 +393,56 @@ async fn a_forged_checkfront_hint_changes_nothing_because_the_booking_is_read_ba
         SessionState::Open,
         "Checkfront says the booking is unpaid (R-K3)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_providers_notification_without_its_path_token_is_not_found_and_changes_nothing(
+) {
+    use crate::support::app::CHECKFRONT_WEBHOOK_TOKEN;
+    let h = Hooks::start().await;
+    let session = h.app.create_ok("checkfront-redirect", "k-cf-token").await;
+    let code = h.app.provider_ref(&session.id).await;
+    // The booking is really paid, but Checkfront's own notification is lost.
+    let stop = h
+        .app
+        .http
+        .post(format!("{}/__sim/webhook", h.app.sim.checkfront_url))
+        .json(&json!({ "url": null }))
+        .send()
+        .await
+        .unwrap();
+    assert!(stop.status().is_success());
+    h.app.act(ProviderId::Checkfront, &code, "pay").await;
+    let hint = json!({"booking": {"code": code, "status_id": "PAID"}}).to_string();
+
+    let wrong_token = "x".repeat(CHECKFRONT_WEBHOOK_TOKEN.len());
+    let one_short = &CHECKFRONT_WEBHOOK_TOKEN[..CHECKFRONT_WEBHOOK_TOKEN.len() - 1];
+    for path in [
+        "/v1/webhooks/checkfront".to_owned(),
+        format!("/v1/webhooks/checkfront/{wrong_token}"),
+        format!("/v1/webhooks/checkfront/{one_short}"),
+        format!("/v1/webhooks/checkfront/{CHECKFRONT_WEBHOOK_TOKEN}x"),
+        format!("/v1/webhooks/stripe/{CHECKFRONT_WEBHOOK_TOKEN}"),
+    ] {
+        let res = h
+            .app
+            .http
+            .post(format!("{}{path}", h.app.api))
+            .header("Content-Type", "application/json")
+            .body(hint.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("token"), "a refusal does not say why: {text}");
+        assert_eq!(h.state(&session.id).await, SessionState::Open, "{path}");
+        assert_eq!(h.store.inbox_count(&session.id).await.unwrap(), 0, "{path}: nothing stored");
+    }
+
+    let (status, text) = h.post("checkfront", &[], &hint).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(h.state(&session.id).await, SessionState::Paid, "the right token is heard");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,20 @@ pub const SITE: &str = "http://127.0.0.1:8000";
 /// The test merchant's configuration, with `${…}` placeholders.
 const CONFIG: &str = include_str!("kassa.toml");
 
+/// The webhook path tokens of the providers whose notifications are unsigned (R-K3).
+pub const CHECKFRONT_WEBHOOK_TOKEN: &str = "cf_hook_0123456789abcdefghijklmnopqrst";
+/// BokaMera's webhook path token.
+pub const BOKAMERA_WEBHOOK_TOKEN: &str = "bm_hook_0123456789abcdefghijklmnopqrst";
+
+/// Where `provider`'s notifications go on the backend at `api`, with its path token.
+pub fn webhook_url(api: &str, provider: &str) -> String {
+    match provider {
+        "checkfront" => format!("{api}/v1/webhooks/checkfront/{CHECKFRONT_WEBHOOK_TOKEN}"),
+        "bokamera" => format!("{api}/v1/webhooks/bokamera/{BOKAMERA_WEBHOOK_TOKEN}"),
+        other => format!("{api}/v1/webhooks/{other}"),
+    }
+}
+
 /// The backend and the simulator.
 pub struct TestApp {
     /// Base URL of the API.
@@ -67,7 +81,7 @@ impl Builder {
         let api = format!("http://{}", listener.local_addr().expect("an address"));
         let mut sim_config = self.sim;
         sim_config.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
-        sim_config.checkfront.webhook_url = Some(format!("{api}/v1/webhooks/checkfront"));
+        sim_config.checkfront.webhook_url = Some(webhook_url(&api, "checkfront"));
         let sim = kassa_sim::start(sim_config.clone()).await.expect("the simulator starts");
         let mut toml = CONFIG
             .replace("${API_URL}", &api)
@@ -104,6 +118,8 @@ pub fn settings(toml: &str, sim: &SimConfig) -> Settings {
             ("providers.checkfront.api_key", sim.checkfront.api_key.clone().into()),
             ("providers.checkfront.api_secret", sim.checkfront.api_secret.clone().into()),
             ("providers.bokamera.api_key", sim.bokamera.api_key.clone().into()),
+            ("providers.checkfront.webhook_token", CHECKFRONT_WEBHOOK_TOKEN.into()),
+            ("providers.bokamera.webhook_token", BOKAMERA_WEBHOOK_TOKEN.into()),
         ],
     )
     .unwrap_or_else(|e| panic!("the test configuration: {e}"))
