@@ -98,6 +98,13 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
             assert!(same_document(&d).await?, "the top page never navigated");
             let url = d.current_url().await?.to_string();
             assert!(url.starts_with(&page), "still on the booking page: {url}");
+            // Checkfront's webhook went to the URL with the path token, and was heard.
+            let deliveries: Vec<serde_json::Value> =
+                reqwest::get(format!("{cf}/__sim/deliveries")).await?.json().await?;
+            assert!(!deliveries.is_empty(), "Checkfront notified the backend");
+            for d in &deliveries {
+                assert_eq!(d["status_code"], 200, "{d}");
+            }
             Ok(())
         })
         .await
