@@ -1,5 +1,6 @@
 //! What an operator sees: Prometheus metrics that count checkouts, provider calls and
-//! webhooks, and health endpoints that follow the database (R-R2).
+//! webhooks, and health endpoints that follow the database (R-R2), through an outage of the
+//! database and after it.
 
 use kassa_wire::{ApiError, ProviderId};
 
@@ -67,4 +68,71 @@ async fn without_its_database_the_backend_says_not_ready_and_answers_503_to_retr
     let webhook =
         app.http.post(format!("{}/v1/webhooks/payfect", app.api)).body("{}").send().await.unwrap();
     assert_ne!(webhook.status().as_u16(), 200, "a provider must deliver again later");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_database_outage_the_backend_recovers_and_finishes_what_was_refused() {
+    let server =
+        tokio::task::spawn_blocking(PgServer::start).await.unwrap().expect("a PostgreSQL server");
+    let db = Database::at(server.fresh_database().await);
+    let app = TestApp::builder(Backend::Postgres).on(db).start().await;
+    let paid_during = app.create_ok("stripe-hosted", "k-outage-1").await;
+    let reference = app.provider_ref(&paid_during.id).await;
+    let ready =
+        || async { app.http.get(format!("{}/health/ready", app.api)).send().await.unwrap() };
+
+    server.pause();
+    assert_eq!(ready().await.status(), 503);
+    // The customer pays while the database is down: the webhook is refused, so Stripe will
+    // deliver it again; a checkout started now is refused with a retryable 503.
+    app.act(ProviderId::Stripe, &reference, "pay").await;
+    let refused = app.create("stripe-hosted", "k-outage-2").await;
+    assert_eq!(refused.status(), 503);
+
+    let _server = tokio::task::spawn_blocking(move || server.resume().map(|()| server))
+        .await
+        .unwrap()
+        .expect("PostgreSQL starts again");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while ready().await.status() != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "the backend never became ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // The refused checkout goes through on the customer's retry with the same key...
+    let retried = app.create_ok("stripe-hosted", "k-outage-2").await;
+    assert_eq!(retried.state, kassa_wire::SessionState::Open);
+    // ...and the payment made during the outage reaches its order.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status: kassa_wire::Session = app
+            .http
+            .get(format!("{}/v1/checkout/sessions/{}", app.api, paid_during.id))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status.state == kassa_wire::SessionState::Paid {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the order stayed {:?}", status.state);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let deliveries: Vec<serde_json::Value> = app
+        .http
+        .get(format!("{}/__sim/deliveries", app.sim.stripe_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Not acknowledged while the database was down (a 503, or no answer within the
+    // provider's timeout while the pool waits for a connection), so Stripe delivered again.
+    assert!(
+        deliveries.iter().any(|d| d["status_code"].as_u64().is_none_or(|c| c >= 500)),
+        "the webhook was not acknowledged while the database was down: {deliveries:?}"
+    );
 }

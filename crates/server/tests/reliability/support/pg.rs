@@ -44,7 +44,7 @@ pid=$!
 ( read _ <&3; kill -INT $pid 2>/dev/null ) &
 wait $pid
 status=$?
-[ -n "$KASSA_PG_KEEP" ] || rm -rf "$2"
+[ -n "$KASSA_PG_KEEP" ] || [ -e "$2/paused" ] || rm -rf "$2"
 exit $status
 "#;
 
@@ -67,27 +67,39 @@ impl PgServer {
             let dir = make_dir(as_root)?;
             initdb(&bin, &dir, as_root)?;
             let port = free_port()?;
-            let mut cmd = user_command(as_root, "sh");
-            cmd.args(["-c", WATCHDOG, "sh"]).arg(&bin).arg(&dir).arg(port.to_string());
-            let mut child = cmd
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("starting postgres: {e}"))?;
-            let stdin = child.stdin.take().ok_or("no stdin pipe")?;
-            match wait_until_listening(&mut child, port, &dir) {
-                Ok(()) => {
-                    return Ok(PgServer { port, dir, watchdog: Mutex::new(Some((child, stdin))) })
+            match watch(&bin, &dir, port, as_root) {
+                Ok(watchdog) => {
+                    return Ok(PgServer { port, dir, watchdog: Mutex::new(Some(watchdog)) })
                 }
-                Err(e) => {
-                    drop(stdin);
-                    let _ = child.wait();
-                    last_error = e;
-                }
+                Err(e) => last_error = e,
             }
         }
         Err(last_error)
+    }
+
+    /// Stops PostgreSQL as an outage would, keeping its data for [`PgServer::resume`].
+    pub fn pause(&self) {
+        let _ = std::fs::write(self.dir.join("paused"), "");
+        self.stop_watchdog();
+    }
+
+    /// Starts PostgreSQL again on the same data and port after [`PgServer::pause`].
+    pub fn resume(&self) -> Result<(), String> {
+        let _ = std::fs::remove_file(self.dir.join("paused"));
+        let watchdog = watch(&find_bin()?, &self.dir, self.port, is_root())?;
+        if let Ok(mut guard) = self.watchdog.lock() {
+            *guard = Some(watchdog);
+        }
+        Ok(())
+    }
+
+    fn stop_watchdog(&self) {
+        if let Ok(mut guard) = self.watchdog.lock() {
+            if let Some((mut child, stdin)) = guard.take() {
+                drop(stdin);
+                let _ = child.wait();
+            }
+        }
     }
 
     /// The URL of the `postgres` maintenance database.
@@ -127,12 +139,7 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        if let Ok(mut guard) = self.watchdog.lock() {
-            if let Some((mut child, stdin)) = guard.take() {
-                drop(stdin);
-                let _ = child.wait();
-            }
-        }
+        self.stop_watchdog();
     }
 }
 
@@ -212,6 +219,27 @@ fn initdb(bin: &Path, dir: &Path, as_root: bool) -> Result<(), String> {
         return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(())
+}
+
+/// Starts postgres on `dir` and `port` under the watchdog, once it accepts connections.
+fn watch(bin: &Path, dir: &Path, port: u16, as_root: bool) -> Result<(Child, ChildStdin), String> {
+    let mut cmd = user_command(as_root, "sh");
+    cmd.args(["-c", WATCHDOG, "sh"]).arg(bin).arg(dir).arg(port.to_string());
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting postgres: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin pipe")?;
+    match wait_until_listening(&mut child, port, dir) {
+        Ok(()) => Ok((child, stdin)),
+        Err(e) => {
+            drop(stdin);
+            let _ = child.wait();
+            Err(e)
+        }
+    }
 }
 
 fn free_port() -> Result<u16, String> {
