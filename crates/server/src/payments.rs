@@ -97,7 +97,10 @@ pub async fn create_session(
         request_json: serde_json::to_string(&stored).context("storing the request")?,
         request_id: crate::request_id::current(),
     };
-    let order = match state.store.insert_order(&new).await? {
+    let inserted = state.store.insert_order(&new).await?;
+    // A new order was stored with its first provider attempt already counted.
+    let counted = matches!(inserted, Inserted::New(_));
+    let order = match inserted {
         Inserted::New(order) => {
             tracing::info!(order = %order.id, method = %order.method, total = %order.total, "order stored");
             order
@@ -122,7 +125,7 @@ pub async fn create_session(
     {
         return Err(AppError::IdempotencyKeyInFlight);
     }
-    open_provider_session(state, provider, order).await
+    open_provider_session(state, provider, order, counted).await
 }
 
 /// Waits while another request holds the order's lease; `None` if it still does.
@@ -145,10 +148,14 @@ async fn wait_for_lease(state: &AppState, mut order: Order) -> Result<Option<Ord
     }
 }
 
+/// Calls the provider for `order` and records the answer. `counted`: this attempt was
+/// already counted when the order was stored (one write transaction fewer per checkout,
+/// which matters on SQLite's single writer).
 async fn open_provider_session(
     state: &AppState,
     provider: &Provider,
     order: Order,
+    counted: bool,
 ) -> Result<Session, AppError> {
     let stored: StoredRequest =
         serde_json::from_str(&order.request_json).context("reading the stored request")?;
@@ -187,7 +194,9 @@ async fn open_provider_session(
         previous_reference: order.provider_ref.clone(),
     };
     // Counted before sending: an attempt whose answer is lost still counts (R-I2).
-    state.store.note_attempt(&order.id).await?;
+    if !counted {
+        state.store.note_attempt(&order.id).await?;
+    }
     let started = std::time::Instant::now();
     let created = provider.create_session(&request).await;
     crate::metrics::provider_call(provider.id(), "create_session", started.elapsed());
@@ -252,7 +261,7 @@ pub async fn resume(state: &AppState, order: Order) -> Result<Option<Session>, A
     if !state.store.claim_lease(&order.id).await? {
         return Ok(None);
     }
-    open_provider_session(state, provider, order).await.map(Some)
+    open_provider_session(state, provider, order, false).await.map(Some)
 }
 
 /// Asks the provider where an open order stands and applies the answer (R-K7): what a lost

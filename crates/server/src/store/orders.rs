@@ -8,13 +8,16 @@ use sqlx::{AnyConnection, Row as _};
 use super::{now, Applied, Inserted, NewOrder, Order, Store, LEASE_SECS};
 
 impl Store {
-    /// Stores a new order, or returns the one stored earlier under the same key.
+    /// Stores a new order, or returns the one stored earlier under the same key. A new order
+    /// holds the provider-call lease and counts its first provider attempt, which follows at
+    /// once (the caller skips [`Store::note_attempt`] for it).
     pub async fn insert_order(&self, new: &NewOrder) -> anyhow::Result<Inserted> {
         let now = now();
         let done = sqlx::query(
             "INSERT INTO orders (id, idempotency_key, request_hash, state, method, provider, \
-             currency, total_minor, quote_json, request_json, lease_until, request_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             currency, total_minor, quote_json, request_json, lease_until, request_id, \
+             provider_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(&new.id)

@@ -400,9 +400,7 @@ async fn an_unsigned_providers_notification_without_its_path_token_is_not_found_
 ) {
     use crate::support::app::CHECKFRONT_WEBHOOK_TOKEN;
     let h = Hooks::start().await;
-    let session = h.app.create_ok("checkfront-redirect", "k-cf-token").await;
-    let code = h.app.provider_ref(&session.id).await;
-    // The booking is really paid, but Checkfront's own notification is lost.
+    // Checkfront's own notifications are lost, from before the booking on.
     let stop = h
         .app
         .http
@@ -412,6 +410,9 @@ async fn an_unsigned_providers_notification_without_its_path_token_is_not_found_
         .await
         .unwrap();
     assert!(stop.status().is_success());
+    let session = h.app.create_ok("checkfront-redirect", "k-cf-token").await;
+    let code = h.app.provider_ref(&session.id).await;
+    // The booking is really paid.
     h.app.act(ProviderId::Checkfront, &code, "pay").await;
     let hint = json!({"booking": {"code": code, "status_id": "PAID"}}).to_string();
 
