@@ -437,13 +437,16 @@ async fn a_private_invoice_goes_straight_back_and_is_paid_once_front_payment_inv
     let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &body).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let session: Session = res.json().await.unwrap();
-    let Some(kassa_wire::Action::Redirect { url, .. }) = &session.action else {
-        panic!("{:?}", session.action)
-    };
-    assert!(
-        url.starts_with(SITE) && url.contains("kassa_return=success"),
-        "straight back to the page: {url}"
-    );
+    match (&session.state, &session.action) {
+        (SessionState::Open, Some(kassa_wire::Action::Redirect { url, .. })) => assert!(
+            url.starts_with(SITE) && url.contains("kassa_return=success"),
+            "straight back to the page: {url}"
+        ),
+        // Front Payment's INVOICED callback can land before this answer is read back; the
+        // widget then shows the receipt at once.
+        (SessionState::Paid, None) => {}
+        other => panic!("{other:?}"),
+    }
     app.wait_state(&session.id, SessionState::Paid).await;
 }
 

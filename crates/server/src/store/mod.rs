@@ -65,9 +65,15 @@ impl Backend {
 }
 
 /// The order store.
+///
+/// On SQLite every write goes through `writer`, a pool of one connection: writers queue
+/// there, in order and without sleeping, instead of meeting at SQLite's single write lock,
+/// where a loser sleeps in the busy handler (milliseconds, growing) before trying again.
+/// Reads use `pool`, which WAL lets run beside the writer. On PostgreSQL both are one pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -100,29 +106,38 @@ impl Store {
         } else {
             database_url.to_owned()
         };
-        let mut options = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            // A database that does not answer makes requests fail fast (503), not hang (R-R2).
-            .acquire_timeout(Duration::from_secs(5));
-        if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _meta| {
+        let options = |connections: u32| {
+            let options = AnyPoolOptions::new()
+                .max_connections(connections)
+                // A database that does not answer makes requests fail fast (503), not hang (R-R2).
+                .acquire_timeout(Duration::from_secs(5));
+            if backend != Backend::Sqlite {
+                return options;
+            }
+            options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL lets readers run beside the one writer; the busy timeout makes a
-                    // writer wait for the lock instead of failing.
+                    // writer of another process (or the migrations) wait instead of failing.
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     Ok(())
                 })
-            });
-        }
-        let pool = options
-            .connect(&url)
-            .await
-            .with_context(|| format!("opening the database at {}", redact(database_url)))?;
+            })
+        };
+        let opening = || format!("opening the database at {}", redact(database_url));
+        let sqlite = backend == Backend::Sqlite;
+        let pool =
+            options(if sqlite { 4 } else { 16 }).connect(&url).await.with_context(opening)?;
         sqlx::migrate!("./migrations").run(&pool).await.context("running database migrations")?;
+        // An in-memory SQLite database exists once per connection: it cannot be split.
+        let writer = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
+            options(1).connect(&url).await.with_context(opening)?
+        } else {
+            pool.clone()
+        };
         tracing::info!(database = %redact(database_url), ?backend, "store ready");
-        Ok(Store { pool, backend })
+        Ok(Store { pool, writer, backend })
     }
 
     /// Which database this is.
@@ -132,7 +147,7 @@ impl Store {
 
     /// Opens a transaction that may write (`BEGIN IMMEDIATE` on SQLite).
     async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Any>> {
-        self.pool.begin_with(self.backend.begin_write()).await.context("starting a transaction")
+        self.writer.begin_with(self.backend.begin_write()).await.context("starting a transaction")
     }
 }
 

@@ -33,7 +33,7 @@ impl Store {
         .bind(now + LEASE_SECS)
         .bind(&new.request_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .context("storing the order")?;
         if done.rows_affected() == 1 {
@@ -58,7 +58,7 @@ impl Store {
         .bind(id)
         .bind(SessionState::Created.as_str())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .context("claiming the order")?;
         Ok(done.rows_affected() == 1)
@@ -70,7 +70,7 @@ impl Store {
         sqlx::query("UPDATE orders SET provider_attempts = provider_attempts + 1, updated_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .context("counting a provider attempt")?;
         Ok(())
@@ -85,7 +85,7 @@ impl Store {
         .bind(error)
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .context("releasing the order lease")?;
         Ok(())
@@ -161,7 +161,7 @@ impl Store {
             .bind(error)
             .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .context("noting an order error")?;
         Ok(())
@@ -172,7 +172,7 @@ impl Store {
         sqlx::query("UPDATE orders SET last_checked_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .context("marking the order checked")?;
         Ok(())
