@@ -1,7 +1,8 @@
 //! WCAG 2.2 AA in every language: axe-core runs inside the widget's shadow root on every
 //! screen (picker, details form with and without errors, in flight, the provider's frame
 //! with the hold countdown, embedded checkout, confirming, and each status screen) and must
-//! find nothing. A request is held back through the DevTools `Fetch` domain to catch the
+//! find nothing (the notice before a provider that refuses frames takes the whole window
+//! too). A request is held back through the DevTools `Fetch` domain to catch the
 //! screens that otherwise pass in a moment. Also: reduced motion stops the spinner and the
 //! transitions.
 
@@ -122,6 +123,29 @@ async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
         w.click_testid("kassa-pay").await?;
         w.wait_state("embedded").await?;
         clean(&w, &axe, lang, "embedded checkout").await?;
+
+        // The provider refuses to be framed: the notice, held while the page would go.
+        let framing = |policy: &'static str| {
+            let url = format!("{}/__sim/framing", stack.sim.payfect_url);
+            async move {
+                let res = reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({ "policy": policy }))
+                    .send()
+                    .await?;
+                anyhow::ensure!(res.status().is_success(), "setting the framing policy");
+                Ok::<_, anyhow::Error>(())
+            }
+        };
+        framing("deny").await?;
+        d.goto(&url).await?;
+        w.choose("Crypto or card, on this page (Payfect)").await?;
+        hold(&d, "*/checkouts/*").await?;
+        w.click_testid("kassa-pay").await?;
+        w.wait_state("redirecting").await?;
+        clean(&w, &axe, lang, "frame refused").await?;
+        release(&d).await?;
+        framing("allow").await?;
 
         // Confirming after the return (status request held), then the receipt.
         d.goto(&url).await?;
