@@ -67,7 +67,11 @@ impl SessionState {
             (_, E::Paid) => S::Paid,
             (S::Created, E::Opened) => S::Open,
             (S::Created | S::Open, E::Declined) => S::Failed,
-            (S::Created | S::Open, E::Cancelled) => S::Cancelled,
+            // A cancellation outranks an expiry. Cancelling at a provider often expires or
+            // voids its session (Stripe expires it, Checkfront voids the booking), and the
+            // provider's notice of that can land before the cancel's own answer: the
+            // customer who pressed Cancel is told "cancelled" whichever arrives first.
+            (S::Created | S::Open | S::Expired, E::Cancelled) => S::Cancelled,
             (S::Created | S::Open, E::Expired) => S::Expired,
             _ => return None,
         };
@@ -127,7 +131,7 @@ mod tests {
                 (_, E::Paid) => Some(S::Paid),
                 (S::Created, E::Opened) => Some(S::Open),
                 (S::Created | S::Open, E::Declined) => Some(S::Failed),
-                (S::Created | S::Open, E::Cancelled) => Some(S::Cancelled),
+                (S::Created | S::Open | S::Expired, E::Cancelled) => Some(S::Cancelled),
                 (S::Created | S::Open, E::Expired) => Some(S::Expired),
                 _ => None,
             }
@@ -139,7 +143,7 @@ mod tests {
                 changes += usize::from(s.apply(e).is_some());
             }
         }
-        assert_eq!(changes, 12, "the table changed; update this test deliberately");
+        assert_eq!(changes, 13, "the table changed; update this test deliberately");
     }
 
     #[test]
@@ -147,6 +151,13 @@ mod tests {
         for s in [S::Failed, S::Cancelled] {
             assert_eq!(s.apply(E::Expired), None, "{s:?} became expired");
         }
+    }
+
+    #[test]
+    fn a_cancel_and_the_expiry_it_caused_end_cancelled_in_either_order() {
+        assert_eq!(run(&[E::Opened, E::Cancelled, E::Expired]), S::Cancelled);
+        assert_eq!(run(&[E::Opened, E::Expired, E::Cancelled]), S::Cancelled);
+        assert_eq!(S::Failed.apply(E::Cancelled), None, "a decline stays what it was");
     }
 
     #[test]
