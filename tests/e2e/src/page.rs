@@ -171,6 +171,54 @@ impl<'a> CheckoutPage<'a> {
         }
     }
 
+    /// Types `value` into the text field whose accessible name starts with `label`.
+    pub async fn fill(&self, label: &str, value: &str) -> anyhow::Result<()> {
+        let field = self.by_role_prefix("textbox", label).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+        Ok(())
+    }
+
+    /// Fills whichever of name, email and phone the chosen method asks for.
+    pub async fn fill_contact(&self) -> anyhow::Result<()> {
+        for (label, value) in
+            [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")]
+        {
+            if !self.all_by_role("textbox", label, true).await?.is_empty() {
+                self.fill(label, value).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pays with the chosen method, presses `button` on the provider's page (`shown` in a
+    /// frame, or in the window), follows "Return to merchant" where the page offers it (all
+    /// but "Cancel"), and comes back: to the top document, or to `site`.
+    pub async fn pay_and_press(
+        &self,
+        shown: Shown,
+        button: &str,
+        site: &str,
+    ) -> anyhow::Result<()> {
+        self.pay().await?;
+        let provider = ProviderPage::new(self.driver);
+        if shown == Shown::Frame {
+            self.wait_state("iframe").await?;
+            self.frame().await?.enter_frame().await?;
+        }
+        provider.click(button).await?;
+        if button != "Cancel" {
+            provider.follow("Return to merchant").await?;
+        }
+        match shown {
+            Shown::Frame => self.driver.enter_default_frame().await?,
+            Shown::Redirect => {
+                provider.wait_url(site).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Presses `button` on the provider's page inside the widget (its frame, or Stripe's
     /// embedded checkout), then comes back to the top document.
     pub async fn press_in_frame(&self, button: &str) -> anyhow::Result<()> {
@@ -179,6 +227,15 @@ impl<'a> CheckoutPage<'a> {
         self.driver.enter_default_frame().await?;
         Ok(())
     }
+}
+
+/// Where a provider's page shows: in the whole window, or in the widget's frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// The window goes to the provider.
+    Redirect,
+    /// The provider's page is framed in the widget.
+    Frame,
 }
 
 /// Holds every request the browser sends whose URL matches `pattern` (DevTools `Fetch`

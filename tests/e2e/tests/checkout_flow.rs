@@ -2,7 +2,7 @@
 //! page through the simulator's page and back to a receipt the backend verified.
 
 use kassa_e2e::{
-    page::{same_document, tag_document, ProviderPage},
+    page::{same_document, tag_document, ProviderPage, Shown},
     Browser, CheckoutPage, Stack, StackOptions,
 };
 
@@ -125,12 +125,7 @@ async fn a_declined_card_offers_to_try_again_or_pick_another_method() -> anyhow:
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Card (Stripe)").await?;
-            widget.pay().await?;
-            let provider = ProviderPage::new(&d);
-            provider.click("Decline").await?;
-            provider.follow("Return to merchant").await?;
-            provider.wait_url(&site).await?;
-            let widget = CheckoutPage::new(&d);
+            widget.pay_and_press(Shown::Redirect, "Decline", &site).await?;
             widget.wait_state("failed").await?;
             widget.expect_heading("Payment failed").await?;
             widget.by_role("button", "Try again").await?;
@@ -150,11 +145,7 @@ async fn cancelling_at_the_provider_shows_payment_cancelled() -> anyhow::Result<
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Crypto or card (Payfect)").await?;
-            widget.pay().await?;
-            let provider = ProviderPage::new(&d);
-            provider.click("Cancel").await?;
-            provider.wait_url(&site).await?;
-            let widget = CheckoutPage::new(&d);
+            widget.pay_and_press(Shown::Redirect, "Cancel", &site).await?;
             widget.wait_state("cancelled").await?;
             widget.expect_heading("Payment cancelled").await?;
             Ok(())
@@ -172,12 +163,7 @@ async fn a_session_the_provider_expires_shows_session_expired_and_starts_over() 
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Card (Stripe)").await?;
-            widget.pay().await?;
-            let provider = ProviderPage::new(&d);
-            provider.click("Expire session").await?;
-            provider.follow("Return to merchant").await?;
-            provider.wait_url(&site).await?;
-            let widget = CheckoutPage::new(&d);
+            widget.pay_and_press(Shown::Redirect, "Expire session", &site).await?;
             widget.wait_state("expired").await?;
             widget.expect_heading("Session expired").await?;
             widget.click("Start over").await?;

@@ -2,23 +2,9 @@
 //! describes, paid through the simulator's page and ending on the verified receipt.
 
 use kassa_e2e::{
-    page::{same_document, tag_document, ProviderPage},
+    page::{same_document, tag_document, ProviderPage, Shown},
     Browser, CheckoutPage, Stack, StackOptions,
 };
-
-/// Types into the widget's text field with this accessible name.
-async fn fill(widget: &CheckoutPage<'_>, label: &str, value: &str) -> anyhow::Result<()> {
-    let field = widget.by_role_prefix("textbox", label).await?;
-    field.clear().await?;
-    field.send_keys(value).await?;
-    Ok(())
-}
-
-async fn fill_contact(widget: &CheckoutPage<'_>) -> anyhow::Result<()> {
-    fill(widget, "Full name", "Kari Nordmann").await?;
-    fill(widget, "Email", "kari@example.no").await?;
-    fill(widget, "Phone", "+4791234567").await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
@@ -29,7 +15,7 @@ async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Vipps (Front Payment)").await?;
-            fill_contact(&widget).await?;
+            widget.fill_contact().await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
             provider.press_and_return(&fp, "Pay", &site).await?;
@@ -50,7 +36,7 @@ async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()>
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Choose on Front Payment's page").await?;
-            fill_contact(&widget).await?;
+            widget.fill_contact().await?;
             widget.pay().await?;
             let provider = ProviderPage::new(&d);
             provider.wait_url(&fp).await?;
@@ -64,7 +50,7 @@ async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()>
             d.goto(&page).await?;
             widget.wait_state("picker").await?;
             widget.choose("Choose on Front Payment's page").await?;
-            fill_contact(&widget).await?;
+            widget.fill_contact().await?;
             widget.pay().await?;
             provider.press_and_return(&fp, "Pay", &site).await?;
             widget.wait_state("paid").await
@@ -82,8 +68,8 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
             let widget = CheckoutPage::new(&d);
             tag_document(&d).await?;
             widget.choose("Pay on this page (Checkfront)").await?;
-            fill(&widget, "Full name", "Kari Nordmann").await?;
-            fill(&widget, "Email", "kari@example.no").await?;
+            widget.fill("Full name", "Kari Nordmann").await?;
+            widget.fill("Email", "kari@example.no").await?;
             widget.pay().await?;
             widget.wait_state("iframe").await?;
             let frame = widget.frame().await?;
@@ -148,13 +134,6 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
         .await
 }
 
-/// How a provider's page is reached from the widget.
-#[derive(Clone, Copy, Debug)]
-enum Shown {
-    Redirect,
-    Frame,
-}
-
 /// Picks `method`, fills what it needs, pays, and on the provider's page presses `button`
 /// (then follows "Return to merchant" where the page offers it); expects `state`/`heading`.
 async fn outcome(
@@ -173,31 +152,8 @@ async fn outcome(
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose(&method).await?;
-            for (label, value) in [
-                ("Full name", "Kari Nordmann"),
-                ("Email", "kari@example.no"),
-                ("Phone", "+4791234567"),
-            ] {
-                if !widget.all_by_role("textbox", label, true).await?.is_empty() {
-                    fill(&widget, label, value).await?;
-                }
-            }
-            widget.pay().await?;
-            let provider = ProviderPage::new(&d);
-            if let Shown::Frame = shown {
-                widget.wait_state("iframe").await?;
-                widget.frame().await?.enter_frame().await?;
-            }
-            provider.click(&button).await?;
-            if button != "Cancel" {
-                provider.follow("Return to merchant").await?;
-            }
-            match shown {
-                Shown::Frame => d.enter_default_frame().await?,
-                Shown::Redirect => {
-                    provider.wait_url(&site).await?;
-                }
-            }
+            widget.fill_contact().await?;
+            widget.pay_and_press(shown, &button, &site).await?;
             let widget = CheckoutPage::new(&d);
             widget.wait_state(&state).await?;
             widget.expect_heading(&heading).await
