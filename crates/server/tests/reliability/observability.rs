@@ -36,12 +36,18 @@ async fn metrics_count_sessions_provider_calls_and_webhooks() {
     assert!(text.ends_with("# EOF\n"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_its_database_the_backend_says_not_ready_and_answers_503_to_retry_never_500() {
+/// A backend on a PostgreSQL server of its own, which the test may stop.
+async fn on_its_own_postgres() -> (PgServer, TestApp) {
     let server =
         tokio::task::spawn_blocking(PgServer::start).await.unwrap().expect("a PostgreSQL server");
     let db = Database::at(server.fresh_database().await);
     let app = TestApp::builder(Backend::Postgres).on(db).start().await;
+    (server, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_database_the_backend_says_not_ready_and_answers_503_to_retry_never_500() {
+    let (server, app) = on_its_own_postgres().await;
     let session = app.create_ok("stripe-hosted", "k-db-1").await;
     let ready = app.http.get(format!("{}/health/ready", app.api)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
@@ -72,10 +78,7 @@ async fn without_its_database_the_backend_says_not_ready_and_answers_503_to_retr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_database_outage_the_backend_recovers_and_finishes_what_was_refused() {
-    let server =
-        tokio::task::spawn_blocking(PgServer::start).await.unwrap().expect("a PostgreSQL server");
-    let db = Database::at(server.fresh_database().await);
-    let app = TestApp::builder(Backend::Postgres).on(db).start().await;
+    let (server, app) = on_its_own_postgres().await;
     let paid_during = app.create_ok("stripe-hosted", "k-outage-1").await;
     let reference = app.provider_ref(&paid_during.id).await;
     let ready =
@@ -105,30 +108,16 @@ async fn after_a_database_outage_the_backend_recovers_and_finishes_what_was_refu
     // ...and the payment made during the outage reaches its order.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let status: kassa_wire::Session = app
-            .http
-            .get(format!("{}/v1/checkout/sessions/{}", app.api, paid_during.id))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let status: kassa_wire::Session =
+            app.get_json(&format!("{}/v1/checkout/sessions/{}", app.api, paid_during.id)).await;
         if status.state == kassa_wire::SessionState::Paid {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "the order stayed {:?}", status.state);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let deliveries: Vec<serde_json::Value> = app
-        .http
-        .get(format!("{}/__sim/deliveries", app.sim.stripe_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let deliveries: Vec<serde_json::Value> =
+        app.get_json(&format!("{}/__sim/deliveries", app.sim.stripe_url)).await;
     // Not acknowledged while the database was down (a 503, or no answer within the
     // provider's timeout while the pool waits for a connection), so Stripe delivered again.
     assert!(

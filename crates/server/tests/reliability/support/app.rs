@@ -268,8 +268,13 @@ impl TestApp {
 
     /// What the simulated `provider` holds (`/__sim/state`).
     pub async fn sim_state(&self, provider: ProviderId) -> Value {
-        let url = format!("{}/__sim/state", self.sim_url(provider));
-        self.http.get(url).send().await.expect("the simulator answers").json().await.expect("JSON")
+        self.get_json(&format!("{}/__sim/state", self.sim_url(provider))).await
+    }
+
+    /// `GET url`, read as JSON (the backend's or the simulator's).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> T {
+        let res = self.http.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        res.json().await.unwrap_or_else(|e| panic!("GET {url}: not the JSON expected: {e}"))
     }
 
     /// The payment sessions the simulated `provider` holds, as JSON objects.
