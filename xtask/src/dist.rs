@@ -3,7 +3,7 @@
 //! Builds the widget, then writes `dist/kassa-<version>-<hash>/` (a directory name that
 //! changes whenever any byte does, so it can be served as immutable) with:
 //! - the bundle, its loader filled with the Wasm's SHA-384, so that the loader fetches the
-//!   Wasm with `integrity` and a changed byte stops the widget (R-W2);
+//!   Wasm with `integrity` and a changed byte stops the widget (`docs/security.md` R-W2);
 //! - `manifest.json`: every file with its size and `sha384-…` hash (the PCI DSS 6.4.3
 //!   script inventory entry);
 //! - `snippet.html`: the `<script>` tag with the loader's `integrity`, ready to paste.

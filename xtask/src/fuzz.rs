@@ -1,4 +1,5 @@
-//! `cargo xtask fuzz`: every cargo-fuzz target in `fuzz/` for a bounded time (R-M2).
+//! `cargo xtask fuzz`: every cargo-fuzz target in `fuzz/` for a bounded time
+//! (`docs/security.md` R-M2).
 //!
 //! Needs a nightly toolchain (libFuzzer and the sanitizers use `-Z` flags) and installs
 //! `cargo-fuzz` when it is missing. Each target starts from the committed seeds in

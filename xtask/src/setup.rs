@@ -2,7 +2,8 @@
 //! whether its tool is already there at the right version, so a second run takes seconds.
 //!
 //! Versions are pinned: wasm-bindgen-cli must equal the `wasm-bindgen` crate in Cargo.lock;
-//! wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 emits broken Wasm); Chromium
+//! wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 emits broken Wasm: pitfall P3 in
+//! `docs/toolchain.md`); Chromium
 //! and ChromeDriver come from Debian, as does PostgreSQL.
 
 use std::process::Command;
@@ -146,7 +147,7 @@ fn wasm_bindgen() -> anyhow::Result<()> {
         return Ok(());
     }
     step(&format!("installing wasm-bindgen-cli {want} (about 2 minutes, once)"));
-    // Not --locked: its lockfile pins a crate this registry lacks (toolchain.md, P2).
+    // Not --locked: its lockfile pins a crate this registry lacks (docs/toolchain.md, P2).
     run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))
 }
 

@@ -2,7 +2,7 @@
 //! kassa.css, snippets/}`.
 //!
 //! Built without Trunk: the embeddable bundle needs a cdylib-only build to get LTO
-//! (toolchain.md P5), `wasm-bindgen --target web` for the loader's dynamic import, and
+//! (`docs/toolchain.md` P5), `wasm-bindgen --target web` for the loader's dynamic import, and
 //! wasm-opt -Oz; Trunk adds nothing to that and costs a 7-minute install.
 
 use std::{path::PathBuf, process::Command};

@@ -12,9 +12,9 @@
 //!
 //! The page's URL comes from the provider's answer, so it is fetched only when its origin is
 //! one that the method's configuration allows (the same list the widget checks), with the
-//! client that never follows redirects (R-H6), and only its headers are read. A probe that
-//! fails, times out or meets anything but a 2xx changes nothing: the page is framed and the
-//! widget's own load timeout remains the safety net.
+//! client that never follows redirects (`docs/security.md` R-H6), and only its headers are
+//! read. A probe that fails, times out or meets anything but a 2xx changes nothing: the page
+//! is framed and the widget's own load timeout remains the safety net.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
-//! Where the backend may send requests (R-H6, OWASP SSRF): only to the provider base URLs in
-//! its configuration, checked here at start-up.
+//! Where the backend may send requests (`docs/security.md` R-H6, OWASP SSRF): only to the
+//! provider base URLs in its configuration, checked here at start-up.
 //!
 //! Nothing a browser sends ever becomes a URL the backend fetches (return URLs are only
 //! handed back to providers, webhooks are only parsed), and the HTTP client never follows

@@ -1,4 +1,4 @@
-//! A per-client rate limit on session creation (R-H7, ASVS V11.1.4).
+//! A per-client rate limit on session creation (`docs/security.md` R-H7, ASVS V11.1.4).
 //!
 //! Creating a session costs a provider call and stores an order, so a script hammering
 //! `POST /v1/checkout/sessions` could burn the merchant's provider quota (Stripe allows 25

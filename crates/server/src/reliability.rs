@@ -1,6 +1,7 @@
 //! The `[reliability]` settings: crash recovery, reconciliation with providers, the
-//! per-client rate limit on session creation and the request timeout. Every field has a production default, so the
-//! section is optional; tests and the soak run shorten the intervals.
+//! per-client rate limit on session creation and the request timeout. Every field has a
+//! production default, so the section is optional; tests and the soak run shorten the
+//! intervals. Requirement ids (`R-K7`, …) are those of `docs/security.md`.
 
 use serde::Deserialize;
 

@@ -1,5 +1,5 @@
 //! Return URLs: the page the customer comes back to, checked against the merchant's
-//! allowed origins and then built by the server (R-H5).
+//! allowed origins and then built by the server (`docs/security.md` R-H5).
 //!
 //! The widget names the page; the server parses it, insists its origin is on the allow-list
 //! exactly, and appends the Kassa session id and which way the customer came back.

@@ -1,4 +1,5 @@
-//! Building the application (router + layers) and serving it.
+//! Building the application (router + layers) and serving it. Requirement ids (`R-H1`, …)
+//! are those of `docs/security.md`.
 
 use std::{net::SocketAddr, time::Duration};
 

@@ -2,7 +2,7 @@
 //! instances on one database, provider faults, hostile webhooks, crash recovery and hostile
 //! input. One test binary (one link) for all of them; `support` holds the harness.
 //!
-//! Requirement IDs (R-…) refer to `shared/security.md`.
+//! Requirement IDs (R-…) refer to `docs/security.md`.
 
 mod concurrency;
 mod contract;

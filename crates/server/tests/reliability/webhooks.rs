@@ -92,7 +92,7 @@ impl Hooks {
         fernet.encrypt_at_time(body.as_bytes(), at)
     }
 
-    /// A Payfect callback body as Payfect sends it (§3.3).
+    /// A Payfect callback body as Payfect sends it (`docs/providers.md` §3.3).
     async fn payfect_callback(&self, order_id: &str, status: &str) -> String {
         let reference = self.app.provider_ref(order_id).await;
         json!({
