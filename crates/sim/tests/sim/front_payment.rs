@@ -479,16 +479,15 @@ async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
     let (status, again) = post(&sim, hosted_path, &body).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["data"]["orderUuid"], hosted_uuid.as_str());
-    let mut corporate = order_body("https://shop.example/cb");
-    corporate["invoiceFeeApplicable"] = json!(false);
-    corporate["customerDetails"]["type"] = json!("corporate");
-    corporate["customerDetails"]["organizationId"] = json!("123456789");
+    // A private invoice waits for BankID, so it can still be updated.
+    let mut private = order_body("https://shop.example/cb");
+    private["invoiceFeeApplicable"] = json!(false);
     let invoice = "/api/v1/connect/orders/invoice/submit";
-    let (_, first) = post(&sim, invoice, &corporate).await;
+    let (_, first) = post(&sim, invoice, &private).await;
     let invoice_uuid = first["data"]["orderUuid"].as_str().unwrap().to_owned();
-    corporate["fpgoUuid"] = json!(invoice_uuid);
-    corporate["orderFrom"] = json!("PARTNER");
-    let (status, again) = post(&sim, invoice, &corporate).await;
+    private["fpgoUuid"] = json!(invoice_uuid);
+    private["orderFrom"] = json!("PARTNER");
+    let (status, again) = post(&sim, invoice, &private).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["data"]["orderUuid"], invoice_uuid.as_str());
     let list = get_json(&sim, "/api/v1/connect/orders/status").await;
