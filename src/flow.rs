@@ -193,6 +193,18 @@ pub fn show(ctx: Ctx, screen: Screen) {
                 currency: p.amount.currency().code(),
             },
         ),
+        Screen::Invoiced { session, amount } => emit(
+            ctx,
+            "kassa:invoiced",
+            &PaidDetail {
+                session_id: session,
+                amount_minor: amount.minor(),
+                currency: amount.currency().code(),
+            },
+        ),
+        Screen::Unconfirmed { session } => {
+            emit(ctx, "kassa:unconfirmed", &SessionDetail { session_id: session, method: None })
+        }
         Screen::Failed { session, .. } => {
             emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None })
         }
@@ -605,7 +617,7 @@ fn poll(ctx: Ctx, session: String, cancelled: bool, reopen: bool) {
 }
 
 /// "Choose another way to pay" from a frame: cancels the open session, then the picker.
-/// If the cancel answer says the session was paid after all, that wins.
+/// If the cancel answer says the session was paid (or invoiced) after all, that wins.
 pub fn leave_for_picker(ctx: Ctx, session: String) {
     ctx.touched();
     let epoch = ctx.begin();
@@ -617,7 +629,10 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
             return;
         }
         match result {
-            Ok(s) if s.state == SessionState::Paid => act(ctx, &s, None),
+            // Paid, or invoiced, after all: that wins over going back to the picker.
+            Ok(s) if matches!(s.state, SessionState::Paid | SessionState::Invoiced) => {
+                act(ctx, &s, None)
+            }
             _ => {
                 emit(ctx, "kassa:cancelled", &SessionDetail { session_id: &session, method: None });
                 strip_return_params();

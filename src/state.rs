@@ -53,6 +53,21 @@ pub enum Screen {
     Redirecting,
     /// The backend confirmed the payment.
     Paid(PaidView),
+    /// The provider issued an invoice (e.g. Front Payment's `INVOICED`): the booking is
+    /// confirmed, no money has moved yet. Never shown as paid.
+    Invoiced {
+        /// Kassa session id, shown as the reference.
+        session: String,
+        /// The invoiced amount.
+        amount: Money,
+    },
+    /// The provider answered something its documents do not allow (an unknown status, an
+    /// amount that differs): the order is unchanged, the customer is told we couldn't confirm
+    /// the payment yet, with the reference to quote.
+    Unconfirmed {
+        /// Kassa session id, shown as the reference.
+        session: String,
+    },
     /// The provider declined.
     Failed {
         /// Kassa session id.
@@ -88,6 +103,8 @@ impl Screen {
             Screen::Confirming { .. } | Screen::Returning => "confirming",
             Screen::Redirecting => "redirecting",
             Screen::Paid(_) => "paid",
+            Screen::Invoiced { .. } => "invoiced",
+            Screen::Unconfirmed { .. } => "unconfirmed",
             Screen::Failed { .. } => "failed",
             Screen::Cancelled { .. } => "cancelled",
             Screen::Expired { .. } => "expired",
@@ -106,6 +123,9 @@ impl Screen {
 
     /// What the live region announces when this screen appears.
     pub fn announcement(&self, l: Locale) -> String {
+        if let Screen::Unconfirmed { session } = self {
+            return fill(t!(l, unconfirmed), session);
+        }
         String::from(match self {
             Screen::Loading | Screen::Picker => "",
             Screen::Creating => t!(l, processing),
@@ -115,6 +135,8 @@ impl Screen {
             Screen::Returning => t!(l, returning),
             Screen::Redirecting => t!(l, frame_fallback),
             Screen::Paid(_) => t!(l, paid),
+            Screen::Invoiced { .. } => t!(l, invoiced),
+            Screen::Unconfirmed { .. } => "",
             Screen::Failed { .. } => t!(l, failed),
             Screen::Cancelled { .. } => t!(l, cancelled),
             Screen::Expired { .. } => t!(l, expired),
@@ -336,11 +358,17 @@ pub enum AfterSession {
     FrameRefused(String),
 }
 
-/// The settled screen for a session, or `None` while it is still open.
+/// The settled screen for a session, or `None` while it is still open. An open session
+/// about which the provider answered something the backend could not accept shows
+/// [`Screen::Unconfirmed`], never "paid".
 pub fn settled_screen(s: &Session) -> Option<Screen> {
     let session = s.id.clone();
     Some(match s.state {
+        SessionState::Created | SessionState::Open if s.unconfirmed => {
+            Screen::Unconfirmed { session }
+        }
         SessionState::Created | SessionState::Open => return None,
+        SessionState::Invoiced => Screen::Invoiced { session, amount: s.quote.total },
         SessionState::Paid => Screen::Paid(PaidView {
             amount: s.receipt.as_ref().map_or(s.quote.total, |r| r.amount),
             provider_reference: s.receipt.as_ref().map(|r| r.provider_reference.clone()),
@@ -680,6 +708,7 @@ mod tests {
             action,
             expires_at: None,
             receipt: None,
+            unconfirmed: false,
         }
     }
 
@@ -715,6 +744,34 @@ mod tests {
         assert_eq!(shown(SessionState::Failed), "failed");
         assert_eq!(shown(SessionState::Cancelled), "cancelled");
         assert_eq!(shown(SessionState::Expired), "expired");
+        assert_eq!(shown(SessionState::Invoiced), "invoiced");
+    }
+
+    #[test]
+    fn an_invoiced_session_is_never_shown_as_paid() {
+        let s = session(SessionState::Invoiced, None);
+        assert_eq!(
+            settled_screen(&s),
+            Some(Screen::Invoiced { session: "ks_1".into(), amount: nok(145_000) })
+        );
+        let text =
+            Screen::Invoiced { session: "ks_1".into(), amount: nok(1) }.announcement(Locale::en);
+        assert_eq!(text, "Booking confirmed: the invoice is on its way");
+    }
+
+    #[test]
+    fn an_answer_the_backend_could_not_accept_shows_unconfirmed_with_the_reference() {
+        for state in [SessionState::Open, SessionState::Created] {
+            let s = Session { unconfirmed: true, ..session(state, None) };
+            let screen = settled_screen(&s).unwrap();
+            assert_eq!(screen, Screen::Unconfirmed { session: "ks_1".into() });
+            assert_eq!(screen.as_str(), "unconfirmed");
+            assert!(screen.announcement(Locale::en).contains("ks_1"));
+            assert!(screen.announcement(Locale::nb).contains("ks_1"));
+        }
+        // A settled state wins over the flag: paid is paid.
+        let paid = Session { unconfirmed: true, ..session(SessionState::Paid, None) };
+        assert_eq!(settled_screen(&paid).unwrap().as_str(), "paid");
     }
 
     #[test]

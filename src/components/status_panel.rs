@@ -1,5 +1,5 @@
 //! `status_panel`: every screen that is not the picker or a frame: loading, confirming,
-//! the receipt, failed, cancelled, expired and problems. Each has an `<h2>` and a clear way
+//! the receipt, invoiced, unconfirmed, failed, cancelled, expired and problems. Each has an `<h2>` and a clear way
 //! on.
 //!
 //! The screens are described as data ([`Panel`]) and drawn by one view, so that the widget
@@ -90,6 +90,24 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
                 ..Panel::default()
             }
         }
+        Screen::Invoiced { session, amount } => Panel {
+            class: "kassa-status kassa-status--invoiced",
+            title: Some(t!(l, invoiced).into()),
+            text: Some(t!(l, invoiced_text).into()),
+            rows: vec![
+                (t!(l, amount), "kassa-receipt-amount", format::money(amount, &ctx.locale())),
+                (t!(l, reference), "kassa-receipt-reference", session),
+            ],
+            ..Panel::default()
+        },
+        Screen::Unconfirmed { session } => Panel {
+            class: "kassa-status kassa-status--unconfirmed",
+            title: Some(crate::lang::fill(t!(l, unconfirmed), &session)),
+            actions: vec![action(t!(l, check_again), "kassa-check-again", move || {
+                flow::confirm(ctx, session.clone(), false)
+            })],
+            ..Panel::default()
+        },
         Screen::Failed { method, .. } => Panel {
             class: "kassa-status kassa-status--failed",
             title: Some(t!(l, failed).into()),

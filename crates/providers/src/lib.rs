@@ -312,5 +312,6 @@ pub(crate) fn event_name(event: Option<PaymentEvent>) -> &'static str {
         Some(PaymentEvent::Declined) => "declined",
         Some(PaymentEvent::Cancelled) => "cancelled",
         Some(PaymentEvent::Expired) => "expired",
+        Some(PaymentEvent::Invoiced) => "invoiced",
     }
 }

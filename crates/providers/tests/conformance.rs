@@ -890,22 +890,8 @@ async fn a_dropped_connection_on_a_read_is_retried_r_i3() {
 }
 
 #[tokio::test]
-async fn a_second_create_with_the_previous_reference_updates_the_one_order_at_front_payment() {
+async fn a_merchant_that_is_not_a_partner_creates_a_new_order_on_a_second_create_f2() {
     let env = Env::start().await;
-    let orders_for = |h: &Harness, order: String| {
-        let http = env.http.clone();
-        let url = format!("{}/__sim/state", h.sim_url);
-        async move {
-            let state: Value = http.get(url).send().await.unwrap().json().await.unwrap();
-            state["orders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|o| o["reference"] == json!(order))
-                .cloned()
-                .collect::<Vec<Value>>()
-        }
-    };
     let front: Vec<&Harness> =
         env.harnesses.iter().filter(|h| matches!(h.provider, Provider::FrontPayment(_))).collect();
     assert!(!front.is_empty());
@@ -913,18 +899,232 @@ async fn a_second_create_with_the_previous_reference_updates_the_one_order_at_fr
         let request = h.request("ks_fpgo");
         let first = h.provider.create_session(&request).await.unwrap();
         let retry = SessionRequest { previous_reference: Some(first.reference.clone()), ..request };
+        // The simulator refuses orderFrom=PARTNER from a non-partner's token, so this passes
+        // only if the adapter leaves fpgoUuid and orderFrom out.
         let second = h.provider.create_session(&retry).await.unwrap();
-        assert_eq!(second.reference, first.reference, "{}: the same order", h.name);
-        let orders = orders_for(h, retry.order_id.clone()).await;
-        assert_eq!(orders.len(), 1, "{}: exactly one order at the provider: {orders:?}", h.name);
-        assert_eq!(orders[0]["status"], "SENT", "{}", h.name);
-        let update = h.provider.fetch_update(&second.reference).await.unwrap();
-        assert_eq!(update.event, None, "{}: still open and payable", h.name);
-
-        // A paid order is never changed: the update is refused and nothing new is created.
-        h.control(&env.http, &first.reference, "pay").await;
-        let refused = h.provider.create_session(&retry).await;
-        assert!(matches!(refused, Err(ProviderError::Rejected { .. })), "{}: {refused:?}", h.name);
-        assert_eq!(orders_for(h, retry.order_id.clone()).await.len(), 1, "{}", h.name);
+        assert_ne!(second.reference, first.reference, "{}: a new order", h.name);
+        let url = format!("{}/__sim/state", h.sim_url);
+        let state: Value = env.http.get(url).send().await.unwrap().json().await.unwrap();
+        let mine = state["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["reference"] == json!(retry.order_id))
+            .count();
+        assert_eq!(mine, 2, "{}: two orders, the first one untouched", h.name);
     }
+}
+
+/// Front Payment alone, with the simulator and adapter configured by `sim` and `adapter`.
+struct FrontEnv {
+    sim: SimHandle,
+    front: FrontPayment,
+    inbox: Inbox,
+    notify_url: String,
+    http: reqwest::Client,
+}
+
+impl FrontEnv {
+    async fn start(
+        sim: impl FnOnce(&mut kassa_sim::FrontPaymentSim),
+        adapter: impl FnOnce(&mut FrontPaymentConfig),
+    ) -> FrontEnv {
+        let (inbox, inbox_url) = Inbox::start().await;
+        let mut config = SimConfig::default();
+        sim(&mut config.front_payment);
+        let handle = kassa_sim::start(config.clone()).await.unwrap();
+        let http = kassa_providers::build_client().unwrap();
+        let mut front = FrontPaymentConfig {
+            base_url: format!("{}{}", handle.front_payment_url, config.front_payment.api_prefix),
+            token: SecretString::from(config.front_payment.bearer_token.clone()),
+            secret_key: SecretString::from(config.front_payment.secret_key.clone()),
+            retry: fast_retries(),
+            ..FrontPaymentConfig::default()
+        };
+        adapter(&mut front);
+        let front = FrontPayment::new(front, http.clone()).unwrap();
+        FrontEnv {
+            sim: handle,
+            front,
+            inbox,
+            notify_url: format!("{inbox_url}/front_payment"),
+            http,
+        }
+    }
+
+    fn request(&self, order: &str, variant: &str) -> SessionRequest {
+        let mut identity = CustomerIdentity::default();
+        identity.personal_number = Some(SecretString::from("28038712383"));
+        identity.address = Some(kassa_providers::PostalAddress {
+            street: "Luramyrveien 65".into(),
+            zip: "4313".into(),
+            city: "Sandnes".into(),
+            country: "NO".into(),
+        });
+        SessionRequest {
+            order_id: order.into(),
+            idempotency_key: format!("kassa-{order}"),
+            lines: vec![OrderLine {
+                sku: "kayak-2h".into(),
+                name: "Two-hour kayak tour".into(),
+                quantity: 2,
+                unit_price: nok(65_000),
+                line_total: nok(130_000),
+                start_date: None,
+                end_date: None,
+            }],
+            total: nok(130_000),
+            presentation: Presentation::Redirect,
+            method_variant: Some(variant.into()),
+            success_url: format!("https://shop.test/r?kassa_session={order}&kassa_return=success"),
+            cancel_url: format!("https://shop.test/r?kassa_session={order}&kassa_return=cancel"),
+            notify_url: self.notify_url.clone(),
+            customer: CustomerDetails {
+                name: Some("Kari Nordmann".into()),
+                email: Some("kari@example.test".into()),
+                phone: Some("+4746567468".into()),
+                ..CustomerDetails::default()
+            },
+            locale: Some("nb-NO".into()),
+            created_at: now(),
+            identity,
+            previous_reference: None,
+        }
+    }
+
+    async fn control(&self, reference: &str, action: &str) {
+        let url = format!("{}/__sim/sessions/{reference}/{action}", self.sim.front_payment_url);
+        let response = self.http.post(url).send().await.unwrap();
+        assert!(response.status().is_success(), "{action}: {}", response.text().await.unwrap());
+    }
+
+    /// The callbacks received so far, each verified and confirmed by the adapter.
+    async fn callbacks(&self) -> Vec<PaymentUpdate> {
+        let mut updates = Vec::new();
+        for c in self.inbox.take("/front_payment") {
+            let incoming = IncomingNotification {
+                headers: &c.headers,
+                query: &c.query,
+                body: &c.body,
+                now: now(),
+            };
+            updates.extend(self.front.handle_notification(&incoming).await.unwrap());
+        }
+        updates
+    }
+
+    async fn orders(&self) -> Vec<Value> {
+        let url = format!("{}/__sim/state", self.sim.front_payment_url);
+        let state: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+        state["orders"].as_array().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn a_partner_updates_the_one_order_in_place_with_order_from_partner_f2() {
+    let env = FrontEnv::start(|s| s.partner = true, |a| a.partner = true).await;
+    let request = env.request("ks_partner", "vipps");
+    let first = env.front.create_session(&request).await.unwrap();
+    let retry = SessionRequest { previous_reference: Some(first.reference.clone()), ..request };
+    let second = env.front.create_session(&retry).await.unwrap();
+    assert_eq!(second.reference, first.reference, "the same order");
+    let orders = env.orders().await;
+    assert_eq!(orders.len(), 1, "exactly one order at the provider: {orders:?}");
+    assert_eq!(orders[0]["status"], "SENT");
+    assert_eq!(env.front.fetch_update(&second.reference).await.unwrap().event, None);
+    // A paid order is never changed: the update is refused and nothing new is created.
+    env.control(&first.reference, "pay").await;
+    let refused = env.front.create_session(&retry).await;
+    assert!(matches!(refused, Err(ProviderError::Rejected { .. })), "{refused:?}");
+    assert_eq!(env.orders().await.len(), 1);
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_private_invoice_goes_through_bankid_and_is_invoiced_then_paid_f1_f4() {
+    let env = FrontEnv::start(|_| {}, |_| {}).await;
+    let session = env.front.create_session(&env.request("ks_invoice", "invoice")).await.unwrap();
+    let bankid = format!("{}/bankid/{}", env.sim.front_payment_url, session.reference);
+    assert_eq!(session.action, Action::redirect(bankid.clone()), "the customer goes to BankID");
+    let waiting = env.front.fetch_update(&session.reference).await.unwrap();
+    assert_eq!(waiting.event, None, "nothing is invoiced before BankID");
+    assert!(env.callbacks().await.is_empty(), "no callback before BankID");
+
+    // The customer signs with BankID on the simulator's page.
+    let signed = env.http.post(&bankid).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(signed.status(), 303);
+    let invoiced = env.front.fetch_update(&session.reference).await.unwrap();
+    assert_eq!(invoiced.event, Some(PaymentEvent::Invoiced), "an invoice is not a payment");
+    assert_eq!(
+        invoiced.amount,
+        Some(nok(130_000)),
+        "the invoiced amount is reported to be checked"
+    );
+    // The page answers after the callback's first attempt, so it has arrived by now.
+    let callbacks = env.callbacks().await;
+    assert_eq!(callbacks.len(), 1, "the INVOICED callback after BankID");
+    assert_eq!(callbacks[0].event, Some(PaymentEvent::Invoiced));
+
+    // The customer pays the invoice; Front Payment reports PAID.
+    env.control(&session.reference, "pay").await;
+    let paid = env.callbacks().await;
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0].event, Some(PaymentEvent::Paid));
+    assert_eq!(
+        env.front.fetch_update(&session.reference).await.unwrap().event,
+        Some(PaymentEvent::Paid)
+    );
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_late_retry_sends_the_current_order_date_not_the_orders_creation_f3() {
+    let env = FrontEnv::start(|_| {}, |_| {}).await;
+    for variant in ["hosted", "vipps", "invoice"] {
+        let mut request = env.request(&format!("ks_late_{variant}"), variant);
+        // Stored three days ago; the simulator refuses an orderDate before today in Oslo.
+        request.created_at = now() - 3 * 86_400;
+        let created = env.front.create_session(&request).await;
+        assert!(created.is_ok(), "{variant}: {created:?}");
+    }
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_company_pays_on_the_hosted_page_with_a_numeric_organisation_number_f6() {
+    let env = FrontEnv::start(|_| {}, |_| {}).await;
+    let mut request = env.request("ks_company", "hosted");
+    request.identity.kind = kassa_providers::CustomerKind::Corporate;
+    request.identity.organisation_id = Some("987654321".into());
+    // The simulator refuses a string there, as the seed types it "Must be number".
+    let created = env.front.create_session(&request).await;
+    assert!(created.is_ok(), "{created:?}");
+    request.order_id = "ks_company2".into();
+    request.identity.organisation_id = Some("NO987654321".into());
+    let refused = env.front.create_session(&request).await;
+    assert!(
+        matches!(refused, Err(ProviderError::Rejected { param: Some(ref p), .. }) if p == "customer.organisation_id"),
+        "{refused:?}"
+    );
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_status_the_documents_do_not_list_is_refused_not_taken_as_news() {
+    let env = FrontEnv::start(|s| s.paid_status = "SETTLED_MAYBE".into(), |_| {}).await;
+    let session = env.front.create_session(&env.request("ks_unknown", "vipps")).await.unwrap();
+    env.control(&session.reference, "pay").await;
+    let read = env.front.fetch_update(&session.reference).await;
+    assert!(matches!(read, Err(ProviderError::UnexpectedResponse { .. })), "{read:?}");
+    for c in env.inbox.take("/front_payment") {
+        let incoming = IncomingNotification {
+            headers: &c.headers,
+            query: &c.query,
+            body: &c.body,
+            now: now(),
+        };
+        let handled = env.front.handle_notification(&incoming).await;
+        assert!(matches!(handled, Err(ProviderError::UnexpectedResponse { .. })), "{handled:?}");
+    }
+    env.sim.shutdown().await;
 }

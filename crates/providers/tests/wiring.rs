@@ -177,17 +177,22 @@ fn fp_script(status_word: &'static str) -> impl Fn(&Seen) -> (u16, String) + Sen
 #[tokio::test]
 async fn front_payment_regular_submit_sends_the_seed_payload_and_redirects_to_the_payment_url() {
     let (fake, url) = Fake::start(fp_script("SENT")).await;
+    let before = now();
     let session = front_payment(&url)
         .create_session(&request(Presentation::Redirect, Some("visa")))
         .await
         .unwrap();
+    let after = now();
     assert_eq!(session.reference, "ODR123");
     assert_eq!(session.action, Action::redirect("https://pay.test/ODR123"));
     let sent = fake.find("POST", "/api/v1/connect/orders/regular/submit");
     assert_eq!(sent.header("authorization"), "Bearer fp-token");
     let body = sent.json();
     assert_eq!(body["submitPayment"]["via"], "visa");
-    assert_eq!(body["orderDate"], "1754556624");
+    // "current or future date" (seed 002): the moment of the request, not the order's
+    // `created_at` (1754556624 in this request).
+    let order_date: i64 = body["orderDate"].as_str().unwrap().parse().unwrap();
+    assert!((before..=after).contains(&order_date), "{order_date} not in {before}..={after}");
     assert_eq!(body["referenceNo"], "ks_1");
     assert!(sent.body.contains(r#""orderSummary":{"subTotal":4017.86,"totalTax":482.14,"totalDiscount":0.00,"grandTotal":4500.00"#));
     assert_eq!(body["callback"]["callbackUrl"], "https://api.shop.test/notify/x");
@@ -198,12 +203,14 @@ async fn front_payment_hosted_link_carries_the_customer_and_a_due_date() {
     let (fake, url) = Fake::start(fp_script("SENT")).await;
     let session =
         front_payment(&url).create_session(&request(Presentation::Redirect, None)).await.unwrap();
-    assert_eq!(session.expires_at, Some(1_754_556_624 + 3600));
     let body = fake.find("POST", "/api/v1/connect/hosted/orders/payment-link/create").json();
+    let order_date: i64 = body["orderDate"].as_str().unwrap().parse().unwrap();
+    assert!(order_date > 1_754_556_624, "the request's moment, not the order's creation");
+    assert_eq!(session.expires_at, Some(order_date + 3600));
     assert_eq!(body["customerDetails"]["countryCode"], "+47");
     assert_eq!(body["customerDetails"]["msisdn"], "46567468");
     assert_eq!(body["customerDetails"]["type"], "private");
-    assert_eq!(body["dueDateForPaymentLink"], "1754560224");
+    assert_eq!(body["dueDateForPaymentLink"], (order_date + 3600).to_string());
     assert_eq!(body["checkoutLanguage"], "no");
     assert_eq!(body["referencesNo"], "ks_1");
 }

@@ -12,7 +12,7 @@ use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
-use kassa_wire::ProviderId;
+use kassa_wire::{ProviderId, SessionState};
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet},
     metrics::{
@@ -50,6 +50,8 @@ struct Metrics {
     recovery: Family<Action, Counter>,
     rate_limited: Counter,
     frame_checks: Family<Outcome, Counter>,
+    orders_moved: Family<Outcome, Counter>,
+    answers_refused: Family<Outcome, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -100,8 +102,24 @@ fn metrics() -> &'static Metrics {
              refused: answered as a redirect, unknown: framed, the widget's timeout decides)",
             frame_checks.clone(),
         );
+        let orders_moved = Family::<Outcome, Counter>::default();
+        registry.register(
+            "orders_moved",
+            "Order state changes by provider and the state entered (open, paid, invoiced: an \
+             invoice was issued, no money has moved yet, failed, cancelled, expired)",
+            orders_moved.clone(),
+        );
+        let answers_refused = Family::<Outcome, Counter>::default();
+        registry.register(
+            "provider_answers_refused",
+            "Provider answers about an order that its documents do not allow (an unknown \
+             status, an amount that differs); the order was left unchanged",
+            answers_refused.clone(),
+        );
         Metrics {
             registry,
+            orders_moved,
+            answers_refused,
             sessions,
             provider_seconds,
             webhooks,
@@ -147,6 +165,19 @@ pub fn frame_check(provider: ProviderId, outcome: &'static str) {
     metrics().frame_checks.get_or_create(&Outcome { provider: provider.as_str(), outcome }).inc();
 }
 
+/// An order of `provider` entered `state` (moves made through the API, polls, reconciling
+/// and notifications).
+pub fn order_moved(provider: ProviderId, state: SessionState) {
+    let key = Outcome { provider: provider.as_str(), outcome: state.as_str() };
+    metrics().orders_moved.get_or_create(&key).inc();
+}
+
+/// A provider answer about an order was refused as one its documents do not allow.
+pub fn answer_refused(provider: ProviderId) {
+    let key = Outcome { provider: provider.as_str(), outcome: "refused" };
+    metrics().answers_refused.get_or_create(&key).inc();
+}
+
 /// `GET /metrics`.
 pub async fn serve() -> Response {
     let mut text = String::new();
@@ -186,5 +217,26 @@ mod tests {
             "a path is never a label: {text}"
         );
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn an_invoiced_order_is_counted_apart_from_paid_ones() {
+        order_moved(ProviderId::FrontPayment, SessionState::Invoiced);
+        answer_refused(ProviderId::FrontPayment);
+        let response = serve().await;
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            text.contains(
+                r#"kassa_orders_moved_total{provider="front_payment",outcome="invoiced"}"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"kassa_provider_answers_refused_total{provider="front_payment",outcome="refused"}"#
+            ),
+            "{text}"
+        );
     }
 }

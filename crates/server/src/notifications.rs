@@ -2,7 +2,8 @@
 //!
 //! An adapter has already authenticated the webhook or callback (or confirmed it with the
 //! provider's API); here the update finds its order (by our order id, else the provider's
-//! reference), its amount is checked against the order before it may mean `paid` (R-I1), and
+//! reference), its amount is checked against the order before it may mean `paid` or
+//! `invoiced` (R-I1; a different amount is refused, see [`payments::refuse_answer`]), and
 //! it is recorded in the inbox in the same transaction as the state change (R-K4). Duplicates,
 //! replays and late events therefore change nothing (R-K5), however many arrive at once.
 
@@ -38,6 +39,9 @@ pub async fn take(
             cause: "provider notification",
         })
         .await?;
+    if let Noted::Applied(crate::store::Applied::Moved(to)) = noted {
+        crate::metrics::order_moved(provider.id(), to);
+    }
     let origin = order.as_ref().and_then(|o| o.request_id.as_deref()).unwrap_or("-");
     let order_id = order.as_ref().map_or("-", |o| o.id.as_str());
     match noted {
@@ -62,18 +66,19 @@ async fn checked_event(
     order: &Order,
     update: &PaymentUpdate,
 ) -> anyhow::Result<(Option<PaymentEvent>, Option<i64>)> {
-    if update.event != Some(PaymentEvent::Paid) {
+    if !matches!(update.event, Some(PaymentEvent::Paid | PaymentEvent::Invoiced)) {
         return Ok((update.event, None));
     }
     match update.amount {
         Some(amount) if amount != order.total => {
-            tracing::error!(order = %order.id, expected = %order.total, got = %amount, "provider reported a different amount; not marking paid");
             let note =
                 format!("amount mismatch: expected {}, provider reported {amount}", order.total);
-            state.store.note_error(&order.id, &note).await?;
+            payments::refuse_answer(state, order, &note).await?;
             Ok((None, None))
         }
-        Some(amount) => Ok((update.event, Some(amount.minor()))),
-        None => Ok((update.event, None)),
+        Some(amount) if update.event == Some(PaymentEvent::Paid) => {
+            Ok((update.event, Some(amount.minor())))
+        }
+        _ => Ok((update.event, None)),
     }
 }

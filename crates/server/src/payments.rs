@@ -279,6 +279,7 @@ pub async fn reconcile(state: &AppState, order: &Order) -> anyhow::Result<()> {
         Ok(update) => {
             apply_update(state, order, &update, "reconciliation").await?;
         }
+        Err(e) if is_refused_answer(&e) => refuse_answer(state, order, &e.to_string()).await?,
         Err(e) => {
             tracing::warn!(order = %order.id, error = %e, "could not reconcile an order with its provider")
         }
@@ -290,7 +291,7 @@ pub async fn reconcile(state: &AppState, order: &Order) -> anyhow::Result<()> {
 pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppError> {
     let order = load(state, id).await?;
     let due = order.last_checked_at.is_none_or(|t| now() - t >= RECHECK_AFTER_SECS);
-    if order.state.is_settled() || order.provider_ref.is_none() || !due {
+    if !order.state.awaits_provider() || order.provider_ref.is_none() || !due {
         return Ok(session_view(&order));
     }
     let provider = provider_for(state, &order)?;
@@ -303,6 +304,7 @@ pub async fn session_status(state: &AppState, id: &str) -> Result<Session, AppEr
         Ok(update) => {
             apply_update(state, &order, &update, "provider status").await?;
         }
+        Err(e) if is_refused_answer(&e) => refuse_answer(state, &order, &e.to_string()).await?,
         // The stored state is still true; the next poll asks again.
         Err(e) => {
             tracing::warn!(order = %order.id, error = %e, "could not ask the provider for the status")
@@ -350,30 +352,51 @@ pub async fn apply_update(
         return Ok(Applied::Unchanged(order.state));
     };
     let mut paid_minor = None;
-    if event == PaymentEvent::Paid {
+    if matches!(event, PaymentEvent::Paid | PaymentEvent::Invoiced) {
         if let Some(amount) = update.amount {
             if amount != order.total {
-                tracing::error!(order = %order.id, expected = %order.total, got = %amount, "provider reported a different amount; not marking paid");
-                state
-                    .store
-                    .note_error(
-                        &order.id,
-                        &format!(
-                            "amount mismatch: expected {}, provider reported {amount}",
-                            order.total
-                        ),
-                    )
-                    .await?;
+                let reason = format!(
+                    "amount mismatch: expected {}, provider reported {amount}",
+                    order.total
+                );
+                refuse_answer(state, order, &reason).await?;
                 return Ok(Applied::Unchanged(order.state));
             }
-            paid_minor = Some(amount.minor());
+            paid_minor = (event == PaymentEvent::Paid).then_some(amount.minor());
         }
     }
     let applied = state.store.apply_event(&order.id, event, cause, paid_minor).await?;
     if let Applied::Moved(to) = applied {
         tracing::info!(order = %order.id, state = to.as_str(), cause, "order moved");
+        crate::metrics::order_moved(order.provider, to);
     }
     Ok(applied)
+}
+
+/// Whether a provider error means it answered something its documents do not allow about
+/// an order (a status word it never lists, a body we cannot read, a total that differs),
+/// as opposed to not answering at all.
+pub fn is_refused_answer(e: &kassa_providers::ProviderError) -> bool {
+    matches!(
+        e,
+        kassa_providers::ProviderError::UnexpectedResponse { .. }
+            | kassa_providers::ProviderError::AmountMismatch { .. }
+    )
+}
+
+/// A provider answer about `order` that its documents do not allow: the order keeps its
+/// state, the operator's log and `last_error` say why, and while the order waits the
+/// customer is told the payment could not be confirmed yet (`Session::unconfirmed`).
+pub async fn refuse_answer(state: &AppState, order: &Order, reason: &str) -> anyhow::Result<()> {
+    tracing::error!(
+        order = %order.id,
+        provider = order.provider.as_str(),
+        state = order.state.as_str(),
+        reason,
+        "refused a provider answer its documents do not allow; the order is unchanged"
+    );
+    crate::metrics::answer_refused(order.provider);
+    state.store.note_unconfirmed(&order.id, reason).await
 }
 
 /// Finds the order a provider update belongs to.
@@ -445,6 +468,7 @@ pub fn session_view(order: &Order) -> Session {
         action: (order.state == SessionState::Open).then(|| order.action.clone()).flatten(),
         expires_at: order.expires_at,
         receipt,
+        unconfirmed: order.unconfirmed_at.is_some() && !order.state.is_settled(),
     }
 }
 

@@ -6,8 +6,9 @@
 //! never heard of. Its lease lapses after [`LEASE_SECS`]; then the worker claims it and calls
 //! the provider again with the order's stable idempotency key, which settles the unknown
 //! outcome (Stripe replays its answer; BokaMera replaces the checkout). Orders too old for
-//! that are expired instead. An `open` order not heard of for a while is asked about at its
-//! provider, in case its webhook was lost; webhooks that arrive late change nothing twice.
+//! that are expired instead. An `open` order (or an `invoiced` one whose invoice is not paid
+//! yet) not heard of for a while is asked about at its provider, in case its webhook was
+//! lost; webhooks that arrive late change nothing twice.
 //!
 //! Every instance runs the worker; leases and compare-and-set make concurrent runs safe.
 
@@ -34,7 +35,7 @@ pub struct Report {
     pub still_unsettled: u32,
     /// `created` orders too old to retry, now expired.
     pub abandoned: u32,
-    /// `open` orders asked about at their provider.
+    /// `open` and `invoiced` orders asked about at their provider.
     pub reconciled: u32,
 }
 
@@ -114,12 +115,13 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
         }
     }
     let quiet_since = now - state.reliability.reconcile_after_secs;
-    for order in state.store.orders_in_state(SessionState::Open, quiet_since, BATCH).await? {
-        if order.last_checked_at.is_some_and(|t| t > quiet_since) {
-            continue;
+    // Open orders, and invoices not yet paid: Front Payment calls back when an invoice is
+    // paid, and this is what a lost callback would have said.
+    for waiting in [SessionState::Open, SessionState::Invoiced] {
+        for order in state.store.orders_to_ask(waiting, quiet_since, BATCH).await? {
+            payments::reconcile(state, &order).await?;
+            report.reconciled += 1;
         }
-        payments::reconcile(state, &order).await?;
-        report.reconciled += 1;
     }
     Ok(report)
 }
@@ -157,6 +159,7 @@ mod tests {
             paid_at: None,
             last_error: None,
             last_checked_at: None,
+            unconfirmed_at: None,
             provider_attempts: attempts,
             request_id: None,
             created_at: 0,

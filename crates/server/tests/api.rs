@@ -27,6 +27,11 @@ struct App {
 }
 
 async fn spawn_app() -> App {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app against a simulator that `tweak` configured.
+async fn spawn_app_with(tweak: impl FnOnce(&mut kassa_sim::SimConfig)) -> App {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
@@ -37,6 +42,7 @@ async fn spawn_app() -> App {
     sim.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
     sim.payfect.api_key = PAYFECT_KEY.into();
     sim.payfect.fernet_key = PAYFECT_FERNET.into();
+    tweak(&mut sim);
     let sim = kassa_sim::start(sim).await.unwrap();
     let toml = fill_placeholders(
         DEMO_TEMPLATE,
@@ -425,29 +431,94 @@ async fn cors_answers_only_the_merchants_origin() {
     }
 }
 
-#[tokio::test]
-async fn a_private_invoice_goes_straight_back_and_is_paid_once_front_payment_invoices_it() {
-    let app = spawn_app().await;
+fn private_invoice_body() -> Value {
     let mut body = create_body("fp-invoice");
     body["customer"] = json!({
         "customer_type": "private", "name": "Kari Nordmann", "personal_number": "01017012345",
         "email": "kari@example.no", "phone": "+4791234567", "street_address": "Storgata 1",
         "postal_code": "0155", "city": "Oslo", "country": "NO"
     });
-    let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &body).await;
+    body
+}
+
+/// F1 and F4 (seed 002): a private invoice sends the customer to BankID; once signed, the
+/// order is `invoiced`, not paid, and becomes paid only when Front Payment reports PAID.
+#[tokio::test]
+async fn a_private_invoice_goes_through_bankid_is_invoiced_and_paid_only_when_front_payment_says_so(
+) {
+    let app = spawn_app().await;
+    let res = app.post("/v1/checkout/sessions", Some("invoice-1"), &private_invoice_body()).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let session: Session = res.json().await.unwrap();
-    match (&session.state, &session.action) {
-        (SessionState::Open, Some(kassa_wire::Action::Redirect { url, .. })) => assert!(
-            url.starts_with(SITE) && url.contains("kassa_return=success"),
-            "straight back to the page: {url}"
-        ),
-        // Front Payment's INVOICED callback can land before this answer is read back; the
-        // widget then shows the receipt at once.
-        (SessionState::Paid, None) => {}
-        other => panic!("{other:?}"),
-    }
-    app.wait_state(&session.id, SessionState::Paid).await;
+    assert_eq!(session.state, SessionState::Open);
+    let Some(kassa_wire::Action::Redirect { url: bankid, .. }) = session.action.clone() else {
+        panic!("a redirect to BankID: {session:?}")
+    };
+    assert!(
+        bankid.starts_with(&format!("{}/bankid/ODR", app.sim.front_payment_url)),
+        "the customer goes to BankID first: {bankid}"
+    );
+    assert_eq!(app.status(&session.id).await.state, SessionState::Open, "not before BankID");
+
+    // The customer signs with BankID; Front Payment invoices and calls back.
+    // The page sends the customer on to the shop's page, which this test does not serve.
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed = browser.post(&bankid).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(signed.status(), 303);
+    let invoiced = app.wait_state(&session.id, SessionState::Invoiced).await;
+    assert!(invoiced.receipt.is_none(), "an invoice is not a payment: {invoiced:?}");
+    assert!(!invoiced.unconfirmed);
+    // The customer cannot cancel an invoice from the widget.
+    let cancel =
+        app.post(&format!("/v1/checkout/sessions/{}/cancel", session.id), None, &json!({})).await;
+    assert_eq!(cancel.json::<Session>().await.unwrap().state, SessionState::Invoiced);
+
+    // The invoice is paid at Front Payment, which reports PAID to the callback URL.
+    let reference = bankid.rsplit('/').next().unwrap().to_owned();
+    let paid = app.sim(&app.sim.front_payment_url, &format!("/sessions/{reference}/pay")).await;
+    assert_eq!(paid.status(), 200, "{}", paid.text().await.unwrap());
+    let paid = app.wait_state(&session.id, SessionState::Paid).await;
+    assert_eq!(paid.receipt.unwrap().provider_reference, reference);
+}
+
+/// Bad input: a status Front Payment's documents do not list leaves the order as it was,
+/// and the widget is told the payment could not be confirmed yet (never "paid").
+#[tokio::test]
+async fn an_unknown_front_payment_status_leaves_the_order_unchanged_and_unconfirmed() {
+    let app = spawn_app_with(|sim| sim.front_payment.paid_status = "SETTLED_MAYBE".into()).await;
+    let mut body = create_body("fp-vipps");
+    body["customer"] =
+        json!({"name": "Kari Nordmann", "email": "kari@example.no", "phone": "+4791234567"});
+    let res = app.post("/v1/checkout/sessions", Some("unknown-1"), &body).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let session: Session = res.json().await.unwrap();
+    assert!(!session.unconfirmed);
+    let requests = app.sim_requests(&app.sim.front_payment_url).await;
+    let created = requests.iter().find(|r| r["method"] == "POST").unwrap();
+    assert_eq!(created["status"], 201);
+    let state: Value = app
+        .http
+        .get(format!("{}/__sim/state", app.sim.front_payment_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reference = state["orders"][0]["uuid"].as_str().unwrap().to_owned();
+    app.sim(&app.sim.front_payment_url, &format!("/sessions/{reference}/pay")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let s = app.status(&session.id).await;
+        if s.unconfirmed || tokio::time::Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(seen.unconfirmed, "the customer is told it is not confirmed yet: {seen:?}");
+    assert_eq!(seen.state, SessionState::Open, "the order is unchanged");
+    assert!(seen.receipt.is_none());
 }
 
 #[tokio::test]
@@ -473,4 +544,25 @@ async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is
         requests.iter().all(|r| r["method"] != "POST"),
         "nothing reached Front Payment: {requests:?}"
     );
+}
+
+/// Going live: the example production configuration for Front Payment is a configuration the
+/// backend accepts, aimed at Front Payment's production API, and its adapter builds.
+#[test]
+fn the_front_payment_production_example_is_valid_and_points_at_the_real_api() {
+    let text = include_str!("../configuration/front_payment.production.toml");
+    let settings = Settings::from_toml_with(
+        text,
+        &[
+            ("providers.front_payment.token", "fpgo-live-token".into()),
+            ("providers.front_payment.secret_key", "fpgo-live-secret".into()),
+        ],
+    )
+    .unwrap();
+    let front = settings.providers.front_payment.expect("Front Payment is enabled");
+    assert_eq!(front.adapter.base_url, "https://apigo.frontpayment.no/api/v1");
+    assert!(!front.adapter.partner, "the documented reading: not a partner until told so");
+    assert!(front.page_origins.iter().all(|o| o.starts_with("https://")));
+    let http = kassa_providers::build_client().unwrap();
+    kassa_providers::front_payment::FrontPayment::new(front.adapter, http).unwrap();
 }

@@ -197,7 +197,7 @@ struct FrontPaymentArgs {
     /// API base path (default /api/v1).
     #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_API_PREFIX")]
     front_payment_api_prefix: Option<String>,
-    /// [U] Base paths of the hosted payment-link create (default /v1,/api/v1).
+    /// Base paths of the hosted payment-link create (default /api/v1, as seed 002 writes it).
     #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_HOSTED_PREFIXES", value_delimiter = ',')]
     front_payment_hosted_prefixes: Option<Vec<String>>,
     /// Checksum formula: current, rev1179, rev936, rev934.
@@ -227,9 +227,13 @@ struct FrontPaymentArgs {
     /// Allowed tax rates (default 0,12,15,25).
     #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_ALLOWED_TAX_RATES", value_delimiter = ',')]
     front_payment_allowed_tax_rates: Option<Vec<u32>>,
-    /// [U] Whether private invoice orders need BankID first.
+    /// Whether private invoice orders go through BankID first (default true, seed 002).
     #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_INVOICE_PRIVATE_BANKID", action = ArgAction::Set)]
     front_payment_invoice_private_bankid: Option<bool>,
+    /// [U] Whether the bearer token is a registered partner's, which alone may send
+    /// orderFrom=PARTNER (default false).
+    #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_PARTNER", action = ArgAction::Set)]
+    front_payment_partner: Option<bool>,
     /// [U] Field name of the invoice BankID URL (default bankIdUrl).
     #[arg(long, env = "KASSA_SIM_FRONT_PAYMENT_INVOICE_URL_FIELD")]
     front_payment_invoice_url_field: Option<String>,
@@ -256,6 +260,7 @@ impl FrontPaymentArgs {
         set(&mut c.allowed_tax_rates, self.front_payment_allowed_tax_rates);
         set(&mut c.invoice_private_bankid, self.front_payment_invoice_private_bankid);
         set(&mut c.invoice_url_field, self.front_payment_invoice_url_field);
+        set(&mut c.partner, self.front_payment_partner);
         set(&mut c.payment_link_returns_url, self.front_payment_payment_link_returns_url);
     }
 }

@@ -329,6 +329,17 @@ pub struct Session {
     /// The verified receipt, once paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// True while the order waits (`created` or `open`) and the provider's latest answer
+    /// about it was one its documents do not allow (an unknown status, an amount that
+    /// differs from the order's): the order was left unchanged and the operator's log says
+    /// why. The widget tells the customer it couldn't confirm the payment yet, with the
+    /// order's reference. Absent (false) otherwise.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unconfirmed: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The one thing the widget does to let the customer pay.

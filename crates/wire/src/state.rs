@@ -8,7 +8,13 @@
 //!   provider that expires a session after the customer cancelled changes nothing);
 //! - evidence of money wins: a payment confirmed after a decline, a cancel or an expiry
 //!   still makes the order `paid`, so no payment is ever lost;
-//! - nothing but provider evidence makes an order `paid`.
+//! - nothing but provider evidence makes an order `paid`;
+//! - `invoiced` (the provider issued an invoice the customer agreed to, e.g. Front Payment's
+//!   `INVOICED`: no money has moved yet) is not `paid`. It is the customer's end of the
+//!   checkout, but not the order's: the provider's later `paid` still moves it, and so does
+//!   the provider cancelling the invoice. Like a payment, an invoice outranks a decline or an
+//!   expiry (the customer committed to pay); it never follows a cancellation (a late or
+//!   duplicate invoice notice must not undo one), and nothing moves it back to `open`.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +34,9 @@ pub enum SessionState {
     Cancelled,
     /// The provider session expired unpaid.
     Expired,
+    /// The provider issued an invoice: booked, but no money has moved yet. Not final: the
+    /// provider's `paid` or the invoice's cancellation still moves it.
+    Invoiced,
 }
 
 /// Something a provider (or the customer, through the backend) told us about an order.
@@ -44,17 +53,20 @@ pub enum PaymentEvent {
     Cancelled,
     /// The provider session expired.
     Expired,
+    /// The provider issued an invoice (no money has moved yet).
+    Invoiced,
 }
 
 impl SessionState {
     /// Every state, for exhaustive tests.
-    pub const ALL: [SessionState; 6] = [
+    pub const ALL: [SessionState; 7] = [
         SessionState::Created,
         SessionState::Open,
         SessionState::Paid,
         SessionState::Failed,
         SessionState::Cancelled,
         SessionState::Expired,
+        SessionState::Invoiced,
     ];
 
     /// The state after `event`, or `None` when the event changes nothing (a duplicate, a
@@ -73,14 +85,26 @@ impl SessionState {
             // customer who pressed Cancel is told "cancelled" whichever arrives first.
             (S::Created | S::Open | S::Expired, E::Cancelled) => S::Cancelled,
             (S::Created | S::Open, E::Expired) => S::Expired,
+            // An invoice is a commitment to pay: it outranks a decline or an expiry, as a
+            // payment does. The provider cancelling the invoice ends it.
+            (S::Created | S::Open | S::Failed | S::Expired, E::Invoiced) => S::Invoiced,
+            (S::Invoiced, E::Cancelled) => S::Cancelled,
             _ => return None,
         };
         (next != self).then_some(next)
     }
 
-    /// True when no event except a late payment can change the state.
+    /// True when the checkout is over for the customer: the widget shows its end screen and
+    /// a customer's cancel changes nothing. Only the provider's later news can still move
+    /// it (a late payment; for `invoiced`, also the invoice's payment or cancellation).
     pub fn is_settled(self) -> bool {
         !matches!(self, SessionState::Created | SessionState::Open)
+    }
+
+    /// True while the provider may still tell us something we wait for: the session is
+    /// open, or an invoice is unpaid. The backend asks the provider about such orders.
+    pub fn awaits_provider(self) -> bool {
+        matches!(self, SessionState::Created | SessionState::Open | SessionState::Invoiced)
     }
 
     /// The lowercase name used in storage and logs.
@@ -92,6 +116,7 @@ impl SessionState {
             SessionState::Failed => "failed",
             SessionState::Cancelled => "cancelled",
             SessionState::Expired => "expired",
+            SessionState::Invoiced => "invoiced",
         }
     }
 
@@ -107,7 +132,7 @@ mod tests {
 
     use super::{PaymentEvent as E, SessionState as S};
 
-    const EVENTS: [E; 5] = [E::Opened, E::Paid, E::Declined, E::Cancelled, E::Expired];
+    const EVENTS: [E; 6] = [E::Opened, E::Paid, E::Declined, E::Cancelled, E::Expired, E::Invoiced];
 
     #[test]
     fn paid_is_final_whatever_arrives_later() {
@@ -133,6 +158,8 @@ mod tests {
                 (S::Created | S::Open, E::Declined) => Some(S::Failed),
                 (S::Created | S::Open | S::Expired, E::Cancelled) => Some(S::Cancelled),
                 (S::Created | S::Open, E::Expired) => Some(S::Expired),
+                (S::Created | S::Open | S::Failed | S::Expired, E::Invoiced) => Some(S::Invoiced),
+                (S::Invoiced, E::Cancelled) => Some(S::Cancelled),
                 _ => None,
             }
         };
@@ -143,7 +170,7 @@ mod tests {
                 changes += usize::from(s.apply(e).is_some());
             }
         }
-        assert_eq!(changes, 13, "the table changed; update this test deliberately");
+        assert_eq!(changes, 19, "the table changed; update this test deliberately");
     }
 
     #[test]
@@ -168,6 +195,37 @@ mod tests {
     }
 
     #[test]
+    fn an_invoice_is_not_a_payment_and_becomes_paid_only_when_the_provider_says_so() {
+        assert_eq!(run(&[E::Opened, E::Invoiced]), S::Invoiced);
+        assert_ne!(S::Invoiced, S::Paid);
+        assert_eq!(S::Invoiced.apply(E::Paid), Some(S::Paid));
+        assert_eq!(run(&[E::Opened, E::Invoiced, E::Paid]), S::Paid);
+        assert!(S::Invoiced.is_settled(), "the customer's part is over");
+        assert!(S::Invoiced.awaits_provider(), "the backend still asks the provider");
+        assert!(!S::Paid.awaits_provider() && !S::Cancelled.awaits_provider());
+    }
+
+    #[test]
+    fn stale_or_duplicate_events_never_move_an_invoice_backwards() {
+        for e in [E::Opened, E::Invoiced, E::Declined, E::Expired] {
+            assert_eq!(S::Invoiced.apply(e), None, "{e:?} moved an invoiced order");
+        }
+        // The invoice notice that arrives after the provider cancelled the invoice is stale.
+        assert_eq!(run(&[E::Opened, E::Invoiced, E::Cancelled, E::Invoiced]), S::Cancelled);
+        // And one that arrives after the payment changes nothing: paid stays final.
+        assert_eq!(run(&[E::Opened, E::Invoiced, E::Paid, E::Invoiced, E::Cancelled]), S::Paid);
+        assert_eq!(S::Paid.apply(E::Invoiced), None);
+    }
+
+    #[test]
+    fn an_invoice_outranks_a_decline_or_an_expiry_but_not_a_cancellation() {
+        assert_eq!(S::Failed.apply(E::Invoiced), Some(S::Invoiced));
+        assert_eq!(S::Expired.apply(E::Invoiced), Some(S::Invoiced));
+        assert_eq!(S::Cancelled.apply(E::Invoiced), None);
+        assert_eq!(S::Invoiced.apply(E::Cancelled), Some(S::Cancelled));
+    }
+
+    #[test]
     fn names_round_trip() {
         for s in S::ALL {
             assert_eq!(S::parse(s.as_str()), Some(s));
@@ -181,7 +239,7 @@ mod tests {
     proptest! {
         #[test]
         fn any_sequence_containing_a_payment_ends_paid(
-            mut events in proptest::collection::vec(0usize..5, 0..12),
+            mut events in proptest::collection::vec(0usize..6, 0..12),
             at in 0usize..12,
         ) {
             let at = at.min(events.len());
@@ -191,9 +249,24 @@ mod tests {
         }
 
         #[test]
-        fn without_a_payment_no_order_is_paid(events in proptest::collection::vec(0usize..5, 0..12)) {
+        fn without_a_payment_no_order_is_paid(events in proptest::collection::vec(0usize..6, 0..12)) {
             let events: Vec<E> = events.into_iter().filter(|i| *i != 1).map(|i| EVENTS[i]).collect();
             prop_assert_ne!(run(&events), S::Paid);
+        }
+
+        /// No state is ever entered twice, whatever the order of events: stale and
+        /// duplicate events can never move an order back to where it was.
+        #[test]
+        fn no_sequence_of_events_revisits_a_state(events in proptest::collection::vec(0usize..6, 0..16)) {
+            let mut seen = vec![S::Created];
+            let mut s = S::Created;
+            for e in events.into_iter().map(|i| EVENTS[i]) {
+                if let Some(next) = s.apply(e) {
+                    prop_assert!(!seen.contains(&next), "{:?} entered twice in {:?}", next, seen);
+                    seen.push(next);
+                    s = next;
+                }
+            }
         }
     }
 }

@@ -58,6 +58,40 @@ async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()>
         .await
 }
 
+/// F1 and F4 (seed 002): a private customer's invoice goes through Front Payment's BankID
+/// step, and what comes back is a booking with an invoice on its way, never "paid".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_payment_private_invoice_goes_through_bankid_and_is_invoiced_not_paid(
+) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let (fp, site) = (stack.sim.front_payment_url.clone(), stack.site_url.clone());
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Invoice with BankID (Front Payment)").await?;
+            widget.click_testid("kassa-customer-private").await?;
+            widget.fill_contact().await?;
+            widget.fill("National identity number", "28038712383").await?;
+            widget.fill("Street address", "Luramyrveien 65").await?;
+            widget.fill("Postal code", "4313").await?;
+            widget.fill("City", "Sandnes").await?;
+            widget.fill("Country code", "NO").await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            let bankid = provider.wait_url(&format!("{fp}/bankid/")).await?;
+            anyhow::ensure!(bankid.contains("/bankid/ODR"), "sent to BankID: {bankid}");
+            provider.press_and_return(&fp, "Pay", &site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("invoiced").await?;
+            widget.expect_heading("Booking confirmed: the invoice is on its way").await?;
+            let text = widget.text().await?;
+            anyhow::ensure!(!text.contains("Payment received"), "never shown as paid: {text}");
+            Ok(())
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;

@@ -1,6 +1,21 @@
 //! Front Payment (FPGO Connect): card, Vipps, Apple Pay and Google Pay through regular
-//! submit, Front Payment's hosted payment-link page, and invoice orders with BankID
-//! (providers.md §4, seed 002).
+//! submit, Front Payment's hosted payment-link page, and invoice orders with BankID.
+//!
+//! Sources: docs.frontpayment.no, book "FPGO Connect" (pages "Create Checkout Session - Card,
+//! Vipps, Apple & Google Pay", "Create Session for Invoice Order", "Hosted Checkout", saved as
+//! seed `002_efeead955498e7c2.txt`; "Notifications via Callback URL"; "Get Order Status by
+//! UUID"). What this adapter relies on, each from those pages:
+//! - a private customer's invoice order answers `bankIdUrl`; the customer is sent there, and
+//!   the callback comes after BankID. A corporate one is invoiced without it;
+//! - `INVOICED` means an invoice was issued, not that money moved: it becomes
+//!   [`PaymentEvent::Invoiced`], never `Paid`; `PAID` later makes the order paid;
+//! - `orderDate` "must be current or future date": it is the time of each request (retries
+//!   included), never the order's creation;
+//! - `orderFrom=PARTNER` "indicates that the request originates from a registered partner":
+//!   sent (with `fpgoUuid`) only when [`FrontPaymentConfig::partner`] says the merchant is one;
+//! - `organizationId` on the hosted create "Must be number": sent as a JSON number;
+//! - a status the documents do not list is not guessed at: the answer is refused
+//!   ([`ProviderError::UnexpectedResponse`]) and the order keeps its state.
 //!
 //! HTTP calls and error mapping live here; payloads, the tax split and the checksum in
 //! [`transformers`]. A callback is never trusted alone: after its checksum and freshness
@@ -64,8 +79,13 @@ pub struct FrontPaymentConfig {
     /// Path of the hosted payment-link create, under `base_url` [U: the docs disagree on
     /// `/api`]. Default `connect/hosted/orders/payment-link/create`.
     pub hosted_path: String,
-    /// Lifetime of a hosted payment link from the order's `created_at`, seconds. Default 3600.
+    /// Lifetime of a hosted payment link from the create request, seconds. Default 3600.
     pub payment_link_due_secs: i64,
+    /// [U] Whether Front Payment registered this merchant as a partner. Only a partner sends
+    /// `orderFrom=PARTNER` with `fpgoUuid` to update an earlier attempt's order in place
+    /// (seed 002: the value "indicates that the request originates from a registered
+    /// partner"); others create a new order each attempt. Default false.
+    pub partner: bool,
     /// Country code for phone numbers given without one. Default `+47`.
     pub default_country_code: String,
     /// `invoiceFeeApplicable` of invoice orders. Default false.
@@ -75,7 +95,8 @@ pub struct FrontPaymentConfig {
     /// Whether `Presentation::Iframe` is allowed. Framing is undocumented and BankID or Vipps
     /// pages usually refuse it [U]. Default false.
     pub allow_iframe: bool,
-    /// Which status words mean paid, declined, cancelled, expired [U].
+    /// Which status words mean paid, invoiced, declined, cancelled, expired or "still
+    /// waiting" [U]; any other word is refused.
     pub status_words: StatusWords,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
@@ -100,6 +121,7 @@ impl Default for FrontPaymentConfig {
             default_variant: "hosted".into(),
             hosted_path: "connect/hosted/orders/payment-link/create".into(),
             payment_link_due_secs: 3600,
+            partner: false,
             default_country_code: "+47".into(),
             invoice_fee_applicable: false,
             invoice_maturity_days: 14,
@@ -108,6 +130,13 @@ impl Default for FrontPaymentConfig {
             retry: RetryPolicy::default(),
         }
     }
+}
+
+/// Unix seconds now.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The Front Payment adapter.
@@ -191,7 +220,13 @@ impl FrontPayment {
         }
     }
 
-    fn body(&self, req: &SessionRequest, flow: &Flow) -> Result<OrderBody, ProviderError> {
+    /// The create body for `flow`, as of unix second `now` (the moment of this request).
+    fn body(
+        &self,
+        req: &SessionRequest,
+        flow: &Flow,
+        now: i64,
+    ) -> Result<OrderBody, ProviderError> {
         let c = &self.config;
         let rate = |sku: &str| c.tax_rates.get(sku).copied().unwrap_or(c.default_tax_rate);
         let (products, order_summary) = transformers::products(req, rate, c.max_decimals)?;
@@ -199,7 +234,8 @@ impl FrontPayment {
         let mut body = OrderBody {
             products,
             order_summary,
-            order_date: req.created_at.to_string(),
+            // "current or future date": the moment of this request, also on a late retry.
+            order_date: now.to_string(),
             reference_no: Some(req.order_id.clone()),
             references_no: None,
             with_customer: None,
@@ -230,9 +266,14 @@ impl FrontPayment {
             Flow::Hosted => {
                 body.reference_no = None;
                 body.references_no = Some(req.order_id.clone());
-                body.customer_details =
-                    Some(transformers::customer_details(req, cc, false, false)?);
-                body.due_date_for_payment_link = Some(self.due(req).to_string());
+                let mut details = transformers::customer_details(req, cc, false, false)?;
+                // The hosted create's organizationId "Must be number" (seed 002).
+                details.organization_id = details
+                    .organization_id
+                    .map(transformers::numeric_organization_id)
+                    .transpose()?;
+                body.customer_details = Some(details);
+                body.due_date_for_payment_link = Some(self.due(now).to_string());
                 body.checkout_language = transformers::language(req.locale.as_deref());
             }
             Flow::Invoice => {
@@ -243,8 +284,9 @@ impl FrontPayment {
                 body.invoice_maturity = Some(c.invoice_maturity_days);
             }
         }
-        // An earlier attempt's order is updated in place, not duplicated (seed 002).
-        if let Some(previous) = &req.previous_reference {
+        // A partner updates an earlier attempt's order in place (seed 002); anyone else
+        // creates a new one.
+        if let Some(previous) = req.previous_reference.as_ref().filter(|_| c.partner) {
             check_reference(P, previous)?;
             body.fpgo_uuid = Some(previous.clone());
             body.order_from = Some("PARTNER");
@@ -252,8 +294,8 @@ impl FrontPayment {
         Ok(body)
     }
 
-    fn due(&self, req: &SessionRequest) -> i64 {
-        req.created_at.saturating_add(self.config.payment_link_due_secs)
+    fn due(&self, now: i64) -> i64 {
+        now.saturating_add(self.config.payment_link_due_secs)
     }
 
     /// Creates the order by the flow its method variant names and answers where the
@@ -281,7 +323,8 @@ impl FrontPayment {
         };
         check_totals(P, req)?;
         let flow = self.flow(req.method_variant.as_deref())?;
-        let body = serde_json::to_vec(&self.body(req, &flow)?)
+        let now = unix_now();
+        let body = serde_json::to_vec(&self.body(req, &flow, now)?)
             .map_err(|_| ProviderError::unexpected(P, 0))?;
         let path = match &flow {
             Flow::Hosted => self.config.hosted_path.as_str(),
@@ -300,7 +343,7 @@ impl FrontPayment {
             (None, None, _) => return Err(ProviderError::unexpected(P, answer.status)),
         };
         let action = if frame { Action::Iframe { url } } else { Action::redirect(url) };
-        let expires_at = matches!(flow, Flow::Hosted).then(|| self.due(req));
+        let expires_at = matches!(flow, Flow::Hosted).then(|| self.due(now));
         Ok(ProviderSession { reference: created.order_uuid, action, expires_at })
     }
 

@@ -122,11 +122,18 @@ pub(crate) fn verify_callback(
 
 /// How Front Payment status words map onto events. The full enum is undocumented [U], so
 /// the lists are configuration; matching ignores case (the docs' example says `success`).
+/// A word on no list is refused, not guessed at: the order keeps its state.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatusWords {
-    /// Statuses that mean the money is ours. Default `PAID`, `INVOICED`, `CAPTURED`, `CHARGED`.
+    /// Statuses that mean the money is ours. Default `PAID`, `CAPTURED`, `CHARGED`.
     pub paid: Vec<String>,
+    /// Statuses that mean an invoice was issued and no money has moved yet. Default
+    /// `INVOICED` ("an invoice will be created", seed 002).
+    pub invoiced: Vec<String>,
+    /// Statuses of an order still waiting for the customer: nothing changes. Default `SENT`
+    /// (the status right after a create), `RESERVED` and the docs' spelling `RESEVRED`.
+    pub waiting: Vec<String>,
     /// Statuses that mean the payment failed. Default `FAILED`, `DECLINED`, `REJECTED`.
     pub declined: Vec<String>,
     /// Statuses that mean the order was cancelled. Default `CANCELLED`, `CANCELED`.
@@ -139,7 +146,9 @@ impl Default for StatusWords {
     fn default() -> Self {
         let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect();
         StatusWords {
-            paid: words(&["PAID", "INVOICED", "CAPTURED", "CHARGED"]),
+            paid: words(&["PAID", "CAPTURED", "CHARGED"]),
+            invoiced: words(&["INVOICED"]),
+            waiting: words(&["SENT", "RESERVED", "RESEVRED"]),
             declined: words(&["FAILED", "DECLINED", "REJECTED"]),
             cancelled: words(&["CANCELLED", "CANCELED"]),
             expired: words(&["EXPIRED"]),
@@ -147,21 +156,30 @@ impl Default for StatusWords {
     }
 }
 
+/// A status word on none of the [`StatusWords`] lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UnknownStatus;
+
 impl StatusWords {
-    /// The event a status means; `None` for open or in-between states (`SENT`, `RESERVED`).
-    pub(crate) fn event(&self, status: &str) -> Option<PaymentEvent> {
+    /// The event a status means; `Ok(None)` for a waiting one (`SENT`, `RESERVED`), and
+    /// `Err` for a word the documents (and the configuration) do not list.
+    pub(crate) fn event(&self, status: &str) -> Result<Option<PaymentEvent>, UnknownStatus> {
         let is = |list: &[String]| list.iter().any(|w| w.eq_ignore_ascii_case(status));
-        if is(&self.paid) {
+        Ok(if is(&self.paid) {
             Some(PaymentEvent::Paid)
+        } else if is(&self.invoiced) {
+            Some(PaymentEvent::Invoiced)
         } else if is(&self.declined) {
             Some(PaymentEvent::Declined)
         } else if is(&self.cancelled) {
             Some(PaymentEvent::Cancelled)
         } else if is(&self.expired) {
             Some(PaymentEvent::Expired)
-        } else {
+        } else if is(&self.waiting) {
             None
-        }
+        } else {
+            return Err(UnknownStatus);
+        })
     }
 }
 
@@ -299,9 +317,40 @@ pub(crate) struct CustomerDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) preferred_language: Option<&'static str>,
     pub(crate) personal_number: Option<String>,
-    pub(crate) organization_id: Option<String>,
+    pub(crate) organization_id: Option<OrganizationId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) address: Option<Address>,
+}
+
+/// `customerDetails.organizationId`: text on the invoice and regular creates ("string …
+/// alphanumeric"), a JSON number on the hosted one ("Must be number", seed 002).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum OrganizationId {
+    /// As typed (digits and letters).
+    Text(String),
+    /// A number, for the hosted create.
+    Number(u64),
+}
+
+/// The organisation number as a JSON number, or a rejection naming the field: digits only,
+/// no leading zero (a number would drop it, and Front Payment would see another id).
+pub(crate) fn numeric_organization_id(id: OrganizationId) -> Result<OrganizationId, ProviderError> {
+    let text = match id {
+        OrganizationId::Number(n) => return Ok(OrganizationId::Number(n)),
+        OrganizationId::Text(text) => text,
+    };
+    let number = (!text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u64>().ok())
+        .flatten();
+    number.map(OrganizationId::Number).ok_or_else(|| ProviderError::Rejected {
+        provider: P,
+        status: 0,
+        message: "Front Payment's hosted checkout takes the organisation number as a number: \
+                  digits only, not starting with 0"
+            .to_owned(),
+        param: Some("customer.organisation_id".to_owned()),
+    })
 }
 
 /// `customerDetails.address`.
@@ -463,7 +512,7 @@ pub(crate) fn customer_details(
                 .ok_or_else(|| {
                     missing("customer.organisation_id", "an organisation number is required")
                 })?;
-            ("corporate", Some(org))
+            ("corporate", Some(OrganizationId::Text(org)))
         }
     };
     Ok(CustomerDetails {
@@ -581,7 +630,7 @@ pub(crate) fn data<T: serde::de::DeserializeOwned>(
 
 impl OrderStatus {
     /// The update this status means, with `orderAmount` (or the callback's verified
-    /// amount) as the paid amount.
+    /// amount) as the paid or invoiced amount. A status on none of `words`' lists is refused.
     pub(crate) fn to_update(
         &self,
         reference: &str,
@@ -590,9 +639,17 @@ impl OrderStatus {
         fallback_amount: Option<&str>,
         dedup_key: String,
     ) -> Result<PaymentUpdate, ProviderError> {
-        let event = words.event(&self.status);
+        let event = words.event(&self.status).map_err(|UnknownStatus| {
+            tracing::error!(
+                reference,
+                status = %self.status,
+                "Front Payment reported a status its documents do not list; the answer is refused \
+                 and the order keeps its state (add the word to status_words if it is expected)"
+            );
+            ProviderError::unexpected(P, 200)
+        })?;
         let amount = match event {
-            Some(PaymentEvent::Paid) => {
+            Some(PaymentEvent::Paid | PaymentEvent::Invoiced) => {
                 let text = self
                     .order_amount
                     .as_deref()
@@ -767,18 +824,21 @@ mod tests {
         );
     }
 
-    fn adapter() -> super::super::FrontPayment {
+    fn adapter_with(partner: bool) -> super::super::FrontPayment {
         let config = super::super::FrontPaymentConfig {
             token: secrecy::SecretString::from("fpgo-token".to_owned()),
             secret_key: secrecy::SecretString::from("fpgo-secret".to_owned()),
+            partner,
             ..Default::default()
         };
         super::super::FrontPayment::new(config, reqwest::Client::new()).unwrap()
     }
 
+    const LATER: i64 = 1_754_600_000;
+
     #[test]
-    fn a_previous_reference_is_sent_as_fpgo_uuid_from_partner_in_every_flow() {
-        let front = adapter();
+    fn a_previous_reference_is_sent_as_fpgo_uuid_from_partner_in_every_flow_f2() {
+        let front = adapter_with(true);
         let mut req = request(&[(450_000, 1)], Currency::NOK);
         req.identity.personal_number = Some(secrecy::SecretString::from("28038712383".to_owned()));
         req.identity.address = Some(crate::PostalAddress {
@@ -789,17 +849,72 @@ mod tests {
         });
         let flows = [Flow::Hosted, Flow::Invoice, Flow::Regular { via: "visa".into() }];
         for flow in &flows {
-            let fresh = serde_json::to_value(front.body(&req, flow).unwrap()).unwrap();
+            let fresh = serde_json::to_value(front.body(&req, flow, LATER).unwrap()).unwrap();
             assert!(fresh.get("fpgoUuid").is_none() && fresh.get("orderFrom").is_none(), "{fresh}");
         }
         req.previous_reference = Some("ODR1234567890".into());
         for flow in &flows {
-            let body = serde_json::to_value(front.body(&req, flow).unwrap()).unwrap();
+            let body = serde_json::to_value(front.body(&req, flow, LATER).unwrap()).unwrap();
             assert_eq!(body["fpgoUuid"], "ODR1234567890", "{flow:?}: {body}");
             assert_eq!(body["orderFrom"], "PARTNER", "{flow:?}: {body}");
         }
+        // A merchant that is not a registered partner never says PARTNER: a new order instead.
+        let not_partner = adapter_with(false);
+        for flow in &flows {
+            let body = serde_json::to_value(not_partner.body(&req, flow, LATER).unwrap()).unwrap();
+            assert!(body.get("fpgoUuid").is_none() && body.get("orderFrom").is_none(), "{body}");
+        }
         req.previous_reference = Some("ODR1/../x".into());
-        assert!(front.body(&req, &Flow::Hosted).is_err(), "a malformed reference is never sent");
+        assert!(
+            front.body(&req, &Flow::Hosted, LATER).is_err(),
+            "a malformed reference is never sent"
+        );
+    }
+
+    fn identified(req: &mut SessionRequest) {
+        req.identity.personal_number = Some(SecretString::from("28038712383".to_owned()));
+        req.identity.address = Some(PostalAddress {
+            street: "Luramyrveien 65".into(),
+            zip: "4313".into(),
+            city: "Sandnes".into(),
+            country: "NO".into(),
+        });
+    }
+
+    #[test]
+    fn the_order_date_is_the_moment_of_the_request_never_the_orders_creation_f3() {
+        let front = adapter_with(false);
+        let mut req = request(&[(450_000, 1)], Currency::NOK);
+        identified(&mut req);
+        assert!(req.created_at < LATER);
+        for flow in [Flow::Hosted, Flow::Invoice, Flow::Regular { via: "visa".into() }] {
+            let body = serde_json::to_value(front.body(&req, &flow, LATER).unwrap()).unwrap();
+            assert_eq!(body["orderDate"], LATER.to_string(), "{flow:?}");
+        }
+        let hosted = serde_json::to_value(front.body(&req, &Flow::Hosted, LATER).unwrap()).unwrap();
+        assert_eq!(hosted["dueDateForPaymentLink"], (LATER + 3600).to_string());
+    }
+
+    #[test]
+    fn the_hosted_create_sends_the_organisation_number_as_a_number_f6() {
+        let front = adapter_with(false);
+        let mut req = request(&[(450_000, 1)], Currency::NOK);
+        identified(&mut req);
+        req.identity.kind = CustomerKind::Corporate;
+        req.identity.organisation_id = Some("987654321".into());
+        let hosted = serde_json::to_value(front.body(&req, &Flow::Hosted, LATER).unwrap()).unwrap();
+        assert_eq!(hosted["customerDetails"]["organizationId"], serde_json::json!(987_654_321));
+        let invoice =
+            serde_json::to_value(front.body(&req, &Flow::Invoice, LATER).unwrap()).unwrap();
+        assert_eq!(invoice["customerDetails"]["organizationId"], "987654321", "a string there");
+        for bad in ["NO987654321", "0987654321"] {
+            req.identity.organisation_id = Some(bad.into());
+            let err = front.body(&req, &Flow::Hosted, LATER).unwrap_err();
+            assert!(
+                matches!(err, ProviderError::Rejected { param: Some(ref p), .. } if p == "customer.organisation_id"),
+                "{bad}: {err:?}"
+            );
+        }
     }
 
     #[test]
@@ -834,7 +949,7 @@ mod tests {
         assert!(customer_details(&req, "+47", true, true).is_err());
         req.identity.organisation_id = Some("987654321".into());
         let corporate = customer_details(&req, "+47", true, true).unwrap();
-        assert_eq!(corporate.organization_id.as_deref(), Some("987654321"));
+        assert_eq!(corporate.organization_id, Some(OrganizationId::Text("987654321".into())));
         req.identity.address = None;
         assert!(matches!(
             customer_details(&req, "+47", true, false),
@@ -940,13 +1055,35 @@ mod tests {
     #[test]
     fn status_words_map_to_events_ignoring_case() {
         let words = StatusWords::default();
-        assert_eq!(words.event("PAID"), Some(PaymentEvent::Paid));
-        assert_eq!(words.event("invoiced"), Some(PaymentEvent::Paid));
-        assert_eq!(words.event("CANCELLED"), Some(PaymentEvent::Cancelled));
-        assert_eq!(words.event("EXPIRED"), Some(PaymentEvent::Expired));
-        assert_eq!(words.event("FAILED"), Some(PaymentEvent::Declined));
-        assert_eq!(words.event("SENT"), None);
-        assert_eq!(words.event("RESERVED"), None);
+        assert_eq!(words.event("PAID"), Ok(Some(PaymentEvent::Paid)));
+        assert_eq!(words.event("invoiced"), Ok(Some(PaymentEvent::Invoiced)), "F4: not paid");
+        assert_eq!(words.event("CANCELLED"), Ok(Some(PaymentEvent::Cancelled)));
+        assert_eq!(words.event("EXPIRED"), Ok(Some(PaymentEvent::Expired)));
+        assert_eq!(words.event("FAILED"), Ok(Some(PaymentEvent::Declined)));
+        assert_eq!(words.event("SENT"), Ok(None));
+        assert_eq!(words.event("RESERVED"), Ok(None));
+        assert_eq!(words.event("PENDING_SOMETHING"), Err(UnknownStatus));
+        assert_eq!(words.event("success"), Err(UnknownStatus), "the docs' example word");
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_not_read_as_no_news() {
+        let body = br#"{"status_code":200,"is_data":true,"data":{"uuid":"ODR1","status":"WHATEVER","orderAmount":4500.00}}"#;
+        let status: OrderStatus = data(200, body, rejected()).unwrap();
+        let refused =
+            status.to_update("ODR1", &StatusWords::default(), Currency::NOK, None, "k".into());
+        assert!(matches!(refused, Err(ProviderError::UnexpectedResponse { .. })), "{refused:?}");
+    }
+
+    #[test]
+    fn an_invoiced_status_carries_its_amount_to_be_checked() {
+        let body = br#"{"status_code":200,"is_data":true,"data":{"uuid":"ODR1","status":"INVOICED","orderAmount":4500.00}}"#;
+        let status: OrderStatus = data(200, body, rejected()).unwrap();
+        let u = status
+            .to_update("ODR1", &StatusWords::default(), Currency::NOK, None, "k".into())
+            .unwrap();
+        assert_eq!(u.event, Some(PaymentEvent::Invoiced));
+        assert_eq!(u.amount, Some(money(450_000, Currency::NOK)));
     }
 
     fn rejected() -> impl FnOnce(u16) -> ProviderError {

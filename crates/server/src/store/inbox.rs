@@ -118,5 +118,6 @@ fn event_name(event: PaymentEvent) -> &'static str {
         PaymentEvent::Declined => "declined",
         PaymentEvent::Cancelled => "cancelled",
         PaymentEvent::Expired => "expired",
+        PaymentEvent::Invoiced => "invoiced",
     }
 }

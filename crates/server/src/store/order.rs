@@ -39,6 +39,9 @@ pub struct Order {
     pub last_error: Option<String>,
     /// When the provider was last asked about this order.
     pub last_checked_at: Option<i64>,
+    /// When a provider answer about this order was last refused as one its documents do not
+    /// allow (the order kept its state; `last_error` says why).
+    pub unconfirmed_at: Option<i64>,
     /// Provider-create attempts made so far (more than one means a retry after an unknown
     /// or failed outcome).
     pub provider_attempts: i64,
@@ -77,7 +80,7 @@ pub struct NewOrder {
 impl Order {
     pub(super) const COLUMNS: &'static str = "id, request_hash, state, method, provider, currency, total_minor, \
         quote_json, request_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
-        last_error, last_checked_at, provider_attempts, request_id, created_at, updated_at";
+        last_error, last_checked_at, unconfirmed_at, provider_attempts, request_id, created_at, updated_at";
 
     pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
         let state: String = row.try_get("state")?;
@@ -108,6 +111,7 @@ impl Order {
             paid_at: row.try_get("paid_at")?,
             last_error: row.try_get("last_error")?,
             last_checked_at: row.try_get("last_checked_at")?,
+            unconfirmed_at: row.try_get("unconfirmed_at")?,
             provider_attempts: row.try_get("provider_attempts")?,
             request_id: row.try_get("request_id")?,
             created_at: row.try_get("created_at")?,

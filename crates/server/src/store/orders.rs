@@ -167,6 +167,24 @@ impl Store {
         Ok(())
     }
 
+    /// Notes that a provider answer about the order was refused (an unknown status, an amount
+    /// that differs): `reason` for the operator, and the time, which tells the widget to
+    /// say the payment could not be confirmed yet. The state is not touched.
+    pub async fn note_unconfirmed(&self, id: &str, reason: &str) -> anyhow::Result<()> {
+        let at = now();
+        sqlx::query(
+            "UPDATE orders SET last_error = $1, unconfirmed_at = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(reason)
+        .bind(at)
+        .bind(at)
+        .bind(id)
+        .execute(&self.writer)
+        .await
+        .context("noting an unconfirmed answer")?;
+        Ok(())
+    }
+
     /// Marks that the provider was asked about the order now.
     pub async fn touch_checked(&self, id: &str) -> anyhow::Result<()> {
         sqlx::query("UPDATE orders SET last_checked_at = $1 WHERE id = $2")
@@ -237,6 +255,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("listing orders by state")?;
+        rows.iter().map(Order::from_row).collect()
+    }
+
+    /// Orders in `state` that neither changed nor were asked about at their provider since
+    /// `quiet_since`, oldest first: the ones to reconcile. Skipping recently asked ones in the
+    /// query (not after it) keeps long-lived orders (unpaid invoices) from filling every batch.
+    pub async fn orders_to_ask(
+        &self,
+        state: SessionState,
+        quiet_since: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE state = $1 AND updated_at < $2 \
+             AND (last_checked_at IS NULL OR last_checked_at < $3) ORDER BY updated_at LIMIT $4",
+            Order::COLUMNS
+        ))
+        .bind(state.as_str())
+        .bind(quiet_since)
+        .bind(quiet_since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("listing orders to reconcile")?;
         rows.iter().map(Order::from_row).collect()
     }
 

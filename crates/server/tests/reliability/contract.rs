@@ -177,8 +177,15 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         action: Some(Action::redirect("u")),
         expires_at: Some(1),
         receipt: Some(receipt),
+        unconfirmed: true,
     };
-    let bare_session = Session { action: None, expires_at: None, receipt: None, ..session.clone() };
+    let bare_session = Session {
+        action: None,
+        expires_at: None,
+        receipt: None,
+        unconfirmed: false,
+        ..session.clone()
+    };
     fields_match("Session", &session, &bare_session);
     let embedded = Action::StripeEmbedded {
         client_secret: "c".into(),

@@ -282,20 +282,34 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// A unix timestamp (as string or number); `not_before` refuses older ones.
-    fn timestamp(&mut self, path: &str, required: bool, not_before: Option<i64>) -> Option<i64> {
+    /// A unix timestamp (as string or number). With `today` (now), one whose date in Oslo
+    /// is before today's is refused: "must be current or future date" (seed 002, see
+    /// [`super::oslo`]).
+    fn timestamp(&mut self, path: &str, required: bool, today: Option<i64>) -> Option<i64> {
         let value = if required { self.required(path)? } else { self.get(path)? };
         let parsed = decimal::json_text(value).and_then(|t| t.trim().parse::<i64>().ok());
-        match (parsed, not_before) {
+        match (parsed, today) {
             (None, _) => {
                 self.fail(path, format!("The {path} must be a valid unix timestamp."));
                 None
             }
-            (Some(ts), Some(min)) if ts < min => {
+            (Some(ts), Some(now)) if super::oslo::date(ts) < super::oslo::date(now) => {
                 self.fail(path, format!("The {path} must be a date after or equal to today."));
                 None
             }
             (Some(ts), _) => Some(ts),
+        }
+    }
+
+    /// A field the document types as a number: a JSON number, not a string of digits.
+    fn json_number(&mut self, path: &str, required: bool) -> Option<u64> {
+        let value = if required { self.required(path)? } else { self.get(path)? };
+        match value.as_u64() {
+            Some(n) => Some(n),
+            None => {
+                self.fail(path, format!("The {path} must be a number."));
+                None
+            }
         }
     }
 
@@ -345,6 +359,9 @@ struct CustomerRules {
     present: bool,
     address: bool,
     personal_number_if_private: bool,
+    /// `customerDetails.organizationId` must be a JSON number (the hosted create: "Must be
+    /// number"); elsewhere the seed types it "string … alphanumeric".
+    numeric_organization_id: bool,
 }
 
 fn validate_common(
@@ -352,7 +369,6 @@ fn validate_common(
     front: &FrontPayment,
     customer: CustomerRules,
     callbacks_required: bool,
-    future_order_date: bool,
 ) -> OrderFields {
     let mut products = Vec::new();
     for p in v.list("products") {
@@ -383,8 +399,9 @@ fn validate_common(
             "The orderSummary.grandTotal must be greater than 0.".into(),
         );
     }
-    let today = front.common.clock.now() - 24 * 3600;
-    v.timestamp("orderDate", true, future_order_date.then_some(today));
+    // "must be current or future date" on the regular and hosted pages; the invoice page
+    // does not repeat it, and the simulator holds every create to it (at least as strict).
+    v.timestamp("orderDate", true, Some(front.common.clock.now()));
 
     let mut customer_type = None;
     let (mut customer_name, mut customer_email, mut customer_uuid) = (None, None, None);
@@ -407,8 +424,17 @@ fn validate_common(
                 );
             }
         }
-        if customer_type.as_deref() == Some("corporate") {
-            v.string("customerDetails.organizationId", true);
+        let corporate = customer_type.as_deref() == Some("corporate");
+        if customer.numeric_organization_id {
+            v.json_number("customerDetails.organizationId", corporate);
+        } else if let Some(org) = v.string("customerDetails.organizationId", corporate) {
+            if !org.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                v.fail(
+                    "customerDetails.organizationId",
+                    "The customerDetails.organizationId must only contain letters and numbers."
+                        .into(),
+                );
+            }
         }
         v.string("customerDetails.address.street", customer.address);
         v.string("customerDetails.address.zip", customer.address);
@@ -487,13 +513,15 @@ fn new_order(
 }
 
 /// `fpgoUuid` and `orderFrom` (seed 002): the order a create updates instead of adding one.
-/// `orderFrom` is required with `fpgoUuid` and, when given, must be `PARTNER`.
-fn order_to_update(v: &mut Validator<'_>) -> Option<String> {
+/// `orderFrom` is required with `fpgoUuid` and, when given, must be `PARTNER`, which "indicates
+/// that the request originates from a registered partner": from a token that is not a
+/// partner's ([`super::FrontPaymentSim::partner`]) it is refused [U].
+fn order_to_update(v: &mut Validator<'_>, front: &FrontPayment) -> Option<String> {
     let uuid = v.string("fpgoUuid", false);
     if uuid.is_some() && v.get("orderFrom").is_none() {
         v.fail("orderFrom", "The orderFrom field is required when fpgoUuid is present.".into());
-    } else {
-        v.one_of("orderFrom", false, &["PARTNER"]);
+    } else if v.one_of("orderFrom", false, &["PARTNER"]).is_some() && !front.config.partner {
+        v.fail("orderFrom", "The orderFrom PARTNER is only for registered partners.".into());
     }
     uuid
 }
@@ -525,7 +553,9 @@ fn update_refused(e: OrderError) -> Response {
     }
 }
 
-const VIA: &[&str] = &["vipps", "visa", "mastercard", "applepay", "googlepay", "invoice"];
+/// `submitPayment.via`: "Available payment methods vipps, visa, mastercard, applepay, or
+/// googlepay" (seed 002). Invoices have their own endpoint.
+const VIA: &[&str] = &["vipps", "visa", "mastercard", "applepay", "googlepay"];
 
 async fn regular_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
@@ -534,12 +564,16 @@ async fn regular_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> 
     };
     let mut v = Validator::new(&body);
     let with_customer = v.boolean("withCustomer", true).unwrap_or(false);
-    let rules =
-        CustomerRules { present: with_customer, address: true, personal_number_if_private: false };
-    let common = validate_common(&mut v, &front, rules, true, true);
+    let rules = CustomerRules {
+        present: with_customer,
+        address: true,
+        personal_number_if_private: false,
+        numeric_organization_id: false,
+    };
+    let common = validate_common(&mut v, &front, rules, true);
     let via = v.one_of("submitPayment.via", true, VIA);
     let reference = v.string("referenceNo", false);
-    let fpgo_uuid = order_to_update(&mut v);
+    let fpgo_uuid = order_to_update(&mut v, &front);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }
@@ -563,14 +597,19 @@ async fn invoice_submit(State(front): State<Arc<FrontPayment>>, body: Bytes) -> 
         Err(errors) => return validation(&front, errors),
     };
     let mut v = Validator::new(&body);
-    let rules = CustomerRules { present: true, address: true, personal_number_if_private: true };
-    let common = validate_common(&mut v, &front, rules, true, false);
+    let rules = CustomerRules {
+        present: true,
+        address: true,
+        personal_number_if_private: true,
+        numeric_organization_id: false,
+    };
+    let common = validate_common(&mut v, &front, rules, true);
     v.boolean("invoiceFeeApplicable", true);
     v.boolean("separateInvoices", false);
     v.one_of("invoiceInterval", false, &["0", "1", "2"]);
     v.numeric("invoiceMaturity", false);
     let reference = v.string("referenceNo", false);
-    let fpgo_uuid = order_to_update(&mut v);
+    let fpgo_uuid = order_to_update(&mut v, &front);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }
@@ -592,8 +631,13 @@ async fn payment_link_create(State(front): State<Arc<FrontPayment>>, body: Bytes
         Err(errors) => return validation(&front, errors),
     };
     let mut v = Validator::new(&body);
-    let rules = CustomerRules { present: true, address: false, personal_number_if_private: false };
-    let common = validate_common(&mut v, &front, rules, false, true);
+    let rules = CustomerRules {
+        present: true,
+        address: false,
+        personal_number_if_private: false,
+        numeric_organization_id: false,
+    };
+    let common = validate_common(&mut v, &front, rules, false);
     v.boolean("sendOrderBy.sms", true);
     v.boolean("sendOrderBy.email", true);
     v.boolean("sendOrderBy.invoice", false);
@@ -616,12 +660,17 @@ async fn hosted_create(State(front): State<Arc<FrontPayment>>, body: Bytes) -> R
         Err(errors) => return validation(&front, errors),
     };
     let mut v = Validator::new(&body);
-    let rules = CustomerRules { present: true, address: false, personal_number_if_private: false };
-    let common = validate_common(&mut v, &front, rules, true, true);
+    let rules = CustomerRules {
+        present: true,
+        address: false,
+        personal_number_if_private: false,
+        numeric_organization_id: true,
+    };
+    let common = validate_common(&mut v, &front, rules, true);
     let due = v.timestamp("dueDateForPaymentLink", true, None);
     v.one_of("checkoutLanguage", false, &["en", "no", "sv", "da", "de"]);
     let reference = v.string("referencesNo", false).or_else(|| v.string("referenceNo", false));
-    let fpgo_uuid = order_to_update(&mut v);
+    let fpgo_uuid = order_to_update(&mut v, &front);
     if let Err(errors) = v.finish() {
         return validation(&front, errors);
     }

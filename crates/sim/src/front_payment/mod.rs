@@ -1,5 +1,22 @@
 //! Front Payment (FPGO Connect): card/Vipps/wallet orders, invoices, payment links, hosted
-//! checkout, and query-string callbacks with a checksum (`shared/providers.md` §4, seed 002).
+//! checkout, and query-string callbacks with a checksum.
+//!
+//! Sources: docs.frontpayment.no, book "FPGO Connect": "Create Checkout Session - Card, Vipps,
+//! Apple & Google Pay", "Create Session for Invoice Order", "Hosted Checkout" (the seed page
+//! `002_efeead955498e7c2.txt`) and "Notifications via Callback URL". What the simulator holds
+//! the merchant to, each from those pages:
+//! - a **private** customer's invoice order answers a BankID URL (`bankIdUrl`); the order is
+//!   invoiced and the callback sent only after BankID ("after BankID verification is completed
+//!   successfully our system will notify you"); a corporate one is invoiced at once;
+//! - `INVOICED` is not `PAID`: an invoice may later be paid, and "our system will also notify
+//!   you for any future status changes" ([`FrontPayment::pay`] on an invoiced order);
+//! - `orderFrom` "must be PARTNER" and "indicates that the request originates from a registered
+//!   partner": refused unless the token is a partner's ([`FrontPaymentSim::partner`]);
+//! - `orderDate` "must be current or future date": a date before today in Oslo is refused
+//!   ([`oslo`]);
+//! - `submitPayment.via` is one of `vipps, visa, mastercard, applepay, googlepay`;
+//! - the hosted create is `POST /api/v1/connect/hosted/orders/payment-link/create`, and its
+//!   `customerDetails.organizationId` "Must be number".
 //!
 //! [`FrontPayment`] holds the orders; [`api`] is the `status_code`/`is_data` envelope API,
 //! [`pages`] the payment, hosted checkout and BankID pages, [`callback`] the signed callback.
@@ -7,6 +24,7 @@
 
 pub mod api;
 pub mod callback;
+pub mod oslo;
 pub mod pages;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,9 +49,15 @@ pub struct FrontPaymentSim {
     pub secret_key: String,
     /// API base path (default `/api/v1`).
     pub api_prefix: String,
-    /// [U] Base paths of the hosted payment-link create (the docs write `/v1` without `/api`;
-    /// default accepts both `/v1` and `/api/v1`).
+    /// Base paths of the hosted payment-link create. Default `/api/v1` only, as the hosted
+    /// checkout page of seed 002 writes the endpoint (an older revision wrote `/v1`, which the
+    /// simulator no longer serves).
     pub hosted_prefixes: Vec<String>,
+    /// [U] Whether the bearer token is a registered partner's, which alone may send
+    /// `orderFrom=PARTNER` (with `fpgoUuid`). Default false: the seed says the value
+    /// "indicates that the request originates from a registered partner"; a non-partner's
+    /// `PARTNER` is refused with a validation error on `orderFrom`.
+    pub partner: bool,
     /// Which revision's checksum formula callbacks use (default current).
     pub checksum_formula: ChecksumFormula,
     /// [U] HTTP method of callbacks (default GET; the docs' handler reads `$_GET`).
@@ -55,8 +79,9 @@ pub struct FrontPaymentSim {
     pub validation_status: u16,
     /// Allowed `products.*.tax` rates (default 0, 12, 15, 25).
     pub allowed_tax_rates: Vec<u32>,
-    /// [U] Whether a private customer's invoice order needs BankID first (default false:
-    /// providers.md says it goes straight to INVOICED; the seed's example shows a BankID URL).
+    /// Whether a private customer's invoice order goes through BankID first. Default true, as
+    /// seed 002 shows (a private invoice order answers `bankIdUrl`; the callback comes after
+    /// BankID). False invoices it at once, as an older reading had it.
     pub invoice_private_bankid: bool,
     /// [U] Name of the BankID URL field of an invoice submit (default `bankIdUrl`, the seed's).
     pub invoice_url_field: String,
@@ -73,7 +98,8 @@ impl Default for FrontPaymentSim {
             bearer_token: "fpgo-test-token-kassa-sim-0000000000".into(),
             secret_key: "fpgo-test-secret-kassa-sim".into(),
             api_prefix: "/api/v1".into(),
-            hosted_prefixes: vec!["/v1".into(), "/api/v1".into()],
+            hosted_prefixes: vec!["/api/v1".into()],
+            partner: false,
             checksum_formula: ChecksumFormula::Current,
             callback_method: reqwest::Method::GET,
             checksum_includes_url_params: false,
@@ -83,7 +109,7 @@ impl Default for FrontPaymentSim {
             failed_status: "FAILED".into(),
             validation_status: 422,
             allowed_tax_rates: vec![0, 12, 15, 25],
-            invoice_private_bankid: false,
+            invoice_private_bankid: true,
             invoice_url_field: "bankIdUrl".into(),
             payment_link_returns_url: false,
             delivery: DeliveryPolicy::default(),
@@ -125,7 +151,7 @@ impl std::str::FromStr for ChecksumFormula {
 pub enum OrderKind {
     /// `regular/submit` with `submitPayment.via`.
     Regular {
-        /// `vipps`, `visa`, `mastercard`, `applepay`, `googlepay` or `invoice`.
+        /// `vipps`, `visa`, `mastercard`, `applepay` or `googlepay`.
         via: String,
     },
     /// `invoice/submit`.
@@ -286,7 +312,6 @@ impl FrontPayment {
     pub fn payment_url(&self, order: &Order) -> String {
         match &order.kind {
             OrderKind::Hosted => format!("{}/order/hosted/{}/checkout", self.url, order.uuid),
-            OrderKind::Regular { via } if via == "invoice" => self.bankid_url(order),
             OrderKind::Invoice => self.bankid_url(order),
             _ => format!("{}/order/{}/pay", self.url, order.uuid),
         }
@@ -297,8 +322,9 @@ impl FrontPayment {
         format!("{}/bankid/{}", self.url, order.uuid)
     }
 
-    /// Creates an order. A private customer's invoice order is invoiced at once (unless
-    /// `invoice_private_bankid`), with its callback sent in the background.
+    /// Creates an order. An invoice order is invoiced at once, with its callback sent in the
+    /// background, when no BankID is due: for a corporate customer ("BankID flow will be
+    /// skipped"), or for a private one when `invoice_private_bankid` is off.
     pub fn create(&self, new: NewOrder) -> Order {
         let now = self.common.clock.now();
         let mut order = Order {
@@ -329,12 +355,11 @@ impl FrontPayment {
         order
     }
 
-    /// Invoices a private customer's invoice order at once (unless `invoice_private_bankid`);
-    /// true if it did.
+    /// Invoices an invoice order at once when it needs no BankID; true if it did.
     fn invoice_at_once(&self, order: &mut Order) -> bool {
-        let instant = order.kind == OrderKind::Invoice
-            && order.customer_type.as_deref() != Some("corporate")
-            && !self.config.invoice_private_bankid;
+        let corporate = order.customer_type.as_deref() == Some("corporate");
+        let instant =
+            order.kind == OrderKind::Invoice && (corporate || !self.config.invoice_private_bankid);
         if instant {
             order.status = "INVOICED".into();
             order.payment_method = Some("invoice".into());
@@ -429,13 +454,29 @@ impl FrontPayment {
     }
 
     /// Pays (or, for invoice methods, invoices) the order and sends the callback, awaiting
-    /// its first attempt. `method` is the method chosen on a page, if any.
+    /// its first attempt. `method` is the method chosen on a page, if any. An invoiced order
+    /// is paid by this too: the customer paid the invoice, and Front Payment reports the
+    /// change to the callback URL as it does for any later status change of an invoice.
     pub async fn pay(
         &self,
         uuid: &str,
         method: Option<&str>,
     ) -> Result<(Order, Option<Attempt>), OrderError> {
         let paid_status = self.config.paid_status.clone();
+        let invoice_paid = {
+            let mut store = self.store();
+            let order = store.orders.iter_mut().find(|o| o.uuid == uuid);
+            match order {
+                Some(order) if order.status == "INVOICED" => {
+                    order.status = paid_status.clone();
+                    Some(order.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(order) = invoice_paid {
+            return Ok((order.clone(), self.send_callback(&order).await));
+        }
         let order = self.update_open(uuid, |order| {
             let via = match (&order.kind, method) {
                 (_, Some(m)) => m.to_owned(),
@@ -451,16 +492,14 @@ impl FrontPayment {
             }
             order.payment_method = Some(via);
         })?;
-        let attempt = match self.callback(&order) {
-            Some(cb) => {
-                self.common
-                    .deliverer
-                    .deliver(format!("callback {} {}", order.status, order.uuid), cb)
-                    .await
-            }
-            None => None,
-        };
+        let attempt = self.send_callback(&order).await;
         Ok((order, attempt))
+    }
+
+    /// Sends the order's callback with its current status, awaiting the first attempt.
+    async fn send_callback(&self, order: &Order) -> Option<Attempt> {
+        let cb = self.callback(order)?;
+        self.common.deliverer.deliver(format!("callback {} {}", order.status, order.uuid), cb).await
     }
 
     /// Records a declined payment. Without `failure_callbacks` (the documented behaviour) the

@@ -60,9 +60,10 @@ fn page(front: &FrontPayment, kind: Kind, order: &Order) -> String {
         if order.status == front.config.expired_status {
             return html::expired_page(PROVIDER, order.failure_url.as_deref());
         }
-        let paid = order.status == front.config.paid_status || order.status == "INVOICED";
-        let (heading, back) = if paid {
+        let (heading, back) = if order.status == front.config.paid_status {
             ("Payment complete", order.success_url.as_deref())
+        } else if order.status == "INVOICED" {
+            ("Invoice created", order.success_url.as_deref())
         } else {
             ("Order closed", order.failure_url.as_deref())
         };

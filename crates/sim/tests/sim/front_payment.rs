@@ -163,25 +163,97 @@ async fn paying_sends_a_checksummed_callback_then_redirects() {
     sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_hosted_payment_link_works_with_and_without_api_in_the_path() {
-    let sim = start_sim(|_| {}).await;
+const HOSTED: &str = "/api/v1/connect/hosted/orders/payment-link/create";
+
+fn hosted_body() -> Value {
     let mut body = order_body("https://shop.example/cb");
     body.as_object_mut().unwrap().remove("submitPayment");
     body.as_object_mut().unwrap().remove("withCustomer");
     body["dueDateForPaymentLink"] = json!((kassa_sim::clock::wall_secs() + 3600).to_string());
-    for path in [
-        "/v1/connect/hosted/orders/payment-link/create",
-        "/api/v1/connect/hosted/orders/payment-link/create",
-    ] {
-        let (status, created) = post(&sim, path, &body).await;
-        assert_eq!(status, 201, "{path}: {created}");
-        let uuid = created["data"]["orderUuid"].as_str().unwrap();
-        assert_eq!(
-            created["data"]["paymentUrl"],
-            format!("{}/order/hosted/{uuid}/checkout", sim.front_payment_url)
-        );
+    body
+}
+
+#[tokio::test]
+async fn the_hosted_payment_link_is_served_under_api_v1_only_f5() {
+    let sim = start_sim(|_| {}).await;
+    let (status, created) = post(&sim, HOSTED, &hosted_body()).await;
+    assert_eq!(status, 201, "{created}");
+    let uuid = created["data"]["orderUuid"].as_str().unwrap();
+    assert_eq!(
+        created["data"]["paymentUrl"],
+        format!("{}/order/hosted/{uuid}/checkout", sim.front_payment_url)
+    );
+    let (status, answer) =
+        post(&sim, "/v1/connect/hosted/orders/payment-link/create", &hosted_body()).await;
+    assert_eq!(status, 404, "the old /v1 alias is gone: {answer}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn via_is_one_of_the_five_documented_methods_and_never_invoice_f5() {
+    let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    for via in ["vipps", "visa", "mastercard", "applepay", "googlepay"] {
+        let mut body = order_body("https://shop.example/cb");
+        body["submitPayment"]["via"] = json!(via);
+        let (status, answer) = post(&sim, regular, &body).await;
+        assert_eq!(status, 201, "{via}: {answer}");
     }
+    let mut body = order_body("https://shop.example/cb");
+    body["submitPayment"]["via"] = json!("invoice");
+    let (status, answer) = post(&sim, regular, &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["errors"]["submitPayment.via"].is_array(), "{answer}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_order_date_before_today_in_oslo_is_refused_and_earlier_today_is_not_f3() {
+    let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    let now = kassa_sim::clock::wall_secs();
+    let oslo_offset = kassa_sim::front_payment::oslo::offset_secs;
+    // Midnight in Oslo today, as a unix second (summer time changes at 01:00 UTC, so the
+    // offset an hour before the local day's start is the offset at midnight).
+    let local_day = (now + oslo_offset(now)).div_euclid(86_400) * 86_400;
+    let midnight = local_day - oslo_offset(local_day - 3600);
+    assert_eq!(
+        kassa_sim::front_payment::oslo::date(midnight),
+        kassa_sim::front_payment::oslo::date(now)
+    );
+    let mut body = order_body("https://shop.example/cb");
+    body["orderDate"] = json!(midnight.to_string());
+    let (status, answer) = post(&sim, regular, &body).await;
+    assert_eq!(status, 201, "the first second of today in Oslo is current: {answer}");
+    body["orderDate"] = json!((midnight - 1).to_string());
+    let (status, answer) = post(&sim, regular, &body).await;
+    assert_eq!(status, 422, "the last second of yesterday in Oslo: {answer}");
+    assert!(answer["errors"]["orderDate"].is_array(), "{answer}");
+    // The invoice and hosted creates are held to it as well.
+    let mut invoice = order_body("https://shop.example/cb");
+    invoice["invoiceFeeApplicable"] = json!(false);
+    invoice["orderDate"] = json!((midnight - 1).to_string());
+    let (status, _) = post(&sim, "/api/v1/connect/orders/invoice/submit", &invoice).await;
+    assert_eq!(status, 422);
+    let mut hosted = hosted_body();
+    hosted["orderDate"] = json!((midnight - 1).to_string());
+    let (status, _) = post(&sim, HOSTED, &hosted).await;
+    assert_eq!(status, 422);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_hosted_create_takes_the_organisation_number_as_a_number_only_f6() {
+    let sim = start_sim(|_| {}).await;
+    let mut body = hosted_body();
+    body["customerDetails"]["type"] = json!("corporate");
+    body["customerDetails"]["organizationId"] = json!("987654321");
+    let (status, answer) = post(&sim, HOSTED, &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["errors"]["customerDetails.organizationId"].is_array(), "{answer}");
+    body["customerDetails"]["organizationId"] = json!(987_654_321);
+    let (status, answer) = post(&sim, HOSTED, &body).await;
+    assert_eq!(status, 201, "{answer}");
     sim.shutdown().await;
 }
 
@@ -190,7 +262,7 @@ async fn a_payment_link_expires_at_its_due_date() {
     let sim = start_sim(|_| {}).await;
     let mut body = order_body("https://shop.example/cb");
     body["dueDateForPaymentLink"] = json!((kassa_sim::clock::wall_secs() + 600).to_string());
-    let (_, created) = post(&sim, "/v1/connect/hosted/orders/payment-link/create", &body).await;
+    let (_, created) = post(&sim, HOSTED, &body).await;
     let uuid = created["data"]["orderUuid"].as_str().unwrap();
     post_json(&format!("{}/__sim/clock", sim.front_payment_url), json!({"advance_secs": 601}))
         .await;
@@ -209,31 +281,85 @@ async fn a_payment_link_expires_at_its_due_date() {
 }
 
 #[tokio::test]
-async fn invoices_go_straight_to_invoiced_for_private_and_through_bankid_for_corporate() {
+async fn a_private_invoice_goes_through_bankid_before_it_is_invoiced_and_called_back_f1() {
     let receiver = Receiver::start().await;
     let sim = start_sim(|_| {}).await;
     let mut body = order_body(&format!("{}/cb", receiver.url));
     body["invoiceFeeApplicable"] = json!(false);
     let (status, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
     assert_eq!(status, 201, "{created}");
-    assert!(created["data"].get("bankIdUrl").is_none());
     let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    let bankid =
+        created["data"]["bankIdUrl"].as_str().expect("a private invoice answers bankIdUrl");
+    assert_eq!(bankid, format!("{}/bankid/{uuid}", sim.front_payment_url));
+    assert!(created["data"].get("paymentUrl").is_none(), "{created}");
     let (_, text) = status_text(&sim, &uuid).await;
-    assert!(text.contains("\"status\":\"INVOICED\""));
+    assert!(text.contains("\"status\":\"SENT\""), "not invoiced before BankID: {text}");
+    assert!(receiver.received().is_empty(), "no callback before BankID");
+
+    let page = client().get(bankid).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("BankID"), "{page}");
+    let response = client().post(bankid).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"status\":\"INVOICED\""), "{text}");
     let callback =
         eventually("the INVOICED callback", || async { receiver.received().first().cloned() })
             .await;
     assert!(callback.uri.query().unwrap().contains("status=INVOICED"));
+    sim.shutdown().await;
+}
 
+#[tokio::test]
+async fn a_corporate_invoice_or_one_configured_without_bankid_is_invoiced_at_once() {
+    let receiver = Receiver::start().await;
+    let sim = start_sim(|_| {}).await;
+    let mut body = order_body(&format!("{}/cb", receiver.url));
+    body["invoiceFeeApplicable"] = json!(false);
     body["customerDetails"]["type"] = json!("corporate");
     body["customerDetails"]["organizationId"] = json!("123456789");
     let (_, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
-    let bankid = created["data"]["bankIdUrl"].as_str().unwrap();
+    assert!(created["data"].get("bankIdUrl").is_none(), "{created}");
     let uuid = created["data"]["orderUuid"].as_str().unwrap();
-    let response = client().post(bankid).form(&[("action", "pay")]).send().await.unwrap();
-    assert_eq!(response.status(), 303);
     let (_, text) = status_text(&sim, uuid).await;
-    assert!(text.contains("\"status\":\"INVOICED\""));
+    assert!(text.contains("\"status\":\"INVOICED\""), "{text}");
+    sim.shutdown().await;
+
+    let sim = start_sim(|c| c.front_payment.invoice_private_bankid = false).await;
+    let mut body = order_body(&format!("{}/cb", receiver.url));
+    body["invoiceFeeApplicable"] = json!(false);
+    let (_, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
+    assert!(created["data"].get("bankIdUrl").is_none(), "{created}");
+    let (_, text) = status_text(&sim, created["data"]["orderUuid"].as_str().unwrap()).await;
+    assert!(text.contains("\"status\":\"INVOICED\""), "{text}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invoiced_order_is_not_paid_until_the_invoice_is_and_then_calls_back_paid_f4() {
+    let receiver = Receiver::start().await;
+    let sim = start_sim(|c| c.front_payment.invoice_private_bankid = false).await;
+    let mut body = order_body(&format!("{}/cb", receiver.url));
+    body["invoiceFeeApplicable"] = json!(false);
+    let (_, created) = post(&sim, "/api/v1/connect/orders/invoice/submit", &body).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    eventually("the INVOICED callback", || async { receiver.received().first().cloned() }).await;
+    let response = client()
+        .post(format!("{}/__sim/sessions/{uuid}/pay", sim.front_payment_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"status\":\"PAID\""), "{text}");
+    let paid = eventually("the PAID callback", || async {
+        receiver
+            .received()
+            .into_iter()
+            .find(|r| r.uri.query().unwrap_or("").contains("status=PAID"))
+    })
+    .await;
+    assert!(paid.uri.query().unwrap().contains(&format!("orderUuid={uuid}")));
     sim.shutdown().await;
 }
 
@@ -314,7 +440,7 @@ fn update_body(uuid: &str) -> Value {
 
 #[tokio::test]
 async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
-    let sim = start_sim(|_| {}).await;
+    let sim = start_sim(|c| c.front_payment.partner = true).await;
     let regular = "/api/v1/connect/orders/regular/submit";
     let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
     let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
@@ -342,7 +468,7 @@ async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
     assert_eq!(details["data"]["products"][0]["quantity"], "2");
 
     // The hosted and invoice creates take it too.
-    let hosted_path = "/v1/connect/hosted/orders/payment-link/create";
+    let hosted_path = HOSTED;
     let due = json!((kassa_sim::clock::wall_secs() + 600).to_string());
     let mut body = order_body("https://shop.example/cb");
     body["dueDateForPaymentLink"] = due.clone();
@@ -353,16 +479,15 @@ async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
     let (status, again) = post(&sim, hosted_path, &body).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["data"]["orderUuid"], hosted_uuid.as_str());
-    let mut corporate = order_body("https://shop.example/cb");
-    corporate["invoiceFeeApplicable"] = json!(false);
-    corporate["customerDetails"]["type"] = json!("corporate");
-    corporate["customerDetails"]["organizationId"] = json!("123456789");
+    // A private invoice waits for BankID, so it can still be updated.
+    let mut private = order_body("https://shop.example/cb");
+    private["invoiceFeeApplicable"] = json!(false);
     let invoice = "/api/v1/connect/orders/invoice/submit";
-    let (_, first) = post(&sim, invoice, &corporate).await;
+    let (_, first) = post(&sim, invoice, &private).await;
     let invoice_uuid = first["data"]["orderUuid"].as_str().unwrap().to_owned();
-    corporate["fpgoUuid"] = json!(invoice_uuid);
-    corporate["orderFrom"] = json!("PARTNER");
-    let (status, again) = post(&sim, invoice, &corporate).await;
+    private["fpgoUuid"] = json!(invoice_uuid);
+    private["orderFrom"] = json!("PARTNER");
+    let (status, again) = post(&sim, invoice, &private).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["data"]["orderUuid"], invoice_uuid.as_str());
     let list = get_json(&sim, "/api/v1/connect/orders/status").await;
@@ -371,8 +496,25 @@ async fn fpgo_uuid_updates_the_order_in_place_instead_of_adding_another() {
 }
 
 #[tokio::test]
-async fn fpgo_uuid_needs_order_from_partner_and_an_order_that_exists() {
+async fn order_from_partner_is_refused_from_a_merchant_that_is_not_a_partner_f2() {
     let sim = start_sim(|_| {}).await;
+    let regular = "/api/v1/connect/orders/regular/submit";
+    let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
+    let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
+    let (status, answer) = post(&sim, regular, &update_body(&uuid)).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["status_code"], 422);
+    assert_eq!(answer["message"], "The given data was invalid.");
+    assert_eq!(answer["is_error"], true);
+    assert!(answer["errors"]["orderFrom"][0].as_str().unwrap().contains("partner"), "{answer}");
+    let (_, text) = status_text(&sim, &uuid).await;
+    assert!(text.contains("\"orderAmount\":4500.00"), "the order is unchanged: {text}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn fpgo_uuid_needs_order_from_partner_and_an_order_that_exists() {
+    let sim = start_sim(|c| c.front_payment.partner = true).await;
     let regular = "/api/v1/connect/orders/regular/submit";
     let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
     let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
@@ -404,7 +546,7 @@ async fn fpgo_uuid_needs_order_from_partner_and_an_order_that_exists() {
 
 #[tokio::test]
 async fn a_paid_order_is_not_updated_through_fpgo_uuid() {
-    let sim = start_sim(|_| {}).await;
+    let sim = start_sim(|c| c.front_payment.partner = true).await;
     let regular = "/api/v1/connect/orders/regular/submit";
     let (_, created) = post(&sim, regular, &order_body("https://shop.example/cb")).await;
     let uuid = created["data"]["orderUuid"].as_str().unwrap().to_owned();
