@@ -173,8 +173,16 @@ pub fn bokamera(data: &[u8]) {
     let _ = serde_json::from_slice::<bokamera::transformers::CheckoutAnswer>(data);
     if let Ok(status) = serde_json::from_slice::<bokamera::transformers::StatusAnswer>(data) {
         let statuses = bokamera::CheckoutStatuses::default();
-        if let Ok(update) = status.to_update("cs_1", &statuses, 200) {
-            check_updates(&[update]);
+        if let Ok(state) = status.state(&statuses, 200) {
+            if let Ok(update) = bokamera::transformers::update("1-cs_1", state, None) {
+                check_updates(&[update]);
+            }
+        }
+    }
+    if let Ok(list) = serde_json::from_slice::<bokamera::transformers::BookingList>(data) {
+        for b in &list.results {
+            let _ = b.payment(200);
+            let _ = b.price(Currency::NOK, 200);
         }
     }
     let _ = bokamera::transformers::map_error(
@@ -339,6 +347,11 @@ mod tests {
         "@attributes",
     ];
     const BOKAMERA_KEYS: &[&str] = &[
+        "Results",
+        "Id",
+        "StatusId",
+        "TotalPrice",
+        "CurrencyId",
         "SessionId",
         "Url",
         "ClientSecret",

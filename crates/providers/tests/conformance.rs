@@ -117,7 +117,7 @@ struct Harness {
     reports_declines: bool,
     /// Whether the provider notifies us at all (BokaMera takes Stripe's webhooks itself).
     notifies: bool,
-    /// Whether a paid update carries the amount (BokaMera reports none).
+    /// Whether a paid update carries the amount.
     reports_amount: bool,
     /// Text in the path of a status read, when the reference is not in it (BokaMera posts it).
     read_path: Option<&'static str>,
@@ -126,6 +126,9 @@ struct Harness {
     create_replaces_earlier: bool,
     /// `SessionRequest::method_variant` (Front Payment's flow).
     variant: Option<&'static str>,
+    /// Whether the reference is `{booking}-{session}` (BokaMera), so the simulator's control
+    /// plane is addressed by the part after the first `-`.
+    reference_names_booking: bool,
 }
 
 struct Env {
@@ -220,8 +223,8 @@ impl Env {
             api_key: SecretString::from(key),
             company_id: config.bokamera.company_id.clone(),
             articles: [
-                ("kayak-2h".to_owned(), ArticleMapping { article_id: 1, article_type_id: 1 }),
-                ("life-jacket".to_owned(), ArticleMapping { article_id: 2, article_type_id: 1 }),
+                ("kayak-2h".to_owned(), ArticleMapping::new(1, 1)),
+                ("life-jacket".to_owned(), ArticleMapping::new(2, 1)),
             ]
             .into(),
             publishable_key: config.stripe.publishable_key.clone(),
@@ -250,6 +253,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "stripe (embedded)",
@@ -272,6 +276,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "payfect (iframe)",
@@ -294,6 +299,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "front payment (hosted link)",
@@ -317,6 +323,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "front payment (regular, vipps)",
@@ -340,6 +347,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: Some("vipps"),
+                reference_names_booking: false,
             },
             Harness {
                 name: "checkfront (customer, iframe)",
@@ -367,6 +375,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "checkfront (staff, redirect)",
@@ -394,6 +403,7 @@ impl Env {
                 read_path: None,
                 create_replaces_earlier: false,
                 variant: None,
+                reference_names_booking: false,
             },
             Harness {
                 name: "bokamera (hosted, iframe)",
@@ -413,10 +423,11 @@ impl Env {
                 inbox: inbox.clone(),
                 reports_declines: false,
                 notifies: false,
-                reports_amount: false,
+                reports_amount: true,
                 read_path: Some("/checkout/status"),
                 create_replaces_earlier: true,
                 variant: None,
+                reference_names_booking: true,
             },
             Harness {
                 name: "bokamera (embedded)",
@@ -436,10 +447,11 @@ impl Env {
                 inbox: inbox.clone(),
                 reports_declines: false,
                 notifies: false,
-                reports_amount: false,
+                reports_amount: true,
                 read_path: Some("/checkout/status"),
                 create_replaces_earlier: true,
                 variant: None,
+                reference_names_booking: true,
             },
         ];
         Env { _sim: sim, harnesses, http }
@@ -499,8 +511,16 @@ impl Harness {
         }
     }
 
+    /// The id the simulator's control plane knows a session by.
+    fn sim_id<'a>(&self, reference: &'a str) -> &'a str {
+        match reference.split_once('-') {
+            Some((_, session)) if self.reference_names_booking => session,
+            _ => reference,
+        }
+    }
+
     async fn control(&self, http: &reqwest::Client, reference: &str, action: &str) -> Value {
-        let url = format!("{}/__sim/sessions/{reference}/{action}", self.sim_url);
+        let url = format!("{}/__sim/sessions/{}/{action}", self.sim_url, self.sim_id(reference));
         let response = http.post(url).send().await.unwrap();
         assert!(
             response.status().is_success(),
@@ -1127,4 +1147,145 @@ async fn a_status_the_documents_do_not_list_is_refused_not_taken_as_news() {
         assert!(matches!(handled, Err(ProviderError::UnexpectedResponse { .. })), "{handled:?}");
     }
     env.sim.shutdown().await;
+}
+
+// ---------------------------------------------------------------- BokaMera's payable entity
+
+fn bokamera_harnesses(env: &Env) -> Vec<&Harness> {
+    let found: Vec<&Harness> =
+        env.harnesses.iter().filter(|h| matches!(h.provider, Provider::Bokamera(_))).collect();
+    assert!(!found.is_empty());
+    found
+}
+
+async fn sim_state(http: &reqwest::Client, sim_url: &str) -> Value {
+    http.get(format!("{sim_url}/__sim/state")).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn bokamera_checkouts_pay_a_booking_that_bokamera_priced_k1_k5() {
+    let env = Env::start().await;
+    for h in bokamera_harnesses(&env) {
+        let req = h.request("ks_booking");
+        let session = h.provider.create_session(&req).await.unwrap();
+        let (booking, cs) = session.reference.split_once('-').unwrap();
+        let state = sim_state(&env.http, &h.sim_url).await;
+        let checkout = state["checkouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["SessionId"] == cs)
+            .unwrap_or_else(|| panic!("{}: no checkout {cs} in {state}", h.name))
+            .clone();
+        assert_eq!(
+            checkout["InternalReferenceId"], booking,
+            "{}: the checkout pays the booking, not Kassa's order id",
+            h.name
+        );
+        assert_ne!(checkout["InternalReferenceId"], json!(req.order_id), "{}", h.name);
+        let booked = state["bookings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["Id"].to_string() == booking)
+            .unwrap_or_else(|| panic!("{}: no booking {booking}", h.name))
+            .clone();
+        assert_eq!(booked["StatusId"], 5, "{}: awaiting payment", h.name);
+        assert_eq!(booked["TotalPrice"], json!(1375.5), "{}: BokaMera's price", h.name);
+        assert_eq!(booked["ServiceId"], 1, "{}: the first line is the service booked", h.name);
+        assert_eq!(booked["From"], "2026-07-01T00:00:00", "{}", h.name);
+        // The simulator refuses a checkout without ConfirmationUrl or CancelUrl (both
+        // "Required: Yes"), so this one carried both, embedded or not (K5).
+        h.control(&env.http, &session.reference, "pay").await;
+        let paid = h.provider.fetch_update(&session.reference).await.unwrap();
+        assert_eq!(paid.event, Some(PaymentEvent::Paid), "{}", h.name);
+        assert_eq!(paid.amount, Some(req.total), "{}: the booking's price comes back", h.name);
+    }
+}
+
+#[tokio::test]
+async fn a_bokamera_price_that_differs_from_the_quote_makes_no_checkout_k3() {
+    let env = Env::start().await;
+    let h = bokamera_harnesses(&env)[0];
+    let repriced = env
+        .http
+        .post(format!("{}/__sim/bokamera/articles/2/price", h.sim_url))
+        .json(&json!({"price": 8_000}))
+        .send()
+        .await
+        .unwrap();
+    assert!(repriced.status().is_success());
+    let before = h.executed_creates(&env.http).await;
+    let req = h.request("ks_repriced");
+    match h.provider.create_session(&req).await {
+        Err(ProviderError::AmountMismatch { expected, actual, .. }) => {
+            assert_eq!(expected, req.total);
+            assert_eq!(actual, nok(138_000), "BokaMera's price of the booking");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.executed_creates(&env.http).await, before, "no checkout, nothing charged");
+}
+
+#[tokio::test]
+async fn a_complete_bokamera_checkout_whose_money_is_on_its_way_is_not_paid_k4() {
+    let env = Env::start().await;
+    for h in bokamera_harnesses(&env) {
+        let session = h.provider.create_session(&h.request("ks_delayed")).await.unwrap();
+        let (booking, cs) = session.reference.split_once('-').unwrap();
+        let delayed = env
+            .http
+            .post(format!("{}/__sim/bokamera/checkouts/{cs}/pay_delayed", h.sim_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(delayed.status().is_success(), "{}", h.name);
+        let waiting = h.provider.fetch_update(&session.reference).await.unwrap();
+        assert_eq!(waiting.event, None, "{}: complete but unpaid is not paid", h.name);
+        assert!(waiting.dedup_key.ends_with(":complete-awaiting-payment"), "{}", h.name);
+        let settled = env
+            .http
+            .post(format!("{}/__sim/bokamera/bookings/{booking}/settle", h.sim_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(settled.status().is_success(), "{}", h.name);
+        let paid = h.provider.fetch_update(&session.reference).await.unwrap();
+        assert_eq!(paid.event, Some(PaymentEvent::Paid), "{}", h.name);
+    }
+}
+
+#[tokio::test]
+async fn a_stripe_event_posted_to_the_bokamera_endpoint_is_never_believed_k6() {
+    let env = Env::start().await;
+    let h = bokamera_harnesses(&env)[0];
+    let session = h.provider.create_session(&h.request("ks_k6")).await.unwrap();
+    let (booking, cs) = session.reference.split_once('-').unwrap();
+    // What a webhook registered through BokaMera would carry: a Stripe event, signed with a
+    // secret Kassa never holds. It is not a hint either.
+    let mut headers = HeaderMap::new();
+    headers.insert("stripe-signature", format!("t={},v1=00", now()).parse().unwrap());
+    let event = Captured {
+        path: "/bokamera".into(),
+        headers,
+        query: String::new(),
+        body: Bytes::from(
+            json!({"id": "evt_1", "type": "checkout.session.completed",
+                   "data": {"object": {"id": cs, "payment_status": "paid"}}})
+            .to_string(),
+        ),
+    };
+    assert!(matches!(
+        h.handle(&event, now()).await,
+        Err(ProviderError::InvalidNotification { .. })
+    ));
+    // A hint naming the checkout and its booking is read back at BokaMera: still open.
+    let hint = Captured {
+        body: Bytes::from(json!({"SessionId": cs, "InternalReferenceId": booking}).to_string()),
+        ..event
+    };
+    let updates = h.handle(&hint, now()).await.unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].event, None, "the hint's word is not taken");
+    assert_eq!(updates[0].reference, session.reference);
 }

@@ -424,8 +424,15 @@ fn bokamera(url: &str) -> Bokamera {
         base_url: url.to_owned(),
         api_key: SecretString::from("bm-key"),
         company_id: COMPANY.into(),
-        articles: [("kayak-2h".to_owned(), ArticleMapping { article_id: 7, article_type_id: 1 })]
-            .into(),
+        articles: [(
+            "kayak-2h".to_owned(),
+            ArticleMapping {
+                start_time: "10:00".into(),
+                end_time: "12:00".into(),
+                ..ArticleMapping::new(7, 1)
+            },
+        )]
+        .into(),
         publishable_key: "pk_test_bm".into(),
         retry: retries(),
         ..BokameraConfig::default()
@@ -433,37 +440,61 @@ fn bokamera(url: &str) -> Bokamera {
     Bokamera::new(config, kassa_providers::build_client().unwrap()).unwrap()
 }
 
-fn bm_script(status: &'static str) -> impl Fn(&Seen) -> (u16, String) + Send + Sync {
+/// A BokaMera that books at `price` with booking status `booking_status`, and whose checkout
+/// status is `status`.
+fn bm_script(
+    status: &'static str,
+    booking_status: i64,
+    price: &'static str,
+) -> impl Fn(&Seen) -> (u16, String) + Send + Sync {
     move |seen| {
-        if seen.path == "/payment/stripe/v1/checkout" {
-            (200, r#"{"SessionId":"cs_bm1","Url":"https://checkout.test/cs_bm1","Status":"open","ClientSecret":"cs_bm1_secret","StripeAccount":"acct_bm"}"#.into())
-        } else if seen.path == "/payment/stripe/v1/checkout/status" {
-            (200, format!(r#"{{"CustomerEmail":"kari@nordmann.no","Status":"{status}"}}"#))
-        } else {
-            (404, r#"{"ResponseStatus":{"ErrorCode":"NotFound","Message":"Not found"}}"#.into())
+        let booking = format!(
+            r#"{{"Id":1001,"StatusId":{booking_status},"TotalPrice":{price},"CurrencyId":"NOK"}}"#
+        );
+        match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", "/bookings") => (200, booking),
+            ("GET", "/bookings") => (200, format!(r#"{{"Offset":0,"Total":1,"Results":[{booking}]}}"#)),
+            ("POST", "/payment/stripe/v1/checkout") => (200, r#"{"SessionId":"cs_bm1","Url":"https://checkout.test/cs_bm1","Status":"open","ClientSecret":"cs_bm1_secret","StripeAccount":"acct_bm"}"#.into()),
+            ("POST", "/payment/stripe/v1/checkout/status") => {
+                (200, format!(r#"{{"CustomerEmail":"kari@nordmann.no","Status":"{status}"}}"#))
+            }
+            _ => (404, r#"{"ResponseStatus":{"ErrorCode":"NotFound","Message":"Not found"}}"#.into()),
         }
     }
 }
 
 #[tokio::test]
-async fn bokamera_frames_the_hosted_url_and_sends_pascal_case_with_the_api_key() {
-    let (fake, url) = Fake::start(bm_script("open")).await;
+async fn bokamera_books_then_frames_the_hosted_url_for_the_booking_with_the_api_key() {
+    let (fake, url) = Fake::start(bm_script("open", 5, "4500.00")).await;
     let session =
         bokamera(&url).create_session(&request(Presentation::Iframe, None)).await.unwrap();
     assert_eq!(session.action, Action::Iframe { url: "https://checkout.test/cs_bm1".into() });
-    let sent = fake.find("POST", "/payment/stripe/v1/checkout");
-    assert_eq!(sent.header("x-api-key"), "bm-key");
-    let body = sent.json();
+    assert_eq!(session.reference, "1001-cs_bm1");
+    let booked = fake.find("POST", "/bookings");
+    assert_eq!(booked.header("x-api-key"), "bm-key");
+    let booking = booked.json();
+    assert_eq!(booking["CompanyId"], COMPANY);
+    assert_eq!(booking["ServiceId"], 7);
+    assert_eq!(booking["From"], "2026-07-01T10:00:00");
+    assert_eq!(booking["To"], "2026-07-01T12:00:00");
+    assert_eq!(booking["Quantities"], serde_json::json!([{"PriceId": 0, "Quantity": 1}]));
+    assert_eq!(booking["Customer"]["Firstname"], "Kari");
+    assert_eq!(booking["Customer"]["Lastname"], "Nordmann");
+    assert_eq!(booking["Customer"]["Phone"], "+4746567468");
+    let read = fake.find("GET", "/bookings");
+    assert!(read.query.contains("Id=1001"), "{}", read.query);
+    let body = fake.find("POST", "/payment/stripe/v1/checkout").json();
     assert_eq!(body["UiMode"], "hosted");
-    assert_eq!(body["InternalReferenceId"], "ks_1");
+    assert_eq!(body["InternalReferenceId"], "1001", "the booking is the payable entity");
     assert_eq!(body["CompanyId"], COMPANY);
     assert_eq!(body["Articles"][0]["ArticleId"], 7);
+    assert_eq!(body["ConfirmationUrl"], "https://shop.test/return?kassa_return=success");
     assert_eq!(body["CancelUrl"], "https://shop.test/return?kassa_return=cancel");
 }
 
 #[tokio::test]
-async fn bokamera_embedded_hands_stripe_js_the_client_secret_and_account() {
-    let (fake, url) = Fake::start(bm_script("open")).await;
+async fn bokamera_embedded_hands_stripe_js_the_client_secret_and_sends_both_urls_k5() {
+    let (fake, url) = Fake::start(bm_script("open", 5, "4500")).await;
     let session =
         bokamera(&url).create_session(&request(Presentation::StripeEmbedded, None)).await.unwrap();
     assert_eq!(
@@ -476,19 +507,50 @@ async fn bokamera_embedded_hands_stripe_js_the_client_secret_and_account() {
     );
     let body = fake.find("POST", "/payment/stripe/v1/checkout").json();
     assert_eq!(body["UiMode"], "embedded");
-    assert!(body.get("CancelUrl").is_none(), "CancelUrl is not allowed with embedded");
+    assert_eq!(body["ConfirmationUrl"], "https://shop.test/return?kassa_return=success");
+    assert_eq!(body["CancelUrl"], "https://shop.test/return?kassa_return=cancel", "required");
 }
 
 #[tokio::test]
-async fn bokamera_completion_comes_from_the_status_call() {
-    let (fake, url) = Fake::start(bm_script("complete")).await;
-    let update = bokamera(&url).fetch_update("cs_bm1").await.unwrap();
+async fn bokamera_refuses_a_booking_it_did_not_price_as_quoted_or_that_awaits_no_payment() {
+    for (booking_status, price) in [(5, "4500.50"), (1, "4500.00"), (7, "4500.00")] {
+        let (fake, url) = Fake::start(bm_script("open", booking_status, price)).await;
+        let err =
+            bokamera(&url).create_session(&request(Presentation::Iframe, None)).await.unwrap_err();
+        match booking_status {
+            5 => assert!(matches!(err, ProviderError::AmountMismatch { .. }), "{err:?}"),
+            _ => assert!(matches!(err, ProviderError::Rejected { .. }), "{err:?}"),
+        }
+        assert!(
+            fake.seen().iter().all(|s| s.path != "/payment/stripe/v1/checkout"),
+            "no checkout for booking status {booking_status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bokamera_completion_is_the_status_call_and_the_booking_paid_k4() {
+    let (fake, url) = Fake::start(bm_script("complete", 7, "4500")).await;
+    let update = bokamera(&url).fetch_update("1001-cs_bm1").await.unwrap();
     assert_eq!(update.event, Some(PaymentEvent::Paid));
+    assert_eq!(update.amount, Some(nok(450_000)));
     let body = fake.find("POST", "/payment/stripe/v1/checkout/status").json();
     assert_eq!(body, serde_json::json!({"CompanyId": COMPANY, "SessionId": "cs_bm1"}));
-    let (_, open_url) = Fake::start(bm_script("open")).await;
+    let (_, waiting) = Fake::start(bm_script("complete", 5, "4500")).await;
+    assert_eq!(bokamera(&waiting).fetch_update("1001-cs_bm1").await.unwrap().event, None);
+    let (_, odd) = Fake::start(bm_script("complete", 4, "4500")).await;
+    assert!(matches!(
+        bokamera(&odd).fetch_update("1001-cs_bm1").await,
+        Err(ProviderError::UnexpectedResponse { .. })
+    ));
+    let (_, unknown) = Fake::start(bm_script("settled", 7, "4500")).await;
+    assert!(matches!(
+        bokamera(&unknown).fetch_update("1001-cs_bm1").await,
+        Err(ProviderError::UnexpectedResponse { .. })
+    ));
+    let (_, open_url) = Fake::start(bm_script("open", 5, "4500")).await;
     assert_eq!(
-        bokamera(&open_url).cancel("cs_bm1").await.unwrap().event,
+        bokamera(&open_url).cancel("1001-cs_bm1").await.unwrap().event,
         Some(PaymentEvent::Cancelled)
     );
 }

@@ -462,3 +462,27 @@ mod tests {
         assert!(settings.webhook_token(ProviderId::Stripe).is_none(), "signed ones need none");
     }
 }
+
+#[cfg(test)]
+mod bokamera_production_example {
+    use super::*;
+
+    /// `configuration/bokamera.production.toml`, the README's BokaMera going-live example.
+    const EXAMPLE: &str = include_str!("../configuration/bokamera.production.toml");
+
+    #[test]
+    fn the_bokamera_production_example_parses_with_the_real_host_and_no_secrets() {
+        let settings = Settings::from_toml_with(
+            EXAMPLE,
+            &[
+                ("providers.bokamera.api_key", "6b9f2a4e-2f0c-4c55-9d8e-0b1a2c3d4e5f".into()),
+                ("providers.bokamera.webhook_token", "bm_prod_0123456789abcdefghijklmnopq".into()),
+            ],
+        )
+        .unwrap();
+        let bokamera = settings.providers.bokamera.as_ref().unwrap();
+        assert_eq!(bokamera.adapter.base_url, "https://api.bokamera.se");
+        assert_eq!(settings.methods.len(), 2);
+        assert!(!EXAMPLE.contains("api_key ="), "secrets come from the environment");
+    }
+}

@@ -42,6 +42,22 @@ async fn spawn_app_with(tweak: impl FnOnce(&mut kassa_sim::SimConfig)) -> App {
     sim.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
     sim.payfect.api_key = PAYFECT_KEY.into();
     sim.payfect.fernet_key = PAYFECT_FERNET.into();
+    // BokaMera sells the demo catalogue at the demo's prices.
+    sim.bokamera.currency = "nok".into();
+    sim.bokamera.articles = vec![
+        kassa_sim::bokamera::BokameraArticle {
+            article_id: 1,
+            article_type_id: 1,
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+        },
+        kassa_sim::bokamera::BokameraArticle {
+            article_id: 2,
+            article_type_id: 1,
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+        },
+    ];
     tweak(&mut sim);
     let sim = kassa_sim::start(sim).await.unwrap();
     let toml = fill_placeholders(
@@ -565,4 +581,68 @@ fn the_front_payment_production_example_is_valid_and_points_at_the_real_api() {
     assert!(front.page_origins.iter().all(|o| o.starts_with("https://")));
     let http = kassa_providers::build_client().unwrap();
     kassa_providers::front_payment::FrontPayment::new(front.adapter, http).unwrap();
+}
+
+/// A BokaMera session body: BokaMera books the customer, so name, email and phone go along.
+fn bokamera_body() -> Value {
+    let mut body = create_body("bokamera-frame");
+    body["customer"] =
+        json!({"name": "Kari Nordmann", "email": "kari@example.no", "phone": "+4791234567"});
+    body
+}
+
+#[tokio::test]
+async fn a_bokamera_checkout_on_stripes_own_page_is_a_redirect_because_it_refuses_frames_k2() {
+    use kassa_wire::{Action, RedirectReason};
+    let app = spawn_app().await;
+    let res = app.post("/v1/checkout/sessions", Some("bm-own-page"), &bokamera_body()).await;
+    assert_eq!(res.status(), 200);
+    let framed: Session = res.json().await.unwrap();
+    let Some(Action::Iframe { url }) = &framed.action else { panic!("{:?}", framed.action) };
+    assert!(url.starts_with(&app.sim.bokamera_url), "BokaMera's own page is framed: {url}");
+
+    let kind = format!("{}/__sim/bokamera/hosted_page", app.sim.bokamera_url);
+    let set = app.http.post(&kind).json(&json!({"kind": "stripe"})).send().await.unwrap();
+    assert!(set.status().is_success());
+    let res = app.post("/v1/checkout/sessions", Some("bm-stripe-page"), &bokamera_body()).await;
+    assert_eq!(res.status(), 200);
+    let session: Session = res.json().await.unwrap();
+    let Some(Action::Redirect { url, reason }) = &session.action else {
+        panic!("{:?}", session.action)
+    };
+    assert_eq!(*reason, Some(RedirectReason::FrameRefused));
+    assert!(url.starts_with(&format!("{}/c/pay/cs_", app.sim.stripe_url)), "{url}");
+}
+
+#[tokio::test]
+async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_kept_k3() {
+    let app = spawn_app().await;
+    let quote = app.post("/v1/checkout/quote", None, &json!({"items": cart()})).await;
+    let quote: Quote = quote.json().await.unwrap();
+    assert_eq!(quote.total.minor(), 145_000);
+    let reprice = format!("{}/__sim/bokamera/articles/2/price", app.sim.bokamera_url);
+    let set = app.http.post(&reprice).json(&json!({"price": 8_000})).send().await.unwrap();
+    assert!(set.status().is_success());
+
+    let res = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
+    assert_eq!(res.status(), 502);
+    let error: ApiError = res.json().await.unwrap();
+    assert_eq!(error.code, ErrorCode::ProviderRejected);
+    assert!(error.message.contains("1460.00"), "BokaMera's price is named: {}", error.message);
+    assert!(error.message.contains("1450.00"), "and the quote: {}", error.message);
+    let state: Value = app
+        .http
+        .get(format!("{}/__sim/state", app.sim.bokamera_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["checkouts"], json!([]), "no checkout, nothing charged: {state}");
+    // The order is kept, and says it did not go through.
+    let again = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
+    let kept: Session = again.json().await.unwrap();
+    assert_eq!(kept.state, SessionState::Failed);
+    assert!(kept.receipt.is_none());
 }

@@ -386,6 +386,26 @@ struct BokameraArgs {
     /// Company name on the checkout page.
     #[arg(long, env = "KASSA_SIM_BOKAMERA_COMPANY_NAME")]
     bokamera_company_name: Option<String>,
+    /// Whether new bookings await online payment (default true).
+    #[arg(long, env = "KASSA_SIM_BOKAMERA_PAYMENT_REQUIRED", action = ArgAction::Set)]
+    bokamera_payment_required: Option<bool>,
+    /// Whether paid checkouts leave the booking unpaid until settled (a delayed method).
+    #[arg(long, env = "KASSA_SIM_BOKAMERA_DELAYED_PAYMENT", action = ArgAction::Set)]
+    bokamera_delayed_payment: Option<bool>,
+    /// [U] Which page a hosted checkout's Url names: own (frameable) or stripe (refuses frames).
+    #[arg(long, env = "KASSA_SIM_BOKAMERA_HOSTED_PAGE", value_parser = hosted_page)]
+    bokamera_hosted_page: Option<kassa_sim::bokamera::HostedPage>,
+    /// [U] Refuse CancelUrl with UiMode=embedded instead of requiring it.
+    #[arg(long, env = "KASSA_SIM_BOKAMERA_REFUSE_CANCEL_URL_WHEN_EMBEDDED", action = ArgAction::Set)]
+    bokamera_refuse_cancel_url_when_embedded: Option<bool>,
+}
+
+fn hosted_page(text: &str) -> Result<kassa_sim::bokamera::HostedPage, String> {
+    match text {
+        "own" => Ok(kassa_sim::bokamera::HostedPage::Own),
+        "stripe" => Ok(kassa_sim::bokamera::HostedPage::Stripe),
+        other => Err(format!("{other:?} is not own or stripe")),
+    }
 }
 
 impl BokameraArgs {
@@ -400,6 +420,10 @@ impl BokameraArgs {
         set(&mut c.embedded_redirect, self.bokamera_embedded_redirect);
         set(&mut c.currency, self.bokamera_currency);
         set(&mut c.company_name, self.bokamera_company_name);
+        set(&mut c.payment_required, self.bokamera_payment_required);
+        set(&mut c.delayed_payment, self.bokamera_delayed_payment);
+        set(&mut c.hosted_page, self.bokamera_hosted_page);
+        set(&mut c.refuse_cancel_url_when_embedded, self.bokamera_refuse_cancel_url_when_embedded);
     }
 }
 

@@ -139,6 +139,7 @@ async fn bokamera_checkout_in_a_frame_pays() -> anyhow::Result<()> {
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Card, in a frame (BokaMera)").await?;
+            widget.fill_contact().await?;
             widget.pay().await?;
             widget.wait_state("iframe").await?;
             let frame = widget.frame().await?;
@@ -159,6 +160,7 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
         .run(|d| async move {
             let widget = CheckoutPage::new(&d);
             widget.choose("Card, on this page (BokaMera)").await?;
+            widget.fill_contact().await?;
             widget.pay().await?;
             widget.wait_state("embedded").await?;
             widget.press_in_frame("Pay").await?;

@@ -1,17 +1,49 @@
-//! BokaMera: a Stripe checkout that BokaMera creates for a payable entity, shown as its
-//! framed hosted page or as Stripe's embedded checkout, and settled by polling BokaMera's
-//! checkout status (providers.md §5, seed 003).
+//! BokaMera: the customer's booking is made at BokaMera, priced by BokaMera, and paid through
+//! the Stripe checkout BokaMera creates for it, shown as its hosted page (framed when the page
+//! allows it) or as Stripe's embedded checkout; settled by polling.
 //!
-//! HTTP calls and error mapping here; DTOs in [`transformers`]. BokaMera receives Stripe's
-//! webhooks itself and notifies merchants of nothing, so a notification is at most a hint
-//! naming a `SessionId`, and only the status call decides an event (R-K3). A new checkout
-//! for the same `InternalReferenceId` invalidates the previous one, which makes a re-sent
-//! create safe.
+//! Sources: seed 003 (`StripeV1CreateCheckout`); BokaMera's metadata pages
+//! `https://api.bokamera.se/json/metadata?op=CreateBooking`, `op=CalculateTotalPriceOnService`,
+//! `op=CreateStripeWebhook`, `op=MarkBookingAsPayed`; the third-party client
+//! freestream/python-bokamera-client (`resources/bookings.py`, `resources/billing.py`,
+//! `models/bookings.py`).
+//!
+//! How an order is paid (K1, K3):
+//! 1. `POST /bookings` books the cart's first line as the service (`ServiceId`, its spots in
+//!    `Quantities`, `From`/`To` from the line's dates and the SKU's configured times) with the
+//!    further lines as `Articles`, for the customer's name, email and phone. BokaMera prices
+//!    it, and `BookedComments` names Kassa's order. Booking is not idempotent at BokaMera, so
+//!    the adapter remembers each order's booking: a retried create (same process) reuses it,
+//!    and its new checkout invalidates the earlier one. After a restart a retried create books
+//!    again; the first, unpaid booking is released by BokaMera when its payment time runs out.
+//! 2. `GET /bookings?CompanyId&Id` reads the booking back: it must await payment and its
+//!    `TotalPrice` (in its `CurrencyId`) must equal the quote the customer saw, else
+//!    [`ProviderError::AmountMismatch`] and no checkout is made, so nothing is charged.
+//! 3. `POST /payment/stripe/v1/checkout` with `InternalReferenceId` = the booking id (the
+//!    "payable entity"), `ConfirmationUrl` and `CancelUrl` (both "Required: Yes", K5).
+//!
+//! The session reference Kassa keeps is `{booking id}-{SessionId}`. A checkout is paid only
+//! when its status is `complete` **and** the booking reads `Payed (7)` (K4): the status answer
+//! is `{CustomerEmail, Status}` with no `payment_status`, and a delayed method completes the
+//! session before the money arrives. The paid update carries the booking's price, which the
+//! server compares with the order again.
+//!
+//! Notifications (K6): BokaMera receives Stripe's webhooks itself. `CreateStripeWebhook` can
+//! point Stripe at a merchant URL, but it needs an administrator login and its answer
+//! (`{Id, Events, Url}`) holds no signing secret, so Kassa could not verify those events; it
+//! does not register one. A JSON body naming `SessionId` and `InternalReferenceId` (the shape of
+//! BokaMera's own IPN) is only a hint to read that checkout's status.
+//!
+//! A new checkout for the same `InternalReferenceId` invalidates the previous one, which
+//! makes a re-sent checkout create safe.
 
 // `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
 pub(crate) mod transformers;
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
 
 use http::Method;
 use kassa_wire::{Action, PaymentEvent, Presentation, ProviderId};
@@ -19,12 +51,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-pub use self::transformers::CheckoutStatuses;
-use self::transformers::{Article, CheckoutAnswer, CreateCheckout, StatusAnswer, StatusQuery};
+use self::transformers::{
+    Article, BookingAnswer, BookingList, BookingPayment, CheckoutAnswer, CreateBooking,
+    CreateCheckout, CustomerToBook, QuantityToBook, StatusAnswer, StatusQuery,
+};
+pub use self::transformers::{CheckoutState, CheckoutStatuses};
 use crate::{
     check_reference, check_totals,
     transport::{self, Answer, Call, Replay},
-    IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
+    IncomingNotification, OrderLine, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
     SessionRequest,
 };
 
@@ -34,10 +69,47 @@ const P: ProviderId = ProviderId::Bokamera;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleMapping {
-    /// `ArticleId` (e.g. the service id).
+    /// `ArticleId`: for the cart's first line, the `ServiceId` booked.
     pub article_id: i64,
     /// `ArticleTypeId` (service, rebate code, …).
     pub article_type_id: i64,
+    /// [U] Booking start time on the line's `start_date`, `HH:MM` in the company's time.
+    /// BokaMera books a time span; Kassa's cart carries dates. Default `00:00`.
+    #[serde(default = "ArticleMapping::day_start")]
+    pub start_time: String,
+    /// [U] Booking end time on the line's `end_date` (else `start_date`). Default `23:59`.
+    #[serde(default = "ArticleMapping::day_end")]
+    pub end_time: String,
+}
+
+impl ArticleMapping {
+    /// A whole-day booking of this article.
+    pub fn new(article_id: i64, article_type_id: i64) -> Self {
+        ArticleMapping {
+            article_id,
+            article_type_id,
+            start_time: Self::day_start(),
+            end_time: Self::day_end(),
+        }
+    }
+
+    fn day_start() -> String {
+        "00:00".into()
+    }
+
+    fn day_end() -> String {
+        "23:59".into()
+    }
+}
+
+/// `HH:MM` on a 24-hour clock.
+fn is_clock_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 5
+        && b[2] == b':'
+        && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
+        && text[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && text[3..].parse::<u8>().is_ok_and(|m| m < 60)
 }
 
 /// BokaMera adapter settings. Secrets are [`SecretString`]s the server fills from the
@@ -61,8 +133,12 @@ pub struct BokameraConfig {
     pub publishable_key: String,
     /// Connected account for Stripe.js when BokaMera's answer has no `StripeAccount`.
     pub stripe_account: Option<String>,
-    /// Which status words mean paid, expired, open [U].
+    /// Which status words mean complete, expired, open [U].
     pub statuses: CheckoutStatuses,
+    /// [U] Send `CancelUrl` with `UiMode=embedded` too. The current metadata marks it
+    /// required, yet its description (Stripe's) says it "is not allowed if ui_mode is
+    /// embedded". Default true (the required marking); false leaves it out.
+    pub send_cancel_url_when_embedded: bool,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
 }
@@ -79,6 +155,7 @@ impl Default for BokameraConfig {
             publishable_key: String::new(),
             stripe_account: None,
             statuses: CheckoutStatuses::default(),
+            send_cancel_url_when_embedded: true,
             retry: RetryPolicy::default(),
         }
     }
@@ -90,7 +167,13 @@ pub struct Bokamera {
     config: Box<BokameraConfig>,
     base: Url,
     http: reqwest::Client,
+    /// Kassa order id → its booking, so a retried create pays the same booking.
+    bookings: Mutex<HashMap<String, i64>>,
 }
+
+/// Orders remembered in [`Bokamera::bookings`]; past this the oldest are forgotten (a retry
+/// comes within minutes; recovery gives up on older orders).
+const REMEMBERED_BOOKINGS: usize = 10_000;
 
 impl Bokamera {
     /// Checks the configuration and builds the adapter. `http` must not follow redirects
@@ -117,11 +200,29 @@ impl Bokamera {
                 |_| ProviderError::misconfigured(P, "access_token is not a valid header value"),
             )?;
         }
-        Ok(Bokamera { config: Box::new(config), base, http })
+        for (sku, a) in &config.articles {
+            if !is_clock_time(&a.start_time) || !is_clock_time(&a.end_time) {
+                return Err(ProviderError::misconfigured(
+                    P,
+                    format!("articles.{sku}: start_time and end_time must be HH:MM"),
+                ));
+            }
+        }
+        Ok(Bokamera { config: Box::new(config), base, http, bookings: Mutex::default() })
     }
 
     fn call(&self, path: &str, locale: Option<&str>) -> Result<Call, ProviderError> {
-        let mut call = Call::new(Method::POST, transport::join(&self.base, path), Replay::Safe)
+        self.call_as(Method::POST, path, Replay::Safe, locale)
+    }
+
+    fn call_as(
+        &self,
+        method: Method,
+        path: &str,
+        replay: Replay,
+        locale: Option<&str>,
+    ) -> Result<Call, ProviderError> {
+        let mut call = Call::new(method, transport::join(&self.base, path), replay)
             .header(P, "x-api-key", self.config.api_key.expose_secret())?
             .header(P, "accept", "application/json")?;
         if let Some(token) = &self.config.access_token {
@@ -142,8 +243,147 @@ impl Bokamera {
         }
     }
 
-    /// Creates the checkout: `Redirect`/`Iframe` use `UiMode=hosted` and BokaMera's `Url`;
-    /// `StripeEmbedded` uses `UiMode=embedded` and its `ClientSecret`.
+    /// The BokaMera article of every line, in cart order.
+    fn articles<'a>(
+        &'a self,
+        req: &'a SessionRequest,
+    ) -> Result<Vec<(&'a OrderLine, &'a ArticleMapping)>, ProviderError> {
+        req.lines
+            .iter()
+            .map(|line| {
+                let a = self.config.articles.get(&line.sku).ok_or_else(|| {
+                    ProviderError::misconfigured(
+                        P,
+                        format!("SKU `{}` has no entry in articles", line.sku),
+                    )
+                })?;
+                Ok((line, a))
+            })
+            .collect()
+    }
+
+    /// `POST /bookings`: the first line is the service, the rest its articles.
+    async fn create_booking(
+        &self,
+        req: &SessionRequest,
+        articles: &[(&OrderLine, &ArticleMapping)],
+    ) -> Result<i64, ProviderError> {
+        let refuse = |message: &str, param: &str| ProviderError::Rejected {
+            provider: P,
+            status: 0,
+            message: message.to_owned(),
+            param: Some(param.to_owned()),
+        };
+        let Some(((service_line, service), extras)) = articles.split_first() else {
+            return Err(refuse("the cart is empty", "items"));
+        };
+        let start = service_line.start_date.as_deref().ok_or_else(|| {
+            refuse("BokaMera books a date: give start_date", "items[0].start_date")
+        })?;
+        let end = service_line.end_date.as_deref().unwrap_or(start);
+        let name = req.customer.name.as_deref().map(str::trim).unwrap_or_default();
+        let (firstname, lastname) = match name.rsplit_once(' ') {
+            Some((first, last)) if !first.trim().is_empty() => (first.trim(), last),
+            _ => return Err(refuse("BokaMera needs a first and a last name", "customer.name")),
+        };
+        let email = req
+            .customer
+            .email
+            .clone()
+            .ok_or_else(|| refuse("BokaMera needs the customer's email", "customer.email"))?;
+        let phone = req
+            .customer
+            .phone
+            .clone()
+            .ok_or_else(|| refuse("BokaMera needs the customer's phone", "customer.phone"))?;
+        let body = CreateBooking {
+            company_id: self.config.company_id.clone(),
+            service_id: service.article_id,
+            from: format!("{start}T{}:00", service.start_time),
+            to: format!("{end}T{}:00", service.end_time),
+            quantities: vec![QuantityToBook { price_id: 0, quantity: service_line.quantity }],
+            articles: extras
+                .iter()
+                .map(|(line, a)| Article {
+                    article_id: a.article_id,
+                    article_type_id: a.article_type_id,
+                    quantity: line.quantity,
+                })
+                .collect(),
+            customer: CustomerToBook {
+                firstname: firstname.to_owned(),
+                lastname: lastname.to_owned(),
+                email,
+                phone,
+            },
+            booked_comments: format!("Kassa order {}", req.order_id),
+        };
+        let body = serde_json::to_vec(&body).map_err(|_| ProviderError::unexpected(P, 0))?;
+        // Booking twice is not harmless: re-sent only when it cannot have arrived.
+        let call = self
+            .call_as(Method::POST, "bookings", Replay::OnlyIfNotDelivered, req.locale.as_deref())?
+            .json_body(body);
+        let answer = self.send(&call).await?;
+        Ok(answer.json::<BookingAnswer>(P)?.id)
+    }
+
+    /// `GET /bookings?CompanyId&Id`: the booking as BokaMera holds it now.
+    async fn read_booking(&self, id: i64) -> Result<(BookingAnswer, u16), ProviderError> {
+        let mut call = self.call_as(Method::GET, "bookings", Replay::Safe, None)?;
+        call.url
+            .query_pairs_mut()
+            .append_pair("CompanyId", &self.config.company_id)
+            .append_pair("Id", &id.to_string());
+        let answer = self.send(&call).await?;
+        let list: BookingList = answer.json(P)?;
+        let booking = list
+            .results
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or(ProviderError::NotFound { provider: P })?;
+        Ok((booking, answer.status))
+    }
+
+    /// The booking must await payment at the price the customer was shown (K3).
+    fn check_booking(
+        &self,
+        booking: &BookingAnswer,
+        http_status: u16,
+        req: &SessionRequest,
+    ) -> Result<(), ProviderError> {
+        let refuse = |message: String| ProviderError::Rejected {
+            provider: P,
+            status: 0,
+            message,
+            param: None,
+        };
+        match booking.payment(http_status)? {
+            BookingPayment::Awaiting => {}
+            BookingPayment::Paid => {
+                return Err(refuse(format!("BokaMera booking {} is already paid", booking.id)))
+            }
+            BookingPayment::NotPayable(status) => {
+                return Err(refuse(format!(
+                    "BokaMera booking {} has status {status}, not awaiting payment; the \
+                     company's payment settings must require online payment",
+                    booking.id
+                )))
+            }
+        }
+        let price = booking.price(req.total.currency(), http_status)?;
+        if price != req.total {
+            return Err(ProviderError::AmountMismatch {
+                provider: P,
+                expected: req.total,
+                actual: price,
+            });
+        }
+        Ok(())
+    }
+
+    /// Books the cart at BokaMera, checks BokaMera's price against the quote, and creates
+    /// the checkout for the booking: `Redirect`/`Iframe` use `UiMode=hosted` and BokaMera's
+    /// `Url`; `StripeEmbedded` uses `UiMode=embedded` and its `ClientSecret`.
     pub async fn create_session(
         &self,
         req: &SessionRequest,
@@ -156,30 +396,44 @@ impl Bokamera {
                 "publishable_key is needed for embedded checkout",
             ));
         }
-        let articles = req
-            .lines
-            .iter()
-            .map(|line| {
-                let a = self.config.articles.get(&line.sku).ok_or_else(|| {
-                    ProviderError::misconfigured(
-                        P,
-                        format!("SKU `{}` has no entry in articles", line.sku),
-                    )
-                })?;
-                Ok(Article {
+        let articles = self.articles(req)?;
+        let earlier = req.previous_reference.as_deref().and_then(split_reference).map(|(b, _)| b);
+        let remembered = || {
+            let bookings = self.bookings.lock().unwrap_or_else(PoisonError::into_inner);
+            bookings.get(&req.order_id).copied()
+        };
+        let booking_id = match earlier.or_else(remembered) {
+            Some(booking) => booking,
+            None => {
+                let booking = self.create_booking(req, &articles).await?;
+                let mut bookings = self.bookings.lock().unwrap_or_else(PoisonError::into_inner);
+                if bookings.len() >= REMEMBERED_BOOKINGS {
+                    bookings.clear();
+                }
+                bookings.insert(req.order_id.clone(), booking);
+                booking
+            }
+        };
+        let (booking, status) = self.read_booking(booking_id).await?;
+        if let Err(e) = self.check_booking(&booking, status, req) {
+            tracing::warn!(order = %req.order_id, booking = booking_id, error = %e, "BokaMera's booking does not match the order; no checkout created");
+            return Err(e);
+        }
+        let body = CreateCheckout {
+            company_id: self.config.company_id.clone(),
+            country_code: self.config.country_code.clone(),
+            articles: articles
+                .iter()
+                .map(|(line, a)| Article {
                     article_id: a.article_id,
                     article_type_id: a.article_type_id,
                     quantity: line.quantity,
                 })
-            })
-            .collect::<Result<Vec<_>, ProviderError>>()?;
-        let body = CreateCheckout {
-            company_id: self.config.company_id.clone(),
-            country_code: self.config.country_code.clone(),
-            articles,
-            internal_reference_id: req.order_id.clone(),
+                .collect(),
+            internal_reference_id: booking_id.to_string(),
             confirmation_url: req.success_url.clone(),
-            cancel_url: (!embedded).then(|| req.cancel_url.clone()),
+            cancel_url: (!embedded || self.config.send_cancel_url_when_embedded)
+                .then(|| req.cancel_url.clone()),
             ui_mode: if embedded { "embedded" } else { "hosted" },
         };
         let body = serde_json::to_vec(&body).map_err(|_| ProviderError::unexpected(P, 0))?;
@@ -201,20 +455,40 @@ impl Bokamera {
                     .or_else(|| self.config.stripe_account.clone()),
             },
         };
-        Ok(ProviderSession { reference: checkout.session_id, action, expires_at: None })
+        Ok(ProviderSession {
+            reference: reference(booking_id, &checkout.session_id),
+            action,
+            expires_at: None,
+        })
     }
 
-    /// `POST /payment/stripe/v1/checkout/status` mapped through `statuses`.
+    /// `POST /payment/stripe/v1/checkout/status`, and for a complete checkout the booking:
+    /// paid only when the booking reads `Payed` (K4).
     pub async fn fetch_update(&self, reference: &str) -> Result<PaymentUpdate, ProviderError> {
         check_reference(P, reference)?;
+        let (booking_id, session_id) =
+            split_reference(reference).ok_or(ProviderError::NotFound { provider: P })?;
         let query = StatusQuery {
             company_id: self.config.company_id.clone(),
-            session_id: reference.to_owned(),
+            session_id: session_id.to_owned(),
         };
         let body = serde_json::to_vec(&query).map_err(|_| ProviderError::unexpected(P, 0))?;
         let call = self.call("payment/stripe/v1/checkout/status", None)?.json_body(body);
         let answer = self.send(&call).await?;
-        answer.json::<StatusAnswer>(P)?.to_update(reference, &self.config.statuses, answer.status)
+        let state = answer.json::<StatusAnswer>(P)?.state(&self.config.statuses, answer.status)?;
+        let booking = if state == CheckoutState::Complete {
+            let (booking, status) = self.read_booking(booking_id).await?;
+            // The price in the booking's own currency, for the server to compare with the
+            // order once more; without a `CurrencyId` it was checked at create only [U].
+            let price = match booking.currency_id.as_deref() {
+                Some(code) => Some(booking.price(crate::amount::currency(P, code)?, status)?),
+                None => None,
+            };
+            Some((booking.payment(status)?, price))
+        } else {
+            None
+        };
+        transformers::update(reference, state, booking)
     }
 
     /// BokaMera has no call to cancel a checkout: reads its status and answers `Paid` or
@@ -231,8 +505,9 @@ impl Bokamera {
         })
     }
 
-    /// BokaMera notifies merchants of nothing; a JSON body naming a `SessionId` (the shape of
-    /// BokaMera's own IPN) is taken as a hint to read that checkout's status.
+    /// BokaMera notifies merchants of nothing; a JSON body naming `SessionId` and
+    /// `InternalReferenceId` (the shape of BokaMera's own IPN) is taken as a hint to read that
+    /// checkout's status. Nothing in it is believed.
     pub async fn handle_notification(
         &self,
         incoming: &IncomingNotification<'_>,
@@ -241,11 +516,30 @@ impl Bokamera {
         #[serde(rename_all = "PascalCase")]
         struct Hint {
             session_id: String,
+            internal_reference_id: serde_json::Value,
         }
         let hint: Hint = serde_json::from_slice(incoming.body)
             .map_err(|_| ProviderError::invalid_notification(P, "no SessionId"))?;
+        let booking = match &hint.internal_reference_id {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| ProviderError::invalid_notification(P, "no booking id"))?;
         check_reference(P, &hint.session_id)
             .map_err(|_| ProviderError::invalid_notification(P, "malformed SessionId"))?;
-        Ok(vec![self.fetch_update(&hint.session_id).await?])
+        Ok(vec![self.fetch_update(&reference(booking, &hint.session_id)).await?])
     }
+}
+
+/// The reference Kassa keeps for a checkout: `{booking id}-{SessionId}`.
+fn reference(booking: i64, session_id: &str) -> String {
+    format!("{booking}-{session_id}")
+}
+
+/// The booking id and `SessionId` of a reference.
+fn split_reference(reference: &str) -> Option<(i64, &str)> {
+    let (booking, session) = reference.split_once('-')?;
+    let booking = booking.parse::<i64>().ok().filter(|b| *b > 0)?;
+    (!session.is_empty()).then_some((booking, session))
 }

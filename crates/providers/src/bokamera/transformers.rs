@@ -1,14 +1,16 @@
-//! BokaMera's PascalCase DTOs and pure conversions (providers.md §5, seed 003): the Stripe
-//! checkout it creates for a payable entity, its status answer, and ServiceStack's
-//! `ResponseStatus` errors.
+//! BokaMera's PascalCase DTOs and pure conversions (seed 003 `StripeV1CreateCheckout`;
+//! `https://api.bokamera.se/json/metadata?op=CreateBooking`): the booking that is the payable
+//! entity, the Stripe checkout BokaMera creates for it, the checkout's status answer, and
+//! ServiceStack's `ResponseStatus` errors.
 //!
-//! No IO. BokaMera prices the articles itself, so no amount is encoded here; the adapter
-//! checks the cart against the quote before it calls.
+//! No IO. BokaMera prices the booking itself, so no amount is ever sent; the booking's price
+//! is read back ([`BookingAnswer::price`]) and compared with the quote.
 
-use kassa_wire::{PaymentEvent, ProviderId};
+use kassa_wire::{Currency, Money, PaymentEvent, ProviderId};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use crate::{PaymentUpdate, ProviderError};
+use crate::{amount, PaymentUpdate, ProviderError};
 
 const P: ProviderId = ProviderId::Bokamera;
 
@@ -19,12 +21,110 @@ pub(crate) struct CreateCheckout {
     pub(crate) company_id: String,
     pub(crate) country_code: String,
     pub(crate) articles: Vec<Article>,
+    /// The booking's id: the payable entity.
     pub(crate) internal_reference_id: String,
     pub(crate) confirmation_url: String,
-    /// Not allowed with `UiMode = embedded`.
+    /// Required by the current metadata; left out with `UiMode = embedded` only when
+    /// configured so ([U], see [`super::BokameraConfig::send_cancel_url_when_embedded`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cancel_url: Option<String>,
     pub(crate) ui_mode: &'static str,
+}
+
+/// `POST /bookings` (`CreateBooking`), as a customer books: no `CustomerId`, the customer's
+/// details instead, and no `PaymentOption` so the company's own payment setting applies.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CreateBooking {
+    pub(crate) company_id: String,
+    pub(crate) service_id: i64,
+    /// `YYYY-MM-DDTHH:MM:SS`, the company's local time.
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) quantities: Vec<QuantityToBook>,
+    /// Further articles booked with the service.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) articles: Vec<Article>,
+    pub(crate) customer: CustomerToBook,
+    /// Kassa's order id, for the merchant reading the booking at BokaMera.
+    pub(crate) booked_comments: String,
+}
+
+/// `QuantityToBook`: `PriceId 0` takes the service's one price for the date.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct QuantityToBook {
+    pub(crate) price_id: i64,
+    pub(crate) quantity: u32,
+}
+
+/// `CustomerToBook`: every field is marked required.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CustomerToBook {
+    pub(crate) firstname: String,
+    pub(crate) lastname: String,
+    pub(crate) email: String,
+    pub(crate) phone: String,
+}
+
+/// Where a booking stands, from BokaMera's `BookingStatusEnum`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BookingPayment {
+    /// `Payed (7)`: the money arrived.
+    Paid,
+    /// `AwaitingPayment (5)`, `AwaitingPaymentNoTimeLimit (6)`,
+    /// `AwaitingPaymentRequestFromAdmin (8)`, `AwaitingPaymentFromProvider (9)`.
+    Awaiting,
+    /// Anything else (booked without payment, cancelled, invoiced, …): not payable here.
+    NotPayable(i64),
+}
+
+/// The parts of a `BookingQueryResponse` Kassa reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct BookingAnswer {
+    pub(crate) id: i64,
+    #[serde(default)]
+    pub(crate) status_id: Option<i64>,
+    /// The booking's price in major units (a JSON number).
+    #[serde(default)]
+    pub(crate) total_price: Option<Box<RawValue>>,
+    /// [U] The booking's currency, named as in `TotalPriceInformationResponse`.
+    #[serde(default)]
+    pub(crate) currency_id: Option<String>,
+}
+
+/// `GET /bookings` answers ServiceStack's `QueryResponse`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct BookingList {
+    #[serde(default)]
+    pub(crate) results: Vec<BookingAnswer>,
+}
+
+impl BookingAnswer {
+    /// Where the booking stands; an answer without `StatusId` is not understood.
+    pub(crate) fn payment(&self, http_status: u16) -> Result<BookingPayment, ProviderError> {
+        match self.status_id.ok_or(ProviderError::unexpected(P, http_status))? {
+            7 => Ok(BookingPayment::Paid),
+            5 | 6 | 8 | 9 => Ok(BookingPayment::Awaiting),
+            other => Ok(BookingPayment::NotPayable(other)),
+        }
+    }
+
+    /// BokaMera's price of the booking. Read in its `CurrencyId` when it names one (an
+    /// unknown code is an answer we do not understand), else in `ours` [U].
+    pub(crate) fn price(&self, ours: Currency, http_status: u16) -> Result<Money, ProviderError> {
+        let unexpected = || ProviderError::unexpected(P, http_status);
+        let currency = match self.currency_id.as_deref() {
+            Some(code) => amount::currency(P, code)?,
+            None => ours,
+        };
+        let text =
+            self.total_price.as_deref().and_then(amount::decimal_text).ok_or_else(unexpected)?;
+        amount::parse_decimal(P, &text, currency).map_err(|_| unexpected())
+    }
 }
 
 /// `ArticleToCreate`.
@@ -65,12 +165,14 @@ pub(crate) struct StatusAnswer {
     pub(crate) status: Option<String>,
 }
 
-/// Which checkout statuses mean paid or expired [U: assumed to be Stripe's words].
+/// Which checkout statuses mean complete, expired or open [U: assumed to be Stripe's
+/// session `status` words, which the python client's `StripeCheckoutStatusResponse` shows].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CheckoutStatuses {
-    /// Default `complete`.
-    pub paid: Vec<String>,
+    /// The checkout is finished; whether money moved is the booking's to say. Default
+    /// `complete`.
+    pub complete: Vec<String>,
     /// Default `expired`.
     pub expired: Vec<String>,
     /// Still payable. Default `open`.
@@ -80,41 +182,82 @@ pub struct CheckoutStatuses {
 impl Default for CheckoutStatuses {
     fn default() -> Self {
         CheckoutStatuses {
-            paid: vec!["complete".into()],
+            complete: vec!["complete".into()],
             expired: vec!["expired".into()],
             open: vec!["open".into()],
         }
     }
 }
 
+/// Where a checkout stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckoutState {
+    /// Still payable.
+    Open,
+    /// Finished by the customer: paid, or paid by a method whose money is still on its way.
+    Complete,
+    /// Expired or replaced.
+    Expired,
+}
+
 impl StatusAnswer {
-    /// The update the status means. BokaMera reports no amount, so a paid update carries
-    /// none: the price was BokaMera's, checked against the quote at create.
-    pub(crate) fn to_update(
+    /// The checkout's state; a missing or unknown status word is an answer we do not
+    /// understand (the order is left as it is).
+    pub fn state(
         &self,
-        reference: &str,
         statuses: &CheckoutStatuses,
         http_status: u16,
-    ) -> Result<PaymentUpdate, ProviderError> {
+    ) -> Result<CheckoutState, ProviderError> {
         let status = self.status.as_deref().ok_or(ProviderError::unexpected(P, http_status))?;
         let is = |list: &[String]| list.iter().any(|w| w.eq_ignore_ascii_case(status));
-        let event = if is(&statuses.paid) {
-            Some(PaymentEvent::Paid)
+        if is(&statuses.complete) {
+            Ok(CheckoutState::Complete)
         } else if is(&statuses.expired) {
-            Some(PaymentEvent::Expired)
+            Ok(CheckoutState::Expired)
         } else if is(&statuses.open) {
-            None
+            Ok(CheckoutState::Open)
         } else {
-            return Err(ProviderError::unexpected(P, http_status));
-        };
-        Ok(PaymentUpdate {
-            reference: reference.to_owned(),
-            order_id: None,
-            event,
-            amount: None,
-            dedup_key: format!("{reference}:{}", status.to_ascii_lowercase()),
-        })
+            tracing::debug!(status, "unknown BokaMera checkout status");
+            Err(ProviderError::unexpected(P, http_status))
+        }
     }
+}
+
+/// The update for a checkout in `state` whose booking (when complete) stands at `booking`
+/// with `price`. A complete checkout is paid only when the booking says `Payed`: BokaMera's
+/// status answer carries no `payment_status`, and a delayed method completes the session
+/// before the money arrives (K4).
+pub(crate) fn update(
+    reference: &str,
+    state: CheckoutState,
+    booking: Option<(BookingPayment, Option<Money>)>,
+) -> Result<PaymentUpdate, ProviderError> {
+    let (event, amount, word) = match (state, booking) {
+        (CheckoutState::Open, _) => (None, None, "open"),
+        (CheckoutState::Expired, _) => (Some(PaymentEvent::Expired), None, "expired"),
+        (CheckoutState::Complete, Some((BookingPayment::Paid, price))) => {
+            (Some(PaymentEvent::Paid), price, "paid")
+        }
+        (CheckoutState::Complete, Some((BookingPayment::Awaiting, _))) => {
+            (None, None, "complete-awaiting-payment")
+        }
+        (CheckoutState::Complete, Some((BookingPayment::NotPayable(status), _))) => {
+            tracing::warn!(
+                reference,
+                booking_status = status,
+                "BokaMera checkout complete but its booking is neither paid nor awaiting payment"
+            );
+            return Err(ProviderError::unexpected(P, 200));
+        }
+        (CheckoutState::Complete, None) => return Err(ProviderError::unexpected(P, 200)),
+    };
+    Ok(PaymentUpdate {
+        reference: reference.to_owned(),
+        order_id: None,
+        event,
+        amount,
+        dedup_key: format!("{reference}:{word}"),
+    })
 }
 
 /// ServiceStack's error body.
@@ -178,7 +321,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_create_body_is_pascal_case_and_embedded_sends_no_cancel_url() {
+    fn the_create_body_is_pascal_case() {
         let body = CreateCheckout {
             company_id: "00000000-0000-0000-0000-000000000001".into(),
             country_code: "SE".into(),
@@ -207,16 +350,72 @@ mod tests {
     }
 
     #[test]
-    fn checkout_statuses_map_to_events_and_unknown_ones_are_errors() {
+    fn checkout_statuses_map_to_states_and_unknown_ones_are_errors() {
         let s = CheckoutStatuses::default();
-        let update =
-            |status: &str| StatusAnswer { status: Some(status.into()) }.to_update("cs_1", &s, 200);
-        assert_eq!(update("complete").unwrap().event, Some(PaymentEvent::Paid));
-        assert_eq!(update("complete").unwrap().amount, None);
-        assert_eq!(update("complete").unwrap().dedup_key, "cs_1:complete");
-        assert_eq!(update("Expired").unwrap().event, Some(PaymentEvent::Expired));
-        assert_eq!(update("open").unwrap().event, None);
-        assert!(update("mystery").is_err());
+        let state = |status: &str| StatusAnswer { status: Some(status.into()) }.state(&s, 200);
+        assert_eq!(state("complete").unwrap(), CheckoutState::Complete);
+        assert_eq!(state("Expired").unwrap(), CheckoutState::Expired);
+        assert_eq!(state("open").unwrap(), CheckoutState::Open);
+        assert!(state("mystery").is_err());
+        assert!(StatusAnswer { status: None }.state(&s, 200).is_err());
+    }
+
+    fn nok(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::NOK).unwrap()
+    }
+
+    #[test]
+    fn a_complete_checkout_is_paid_only_when_the_booking_says_payed_k4() {
+        let paid =
+            update("1-cs_1", CheckoutState::Complete, Some((BookingPayment::Paid, Some(nok(100)))))
+                .unwrap();
+        assert_eq!(paid.event, Some(PaymentEvent::Paid));
+        assert_eq!(paid.amount, Some(nok(100)));
+        assert_eq!(paid.dedup_key, "1-cs_1:paid");
+        let delayed = update(
+            "1-cs_1",
+            CheckoutState::Complete,
+            Some((BookingPayment::Awaiting, Some(nok(100)))),
+        )
+        .unwrap();
+        assert_eq!(delayed.event, None, "complete with the money still on its way is not paid");
+        assert!(update(
+            "1-cs_1",
+            CheckoutState::Complete,
+            Some((BookingPayment::NotPayable(4), None))
+        )
+        .is_err());
+        assert!(update("1-cs_1", CheckoutState::Complete, None).is_err());
+        assert_eq!(
+            update("1-cs_1", CheckoutState::Expired, None).unwrap().event,
+            Some(PaymentEvent::Expired)
+        );
+        assert_eq!(update("1-cs_1", CheckoutState::Open, None).unwrap().event, None);
+    }
+
+    #[test]
+    fn a_booking_answer_gives_status_and_exact_price_in_its_currency() {
+        let b: BookingList = serde_json::from_str(
+            r#"{"Offset":0,"Total":1,"Results":[{"Id":1001,"StatusId":5,"TotalPrice":1375.50,"CurrencyId":"NOK"}]}"#,
+        )
+        .unwrap();
+        let b = &b.results[0];
+        assert_eq!(b.id, 1001);
+        assert_eq!(b.payment(200).unwrap(), BookingPayment::Awaiting);
+        assert_eq!(b.price(Currency::NOK, 200).unwrap(), nok(137_550));
+        let sek: BookingAnswer =
+            serde_json::from_str(r#"{"Id":1,"StatusId":7,"TotalPrice":10,"CurrencyId":"sek"}"#)
+                .unwrap();
+        assert_eq!(sek.price(Currency::NOK, 200).unwrap().currency(), Currency::SEK);
+        assert_eq!(sek.payment(200).unwrap(), BookingPayment::Paid);
+        let bad: BookingAnswer =
+            serde_json::from_str(r#"{"Id":1,"StatusId":4,"TotalPrice":10.001}"#).unwrap();
+        assert!(bad.price(Currency::NOK, 200).is_err(), "no rounding");
+        assert_eq!(bad.payment(200).unwrap(), BookingPayment::NotPayable(4));
+        let unknown: BookingAnswer =
+            serde_json::from_str(r#"{"Id":1,"TotalPrice":10,"CurrencyId":"XYZ"}"#).unwrap();
+        assert!(unknown.price(Currency::NOK, 200).is_err());
+        assert!(unknown.payment(200).is_err());
     }
 
     #[test]

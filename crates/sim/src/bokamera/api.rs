@@ -1,7 +1,11 @@
 //! BokaMera's ServiceStack API for Stripe checkouts: `POST /payment/stripe/v1/checkout` and
-//! `POST /payment/stripe/v1/checkout/status`.
+//! `POST /payment/stripe/v1/checkout/status`, and the bookings they pay for
+//! ([`super::bookings`]).
 //!
-//! Every request needs `x-api-key`. DTOs are PascalCase; like ServiceStack, property names are
+//! A checkout must name, in `InternalReferenceId`, a booking of the company that awaits
+//! payment (the seed: "An internal reference id (Could be booking, rebate code etc.)"); the
+//! session charges the booking's price. `ConfirmationUrl` and `CancelUrl` are required (the
+//! seed's current metadata marks both "Required: Yes"). Every request needs `x-api-key`. DTOs are PascalCase; like ServiceStack, property names are
 //! matched case-insensitively and null properties are left out of answers. Errors are
 //! `{"ResponseStatus":{"ErrorCode","Message","Errors":[{"ErrorCode","FieldName","Message"}]}}`.
 
@@ -23,15 +27,15 @@ use crate::stripe::UiMode;
 
 /// One field error.
 #[derive(Clone, Debug)]
-struct FieldError {
-    code: &'static str,
-    field: String,
-    message: String,
+pub(crate) struct FieldError {
+    pub(crate) code: &'static str,
+    pub(crate) field: String,
+    pub(crate) message: String,
 }
 
 /// A ServiceStack error, answered as its `ResponseStatus`.
 #[derive(Debug)]
-struct ServiceError {
+pub(crate) struct ServiceError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -44,7 +48,12 @@ impl IntoResponse for ServiceError {
 }
 
 /// A ServiceStack error answer.
-fn error(status: StatusCode, code: &str, message: &str, fields: &[FieldError]) -> Response {
+pub(crate) fn error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    fields: &[FieldError],
+) -> Response {
     let errors: Vec<Value> = fields
         .iter()
         .map(|f| {
@@ -111,6 +120,7 @@ pub fn router(bm: Arc<Bokamera>) -> Router {
     Router::new()
         .route("/payment/stripe/v1/checkout", post(create))
         .route("/payment/stripe/v1/checkout/status", post(status))
+        .route("/bookings", post(super::bookings::create).get(super::bookings::query))
         .fallback(|| async {
             error(StatusCode::NOT_FOUND, "NotFound", "Handler for Request not found", &[])
         })
@@ -119,10 +129,10 @@ pub fn router(bm: Arc<Bokamera>) -> Router {
 }
 
 /// A JSON object whose keys are read case-insensitively.
-struct Dto(Map<String, Value>);
+pub(crate) struct Dto(pub(crate) Map<String, Value>);
 
 impl Dto {
-    fn parse(body: &Bytes) -> Result<Dto, ServiceError> {
+    pub(crate) fn parse(body: &Bytes) -> Result<Dto, ServiceError> {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(Dto(map)),
             _ => Err(ServiceError {
@@ -133,7 +143,7 @@ impl Dto {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -141,7 +151,7 @@ impl Dto {
             .filter(|v| !v.is_null())
     }
 
-    fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         match self.get(name)? {
             Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -162,7 +172,7 @@ fn label(field: &str) -> String {
     out
 }
 
-fn not_empty(field: &str) -> FieldError {
+pub(crate) fn not_empty(field: &str) -> FieldError {
     FieldError {
         code: "NotEmpty",
         field: field.into(),
@@ -235,18 +245,26 @@ async fn create(State(bm): State<Arc<Bokamera>>, body: Bytes) -> Response {
     };
     let confirmation_url = dto.text("ConfirmationUrl");
     let cancel_url = dto.text("CancelUrl");
+    let embedded = ui_mode == Some(UiMode::Embedded);
+    let refuse_cancel = embedded && bm.config.refuse_cancel_url_when_embedded;
     for (field, url) in [("ConfirmationUrl", &confirmation_url), ("CancelUrl", &cancel_url)] {
-        if let Some(url) = url {
-            if !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
-                errors.push(FieldError {
-                    code: "Url",
-                    field: field.into(),
-                    message: format!("'{}' is not a valid url.", label(field)),
-                });
+        match url {
+            Some(url) => {
+                if !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                    errors.push(FieldError {
+                        code: "Url",
+                        field: field.into(),
+                        message: format!("'{}' is not a valid url.", label(field)),
+                    });
+                }
             }
+            // Both are "Required: Yes" in the seed; only the [U] reading that refuses a
+            // `CancelUrl` with embedded checkouts can do without it.
+            None if field == "CancelUrl" && refuse_cancel => {}
+            None => errors.push(not_empty(field)),
         }
     }
-    if ui_mode == Some(UiMode::Embedded) && cancel_url.is_some() {
+    if refuse_cancel && cancel_url.is_some() {
         errors.push(FieldError {
             code: "NotAllowed",
             field: "CancelUrl".into(),
@@ -269,7 +287,7 @@ async fn create(State(bm): State<Arc<Bokamera>>, body: Bytes) -> Response {
                     });
                 }
                 match id.zip(kind).and_then(|(id, kind)| bm.article(id, kind)) {
-                    Some(article) => articles.push((article.clone(), quantity)),
+                    Some(article) => articles.push((article, quantity)),
                     None => errors.push(FieldError {
                         code: "NotFound",
                         field: format!("Articles[{i}].ArticleId"),
@@ -288,12 +306,43 @@ async fn create(State(bm): State<Arc<Bokamera>>, body: Bytes) -> Response {
         let message = errors[0].message.clone();
         return error(StatusCode::BAD_REQUEST, errors[0].code, &message, &errors);
     }
+    // The payable entity: a booking of this company that awaits payment.
+    let reference = reference.unwrap_or_default();
+    let Some((booking, booking_status)) =
+        reference.trim().parse::<i64>().ok().and_then(|id| bm.booking(id))
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("No payable entity with internal reference id {reference} was found."),
+            &[FieldError {
+                code: "NotFound",
+                field: "InternalReferenceId".into(),
+                message: "The booking was not found.".into(),
+            }],
+        );
+    };
+    if booking_status != super::BookingStatus::AwaitingPayment {
+        let message =
+            format!("Booking {} is {} and awaits no payment.", booking.id, booking_status.name());
+        return error(
+            StatusCode::BAD_REQUEST,
+            "NotPayable",
+            &message,
+            &[FieldError {
+                code: "NotPayable",
+                field: "InternalReferenceId".into(),
+                message: message.clone(),
+            }],
+        );
+    }
     let new = NewCheckout {
-        internal_reference_id: reference.unwrap_or_default(),
-        articles,
+        internal_reference_id: reference,
+        articles: booking.lines(),
         ui_mode: ui_mode.unwrap_or(UiMode::Hosted),
         confirmation_url,
-        cancel_url,
+        // BokaMera keeps a `CancelUrl` away from Stripe's embedded checkout, which refuses it.
+        cancel_url: if embedded { None } else { cancel_url },
     };
     let (checkout, session) = bm.create(new);
     tracing::info!(session = %checkout.session_id, reference = %checkout.internal_reference_id, "bokamera checkout created");

@@ -1,18 +1,33 @@
-//! BokaMera: Stripe checkouts that BokaMera creates for a payable entity (`shared/providers.md`
-//! §5, seed 003).
+//! BokaMera: bookings, and the Stripe checkouts BokaMera creates for a payable entity (a
+//! booking) (seed 003 `StripeV1CreateCheckout`; `https://api.bokamera.se/json/metadata?op=`
+//! `CreateBooking`, `CalculateTotalPriceOnService`, `CreateStripeWebhook`).
+//!
+//! A checkout pays a **payable entity**: `InternalReferenceId` must name a booking of the
+//! company that awaits payment, or the create is refused with a ServiceStack
+//! `ResponseStatus`. BokaMera prices the booking from its own services and articles
+//! ([`BokameraArticle`]); the Stripe session charges that price. The booking's status is
+//! BokaMera's `BookingStatusEnum`: created `AwaitingPayment (5)` when the company requires
+//! online payment (else `Booked (1)`), and `Payed (7)` only once Stripe reports the money
+//! (session `complete` **and** `payment_status: paid`); a delayed method leaves a complete
+//! session with an unpaid booking ([`BokameraSim::delayed_payment`], or
+//! `/__sim/bokamera/checkouts/{id}/pay_delayed` then `/__sim/bokamera/bookings/{id}/settle`).
 //!
 //! BokaMera's checkouts are real Stripe Checkout Sessions on BokaMera's connected account, so
 //! the simulator creates them in the Stripe simulator as a platform ([`Owner::Platform`]): the
 //! merchant's webhook endpoint hears nothing, `ClientSecret` works with the same Stripe.js
-//! stand-in (with `stripeAccount`), and the status call reads the session. `UiMode=hosted`
-//! gets a frameable page on BokaMera's own listener, since BokaMera's `Url` is "for checkout
-//! module to be placed in a iframe". A new checkout for an `InternalReferenceId` expires the
-//! earlier ones.
+//! stand-in (with `stripeAccount`), and the status call reads the session. For
+//! `UiMode=hosted` the seed calls `Url` "the url for checkout module to be placed in a
+//! iframe", yet it may be Stripe's own hosted page, which refuses framing [U]: the simulator
+//! serves both ([`HostedPage`], switchable at `/__sim/bokamera/hosted_page`). A new checkout
+//! for an `InternalReferenceId` expires the earlier ones.
 
 pub mod api;
+pub mod bookings;
 pub mod pages;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+pub use self::bookings::{Booking, BookingStatus};
 
 use axum::Router;
 use serde_json::{json, Value};
@@ -66,6 +81,29 @@ pub struct BokameraSim {
     pub company_name: String,
     /// The catalogue.
     pub articles: Vec<BokameraArticle>,
+    /// Whether the company requires online payment, so new bookings await it (default true);
+    /// false books them at once (`Booked`), and a checkout for them is refused.
+    pub payment_required: bool,
+    /// Whether paid checkouts leave their booking awaiting payment (a delayed method:
+    /// session `complete`, `payment_status: unpaid`) until settled. Default false.
+    pub delayed_payment: bool,
+    /// [U] Which page a hosted checkout's `Url` names. Default [`HostedPage::Own`].
+    pub hosted_page: HostedPage,
+    /// [U] The seed marks `CancelUrl` required yet says it "is not allowed if ui_mode is
+    /// embedded". Default false: an embedded checkout must carry it too (the required
+    /// marking) and BokaMera keeps it from Stripe; true refuses it with `UiMode=embedded`.
+    pub refuse_cancel_url_when_embedded: bool,
+}
+
+/// The page a hosted checkout's `Url` names [U].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostedPage {
+    /// BokaMera's own page, which may be framed.
+    #[default]
+    Own,
+    /// Stripe's hosted Checkout page, which refuses framing as checkout.stripe.com does.
+    Stripe,
 }
 
 impl Default for BokameraSim {
@@ -101,6 +139,10 @@ impl Default for BokameraSim {
                     price: 79_000,
                 },
             ],
+            payment_required: true,
+            delayed_payment: false,
+            hosted_page: HostedPage::Own,
+            refuse_cancel_url_when_embedded: false,
         }
     }
 }
@@ -118,14 +160,16 @@ pub struct Checkout {
     pub confirmation_url: Option<String>,
     /// `CancelUrl`.
     pub cancel_url: Option<String>,
+    /// Paid by a delayed method whose money has not arrived: the booking still awaits it.
+    pub unsettled: bool,
 }
 
 /// A validated create request.
 #[derive(Clone, Debug)]
 pub struct NewCheckout {
-    /// `InternalReferenceId`.
+    /// `InternalReferenceId`: the booking paid for.
     pub internal_reference_id: String,
-    /// `(article, quantity)`.
+    /// What is charged: the booking's priced lines, `(article, quantity)`.
     pub articles: Vec<(BokameraArticle, i64)>,
     /// `UiMode`.
     pub ui_mode: UiMode,
@@ -147,29 +191,143 @@ pub struct Bokamera {
     /// The Stripe simulator the sessions live in.
     pub stripe: Arc<Stripe>,
     checkouts: Mutex<Vec<Checkout>>,
+    bookings: Mutex<Vec<Booking>>,
+    /// The catalogue as it stands (the control plane may reprice an article).
+    articles: Mutex<Vec<BokameraArticle>>,
+    hosted_page: Mutex<HostedPage>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Bokamera {
-    /// A simulator with no checkouts, creating sessions in `stripe`.
+    /// A simulator with no bookings or checkouts, creating sessions in `stripe`.
     pub fn new(config: BokameraSim, url: String, common: Common, stripe: Arc<Stripe>) -> Self {
-        Bokamera { config, url, common, stripe, checkouts: Mutex::default() }
+        let articles = Mutex::new(config.articles.clone());
+        let hosted_page = Mutex::new(config.hosted_page);
+        Bokamera {
+            config,
+            url,
+            common,
+            stripe,
+            checkouts: Mutex::default(),
+            bookings: Mutex::default(),
+            articles,
+            hosted_page,
+        }
     }
 
     fn checkouts(&self) -> MutexGuard<'_, Vec<Checkout>> {
-        self.checkouts.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.checkouts)
     }
 
-    /// The article with these ids.
-    pub fn article(&self, article_id: i64, article_type_id: i64) -> Option<&BokameraArticle> {
-        self.config
-            .articles
+    /// The article with these ids, at its current price.
+    pub fn article(&self, article_id: i64, article_type_id: i64) -> Option<BokameraArticle> {
+        lock(&self.articles)
             .iter()
             .find(|a| a.article_id == article_id && a.article_type_id == article_type_id)
+            .cloned()
+    }
+
+    /// The service (an article of type [`bookings::SERVICE_ARTICLE_TYPE`]) with this id.
+    pub fn service(&self, service_id: i64) -> Option<BokameraArticle> {
+        self.article(service_id, bookings::SERVICE_ARTICLE_TYPE)
+    }
+
+    /// Sets an article's price (minor units); false when no article has that id.
+    pub fn reprice(&self, article_id: i64, price: i64) -> bool {
+        let mut articles = lock(&self.articles);
+        let mut found = false;
+        for a in articles.iter_mut().filter(|a| a.article_id == article_id) {
+            a.price = price;
+            found = true;
+        }
+        found
+    }
+
+    /// Which page hosted checkouts name from now on.
+    pub fn set_hosted_page(&self, page: HostedPage) {
+        *lock(&self.hosted_page) = page;
+    }
+
+    /// Which page hosted checkouts name.
+    pub fn hosted_page(&self) -> HostedPage {
+        *lock(&self.hosted_page)
+    }
+
+    /// Stores a new booking, numbering it.
+    pub fn add_booking(&self, mut booking: Booking) -> Booking {
+        let mut bookings = lock(&self.bookings);
+        booking.id = 1000 + i64::try_from(bookings.len()).unwrap_or(0) + 1;
+        bookings.push(booking.clone());
+        booking
+    }
+
+    /// The booking with this id, with its status as BokaMera would report it now.
+    pub fn booking(&self, id: i64) -> Option<(Booking, BookingStatus)> {
+        let booking = lock(&self.bookings).iter().find(|b| b.id == id).cloned()?;
+        let status = self.booking_status(&booking);
+        Some((booking, status))
+    }
+
+    /// `Payed` once a checkout for the booking is complete with its money arrived; until then
+    /// the status it was booked with.
+    fn booking_status(&self, booking: &Booking) -> BookingStatus {
+        if booking.status != BookingStatus::AwaitingPayment {
+            return booking.status;
+        }
+        let reference = booking.id.to_string();
+        let sessions: Vec<String> = self
+            .checkouts()
+            .iter()
+            .filter(|c| c.internal_reference_id == reference && !c.unsettled)
+            .map(|c| c.session_id.clone())
+            .collect();
+        let paid = sessions.iter().any(|id| {
+            self.stripe.session(id).is_some_and(|s| s.status == SessionStatus::Complete && s.paid)
+        });
+        if paid {
+            BookingStatus::Payed
+        } else {
+            BookingStatus::AwaitingPayment
+        }
+    }
+
+    /// Marks whether a checkout's money is still on its way.
+    pub(crate) fn set_unsettled(&self, session_id: &str, unsettled: bool) -> bool {
+        let mut checkouts = self.checkouts();
+        let mut found = false;
+        for c in checkouts.iter_mut().filter(|c| c.session_id == session_id) {
+            c.unsettled = unsettled;
+            found = true;
+        }
+        found
+    }
+
+    /// The delayed money of every checkout for `booking` arrives.
+    pub fn settle(&self, booking: i64) -> bool {
+        let reference = booking.to_string();
+        let mut checkouts = self.checkouts();
+        let mut found = false;
+        for c in checkouts.iter_mut().filter(|c| c.internal_reference_id == reference) {
+            c.unsettled = false;
+            found = true;
+        }
+        found
     }
 
     /// The framed hosted page of a session.
     pub fn page_url(&self, session_id: &str) -> String {
         format!("{}/stripe/checkout/{session_id}", self.url)
+    }
+
+    /// Where a hosted checkout's `Url` points, by [`HostedPage`].
+    fn hosted_url(&self, session_id: &str) -> String {
+        match self.hosted_page() {
+            HostedPage::Own => self.page_url(session_id),
+            HostedPage::Stripe => format!("{}/c/pay/{session_id}", self.stripe.url),
+        }
     }
 
     /// Creates a checkout, expiring the earlier ones for the same reference.
@@ -192,6 +350,7 @@ impl Bokamera {
             }
             (UiMode::Embedded, None) => (None, Some(RedirectOnCompletion::Never)),
         };
+        let unsettled = self.config.delayed_payment;
         let mut metadata = std::collections::BTreeMap::new();
         metadata.insert("InternalReferenceId".to_owned(), new.internal_reference_id.clone());
         metadata.insert("CompanyId".to_owned(), self.config.company_id.clone());
@@ -218,7 +377,7 @@ impl Bokamera {
             },
             Some(self.config.stripe_account.clone()),
             Owner::Platform("bokamera".into()),
-            |id| self.page_url(id),
+            |id| self.hosted_url(id),
         );
         let checkout = Checkout {
             session_id: session.id.clone(),
@@ -226,6 +385,7 @@ impl Bokamera {
             ui_mode: new.ui_mode,
             confirmation_url: new.confirmation_url,
             cancel_url: new.cancel_url,
+            unsettled,
         };
         self.checkouts().push(checkout.clone());
         (checkout, session)
@@ -282,10 +442,21 @@ impl ControlPlane for Bokamera {
                 let mut v = self.response_json(&session);
                 v["InternalReferenceId"] = json!(c.internal_reference_id);
                 v["CustomerEmail"] = json!(session.paid_email);
+                // The comments of the booking paid for, so tests can find an order's checkouts.
+                let booking = c.internal_reference_id.parse::<i64>().ok();
+                let comments = booking
+                    .and_then(|id| lock(&self.bookings).iter().find(|b| b.id == id).cloned())
+                    .and_then(|b| b.comments);
+                v["BookedComments"] = json!(comments);
                 Some(v)
             })
             .collect();
-        json!({ "checkouts": checkouts }).to_string()
+        let bookings: Vec<Booking> = lock(&self.bookings).clone();
+        let bookings: Vec<Value> = bookings
+            .iter()
+            .map(|b| bookings::booking_json(&self.config, b, self.booking_status(b)))
+            .collect();
+        json!({ "checkouts": checkouts, "bookings": bookings }).to_string()
     }
 
     async fn act(&self, id: String, action: Action) -> Result<String, ControlError> {
@@ -312,5 +483,7 @@ impl ControlPlane for Bokamera {
 /// Everything the BokaMera listener serves.
 pub fn router(bokamera: Arc<Bokamera>, common: Common) -> Router {
     let api = listener::wrap_api(api::router(bokamera.clone()), &common, api::fault_body, |r| r);
-    api.merge(pages::router(bokamera.clone())).merge(crate::control::router(bokamera, common))
+    api.merge(pages::router(bokamera.clone()))
+        .merge(bookings::control_router(bokamera.clone()))
+        .merge(crate::control::router(bokamera, common))
 }

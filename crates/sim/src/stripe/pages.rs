@@ -89,8 +89,14 @@ fn deny_framing(mut response: Response) -> Response {
     response
 }
 
+/// A hosted session this page serves: the merchant's own, or a platform's (BokaMera) whose
+/// `url` names this page.
 fn hosted_session(stripe: &Stripe, id: &str) -> Option<Session> {
-    stripe.session(id).filter(|s| s.ui_mode == UiMode::Hosted && s.owner == Owner::Merchant)
+    stripe.session(id).filter(|s| {
+        s.ui_mode == UiMode::Hosted
+            && (s.owner == Owner::Merchant
+                || s.url.as_deref().is_some_and(|u| u.ends_with(&format!("/c/pay/{}", s.id))))
+    })
 }
 
 async fn hosted(State(stripe): State<Arc<Stripe>>, Path(id): Path<String>) -> Response {

@@ -1,5 +1,6 @@
-//! BokaMera over HTTP: x-api-key, ServiceStack errors, hosted and embedded checkouts backed by
-//! the Stripe simulator, status polling, invalidation of earlier checkouts.
+//! BokaMera over HTTP: x-api-key, ServiceStack errors, bookings as the payable entities,
+//! hosted and embedded checkouts backed by the Stripe simulator, both kinds of hosted `Url`,
+//! status polling, delayed payments, invalidation of earlier checkouts.
 
 use kassa_sim::{BokameraSim, SimHandle, StripeSim};
 use serde_json::{json, Value};
@@ -13,8 +14,48 @@ fn checkout(reference: &str, ui_mode: &str) -> Value {
         "Articles": [{"ArticleId": 1, "ArticleTypeId": 1, "Quantity": 2}],
         "InternalReferenceId": reference,
         "ConfirmationUrl": "https://salon.example/confirmed",
+        "CancelUrl": "https://salon.example/cancelled",
         "UiMode": ui_mode,
     })
+}
+
+/// Books two haircuts and a beard trim; answers the booking.
+async fn book(sim: &SimHandle) -> Value {
+    let (code, booking) = post(
+        sim,
+        "/bookings",
+        &json!({
+            "CompanyId": BokameraSim::default().company_id,
+            "ServiceId": 1,
+            "From": "2026-12-01T10:00:00",
+            "To": "2026-12-01T11:00:00",
+            "Quantities": [{"PriceId": 0, "Quantity": 2}],
+            "Articles": [{"ArticleId": 2, "ArticleTypeId": 1, "Quantity": 1}],
+            "Customer": {"Firstname": "Anna", "Lastname": "Svensson",
+                         "Email": "anna@example.se", "Phone": "+46701234567"},
+        }),
+    )
+    .await;
+    assert_eq!(code, 200, "{booking}");
+    booking
+}
+
+/// `GET /bookings?CompanyId&Id`: the one booking.
+async fn read_booking(sim: &SimHandle, id: &str) -> Value {
+    let url = format!(
+        "{}/bookings?CompanyId={}&Id={id}",
+        sim.bokamera_url,
+        BokameraSim::default().company_id
+    );
+    let r = client().get(url).header("x-api-key", BokameraSim::default().api_key);
+    let list: Value = r.send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["Total"], 1, "{list}");
+    list["Results"][0].clone()
+}
+
+/// A new booking's id, as `InternalReferenceId` text.
+async fn booking_id(sim: &SimHandle) -> String {
+    book(sim).await["Id"].to_string()
 }
 
 async fn post(sim: &SimHandle, path: &str, body: &Value) -> (u16, Value) {
@@ -47,12 +88,8 @@ async fn requests_need_the_api_key_and_valid_dtos() {
     assert_eq!(r.status(), 401);
     assert!(r.json::<Value>().await.unwrap()["ResponseStatus"]["Message"].is_string());
 
-    let (code, body) = post(
-        &sim,
-        "/payment/stripe/v1/checkout",
-        &json!({"UiMode": "embedded", "CancelUrl": "https://x.example/c"}),
-    )
-    .await;
+    let (code, body) =
+        post(&sim, "/payment/stripe/v1/checkout", &json!({"UiMode": "embedded"})).await;
     assert_eq!(code, 400);
     let fields: Vec<&str> = body["ResponseStatus"]["Errors"]
         .as_array()
@@ -60,7 +97,14 @@ async fn requests_need_the_api_key_and_valid_dtos() {
         .iter()
         .map(|e| e["FieldName"].as_str().unwrap())
         .collect();
-    for field in ["CompanyId", "CountryCode", "InternalReferenceId", "CancelUrl", "Articles"] {
+    for field in [
+        "CompanyId",
+        "CountryCode",
+        "InternalReferenceId",
+        "ConfirmationUrl",
+        "CancelUrl",
+        "Articles",
+    ] {
         assert!(fields.contains(&field), "{field} in {fields:?}");
     }
     assert_eq!(body["ResponseStatus"]["Errors"][0]["ErrorCode"], "NotEmpty");
@@ -73,8 +117,9 @@ async fn a_hosted_checkout_is_framed_paid_and_polled() {
     let stripe_hook = Receiver::start().await;
     let url = format!("{}/stripe", stripe_hook.url);
     let sim = start_sim(|c| c.stripe.webhook_url = Some(url)).await;
+    let booking = booking_id(&sim).await;
     let (code, created) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-1", "hosted")).await;
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "hosted")).await;
     assert_eq!(code, 200, "{created}");
     let id = created["SessionId"].as_str().unwrap();
     assert!(id.starts_with("cs_test_"));
@@ -86,7 +131,8 @@ async fn a_hosted_checkout_is_framed_paid_and_polled() {
     let page = client().get(created["Url"].as_str().unwrap()).send().await.unwrap();
     assert!(page.headers().get("x-frame-options").is_none(), "BokaMera's page may be framed");
     let html = page.text().await.unwrap();
-    assert!(html.contains("<h1>BokaMera checkout (Stripe): 900.00 SEK</h1>"), "{html}");
+    // The booking's price: two haircuts and a beard trim.
+    assert!(html.contains("<h1>BokaMera checkout (Stripe): 1150.00 SEK</h1>"), "{html}");
 
     let r = client()
         .post(created["Url"].as_str().unwrap())
@@ -101,14 +147,18 @@ async fn a_hosted_checkout_is_framed_paid_and_polled() {
         json!({"Status": "complete", "CustomerEmail": "anna@example.se"})
     );
     assert!(stripe_hook.received().is_empty(), "BokaMera's Stripe events never reach the merchant");
+    let booked = read_booking(&sim, &booking).await;
+    assert_eq!(booked["StatusId"], 7, "the booking is paid: {booked}");
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_embedded_checkout_mounts_with_the_connected_account() {
     let sim = start_sim(|_| {}).await;
-    let (_, created) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-2", "embedded")).await;
+    let booking = booking_id(&sim).await;
+    let (code, created) =
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "embedded")).await;
+    assert_eq!(code, 200, "CancelUrl is required, and kept from Stripe: {created}");
     let id = created["SessionId"].as_str().unwrap();
     let secret = created["ClientSecret"].as_str().unwrap();
     assert!(created.get("Url").is_none());
@@ -142,12 +192,10 @@ async fn an_embedded_checkout_mounts_with_the_connected_account() {
 #[tokio::test]
 async fn a_new_checkout_invalidates_the_earlier_one_for_the_same_reference() {
     let sim = start_sim(|_| {}).await;
-    let (_, first) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-3", "hosted")).await;
-    let (_, second) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-3", "hosted")).await;
-    let (_, other) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-4", "hosted")).await;
+    let (three, four) = (booking_id(&sim).await, booking_id(&sim).await);
+    let (_, first) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&three, "hosted")).await;
+    let (_, second) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&three, "hosted")).await;
+    let (_, other) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&four, "hosted")).await;
     assert_eq!(status(&sim, first["SessionId"].as_str().unwrap()).await["Status"], "expired");
     assert_eq!(status(&sim, second["SessionId"].as_str().unwrap()).await["Status"], "open");
     assert_eq!(status(&sim, other["SessionId"].as_str().unwrap()).await["Status"], "open");
@@ -166,8 +214,9 @@ async fn a_new_checkout_invalidates_the_earlier_one_for_the_same_reference() {
 #[tokio::test]
 async fn framing_policy_makes_pages_refuse_frames_and_leaves_the_api_alone() {
     let sim = start_sim(|_| {}).await;
+    let booking = booking_id(&sim).await;
     let (_, created) =
-        post(&sim, "/payment/stripe/v1/checkout", &checkout("booking-9", "hosted")).await;
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "hosted")).await;
     let page_url = created["Url"].as_str().unwrap().to_owned();
     let header_of = |r: &reqwest::Response, name: &str| {
         r.headers().get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()
@@ -209,5 +258,120 @@ async fn framing_policy_makes_pages_refuse_frames_and_leaves_the_api_alone() {
     let page = client().get(&page_url).send().await.unwrap();
     assert!(header_of(&page, "x-frame-options").is_empty());
     assert!(header_of(&page, "content-security-policy").is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_checkout_must_name_a_booking_that_awaits_payment_k1() {
+    let sim = start_sim(|_| {}).await;
+    for reference in ["ks_0123456789", "999999"] {
+        let (code, body) =
+            post(&sim, "/payment/stripe/v1/checkout", &checkout(reference, "hosted")).await;
+        assert_eq!(code, 404, "{reference}: {body}");
+        assert_eq!(body["ResponseStatus"]["ErrorCode"], "NotFound");
+        assert_eq!(body["ResponseStatus"]["Errors"][0]["FieldName"], "InternalReferenceId");
+    }
+    let booking = book(&sim).await;
+    assert_eq!(booking["StatusId"], 5, "awaiting payment: {booking}");
+    assert_eq!(booking["TotalPrice"], json!(1150.0), "BokaMera's price");
+    assert_eq!(booking["CurrencyId"], "SEK");
+    let id = booking["Id"].to_string();
+    let (_, created) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&id, "hosted")).await;
+    client()
+        .post(format!(
+            "{}/__sim/sessions/{}/pay",
+            sim.bokamera_url,
+            created["SessionId"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (code, body) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&id, "hosted")).await;
+    assert_eq!(code, 400, "a paid booking is not payable again: {body}");
+    assert_eq!(body["ResponseStatus"]["ErrorCode"], "NotPayable");
+    sim.shutdown().await;
+
+    let sim = start_sim(|c| c.bokamera.payment_required = false).await;
+    let booking = book(&sim).await;
+    assert_eq!(booking["StatusId"], 1, "booked without payment");
+    let (code, _) =
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking["Id"].to_string(), "hosted"))
+            .await;
+    assert_eq!(code, 400);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn bookings_need_times_a_service_and_the_customer() {
+    let sim = start_sim(|_| {}).await;
+    let (code, body) = post(
+        &sim,
+        "/bookings",
+        &json!({"CompanyId": BokameraSim::default().company_id, "ServiceId": 1,
+                "From": "2026-12-01T11:00", "To": "2026-12-01T10:00"}),
+    )
+    .await;
+    assert_eq!(code, 400, "{body}");
+    let fields: Vec<&str> = body["ResponseStatus"]["Errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["FieldName"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"To") && fields.contains(&"Customer.Firstname"), "{fields:?}");
+    let (code, _) = post(
+        &sim,
+        "/bookings",
+        &json!({"CompanyId": BokameraSim::default().company_id, "ServiceId": 42,
+                "From": "2026-12-01T10:00", "To": "2026-12-01T11:00"}),
+    )
+    .await;
+    assert_eq!(code, 404, "no such service");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn hosted_checkouts_name_bokameras_frameable_page_or_stripes_that_refuses_frames_k2() {
+    let sim = start_sim(|_| {}).await;
+    let kind = format!("{}/__sim/bokamera/hosted_page", sim.bokamera_url);
+    assert_eq!(get_json(&kind).await["kind"], "own");
+    let booking = booking_id(&sim).await;
+    let (_, own) = post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "hosted")).await;
+    let own_url = own["Url"].as_str().unwrap();
+    assert!(own_url.starts_with(&sim.bokamera_url), "{own_url}");
+    let page = client().get(own_url).send().await.unwrap();
+    assert!(page.headers().get("x-frame-options").is_none());
+
+    assert_eq!(post_json(&kind, json!({"kind": "stripe"})).await.status(), 200);
+    let (_, on_stripe) =
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "hosted")).await;
+    let url = on_stripe["Url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/c/pay/cs_", sim.stripe_url)), "{url}");
+    let page = client().get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200, "Stripe serves BokaMera's session");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["content-security-policy"], "frame-ancestors 'none'");
+    let paid = client().post(url).form(&[("action", "pay")]).send().await.unwrap();
+    assert_eq!(paid.headers()["location"], "https://salon.example/confirmed");
+    let sid = on_stripe["SessionId"].as_str().unwrap();
+    assert_eq!(status(&sim, sid).await["Status"], "complete");
+    assert_eq!(post_json(&kind, json!({"kind": "sometimes"})).await.status(), 422);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_delayed_payment_completes_the_checkout_before_the_booking_is_paid_k4() {
+    let sim = start_sim(|c| c.bokamera.delayed_payment = true).await;
+    let booking = booking_id(&sim).await;
+    let (_, created) =
+        post(&sim, "/payment/stripe/v1/checkout", &checkout(&booking, "hosted")).await;
+    let sid = created["SessionId"].as_str().unwrap();
+    client().post(format!("{}/__sim/sessions/{sid}/pay", sim.bokamera_url)).send().await.unwrap();
+    assert_eq!(status(&sim, sid).await["Status"], "complete");
+    let booked = read_booking(&sim, &booking).await;
+    assert_eq!(booked["StatusId"], 5, "the money is on its way: {booked}");
+    let settle = format!("{}/__sim/bokamera/bookings/{booking}/settle", sim.bokamera_url);
+    assert_eq!(post_json(&settle, json!({})).await.status(), 200);
+    assert_eq!(read_booking(&sim, &booking).await["StatusId"], 7);
     sim.shutdown().await;
 }

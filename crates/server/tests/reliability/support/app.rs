@@ -371,8 +371,9 @@ pub async fn sim_sessions(
 
 /// The sessions among `all` that belong to Kassa order `order_id` and can still be paid.
 /// Checkfront's bookings do not carry our id (no `order_id_field` in the test config), so for
-/// Checkfront this is every booking. A BokaMera checkout that a later create for the same
-/// booking replaced (`Status: expired`) cannot be paid and is left out.
+/// Checkfront this is every booking. A BokaMera checkout pays a booking whose `BookedComments`
+/// name the order; one that a later create for the same booking replaced (`Status: expired`)
+/// cannot be paid and is left out.
 pub fn payable_sessions<'a>(
     provider: ProviderId,
     all: &'a [Value],
@@ -382,11 +383,17 @@ pub fn payable_sessions<'a>(
         ProviderId::Stripe => "client_reference_id",
         ProviderId::Payfect => "clientReferenceId",
         ProviderId::FrontPayment => "reference",
-        ProviderId::Bokamera => "InternalReferenceId",
+        // A BokaMera checkout pays a booking; the booking's comments name the order.
+        ProviderId::Bokamera => {
+            return all
+                .iter()
+                .filter(|s| s["BookedComments"] == format!("Kassa order {order_id}"))
+                .filter(|s| s["Status"] != "expired")
+                .collect()
+        }
         ProviderId::Checkfront => return all.iter().collect(),
     };
-    let payable = |s: &&Value| provider != ProviderId::Bokamera || s["Status"] != "expired";
-    all.iter().filter(|s| s[field] == order_id).filter(payable).collect()
+    all.iter().filter(|s| s[field] == order_id).collect()
 }
 
 /// The provider's own id of a session JSON object from [`sim_sessions`].
