@@ -3,6 +3,8 @@
 //! - `cargo xtask demo`: installs what is missing, builds, and runs the simulator, the
 //!   backend on a SQLite file and the demo booking page; prints the URL.
 //! - `cargo xtask test`: installs what is missing and runs every test.
+//! - `cargo xtask stripe-node`: Stripe's official Node library against the simulator and
+//!   the backend (a step of `test`).
 //! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
 //! - `cargo xtask dist`: writes a self-hostable bundle with SRI hashes and a manifest.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
@@ -22,6 +24,7 @@ mod schemathesis;
 mod setup;
 mod size;
 mod soak;
+mod stripe_node;
 mod test;
 mod widget;
 
@@ -52,6 +55,8 @@ enum Command {
     Soak(soak::Args),
     /// Run schemathesis against a live backend and simulator (a step of `test`).
     Contract,
+    /// Run Stripe's official Node library against the simulator and backend (a step of `test`).
+    StripeNode,
     /// Run every cargo-fuzz target for a bounded time (nightly; not part of `test`).
     Fuzz(fuzz::Args),
     /// Measure size, time to interactive and backend load beside the anchors; writes docs/bench.
@@ -72,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         Command::Setup => setup::all(),
         Command::Soak(args) => soak::run(&args),
         Command::Contract => schemathesis::run(),
+        Command::StripeNode => stripe_node::run(),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
     }

@@ -24,7 +24,40 @@ pub fn all() -> anyhow::Result<()> {
     apt()?;
     widget_tools()?;
     axe_core()?;
+    stripe_node()?;
     schemathesis()
+}
+
+/// Stripe's official Node library, at the version `tests/stripe-node/package-lock.json` pins
+/// (`npm ci` into `tests/stripe-node/node_modules`, only when that version is not there).
+pub fn stripe_node() -> anyhow::Result<()> {
+    let dir = root().join("tests/stripe-node");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .context("reading tests/stripe-node/package-lock.json")?;
+    let want = locked_npm_version(&lock, "node_modules/stripe")
+        .context("tests/stripe-node/package-lock.json pins no stripe")?;
+    let have =
+        std::fs::read_to_string(dir.join("node_modules/stripe/package.json")).unwrap_or_default();
+    if have.contains(&format!("\"version\": \"{want}\"")) {
+        return Ok(());
+    }
+    step(&format!("installing Stripe's Node library stripe@{want} (npm ci, once)"));
+    // `run` works from the root, so the prefix names the package's directory.
+    run(Command::new("npm").args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        "tests/stripe-node",
+    ]))
+}
+
+/// The version a package-lock.json (v3) pins for the package at `path`.
+fn locked_npm_version(lock: &str, path: &str) -> Option<String> {
+    let start = lock.find(&format!("\"{path}\": {{"))?;
+    let rest = &lock[start..];
+    let version = rest.split("\"version\": \"").nth(1)?;
+    Some(version.split('"').next()?.to_owned())
 }
 
 /// schemathesis on PyPI, pinned; the API contract step of `cargo xtask test` runs it.

@@ -1,14 +1,16 @@
 //! `cargo xtask test`: every test, in the order that fails fastest.
 //!
 //! 1. host tests of every crate (unit, property, API tests against the simulator, the
-//!    bounded crash soak), then schemathesis against a live backend (`schemathesis.rs`);
+//!    bounded crash soak), then schemathesis against a live backend (`schemathesis.rs`),
+//!    then Stripe's official Node library against the simulator and the backend
+//!    (`stripe_node.rs`);
 //! 2. the widget's component tests in headless Chromium (wasm-bindgen-test);
 //! 3. the release widget build and its size ceiling;
 //! 4. browser end-to-end tests (WebDriver) of every way to pay.
 
 use crate::{
     run::{cargo, root, run as sh, step, tool_path},
-    schemathesis, setup, size, widget,
+    schemathesis, setup, size, stripe_node, widget,
 };
 
 /// Options.
@@ -27,6 +29,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     step("host tests: cargo test --workspace");
     sh(cargo().args(["test", "--workspace", "--exclude", "kassa-e2e"]).env("PATH", tool_path()))?;
     schemathesis::run()?;
+    stripe_node::run()?;
 
     if args.no_browser {
         return Ok(());

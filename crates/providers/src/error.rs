@@ -14,7 +14,7 @@ use kassa_wire::{Money, MoneyError, ProviderId};
 /// | class | variants | caller should |
 /// |---|---|---|
 /// | retry later | [`Unavailable`](Self::Unavailable), [`Conflict`](Self::Conflict) | retry with the **same** idempotency key; for a create, the outcome is unknown (R-I5) |
-/// | fix the request | [`Rejected`](Self::Rejected), [`NotFound`](Self::NotFound), [`AmountNotRepresentable`](Self::AmountNotRepresentable), [`AmountMismatch`](Self::AmountMismatch), [`Unsupported`](Self::Unsupported), [`Money`](Self::Money) | stop; report to the person who can fix it |
+/// | fix the request | [`Rejected`](Self::Rejected), [`NotFound`](Self::NotFound), [`AmountNotRepresentable`](Self::AmountNotRepresentable), [`BelowMinimum`](Self::BelowMinimum), [`AmountMismatch`](Self::AmountMismatch), [`Unsupported`](Self::Unsupported), [`Money`](Self::Money) | stop; report to the person who can fix it |
 /// | fix the config | [`Unauthorized`](Self::Unauthorized), [`Misconfigured`](Self::Misconfigured) | stop and alert the operator |
 /// | idempotency bug | [`IdempotencyMismatch`](Self::IdempotencyMismatch) | stop; never mint a new key to get round it (R-I2) |
 /// | customer | [`Declined`](Self::Declined) | show a safe message, offer another method |
@@ -134,6 +134,17 @@ pub enum ProviderError {
         /// The amount refused.
         amount: Money,
     },
+    /// The total is below the smallest charge the provider takes in its currency; the
+    /// message is for the customer (a bigger cart) and the merchant (the catalog).
+    #[error("{p} cannot take a payment under {minimum}; this order is {amount}", p = .provider.as_str())]
+    BelowMinimum {
+        /// Which provider.
+        provider: ProviderId,
+        /// The order's total.
+        amount: Money,
+        /// The provider's smallest charge in that currency.
+        minimum: Money,
+    },
     /// The provider priced the order differently from the server's quote.
     #[error("{p} priced the order at {actual}, the quote was {expected}", p = .provider.as_str())]
     AmountMismatch {
@@ -176,6 +187,7 @@ impl ProviderError {
             | E::UnexpectedResponse { provider, .. }
             | E::Unsupported { provider, .. }
             | E::AmountNotRepresentable { provider, .. }
+            | E::BelowMinimum { provider, .. }
             | E::AmountMismatch { provider, .. } => Some(*provider),
             E::Money(_) => None,
         }

@@ -1289,3 +1289,216 @@ async fn a_stripe_event_posted_to_the_bokamera_endpoint_is_never_believed_k6() {
     assert_eq!(updates[0].event, None, "the hint's word is not taken");
     assert_eq!(updates[0].reference, session.reference);
 }
+
+/// Stripe only: what the adapter decides around the create call (S4, S7, S8 of the audit).
+mod stripe_session {
+    use kassa_providers::stripe::expiry;
+
+    use super::*;
+
+    struct StripeEnv {
+        sim: SimHandle,
+        config: SimConfig,
+        http: reqwest::Client,
+    }
+
+    impl StripeEnv {
+        async fn start() -> StripeEnv {
+            let config = SimConfig::default();
+            let sim = kassa_sim::start(config.clone()).await.unwrap();
+            StripeEnv { sim, config, http: kassa_providers::build_client().unwrap() }
+        }
+
+        /// The adapter, with a session lifetime and a clock `ahead_secs` in the future.
+        fn adapter(&self, lifetime: Option<i64>, ahead_secs: i64) -> Stripe {
+            let config = StripeConfig {
+                base_url: self.sim.stripe_url.clone(),
+                secret_key: SecretString::from(self.config.stripe.secret_key.clone()),
+                publishable_key: self.config.stripe.publishable_key.clone(),
+                session_expiry_secs: lifetime,
+                retry: fast_retries(),
+                ..StripeConfig::default()
+            };
+            Stripe::new(config, self.http.clone())
+                .unwrap()
+                .with_clock(expiry::Clock::from_fn(move || now() + ahead_secs))
+        }
+
+        /// Moves the simulated Stripe's clock, as the real one moves while we wait.
+        async fn advance(&self, secs: i64) {
+            self.http
+                .post(format!("{}/__sim/clock", self.sim.stripe_url))
+                .json(&json!({ "advance_secs": secs }))
+                .send()
+                .await
+                .unwrap();
+        }
+
+        /// Every session at the simulated Stripe, newest first.
+        async fn sessions(&self) -> Vec<Value> {
+            let list: Value = self
+                .http
+                .get(format!("{}/v1/checkout/sessions?limit=100", self.sim.stripe_url))
+                .bearer_auth(&self.config.stripe.secret_key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            list["data"].as_array().unwrap().clone()
+        }
+
+        async fn pay(&self, reference: &str) {
+            let response = self
+                .http
+                .post(format!("{}/__sim/sessions/{reference}/pay", self.sim.stripe_url))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+        }
+    }
+
+    fn order(id: &str, unit_price: Money, quantity: u32) -> SessionRequest {
+        let total = unit_price.checked_mul(quantity).unwrap();
+        SessionRequest {
+            order_id: id.into(),
+            idempotency_key: format!("kassa-{id}"),
+            lines: vec![OrderLine {
+                sku: "life-jacket".into(),
+                name: "Life-jacket rental".into(),
+                quantity,
+                unit_price,
+                line_total: total,
+                start_date: None,
+                end_date: None,
+            }],
+            total,
+            presentation: Presentation::Redirect,
+            method_variant: None,
+            success_url: format!("https://shop.test/return?kassa_session={id}"),
+            cancel_url: format!("https://shop.test/return?kassa_session={id}&cancel=1"),
+            notify_url: "https://api.shop.test/v1/webhooks/stripe".into(),
+            customer: CustomerDetails::default(),
+            locale: None,
+            created_at: now(),
+            identity: CustomerIdentity::default(),
+            previous_reference: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_total_below_stripes_minimum_is_refused_before_any_call() {
+        let env = StripeEnv::start().await;
+        let refused = env.adapter(None, 0).create_session(&order("ks_small", nok(100), 2)).await;
+        match refused {
+            Err(e @ ProviderError::BelowMinimum { .. }) => {
+                assert!(e.to_string().contains("3.00 NOK"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(env.sessions().await.is_empty(), "nothing reached Stripe");
+        let ok = env.adapter(None, 0).create_session(&order("ks_enough", nok(150), 2)).await;
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[tokio::test]
+    async fn the_widget_language_reaches_stripe_as_stripes_own_locale_code() {
+        let env = StripeEnv::start().await;
+        let stripe = env.adapter(None, 0);
+        for (i, (tag, want)) in [
+            ("nb-NO", "nb"),
+            ("no", "nb"),
+            ("nn", "nb"),
+            ("sv-SE", "sv"),
+            ("da", "da"),
+            ("de", "de"),
+            ("en-GB", "en"),
+            ("fr", "auto"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let req = SessionRequest {
+                locale: Some(tag.into()),
+                ..order(&format!("ks_l{i}"), nok(7_550), 1)
+            };
+            let session = stripe.create_session(&req).await.unwrap();
+            let at_stripe = env.sessions().await;
+            let mine = at_stripe.iter().find(|s| s["id"] == json!(session.reference)).unwrap();
+            assert_eq!(mine["locale"], want, "{tag}");
+        }
+    }
+
+    #[tokio::test]
+    async fn iceland_krona_goes_to_stripe_in_hundredths_and_comes_back_whole() {
+        let env = StripeEnv::start().await;
+        let stripe = env.adapter(None, 0);
+        let isk = Money::from_minor(4_990, Currency::from_code("ISK").unwrap()).unwrap();
+        let session = stripe.create_session(&order("ks_isk", isk, 1)).await.unwrap();
+        assert_eq!(env.sessions().await[0]["amount_total"], 499_000);
+        env.pay(&session.reference).await;
+        let update = stripe.fetch_update(&session.reference).await.unwrap();
+        assert_eq!(update.event, Some(PaymentEvent::Paid));
+        assert_eq!(update.amount, Some(isk));
+    }
+
+    #[tokio::test]
+    async fn a_late_first_attempt_counts_expires_at_from_the_request_s4() {
+        let env = StripeEnv::start().await;
+        let req = order("ks_late", nok(7_550), 1);
+        // 50 minutes after the order was stored: its own +1 h would be 10 minutes away.
+        env.advance(3_000).await;
+        let session = env.adapter(Some(3_600), 3_000).create_session(&req).await.unwrap();
+        let expires_at = session.expires_at.unwrap();
+        assert_eq!(expires_at, req.created_at + 3_600 + expiry::STEP_SECS);
+        assert!(expires_at - (now() + 3_000) >= 30 * 60, "inside Stripe's window");
+    }
+
+    #[tokio::test]
+    async fn a_late_retry_replays_the_session_of_a_first_attempt_whose_answer_was_lost_r_i2() {
+        let env = StripeEnv::start().await;
+        let req = order("ks_lost", nok(7_550), 1);
+        let first = env.adapter(Some(3_600), 0).create_session(&req).await.unwrap();
+        assert_eq!(first.expires_at, Some(req.created_at + 3_600), "from the request");
+        // The answer was lost; the retry comes 50 minutes later, with the same key.
+        env.advance(3_000).await;
+        let retry = env.adapter(Some(3_600), 3_000).create_session(&req).await.unwrap();
+        assert_eq!(retry.reference, first.reference, "Stripe replayed the first session");
+        assert_eq!(env.sessions().await.len(), 1, "no second session");
+    }
+
+    #[tokio::test]
+    async fn a_prompt_retry_sends_the_same_parameters_r_i2() {
+        let env = StripeEnv::start().await;
+        let req = order("ks_prompt", nok(7_550), 1);
+        let first = env.adapter(Some(7_200), 0).create_session(&req).await.unwrap();
+        env.advance(600).await;
+        let retry = env.adapter(Some(7_200), 600).create_session(&req).await.unwrap();
+        assert_eq!(retry.reference, first.reference);
+        assert_eq!(retry.expires_at, first.expires_at);
+        assert_eq!(env.sessions().await.len(), 1);
+    }
+
+    #[test]
+    fn lifetimes_outside_stripes_window_with_margin_are_refused_at_startup() {
+        let build = |secs| {
+            Stripe::new(
+                StripeConfig {
+                    secret_key: SecretString::from("sk_test_x"),
+                    session_expiry_secs: Some(secs),
+                    ..StripeConfig::default()
+                },
+                kassa_providers::build_client().unwrap(),
+            )
+        };
+        for bad in [1_800, 2_099, 86_101, 86_400] {
+            let e = build(bad).unwrap_err().to_string();
+            assert!(e.contains("2100 to 86100"), "{bad}: {e}");
+        }
+        for good in [2_100, 3_600, 86_100] {
+            assert!(build(good).is_ok(), "{good}");
+        }
+    }
+}

@@ -119,9 +119,15 @@ pub struct ProvidersSettings {
 pub struct ProviderSettings<T> {
     /// Origins the widget may navigate to or frame for this provider's pages.
     pub page_origins: Vec<String>,
-    /// Where the widget loads Stripe.js from (Stripe and BokaMera embedded checkout).
+    /// Where the widget loads Stripe.js from (Stripe and BokaMera embedded checkout). Its
+    /// release train must match the Stripe API version (see [`check_stripe_js_url`]).
     #[serde(default)]
     pub stripe_js_url: Option<String>,
+    /// BokaMera only: the Stripe API version of the sessions BokaMera creates, which decides
+    /// the Stripe.js train. Default [`BOKAMERA_STRIPE_API_VERSION`]. (Stripe's own table
+    /// uses the adapter's `api_version`.)
+    #[serde(default)]
+    pub stripe_api_version: Option<String>,
     /// A secret last segment of this provider's webhook URL
     /// (`/v1/webhooks/{provider}/{token}`), from the environment
     /// (`KASSA_PROVIDERS__<PROVIDER>__WEBHOOK_TOKEN`). Required for providers whose
@@ -244,6 +250,7 @@ impl Settings {
                 None => {}
             }
         }
+        self.check_stripe_js_urls()?;
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
@@ -278,6 +285,82 @@ impl Settings {
         Ok(())
     }
 
+    /// Warnings for the operator: catalog entries that, bought alone, cost less than Stripe's
+    /// smallest charge in the merchant's currency, so such a cart is certain to be refused by
+    /// Stripe (the customer sees why; the adapter refuses it before calling Stripe).
+    pub fn stripe_minimum_warnings(&self) -> Vec<String> {
+        let stripe_sells = self.methods.iter().any(|m| m.provider == ProviderId::Stripe);
+        let Some(minimum) = kassa_providers::stripe::currency::minimum_charge(self.currency())
+        else {
+            return Vec::new();
+        };
+        if !stripe_sells {
+            return Vec::new();
+        }
+        self.catalog
+            .iter()
+            .enumerate()
+            .filter_map(|(i, entry)| {
+                let price = Money::parse_major(&entry.unit_price, self.currency()).ok()?;
+                (price.is_positive() && price.minor() < minimum.minor()).then(|| {
+                    let needed = (minimum.minor() + price.minor() - 1) / price.minor();
+                    format!(
+                        "catalog[{i}] `{}` costs {price}, less than Stripe's smallest charge of \
+                         {minimum}: a cart of fewer than {needed} of it alone cannot be paid \
+                         with Stripe",
+                        entry.sku
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Every configured Stripe.js URL loads the train of the Stripe API version it is paired
+    /// with; `stripe_api_version` appears only where it means something (BokaMera).
+    fn check_stripe_js_urls(&self) -> Result<(), ConfigError> {
+        fn misplaced<T>(
+            p: &Option<ProviderSettings<T>>,
+            name: &str,
+            hint: &str,
+        ) -> Result<(), ConfigError> {
+            match p {
+                Some(p) if p.stripe_api_version.is_some() => {
+                    Err(invalid(format!("providers.{name}.stripe_api_version"), hint))
+                }
+                _ => Ok(()),
+            }
+        }
+        misplaced(
+            &self.providers.stripe,
+            "stripe",
+            "use api_version, the adapter's pinned Stripe-Version",
+        )?;
+        let not_stripe = "only BokaMera's table takes a Stripe API version";
+        misplaced(&self.providers.payfect, "payfect", not_stripe)?;
+        misplaced(&self.providers.front_payment, "front_payment", not_stripe)?;
+        misplaced(&self.providers.checkfront, "checkfront", not_stripe)?;
+        if let Some(stripe) = &self.providers.stripe {
+            if let Some(url) = &stripe.stripe_js_url {
+                check_stripe_js_url(url, &stripe.adapter.api_version).map_err(|m| {
+                    invalid("providers.stripe.stripe_js_url", format!("{m} (api_version)"))
+                })?;
+            }
+        }
+        if let Some(bokamera) = &self.providers.bokamera {
+            if let Some(url) = &bokamera.stripe_js_url {
+                let version =
+                    bokamera.stripe_api_version.as_deref().unwrap_or(BOKAMERA_STRIPE_API_VERSION);
+                check_stripe_js_url(url, version).map_err(|m| {
+                    invalid(
+                        "providers.bokamera.stripe_js_url",
+                        format!("{m} (providers.bokamera.stripe_api_version)"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// The webhook path token configured for `provider`, if any.
     pub fn webhook_token(&self, provider: ProviderId) -> Option<&SecretString> {
         fn token<T>(p: &Option<ProviderSettings<T>>) -> Option<&SecretString> {
@@ -305,6 +388,64 @@ impl Settings {
             ProviderId::Bokamera => pages(&self.providers.bokamera),
         }
     }
+}
+
+/// The Stripe API version assumed for the sessions BokaMera creates when its table names
+/// none. [U] BokaMera does not publish it; its checkout DTO speaks of `UiMode` `hosted` /
+/// `embedded`, the names Stripe used before dahlia, so the default is the last pre-dahlia
+/// release and Stripe.js v3 (which mounts a session of any version) goes with it.
+pub const BOKAMERA_STRIPE_API_VERSION: &str = "2025-09-30.clover";
+
+/// The first Stripe API version whose Stripe.js is a release train of its own
+/// (docs.stripe.com/changelog/dahlia; stripe-js `src/shared.ts`: `/v3` or `/{train}/stripe.js`).
+const DAHLIA: &str = "2026-03-25";
+
+/// The path of the Stripe.js that goes with `api_version`: `/v3/` before dahlia, where
+/// `Stripe()` takes any API version, and `/{train}/stripe.js` from dahlia on, where the
+/// script is pinned to its train's API version and has only that train's method names
+/// (`createEmbeddedCheckoutPage`, not `initEmbeddedCheckout`). `None` for a malformed version.
+pub fn stripe_js_path(api_version: &str) -> Option<String> {
+    let (date, name) = match api_version.split_once('.') {
+        Some((date, name)) => (date, Some(name)),
+        None => (api_version, None),
+    };
+    let well_formed = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && name.is_none_or(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase()));
+    if !well_formed {
+        return None;
+    }
+    Some(if date < DAHLIA {
+        "/v3/".to_owned()
+    } else {
+        format!("/{}/stripe.js", name.unwrap_or("dahlia"))
+    })
+}
+
+/// Checks that `url` loads the Stripe.js train of `api_version`, saying which URL to use if
+/// not. The origin is free (the simulator serves Stripe.js in tests and the demo); the path
+/// decides the train.
+pub fn check_stripe_js_url(url: &str, api_version: &str) -> Result<(), String> {
+    let want = stripe_js_path(api_version).ok_or_else(|| {
+        format!("`{api_version}` is not a Stripe API version such as 2026-03-25.dahlia")
+    })?;
+    let parsed = Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let path = parsed.path();
+    let matches = if want == "/v3/" { path == "/v3/" || path == "/v3" } else { path == want };
+    if matches {
+        return Ok(());
+    }
+    let origin = parsed.origin().ascii_serialization();
+    Err(format!(
+        "`{url}` does not load the Stripe.js that goes with Stripe API version {api_version}; \
+         use https://js.stripe.com{want} (here: {origin}{want}), or pin another version"
+    ))
 }
 
 /// The demo configuration template (`configuration/demo.toml`), with `${NAME}` placeholders.
@@ -433,6 +574,82 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = error_for(|t| t.replace("id = \"payfect-redirect\"", "id = \"payfect-iframe\""));
         assert!(e.contains("methods[3]"), "{e}");
+    }
+
+    #[test]
+    fn catalog_prices_below_stripes_minimum_are_named_for_the_operator() {
+        let settings = parse(&demo_toml(), CF_TOKEN).unwrap();
+        assert!(settings.stripe_minimum_warnings().is_empty(), "the demo prices are fine");
+        let cheap = parse(
+            &demo_toml().replacen("unit_price = \"75.00\"", "unit_price = \"1.00\"", 1),
+            CF_TOKEN,
+        )
+        .unwrap();
+        let warnings = cheap.stripe_minimum_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("catalog[1]") && warnings[0].contains("3.00 NOK"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].contains("fewer than 3"), "{warnings:?}");
+    }
+
+    #[test]
+    fn the_stripe_production_example_is_valid_and_holds_no_secret() {
+        let text = include_str!("../configuration/stripe.production.toml");
+        let settings = Settings::from_toml(text).unwrap();
+        let stripe = settings.providers.stripe.as_ref().unwrap();
+        assert_eq!(stripe.adapter.base_url, "https://api.stripe.com");
+        assert_eq!(stripe.stripe_js_url.as_deref(), Some("https://js.stripe.com/dahlia/stripe.js"));
+        assert!(
+            stripe.adapter.secret_key.expose_secret().is_empty(),
+            "secrets come from the environment"
+        );
+        assert!(stripe.adapter.webhook_secrets.is_empty());
+        let mut adapter = stripe.adapter.clone();
+        adapter.secret_key = SecretString::from("sk_test_from_the_environment");
+        let built =
+            kassa_providers::stripe::Stripe::new(adapter, kassa_providers::build_client().unwrap());
+        assert!(built.is_ok(), "{built:?}");
+    }
+
+    #[test]
+    fn each_api_version_has_its_stripe_js_train() {
+        assert_eq!(stripe_js_path("2025-09-30.clover").as_deref(), Some("/v3/"));
+        assert_eq!(stripe_js_path("2024-06-20").as_deref(), Some("/v3/"));
+        assert_eq!(stripe_js_path("2026-03-25.dahlia").as_deref(), Some("/dahlia/stripe.js"));
+        assert_eq!(stripe_js_path("2026-08-26.dahlia").as_deref(), Some("/dahlia/stripe.js"));
+        assert_eq!(stripe_js_path("2026-11-18.endive").as_deref(), Some("/endive/stripe.js"));
+        assert_eq!(stripe_js_path("latest"), None);
+        assert!(check_stripe_js_url("https://js.stripe.com/v3/", "2025-09-30.clover").is_ok());
+        assert!(check_stripe_js_url("https://js.stripe.com/v3", "2025-09-30.clover").is_ok());
+        assert!(check_stripe_js_url("https://js.stripe.com/dahlia/stripe.js", "2026-03-25.dahlia")
+            .is_ok());
+        let e = check_stripe_js_url("https://js.stripe.com/v3/", "2026-03-25.dahlia").unwrap_err();
+        assert!(e.contains("use https://js.stripe.com/dahlia/stripe.js"), "{e}");
+        let e = check_stripe_js_url("http://127.0.0.1:9/dahlia/stripe.js", "2025-09-30.clover")
+            .unwrap_err();
+        assert!(
+            e.contains("https://js.stripe.com/v3/") && e.contains("http://127.0.0.1:9/v3/"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_stripe_js_url_of_another_train_stops_the_server() {
+        let stripe_v3 = error_for(|t| {
+            t.replacen("/dahlia/stripe.js\"\npublishable_key", "/v3/\"\npublishable_key", 1)
+        });
+        assert!(stripe_v3.contains("providers.stripe.stripe_js_url"), "{stripe_v3}");
+        assert!(stripe_v3.contains("/dahlia/stripe.js"), "{stripe_v3}");
+        // BokaMera without its own version: the pre-dahlia default wants v3.
+        let bokamera = error_for(|t| t.replace("stripe_api_version = \"2026-03-25.dahlia\"\n", ""));
+        assert!(bokamera.contains("providers.bokamera.stripe_js_url"), "{bokamera}");
+        assert!(bokamera.contains("https://js.stripe.com/v3/"), "{bokamera}");
+        let misplaced = error_for(|t| {
+            t.replace("api_version = \"2026-03-25.dahlia\"\n\n[providers.payfect]", "api_version = \"2026-03-25.dahlia\"\nstripe_api_version = \"2026-03-25.dahlia\"\n\n[providers.payfect]")
+        });
+        assert!(misplaced.contains("providers.stripe.stripe_api_version"), "{misplaced}");
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub async fn spawn_on(
     site_listener: Option<TcpListener>,
 ) -> anyhow::Result<Running> {
     let site = settings.site.take();
+    for warning in settings.stripe_minimum_warnings() {
+        tracing::warn!("{warning}");
+    }
     let state = AppState::build(settings).await?;
     let api_addr = listener.local_addr()?;
     let api = tokio::spawn(async move {

@@ -6,6 +6,8 @@
 //! framing, so `Presentation::Iframe` is unsupported) and must not parse a webhook body
 //! before its signature verified (R-K1).
 
+pub mod currency;
+pub mod expiry;
 // `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
 pub(crate) mod transformers;
 
@@ -46,8 +48,9 @@ pub struct StripeConfig {
     pub webhook_secrets: Vec<SecretString>,
     /// Largest accepted `|now − t|` of a webhook signature, seconds. Default 300.
     pub webhook_tolerance_secs: u64,
-    /// Session lifetime in seconds (1800 to 86400) from the order's `created_at`; unset
-    /// leaves Stripe's default of 24 h.
+    /// Session lifetime in seconds, counted from the create request (see [`expiry`]): 2100
+    /// to 86100, Stripe's 30 min to 24 h with 5 min of margin each side. Unset sends no
+    /// `expires_at`, leaving Stripe's default of 24 h.
     pub session_expiry_secs: Option<i64>,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
@@ -76,6 +79,7 @@ pub struct Stripe {
     base: Url,
     names: UiModeNames,
     http: reqwest::Client,
+    clock: expiry::Clock,
 }
 
 impl Stripe {
@@ -99,14 +103,26 @@ impl Stripe {
             }
         }
         if let Some(secs) = config.session_expiry_secs {
-            if !(1800..=86_400).contains(&secs) {
+            if !expiry::LIFETIME_RANGE.contains(&secs) {
                 return Err(ProviderError::misconfigured(
                     P,
-                    "session_expiry_secs must be 1800 to 86400",
+                    format!(
+                        "session_expiry_secs must be {} to {} (Stripe takes 30 min to 24 h \
+                         after the session's creation; Kassa keeps {} s of margin each side)",
+                        expiry::LIFETIME_RANGE.start(),
+                        expiry::LIFETIME_RANGE.end(),
+                        expiry::MARGIN_SECS
+                    ),
                 ));
             }
         }
-        Ok(Stripe { config, base, names, http })
+        Ok(Stripe { config, base, names, http, clock: expiry::Clock::default() })
+    }
+
+    /// The same adapter reading "now" for `expires_at` from `clock` (tests of late retries).
+    pub fn with_clock(mut self, clock: expiry::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn call(&self, method: Method, path: &str, replay: Replay) -> Result<Call, ProviderError> {
@@ -154,7 +170,35 @@ impl Stripe {
             ));
         }
         check_totals(P, req)?;
-        let expires_at = self.config.session_expiry_secs.map(|s| req.created_at.saturating_add(s));
+        currency::check_minimum(req.total)?;
+        let candidates: Vec<Option<i64>> = match self.config.session_expiry_secs {
+            None => vec![None],
+            Some(lifetime) => expiry::candidates(req.created_at, self.clock.now(), lifetime)
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        // Newest first; an older value is tried only when Stripe says this key was first used
+        // with another one, or that an unstored older value is out of bounds ([`expiry`]).
+        let mut refused = None;
+        for expires_at in candidates {
+            match self.create_once(req, ui, expires_at).await {
+                Err(e @ ProviderError::IdempotencyMismatch { .. }) => refused = Some(e),
+                Err(e @ ProviderError::Rejected { .. }) if matches!(&e, ProviderError::Rejected { param: Some(p), .. } if p == "expires_at") => {
+                    refused = Some(e)
+                }
+                other => return other,
+            }
+        }
+        Err(refused.unwrap_or(ProviderError::unexpected(P, 0)))
+    }
+
+    async fn create_once(
+        &self,
+        req: &SessionRequest,
+        ui: UiMode,
+        expires_at: Option<i64>,
+    ) -> Result<ProviderSession, ProviderError> {
         let form = transformers::create_session_form(req, ui, self.names, expires_at)?;
         let body =
             serde_urlencoded::to_string(&form).map_err(|_| ProviderError::unexpected(P, 0))?;

@@ -61,20 +61,26 @@ pub(crate) enum UiMode {
     Embedded,
 }
 
-/// Stripe's `unit_amount`: integer minor units.
-///
-/// Stripe takes three-decimal currencies (KWD, BHD, JOD, OMR, TND) in thousandths but
-/// requires the last digit to be 0 for card payments, so such amounts are refused rather
-/// than rounded.
+/// Stripe's `unit_amount` (see [`super::currency`]).
 pub(crate) fn unit_amount(money: Money) -> Result<i64, ProviderError> {
-    let refuse = || ProviderError::AmountNotRepresentable { provider: P, amount: money };
-    if money.minor() < 0 {
-        return Err(refuse());
+    super::currency::to_stripe(money)
+}
+
+/// The session `locale` Stripe takes for a widget's BCP 47 language tag: Stripe's own code
+/// where one of Kassa's languages has one, `auto` (the customer's browser decides) otherwise.
+///
+/// Stripe's codes are the `Locale` values of `Checkout.SessionCreateParams` in stripe-node
+/// (`types/Checkout/Sessions.d.ts`): Norwegian is `nb` only (not `no`, `nn` or `nb-NO`).
+pub(crate) fn stripe_locale(tag: &str) -> &'static str {
+    let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    match primary.as_str() {
+        "no" | "nb" | "nn" => "nb",
+        "sv" => "sv",
+        "da" => "da",
+        "de" => "de",
+        "en" => "en",
+        _ => "auto",
     }
-    if money.currency().exponent() == 3 && money.minor() % 10 != 0 {
-        return Err(refuse());
-    }
-    Ok(money.minor())
 }
 
 /// The form parameters of `POST /v1/checkout/sessions`, in a fixed order so the body is
@@ -110,6 +116,9 @@ pub(crate) fn create_session_form(
     }
     if let Some(at) = expires_at {
         put("expires_at", at.to_string());
+    }
+    if let Some(tag) = &req.locale {
+        put("locale", stripe_locale(tag).into());
     }
     Ok(form)
 }
@@ -262,7 +271,10 @@ impl CheckoutSession {
         let (Some(total), Some(code)) = (self.amount_total, self.currency.as_deref()) else {
             return Err(ProviderError::unexpected(P, 200));
         };
-        Ok(Money::from_minor(total, amount::currency(P, code)?)?)
+        let currency = amount::currency(P, code)?;
+        let minor = super::currency::from_stripe(total, currency)
+            .ok_or(ProviderError::unexpected(P, 200))?;
+        Ok(Money::from_minor(minor, currency)?)
     }
 
     fn recorded_decline(&self) -> bool {
@@ -524,6 +536,43 @@ mod tests {
         let legacy =
             create_session_form(&req, UiMode::Embedded, UiModeNames::Legacy, None).unwrap();
         assert_eq!(get(&legacy, "ui_mode"), Some("embedded"));
+    }
+
+    #[test]
+    fn the_widget_language_becomes_stripes_locale_code_s7() {
+        for (tag, code) in [
+            ("nb-NO", "nb"),
+            ("no", "nb"),
+            ("nn-NO", "nb"),
+            ("NB", "nb"),
+            ("sv-SE", "sv"),
+            ("da", "da"),
+            ("de-AT", "de"),
+            ("en-GB", "en"),
+            ("fr", "auto"),
+            ("", "auto"),
+        ] {
+            assert_eq!(stripe_locale(tag), code, "{tag}");
+        }
+        let mut req = request(money(45000, Currency::NOK), 1);
+        let form = create_session_form(&req, UiMode::Hosted, UiModeNames::Dahlia, None).unwrap();
+        assert_eq!(get(&form, "locale"), None, "no tag, no locale: Stripe's own auto");
+        req.locale = Some("nb-NO".into());
+        let form = create_session_form(&req, UiMode::Hosted, UiModeNames::Dahlia, None).unwrap();
+        assert_eq!(get(&form, "locale"), Some("nb"));
+    }
+
+    #[test]
+    fn an_iceland_krona_payment_reads_back_in_whole_kronur() {
+        let s = session(
+            r#"{"id":"cs_1","status":"complete","payment_status":"paid","amount_total":499000,"currency":"isk"}"#,
+        );
+        let isk = Currency::from_code("ISK").unwrap();
+        assert_eq!(s.to_update().unwrap().amount, Some(money(4990, isk)));
+        let fractional = session(
+            r#"{"id":"cs_1","status":"complete","payment_status":"paid","amount_total":499050,"currency":"isk"}"#,
+        );
+        assert!(fractional.to_update().is_err());
     }
 
     #[test]

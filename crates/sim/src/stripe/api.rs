@@ -188,8 +188,42 @@ async fn list_sessions(
                 .is_none_or(|c| s.client_reference_id.as_deref() == Some(c))
         })
         .collect();
-    let has_more = sessions.len() > limit;
-    sessions.truncate(limit);
+    // Cursor pagination, newest first, as the official libraries' auto-pagination uses it
+    // (docs.stripe.com/api/pagination): `starting_after` an id gives the older ones,
+    // `ending_before` an id the newer ones closest to it.
+    let position = |param: &str, id: &str| {
+        sessions.iter().position(|s| s.id == id).ok_or_else(|| {
+            StripeError::invalid(param, format!("No such checkout.session: '{id}'"))
+                .with_code("resource_missing")
+        })
+    };
+    let has_more = match (form.str("starting_after"), form.str("ending_before")) {
+        (Some(_), Some(_)) => {
+            return Err(StripeError::request(
+                "You may only specify one of these parameters: ending_before, starting_after.",
+            ))
+        }
+        (Some(after), None) => {
+            let at = position("starting_after", after)?;
+            sessions.drain(..=at);
+            let more = sessions.len() > limit;
+            sessions.truncate(limit);
+            more
+        }
+        (None, Some(before)) => {
+            let at = position("ending_before", before)?;
+            sessions.truncate(at);
+            let more = sessions.len() > limit;
+            let skip = sessions.len().saturating_sub(limit);
+            sessions.drain(..skip);
+            more
+        }
+        (None, None) => {
+            let more = sessions.len() > limit;
+            sessions.truncate(limit);
+            more
+        }
+    };
     let data: Vec<Value> = sessions.iter().map(|s| session_json(&stripe, &ctx, s, &[])).collect();
     Ok(Json(json!({
         "object": "list", "data": data, "has_more": has_more, "url": "/v1/checkout/sessions"
@@ -427,24 +461,38 @@ fn string_map(node: Option<&Node>, param: &str) -> Result<BTreeMap<String, Strin
     Ok(out)
 }
 
-/// The smallest total Stripe charges in a currency (minor units), for common currencies.
-fn minimum_charge(currency: &str) -> i64 {
+/// The smallest total Stripe charges in a currency, in Stripe's units: the published table of
+/// docs.stripe.com/currencies ("Minimum and maximum charge amounts"), and $0.50's order of
+/// magnitude for the others (Stripe converts "the equivalent of $0.50" itself).
+pub fn minimum_charge(currency: &str) -> i64 {
     match currency {
-        "nok" | "sek" => 300,
-        "dkk" => 250,
+        "usd" | "aud" | "brl" | "cad" | "chf" | "eur" | "inr" | "nzd" | "sgd" => 50,
         "gbp" => 30,
-        "jpy" => 50,
-        "huf" => 17_500,
-        "pln" => 200,
-        "czk" => 1_500,
-        "mxn" => 1_000,
+        "bgn" => 100,
+        "aed" | "myr" | "pln" | "ron" => 200,
+        "dkk" => 250,
+        "nok" | "sek" => 300,
         "hkd" => 400,
-        "aed" => 200,
-        "inr" => 5_000,
-        "thb" => 1_000,
+        "mxn" | "thb" => 1_000,
+        "czk" => 1_500,
+        "huf" => 17_500,
+        "jpy" => 50,
         _ => 50,
     }
 }
+
+/// Currencies whose Stripe amounts must be whole units although Stripe keeps two decimals
+/// for them: ISK since 14 April 2023 (support.stripe.com, "Deprecation of fractional ISK
+/// charges and refunds"; docs.stripe.com/currencies, "Special cases").
+const WHOLE_UNITS_WITH_TWO_DECIMALS: &[&str] = &["isk"];
+
+/// The `locale` values Checkout takes: `Checkout.SessionCreateParams.Locale` of stripe-node
+/// 23 (`types/Checkout/Sessions.d.ts`).
+pub const LOCALES: &[&str] = &[
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr",
+    "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl",
+    "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+];
 
 /// Validates a create request per `shared/providers.md` §1.3.
 pub fn validate_create(
@@ -491,12 +539,26 @@ pub fn validate_create(
                 StripeError::request("Amount must be no more than 99999999 in minor units.")
             })?;
     }
+    if WHOLE_UNITS_WITH_TWO_DECIMALS.contains(&currency.as_str()) {
+        if let Some(i) = lines.iter().position(|(_, _, unit, _)| unit % 100 != 0) {
+            return Err(StripeError::invalid(
+                format!("line_items[{i}][price_data][unit_amount]"),
+                format!(
+                    "Invalid amount. {} amounts are charged in whole units and must be evenly \
+                     divisible by 100. See https://stripe.com/docs/currencies#special-cases.",
+                    currency.to_ascii_uppercase()
+                ),
+            )
+            .with_code("invalid_charge_amount_no_decimal_compatible"));
+        }
+    }
     let minimum = minimum_charge(&currency);
     if total < minimum {
         return Err(StripeError::request(format!(
             "The Checkout Session's total amount due must add up to at least {} {currency}",
             crate::html::money(minimum, &currency).split(' ').next().unwrap_or_default()
-        )));
+        ))
+        .with_code("amount_too_small"));
     }
 
     let success_url = url_param(form, "success_url")?;
@@ -633,7 +695,11 @@ pub fn validate_create(
         expires_at,
         payment_intent_metadata,
         payment_intent_description,
-        locale: string(form, "locale")?.map(str::to_owned),
+        locale: match string(form, "locale")? {
+            None => None,
+            Some(l) if LOCALES.contains(&l) => Some(l.to_owned()),
+            Some(_) => return Err(StripeError::invalid_enum("locale", LOCALES)),
+        },
         payment_method_types,
     })
 }

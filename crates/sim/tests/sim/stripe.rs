@@ -169,6 +169,109 @@ async fn unknown_ids_bad_keys_and_bad_params_get_stripe_errors() {
     sim.shutdown().await;
 }
 
+/// A one-line hosted form in `currency` for `unit_amount`.
+fn one_line(
+    currency: &'static str,
+    unit_amount: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("mode", "payment"),
+        ("line_items[0][price_data][currency]", currency),
+        ("line_items[0][price_data][unit_amount]", unit_amount),
+        ("line_items[0][price_data][product_data][name]", "Life-jacket"),
+        ("line_items[0][quantity]", "1"),
+        ("success_url", "https://shop.example/ok"),
+    ]
+}
+
+#[tokio::test]
+async fn stripes_locales_are_taken_and_others_refused() {
+    let sim = start_sim(|_| {}).await;
+    for locale in ["nb", "sv", "da", "de", "en", "auto"] {
+        let mut form = hosted_form();
+        form.push(("locale", locale));
+        assert_eq!(created(&sim, &form).await["locale"], locale);
+    }
+    for locale in ["no", "nb-NO", "nn", "xx"] {
+        let mut form = hosted_form();
+        form.push(("locale", locale));
+        let response = create(&sim, &form, &[]).await;
+        assert_eq!(response.status(), 400, "{locale}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["param"], "locale", "{locale}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn totals_below_the_minimum_charge_get_amount_too_small() {
+    let sim = start_sim(|_| {}).await;
+    for (currency, below, enough) in
+        [("nok", "299", "300"), ("huf", "17499", "17500"), ("gbp", "29", "30")]
+    {
+        let response = create(&sim, &one_line(currency, below), &[]).await;
+        assert_eq!(response.status(), 400, "{currency}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "amount_too_small", "{currency}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(
+            created(&sim, &one_line(currency, enough)).await["amount_total"],
+            enough.parse::<i64>().unwrap()
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn iceland_krona_takes_two_decimals_that_must_be_zero() {
+    let sim = start_sim(|_| {}).await;
+    let response = create(&sim, &one_line("isk", "499050"), &[]).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_charge_amount_no_decimal_compatible");
+    assert_eq!(body["error"]["param"], "line_items[0][price_data][unit_amount]");
+    assert_eq!(created(&sim, &one_line("isk", "499000")).await["amount_total"], 499_000);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_session_list_pages_with_cursors_like_the_official_libraries() {
+    let sim = start_sim(|_| {}).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(created(&sim, &hosted_form()).await["id"].as_str().unwrap().to_owned());
+    }
+    ids.reverse(); // newest first, as Stripe lists
+    let list = |query: String| {
+        let url = format!("{}/v1/checkout/sessions?{query}", sim.stripe_url);
+        async move { get_with_key(&url).await }
+    };
+    let page_ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, first) = list("limit=2".into()).await;
+    assert_eq!(page_ids(&first), ids[0..2]);
+    assert_eq!(first["has_more"], true);
+    let (_, second) = list(format!("limit=2&starting_after={}", ids[1])).await;
+    assert_eq!(page_ids(&second), ids[2..4]);
+    assert_eq!(second["has_more"], true);
+    let (_, last) = list(format!("limit=2&starting_after={}", ids[3])).await;
+    assert_eq!(page_ids(&last), ids[4..5]);
+    assert_eq!(last["has_more"], false);
+    let (_, back) = list(format!("limit=2&ending_before={}", ids[4])).await;
+    assert_eq!(page_ids(&back), ids[2..4]);
+    let (status, missing) = list("starting_after=cs_test_nope".into()).await;
+    assert_eq!(status, 400);
+    assert_eq!(missing["error"]["param"], "starting_after");
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_idempotent_retry_replays_the_first_answer() {
     let sim = start_sim(|_| {}).await;
