@@ -175,10 +175,11 @@ struct PaidDetail<'a> {
     currency: &'a str,
 }
 
+/// The detail of `kassa:error`.
 #[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: &'a str,
+pub(crate) struct ErrorDetail<'a> {
+    pub(crate) code: &'a str,
+    pub(crate) message: &'a str,
 }
 
 /// Shows `screen` and emits the event that goes with it; starts polling for `Confirming`.

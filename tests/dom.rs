@@ -729,22 +729,57 @@ async fn choose_another_way_to_pay_cancels_and_returns_to_the_picker() {
 
 // ---------------------------------------------------------------- stripe embedded
 
-/// A stand-in for `Stripe()` that counts embedded instances.
+/// A stand-in for `Stripe()` that counts what the widget does and is as strict as Stripe.js:
+/// it refuses a mount target outside the document tree (a shadow root), a second instance
+/// while one lives or is starting, and a second `destroy()`; each refusal is recorded in
+/// `errors`. `window.__stripeMode` picks the train (`dahlia`) and faults (`throwInit`,
+/// `holdInit`: starts wait in `pending` until called).
 fn install_fake_stripe() {
     let factory = Function::new_no_args(
         r#"
-        window.__stripe = { created: 0, mounted: 0, destroyed: 0, live: 0, last: null };
+        window.__stripe = { constructed: 0, created: 0, mounted: 0, destroyed: 0, live: 0,
+          starting: 0, errors: [], pending: [], last: null, el: null };
+        window.__stripeMode = { dahlia: false, throwInit: false, holdInit: false };
         window.Stripe = function (pk, opts) {
-          return { initEmbeddedCheckout: function (o) {
-            return o.fetchClientSecret().then(function (secret) {
-              var s = window.__stripe; s.created++; s.live++;
-              s.last = { secret: secret, pk: pk, opts: opts, onComplete: o.onComplete };
-              return {
-                mount: function (el) { s.mounted++; s.el = el; },
-                destroy: function () { s.destroyed++; s.live--; }
-              };
-            });
-          } };
+          var s = window.__stripe, m = window.__stripeMode;
+          s.constructed++;
+          var create = function (o) {
+            if (m.throwInit) { throw new Error("IntegrationError: injected"); }
+            if (s.live + s.starting > 0) {
+              s.errors.push("multiple");
+              return Promise.reject(new Error("You cannot have multiple Embedded Checkout objects."));
+            }
+            s.starting++;
+            var go = function () {
+              return o.fetchClientSecret().then(function (secret) {
+                s.starting--; s.created++; s.live++;
+                s.last = { secret: secret, pk: pk, opts: opts, onComplete: o.onComplete };
+                var destroyed = false;
+                return {
+                  mount: function (el) {
+                    if (el.getRootNode() !== document) {
+                      s.errors.push("not in the light DOM");
+                      throw new Error("Elements cannot be mounted in a ShadowRoot. Please mount in the Light DOM.");
+                    }
+                    s.mounted++; s.el = el;
+                  },
+                  destroy: function () {
+                    if (destroyed) { s.errors.push("destroyed twice"); throw new Error("destroyed"); }
+                    destroyed = true; s.destroyed++; s.live--;
+                  }
+                };
+              });
+            };
+            if (m.holdInit) {
+              return new Promise(function (resolve) { s.pending.push(function () { resolve(go()); }); });
+            }
+            return go();
+          };
+          if (m.dahlia) {
+            return { createEmbeddedCheckoutPage: create,
+              initEmbeddedCheckout: function () { s.errors.push("old name on dahlia"); throw new Error("removed"); } };
+          }
+          return { initEmbeddedCheckout: create };
         };
         "#,
     );
@@ -755,9 +790,23 @@ fn stripe_stat(key: &str) -> f64 {
     get(&get(&window().into(), "__stripe"), key).as_f64().unwrap()
 }
 
-#[wasm_bindgen_test]
-async fn stripe_embedded_keeps_exactly_one_instance() {
-    install_fake_stripe();
+fn stripe_errors() -> Vec<String> {
+    let errors: Array = get(&get(&window().into(), "__stripe"), "errors").unchecked_into();
+    errors.iter().filter_map(|e| e.as_string()).collect()
+}
+
+fn stripe_mode(key: &str, on: bool) {
+    set(&get(&window().into(), "__stripeMode"), key, &JsValue::from_bool(on));
+}
+
+/// The widget's light-DOM mount nodes.
+fn mount_nodes(w: &Widget) -> u32 {
+    w.host.query_selector_all("kassa-stripe-mount").unwrap().length()
+}
+
+/// A widget at the picker with the Stripe method chosen, an email typed, and the session
+/// routes for `id` (open, with the client secret `secret`; cancel answers cancelled).
+async fn stripe_ready(id: &str, secret: &str, account: Option<&str>) -> Widget {
     let w = picker_with("stripe").await;
     w.by_testid("kassa-field-email")
         .unchecked_into::<web_sys::HtmlInputElement>()
@@ -765,17 +814,31 @@ async fn stripe_embedded_keeps_exactly_one_instance() {
     w.by_testid("kassa-field-email")
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
-    let action = r#"{"type":"stripe_embedded","client_secret":"cs_1","publishable_key":"pk_1","stripe_account":"acct_9"}"#;
+    let mut action = String::from(r#"{"type":"stripe_embedded","client_secret":""#);
+    action.push_str(secret);
+    action.push_str(r#"","publishable_key":"pk_1""#);
+    if let Some(account) = account {
+        action.push_str(r#","stripe_account":""#);
+        action.push_str(account);
+        action.push('"');
+    }
+    action.push('}');
     route(
         "POST /v1/checkout/sessions",
         201,
-        &session_json("ks_e", "open", "stripe", Some(action), ""),
+        &session_json(id, "open", "stripe", Some(&action), ""),
     );
-    route(
-        "POST /v1/checkout/sessions/ks_e/cancel",
-        200,
-        &session_json("ks_e", "cancelled", "stripe", None, ""),
-    );
+    let mut cancel = String::from("POST /v1/checkout/sessions/");
+    cancel.push_str(id);
+    cancel.push_str("/cancel");
+    route(&cancel, 200, &session_json(id, "cancelled", "stripe", None, ""));
+    w
+}
+
+#[wasm_bindgen_test]
+async fn stripe_embedded_keeps_exactly_one_instance() {
+    install_fake_stripe();
+    let w = stripe_ready("ks_e", "cs_1", Some("acct_9")).await;
     w.click("kassa-pay");
     w.wait_state("embedded").await;
     until("mounted", || stripe_stat("mounted") == 1.0).await;
@@ -783,17 +846,24 @@ async fn stripe_embedded_keeps_exactly_one_instance() {
     assert_eq!(get(&last, "secret").as_string().as_deref(), Some("cs_1"));
     assert_eq!(get(&get(&last, "opts"), "stripeAccount").as_string().as_deref(), Some("acct_9"));
     let el: Element = get(&get(&window().into(), "__stripe"), "el").unchecked_into();
-    assert!(w.shadow.contains(Some(&el)), "mounted inside the shadow root");
+    assert_eq!(el.local_name(), "kassa-stripe-mount");
+    assert_eq!(el.parent_element().as_ref(), Some(w.host.as_ref()), "a child of the host");
+    assert_eq!(el.get_attribute("slot").as_deref(), Some("kassa-stripe"));
+    assert!(!w.shadow.contains(Some(&el)), "not inside the shadow root");
+    assert!(w.q("slot[name=kassa-stripe]").is_some(), "the shadow root shows it through a slot");
     assert_eq!(kassa::embed::stripe::live_instances(), 1);
 
-    // Leave and come back: the old instance is destroyed before the new one lives.
+    // Leave and come back: the old instance and its node go before the new one lives.
     w.click("kassa-leave");
     w.wait_state("picker").await;
     assert_eq!(stripe_stat("live"), 0.0, "leaving destroys the instance");
+    assert_eq!(mount_nodes(&w), 0, "leaving removes the mount node");
     w.click("kassa-pay");
     w.wait_state("embedded").await;
     until("second mount", || stripe_stat("mounted") == 2.0).await;
     assert_eq!(stripe_stat("live"), 1.0, "exactly one instance alive");
+    assert_eq!(mount_nodes(&w), 1);
+    assert_eq!(stripe_stat("constructed"), 1.0, "one Stripe() per key and account, reused");
 
     // Completion goes to confirming and asks the backend.
     let receipt = r#","receipt":{"amount":{"amount_minor":145000,"currency":"NOK"},"provider_reference":"pi_1","paid_at":1}"#;
@@ -807,29 +877,102 @@ async fn stripe_embedded_keeps_exactly_one_instance() {
     on_complete.call0(&JsValue::NULL).unwrap();
     w.wait_state("paid").await;
     assert_eq!(stripe_stat("live"), 0.0, "the instance is destroyed when its screen goes");
+    assert_eq!(mount_nodes(&w), 0);
+    assert_eq!(stripe_errors(), Vec::<String>::new());
+}
+
+#[wasm_bindgen_test]
+async fn dahlia_stripe_js_is_started_with_create_embedded_checkout_page() {
+    install_fake_stripe();
+    stripe_mode("dahlia", true);
+    let w = stripe_ready("ks_d", "cs_d", None).await;
+    w.click("kassa-pay");
+    w.wait_state("embedded").await;
+    until("mounted", || stripe_stat("mounted") == 1.0).await;
+    assert_eq!(stripe_errors(), Vec::<String>::new(), "the old name was not called");
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
+    assert_eq!(stripe_stat("live"), 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_stripe_js_that_throws_offers_try_again_and_leaves_no_node() {
+    install_fake_stripe();
+    stripe_mode("throwInit", true);
+    let w = stripe_ready("ks_t", "cs_t", None).await;
+    w.click("kassa-pay");
+    until("the failure", || w.q("[data-testid=kassa-embed-failed]").is_some()).await;
+    assert_eq!(w.state(), "embedded", "the card form's screen stays, with its way out");
+    assert!(w.text().contains("We couldn't start the card form."), "{}", w.text());
+    assert!(w.q("[data-testid=kassa-leave]").is_some(), "Choose another way to pay");
+    assert_eq!(mount_nodes(&w), 0, "no node is left behind");
+    let errors = w.events_named("kassa:error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(get(&errors[0], "code").as_string().as_deref(), Some("embed_failed"));
+
+    stripe_mode("throwInit", false);
+    w.click("kassa-embed-retry");
+    until("mounted after Try again", || stripe_stat("mounted") == 1.0).await;
+    assert!(w.q("[data-testid=kassa-embed-failed]").is_none());
+    assert_eq!(mount_nodes(&w), 1);
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
+    assert_eq!(stripe_stat("live"), 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_session_that_expired_before_mounting_is_shown_as_expired() {
+    install_fake_stripe();
+    let w = stripe_ready("ks_x2", "cs_x2", None).await;
+    route(
+        "GET /v1/checkout/sessions/ks_x2",
+        200,
+        &session_json("ks_x2", "expired", "stripe", None, ""),
+    );
+    w.click("kassa-pay");
+    w.wait_state("expired").await;
+    assert_eq!(stripe_stat("created"), 0.0, "Stripe is not started for an expired session");
+    assert_eq!(mount_nodes(&w), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_start_waits_for_the_first_that_is_still_starting() {
+    install_fake_stripe();
+    stripe_mode("holdInit", true);
+    let w = stripe_ready("ks_h", "cs_h", None).await;
+    w.click("kassa-pay");
+    w.wait_state("embedded").await;
+    until("the first start", || stripe_stat("starting") == 1.0).await;
+    // The customer leaves and comes back while Stripe is still starting the first one.
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
+    w.click("kassa-pay");
+    w.wait_state("embedded").await;
+    sleep(50).await;
+    assert_eq!(stripe_stat("starting"), 1.0, "the second start waits for the first");
+    stripe_mode("holdInit", false);
+    let pending: Array = get(&get(&window().into(), "__stripe"), "pending").unchecked_into();
+    pending.get(0).unchecked_into::<Function>().call0(&JsValue::NULL).unwrap();
+    until("the second mounts", || stripe_stat("mounted") == 1.0).await;
+    assert_eq!(stripe_stat("created"), 2.0);
+    assert_eq!(stripe_stat("destroyed"), 1.0, "the first, unwanted, was destroyed once");
+    assert_eq!(stripe_stat("live"), 1.0);
+    assert_eq!(stripe_errors(), Vec::<String>::new());
+    assert_eq!(mount_nodes(&w), 1);
+    w.click("kassa-leave");
+    w.wait_state("picker").await;
 }
 
 #[wasm_bindgen_test]
 async fn removing_the_element_destroys_the_embedded_checkout() {
     install_fake_stripe();
-    let w = picker_with("stripe").await;
-    w.by_testid("kassa-field-email")
-        .unchecked_into::<web_sys::HtmlInputElement>()
-        .set_value("kari@example.no");
-    w.by_testid("kassa-field-email")
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-    let action = r#"{"type":"stripe_embedded","client_secret":"cs_2","publishable_key":"pk_1"}"#;
-    route(
-        "POST /v1/checkout/sessions",
-        201,
-        &session_json("ks_x", "open", "stripe", Some(action), ""),
-    );
+    let w = stripe_ready("ks_x", "cs_2", None).await;
     w.click("kassa-pay");
     until("mounted", || stripe_stat("mounted") == 1.0).await;
     w.host.remove();
     until("destroyed", || stripe_stat("destroyed") == 1.0).await;
     assert_eq!(kassa::embed::stripe::live_instances(), 0);
+    assert_eq!(mount_nodes(&w), 0, "the mount node went with it");
 }
 
 // ---------------------------------------------------------------- shadow DOM and styles

@@ -5,12 +5,13 @@
 //! `data-state`), never on fixed sleeps.
 
 pub mod browser;
+pub mod csp;
 pub mod page;
 pub mod stack;
 
 pub use browser::Browser;
 pub use page::CheckoutPage;
-pub use stack::{Stack, StackOptions};
+pub use stack::{Stack, StackOptions, StripeTrain};
 
 /// How long any single wait may take before the test fails.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);

@@ -157,12 +157,17 @@ impl<'a> CheckoutPage<'a> {
         self.by_role("heading", name).await.map(|_| ())
     }
 
-    /// The iframe the widget shows, once present.
+    /// The iframe the widget shows, once present: its own (in the shadow root), or Stripe's
+    /// embedded checkout (in the `<kassa-stripe-mount>` the widget slots in from the light DOM).
     pub async fn frame(&self) -> anyhow::Result<WebElement> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let ret =
-                self.in_root("return root ? root.querySelector('iframe') : null;", vec![]).await?;
+            let ret = self
+                .in_root(
+                    "return root ? (root.querySelector('iframe') || host.querySelector(':scope > kassa-stripe-mount iframe')) : null;",
+                    vec![],
+                )
+                .await?;
             if let Ok(el) = ret.element() {
                 return Ok(el);
             }

@@ -91,6 +91,38 @@ pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
     c
 }
 
+/// A Stripe.js release train, with the API version it goes with: Stripe.js of the dahlia
+/// release renamed `initEmbeddedCheckout` to `createEmbeddedCheckoutPage`, and the backend's
+/// `stripe_js_url` must name the train of its pinned API version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StripeTrain {
+    /// `js.stripe.com/v3/` with API version `2025-09-30.clover`.
+    PreDahlia,
+    /// `js.stripe.com/dahlia/stripe.js` with API version `2026-03-25.dahlia`.
+    Dahlia,
+}
+
+impl StripeTrain {
+    /// Both, for tests that must pass under each.
+    pub const ALL: [StripeTrain; 2] = [StripeTrain::PreDahlia, StripeTrain::Dahlia];
+
+    /// The script's path at Stripe's (or the simulator's) origin.
+    pub fn script_path(self) -> &'static str {
+        match self {
+            StripeTrain::PreDahlia => "/v3/",
+            StripeTrain::Dahlia => "/dahlia/stripe.js",
+        }
+    }
+
+    /// The API version the backend pins with this train.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            StripeTrain::PreDahlia => "2025-09-30.clover",
+            StripeTrain::Dahlia => "2026-03-25.dahlia",
+        }
+    }
+}
+
 /// The backend settings for the demo merchant against a running simulator.
 pub fn settings(
     api_url: &str,
@@ -98,6 +130,18 @@ pub fn settings(
     site_dir: &Path,
     database_url: &str,
     sim: &kassa_sim::SimHandle,
+) -> anyhow::Result<kassa_server::Settings> {
+    settings_for(api_url, site_url, site_dir, database_url, sim, None)
+}
+
+/// [`settings`], with the Stripe.js train (and API version) overridden when `train` is set.
+pub fn settings_for(
+    api_url: &str,
+    site_url: &str,
+    site_dir: &Path,
+    database_url: &str,
+    sim: &kassa_sim::SimHandle,
+    train: Option<StripeTrain>,
 ) -> anyhow::Result<kassa_server::Settings> {
     let toml = kassa_server::config::fill_placeholders(
         kassa_server::config::DEMO_TEMPLATE,
@@ -116,22 +160,27 @@ pub fn settings(
             ("BOKAMERA_URL", &sim.bokamera_url),
         ],
     );
-    Ok(kassa_server::Settings::from_toml_with(
-        &toml,
-        &[
-            ("providers.stripe.secret_key", secrets::STRIPE_SECRET_KEY.into()),
-            ("providers.stripe.webhook_secrets", vec![secrets::STRIPE_WEBHOOK_SECRET].into()),
-            ("providers.payfect.api_key", secrets::PAYFECT_API_KEY.into()),
-            ("providers.payfect.fernet_key", secrets::PAYFECT_FERNET_KEY.into()),
-            ("providers.front_payment.token", secrets::FRONT_PAYMENT_TOKEN.into()),
-            ("providers.front_payment.secret_key", secrets::FRONT_PAYMENT_SECRET.into()),
-            ("providers.checkfront.api_key", secrets::CHECKFRONT_KEY.into()),
-            ("providers.checkfront.api_secret", secrets::CHECKFRONT_SECRET.into()),
-            ("providers.bokamera.api_key", secrets::BOKAMERA_KEY.into()),
-            ("providers.checkfront.webhook_token", secrets::CHECKFRONT_WEBHOOK_TOKEN.into()),
-            ("providers.bokamera.webhook_token", secrets::BOKAMERA_WEBHOOK_TOKEN.into()),
-        ],
-    )?)
+    let mut values: Vec<(&str, figment::value::Value)> = vec![
+        ("providers.stripe.secret_key", secrets::STRIPE_SECRET_KEY.into()),
+        ("providers.stripe.webhook_secrets", vec![secrets::STRIPE_WEBHOOK_SECRET].into()),
+        ("providers.payfect.api_key", secrets::PAYFECT_API_KEY.into()),
+        ("providers.payfect.fernet_key", secrets::PAYFECT_FERNET_KEY.into()),
+        ("providers.front_payment.token", secrets::FRONT_PAYMENT_TOKEN.into()),
+        ("providers.front_payment.secret_key", secrets::FRONT_PAYMENT_SECRET.into()),
+        ("providers.checkfront.api_key", secrets::CHECKFRONT_KEY.into()),
+        ("providers.checkfront.api_secret", secrets::CHECKFRONT_SECRET.into()),
+        ("providers.bokamera.api_key", secrets::BOKAMERA_KEY.into()),
+        ("providers.checkfront.webhook_token", secrets::CHECKFRONT_WEBHOOK_TOKEN.into()),
+        ("providers.bokamera.webhook_token", secrets::BOKAMERA_WEBHOOK_TOKEN.into()),
+    ];
+    if let Some(train) = train {
+        let script = format!("{}{}", sim.stripe_url, train.script_path());
+        values.push(("providers.stripe.stripe_js_url", script.clone().into()));
+        values.push(("providers.stripe.api_version", train.api_version().into()));
+        // BokaMera's embedded checkout is Stripe's: the same Stripe.js.
+        values.push(("providers.bokamera.stripe_js_url", script.into()));
+    }
+    Ok(kassa_server::Settings::from_toml_with(&toml, &values)?)
 }
 
 /// Knobs for one stack.
@@ -147,6 +196,8 @@ pub struct StackOptions {
     pub headers: Vec<(String, String, String)>,
     /// Serve the site from the harness, so that [`Stack::set_page_headers`] works.
     pub own_site: bool,
+    /// The Stripe.js train (and API version) of the backend; `None` keeps the demo config's.
+    pub stripe_train: Option<StripeTrain>,
 }
 
 /// Headers per page of a site the harness serves.
@@ -192,7 +243,14 @@ impl Stack {
         build_site(&site_dir, &api_url, &options)?;
         let db_path = dir.path().join("kassa.db");
         let database_url = format!("sqlite://{}", db_path.display());
-        let settings = settings(&api_url, &site_url, &site_dir, &database_url, &sim)?;
+        let settings = settings_for(
+            &api_url,
+            &site_url,
+            &site_dir,
+            &database_url,
+            &sim,
+            options.stripe_train,
+        )?;
         let (site, page_headers) = if options.headers.is_empty() && !options.own_site {
             (Some(site), None)
         } else {

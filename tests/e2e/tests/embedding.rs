@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, ensure};
 use kassa_e2e::{
+    csp::{self, Origins, Presentation, StripeHosts},
     page::{hold, release, same_document, tag_document, ProviderPage},
     Browser, CheckoutPage, Stack, StackOptions,
 };
@@ -185,25 +186,24 @@ async fn screenshots_in_two_themes_and_two_languages_for_the_readme() -> anyhow:
     .await
 }
 
-/// The policy from the README, for the test stack's origins.
-fn strict_csp(stack: &Stack, wasm: bool) -> String {
+/// The README's policy (`kassa_e2e::csp`, the function that also writes the README's) for
+/// the test stack's origins, with the simulator standing in for Stripe's hosts.
+fn strict_csp(stack: &Stack, presentations: &[Presentation], wasm: bool) -> String {
     let sim = &stack.sim;
-    let providers = [
-        &sim.stripe_url,
-        &sim.payfect_url,
-        &sim.front_payment_url,
-        &sim.checkfront_url,
-        &sim.bokamera_url,
-    ]
-    .map(|s| s.as_str())
-    .join(" ");
-    let wasm = if wasm { " 'wasm-unsafe-eval'" } else { "" };
-    format!(
-        "default-src 'none'; script-src 'self'{wasm} {stripe}; style-src 'self'; img-src 'self'; \
-         connect-src 'self' {api}; frame-src 'self' {providers}; base-uri 'none'; form-action 'self'",
-        stripe = sim.stripe_url,
-        api = stack.api_url
-    )
+    let origins = Origins {
+        widget: None,
+        backend: stack.api_url.clone(),
+        frames: [&sim.payfect_url, &sim.front_payment_url, &sim.checkfront_url, &sim.bokamera_url]
+            .map(|s| s.clone())
+            .to_vec(),
+        stripe: StripeHosts::simulated(&sim.stripe_url),
+    };
+    let policy = csp::header_value(presentations, &origins);
+    if wasm {
+        policy
+    } else {
+        policy.replace(" 'wasm-unsafe-eval'", "")
+    }
 }
 
 const CSP_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Strict CSP</title>
@@ -211,25 +211,37 @@ const CSP_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="ut
 <script src="kassa/kassa.js" data-endpoint="__KASSA_ENDPOINT__" async></script></head>
 <body><main><h1>Strict CSP</h1><kassa-checkout locale="en" items='ITEMS'></kassa-checkout></main></body></html>"#;
 
+/// Records violations in `window.__violations` and, across navigations of the tab, in
+/// `sessionStorage`.
 const CSP_PROBE: &str = "window.__violations = [];\
 document.addEventListener('securitypolicyviolation', function (e) {\
   window.__violations.push(e.violatedDirective + ' ' + e.blockedURI);\
+  var all = JSON.parse(sessionStorage.getItem('kassa-e2e-violations') || '[]');\
+  all.push(e.violatedDirective + ' ' + e.blockedURI);\
+  sessionStorage.setItem('kassa-e2e-violations', JSON.stringify(all));\
 });";
 
 async fn csp_stack() -> anyhow::Result<Stack> {
     let page = CSP_PAGE.replace("ITEMS", ITEMS);
     let documents = vec![
         ("csp.html".to_owned(), page.clone()),
+        ("csp-redirect.html".to_owned(), page.clone()),
         ("csp-no-wasm.html".to_owned(), page),
         ("csp-probe.js".to_owned(), CSP_PROBE.to_owned()),
     ];
     let stack =
         Stack::start(StackOptions { documents, own_site: true, ..Default::default() }).await?;
     // The policies name the stack's own origins, known once it runs.
-    let csp = |page: &str, wasm| {
-        (page.to_owned(), "content-security-policy".to_owned(), strict_csp(&stack, wasm))
+    let csp = |page: &str, presentations: &[Presentation], wasm| {
+        let policy = strict_csp(&stack, presentations, wasm);
+        (page.to_owned(), "content-security-policy".to_owned(), policy)
     };
-    stack.set_page_headers(vec![csp("csp.html", true), csp("csp-no-wasm.html", false)]);
+    let all = [Presentation::Redirect, Presentation::Iframe, Presentation::StripeEmbedded];
+    stack.set_page_headers(vec![
+        csp("csp.html", &all, true),
+        csp("csp-redirect.html", &[Presentation::Redirect], true),
+        csp("csp-no-wasm.html", &all, false),
+    ]);
     Ok(stack)
 }
 
@@ -246,14 +258,43 @@ async fn a_strict_content_security_policy_lets_the_whole_payment_through() -> an
         w.wait_state("iframe").await?;
         w.press_in_frame("Pay").await?;
         w.wait_state("paid").await?;
-        // The embedded card form (the Stripe.js stand-in) mounts under the same policy.
+        // The embedded card form (the Stripe.js stand-in, which loads, fetches its session
+        // and frames its page as Stripe.js does) pays under the same policy.
         d.goto(&url).await?;
         w.choose("Card, on this page (Stripe)").await?;
+        w.fill_contact().await?;
         w.pay().await?;
         w.wait_state("embedded").await?;
-        w.frame().await?;
+        w.press_in_frame("Pay").await?;
+        w.wait_state("paid").await?;
         let violations = d.execute("return window.__violations;", vec![]).await?.json().clone();
         ensure!(violations == json!([]), "the policy was violated: {violations}");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosted_policy_lets_a_redirect_payment_through() -> anyhow::Result<()> {
+    let stack = csp_stack().await?;
+    let url = format!("{}/csp-redirect.html", stack.site_url);
+    let (payfect, site) = (stack.sim.payfect_url.clone(), stack.site_url.clone());
+    with_browser(|d| async move {
+        d.goto(&url).await?;
+        let w = CheckoutPage::new(&d);
+        w.wait_state("picker").await?;
+        w.choose("Crypto or card (Payfect)").await?;
+        w.pay().await?;
+        let provider = ProviderPage::new(&d);
+        provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
+        let w = CheckoutPage::new(&d);
+        w.wait_state("paid").await?;
+        let seen = d
+            .execute("return sessionStorage.getItem('kassa-e2e-violations');", vec![])
+            .await?
+            .json()
+            .clone();
+        ensure!(seen.is_null(), "the policy was violated: {seen}");
         Ok(())
     })
     .await

@@ -3,7 +3,10 @@
 //!
 //! The hosted page refuses framing (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) as
 //! checkout.stripe.com does; the embedded frame must be framed and talks to its parent only by
-//! `postMessage` to the origin Stripe.js told it, after checking that origin's shape.
+//! `postMessage` to the origin Stripe.js told it, after checking that origin's shape. Unless
+//! the session says `redirect_on_completion: never`, the embedded page also offers "Pay with
+//! bank redirect", a method that needs to leave the page: Stripe.js then sends the top window
+//! to `return_url` instead of calling `onComplete` (see [`super::js`]).
 
 use std::sync::Arc;
 
@@ -17,7 +20,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Owner, Session, SessionStatus, Stripe, UiMode};
+use super::{Owner, RedirectOnCompletion, Session, SessionStatus, Stripe, UiMode};
 use crate::html::{self, Line};
 
 /// The form a hosted-page button posts.
@@ -216,32 +219,51 @@ fn embed_error(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-/// Validates the frame's query against the session; returns the session and parent origin.
-fn embedded_session(
+/// Checks what Stripe.js sends (the publishable key, the client secret and the connected
+/// account) against the session, as Stripe does before it shows anything.
+pub(super) fn embedded_session(
     stripe: &Stripe,
     id: &str,
-    query: &EmbedQuery,
-) -> Result<(Session, String), (StatusCode, &'static str)> {
-    if query.pk.as_deref() != Some(stripe.config.publishable_key.as_str()) {
+    client_secret: Option<&str>,
+    pk: Option<&str>,
+    account: Option<&str>,
+) -> Result<Session, (StatusCode, &'static str)> {
+    if pk != Some(stripe.config.publishable_key.as_str()) {
         return Err((
             StatusCode::UNAUTHORIZED,
             "Invalid API Key provided: the publishable key does not match this account.",
         ));
     }
-    let origin = query.origin.clone().unwrap_or_default();
-    if !valid_origin(&origin) {
-        return Err((StatusCode::BAD_REQUEST, "Invalid parent origin."));
-    }
     let session = stripe
         .session(id)
         .filter(|s| s.ui_mode == UiMode::Embedded)
-        .filter(|s| s.client_secret.is_some() && s.client_secret == query.client_secret)
+        .filter(|s| s.client_secret.is_some() && s.client_secret.as_deref() == client_secret)
         .ok_or((StatusCode::NOT_FOUND, "No such Checkout Session for this client secret."))?;
-    if session.account != query.account {
+    if session.account.as_deref() != account {
         return Err((
             StatusCode::FORBIDDEN,
             "This Checkout Session belongs to another account: pass stripeAccount to Stripe().",
         ));
+    }
+    Ok(session)
+}
+
+/// Validates the frame's query against the session; returns the session and parent origin.
+fn framed_session(
+    stripe: &Stripe,
+    id: &str,
+    query: &EmbedQuery,
+) -> Result<(Session, String), (StatusCode, &'static str)> {
+    let origin = query.origin.clone().unwrap_or_default();
+    let session = embedded_session(
+        stripe,
+        id,
+        query.client_secret.as_deref(),
+        query.pk.as_deref(),
+        query.account.as_deref(),
+    )?;
+    if !valid_origin(&origin) {
+        return Err((StatusCode::BAD_REQUEST, "Invalid parent origin."));
     }
     Ok((session, origin))
 }
@@ -251,21 +273,38 @@ fn script_json(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into()).replace('<', "\\u003c")
 }
 
+/// How the customer paid on the embedded page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Completion {
+    /// A card: no redirect needed.
+    Card,
+    /// A method that leaves the page (a bank redirect).
+    Redirect,
+}
+
 fn embedded_page(
     stripe: &Stripe,
     session: &Session,
     origin: &str,
     query: &str,
     message: Option<&str>,
-    completed_now: bool,
+    completed: Option<Completion>,
 ) -> String {
+    // A bank redirect needs to leave the page: Stripe offers such methods only to sessions
+    // that allow a redirect (`redirect_on_completion` other than `never`).
+    let redirects = session.redirect_on_completion != Some(RedirectOnCompletion::Never);
+    let buttons: &[(&str, &str)] = if redirects {
+        &[("pay", "Pay"), ("pay_redirect", "Pay with bank redirect"), ("decline", "Decline")]
+    } else {
+        &[("pay", "Pay"), ("decline", "Decline")]
+    };
     let body = match session.status {
         SessionStatus::Open => checkout_body(
             "Stripe embedded checkout:",
             &stripe.config.merchant_name,
             session,
             &format!("/embedded/{}?{query}", session.id),
-            &[("pay", "Pay"), ("decline", "Decline")],
+            buttons,
             message,
         ),
         SessionStatus::Complete => format!(
@@ -277,9 +316,10 @@ fn embedded_page(
             "<h1>Session expired</h1><p>This Checkout Session has expired.</p>".to_owned()
         }
     };
-    let complete = if completed_now {
+    let complete = if let Some(completion) = completed {
         let message = json!({
             "type": "kassa-sim:stripe:complete",
+            "needs_redirect": completion == Completion::Redirect,
             "redirect_on_completion": session.redirect_on_completion.map(|r| r.as_str()),
             "return_url": session.return_url.as_deref().map(|u| session.substitute(u)),
         });
@@ -304,9 +344,9 @@ async fn embedded(
     RawQuery(raw): RawQuery,
     axum::extract::Query(query): axum::extract::Query<EmbedQuery>,
 ) -> Response {
-    match embedded_session(&stripe, &id, &query) {
+    match framed_session(&stripe, &id, &query) {
         Ok((session, origin)) => {
-            Html(embedded_page(&stripe, &session, &origin, &raw.unwrap_or_default(), None, false))
+            Html(embedded_page(&stripe, &session, &origin, &raw.unwrap_or_default(), None, None))
                 .into_response()
         }
         Err((status, text)) => embed_error(status, text),
@@ -320,21 +360,30 @@ async fn embedded_action(
     axum::extract::Query(query): axum::extract::Query<EmbedQuery>,
     Form(form): Form<PageAction>,
 ) -> Response {
-    let (session, origin) = match embedded_session(&stripe, &id, &query) {
+    let (session, origin) = match framed_session(&stripe, &id, &query) {
         Ok(found) => found,
         Err((status, text)) => return embed_error(status, text),
     };
     let raw = raw.unwrap_or_default();
     match form.action.as_str() {
-        "pay" => match stripe.complete(&id, form.email) {
-            Ok((session, pending)) => {
-                stripe.dispatch(pending).await;
-                Html(embedded_page(&stripe, &session, &origin, &raw, None, true)).into_response()
+        "pay" | "pay_redirect" => {
+            let how = if form.action == "pay" { Completion::Card } else { Completion::Redirect };
+            if how == Completion::Redirect
+                && session.redirect_on_completion == Some(RedirectOnCompletion::Never)
+            {
+                return (StatusCode::BAD_REQUEST, "no redirect methods for this session")
+                    .into_response();
             }
-            Err(_) => {
-                Html(embedded_page(&stripe, &session, &origin, &raw, None, false)).into_response()
+            match stripe.complete(&id, form.email) {
+                Ok((session, pending)) => {
+                    stripe.dispatch(pending).await;
+                    Html(embedded_page(&stripe, &session, &origin, &raw, None, Some(how)))
+                        .into_response()
+                }
+                Err(_) => Html(embedded_page(&stripe, &session, &origin, &raw, None, None))
+                    .into_response(),
             }
-        },
+        }
         "decline" => match stripe.decline(&id) {
             Ok((session, pending)) => {
                 stripe.dispatch(pending).await;
@@ -344,12 +393,12 @@ async fn embedded_action(
                     &origin,
                     &raw,
                     Some("Your card was declined."),
-                    false,
+                    None,
                 ))
                 .into_response()
             }
             Err(_) => {
-                Html(embedded_page(&stripe, &session, &origin, &raw, None, false)).into_response()
+                Html(embedded_page(&stripe, &session, &origin, &raw, None, None)).into_response()
             }
         },
         _ => (StatusCode::BAD_REQUEST, "unknown action").into_response(),
