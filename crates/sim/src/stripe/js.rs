@@ -461,11 +461,11 @@ mod tests {
 
     #[tokio::test]
     async fn placeholders_are_all_filled() {
-        let text = text(Train::Dahlia).await;
-        assert!(!text.contains("__ORIGIN__") && !text.contains("__DAHLIA__"));
-        assert!(!text.contains("__SINGLE__"), "no placeholder is left");
-        assert!(text.contains("var ORIGIN = \"http://127.0.0.1:1234\";"));
-        assert!(text.contains("var DAHLIA = true;"));
+        let dahlia = text(Train::Dahlia).await;
+        assert!(!dahlia.contains("__ORIGIN__") && !dahlia.contains("__DAHLIA__"));
+        assert!(!dahlia.contains("__SINGLE__"), "no placeholder is left");
+        assert!(dahlia.contains("var ORIGIN = \"http://127.0.0.1:1234\";"));
+        assert!(dahlia.contains("var DAHLIA = true;"));
         assert!(text(Train::PreDahlia).await.contains("var DAHLIA = false;"));
     }
 
