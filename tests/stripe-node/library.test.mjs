@@ -265,6 +265,23 @@ test('every webhook the simulator delivers verifies with stripe.webhooks.constru
   }
 });
 
+test('the backend refuses a cart under Stripe\'s minimum charge before calling Stripe, saying why', async () => {
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const response = await fetch(`${kassaApi}/v1/checkout/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `node-small-${now()}-${Math.random()}` },
+    body: JSON.stringify({ items: [{ sku: 'sticker', quantity: 2 }], method: 'stripe-hosted', return_url: returnUrl }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 502, JSON.stringify(body));
+  assert.equal(body.code, 'provider_rejected');
+  assert.equal(body.retryable, false);
+  assert.match(body.message, /3\.00 NOK/);
+  assert.match(body.message, /2\.00 NOK/);
+  const after = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  assert.equal(after, before, 'nothing reached Stripe');
+});
+
 /** POSTs a webhook to the backend as Stripe would. */
 const toBackend = (payload, header) =>
   fetch(`${kassaApi}/v1/webhooks/stripe`, {
@@ -290,7 +307,8 @@ test('the backend accepts a webhook signed by the library and refuses tampered, 
   assert.equal(JSON.parse(payload).data.object.client_reference_id, order.id);
 
   const sign = (extra = {}) => stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret, ...extra });
-  const tampered = payload.replace('"payment_status":"paid"', '"payment_status":"paid" ');
+  // One changed digit in the amount (the body is pretty-printed, as Stripe's are).
+  const tampered = payload.replace(/("amount_total":\s*)7550/, (_, key) => `${key}7551`);
   assert.notEqual(tampered, payload);
   const refusals = [
     ['tampered body', tampered, sign()],

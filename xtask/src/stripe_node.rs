@@ -109,6 +109,11 @@ pub fn run() -> anyhow::Result<()> {
             tmp.display()
         );
     }
+    let log = std::fs::read_to_string(tmp.join("server.log"))?;
+    let warning = "catalog[1] `sticker` costs 1.00 NOK, less than Stripe's smallest charge";
+    if !log.contains(warning) {
+        bail!("kassa-server did not warn at startup: {warning} (see {})", tmp.display());
+    }
     Ok(())
 }
 
@@ -142,6 +147,13 @@ currency = "NOK"
 sku = "life-jacket"
 name = "Life-jacket rental"
 unit_price = "75.50"
+
+# Under Stripe's 3.00 NOK minimum on its own: the server warns at startup, and a cart of one
+# is refused before Stripe is called.
+[[catalog]]
+sku = "sticker"
+name = "Sticker"
+unit_price = "1.00"
 
 [[methods]]
 id = "stripe-hosted"

@@ -391,7 +391,7 @@ impl Settings {
 }
 
 /// The Stripe API version assumed for the sessions BokaMera creates when its table names
-/// none. [U] BokaMera does not publish it; its checkout DTO speaks of `UiMode` `hosted` /
+/// none. \[U\] BokaMera does not publish it; its checkout DTO speaks of `UiMode` `hosted` /
 /// `embedded`, the names Stripe used before dahlia, so the default is the last pre-dahlia
 /// release and Stripe.js v3 (which mounts a session of any version) goes with it.
 pub const BOKAMERA_STRIPE_API_VERSION: &str = "2025-09-30.clover";

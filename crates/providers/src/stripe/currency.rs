@@ -13,7 +13,7 @@
 //!   they are sent ×100 and read back ÷100.
 //! - **HUF, TWD**: two-decimal for charges, as in ISO; only *payouts* are whole units, which
 //!   Kassa does not make. Nothing to convert.
-//! - **UGX**: zero-decimal in ISO and in Stripe's zero-decimal list, so sent as is. [U] The
+//! - **UGX**: zero-decimal in ISO and in Stripe's zero-decimal list, so sent as is. \[U\] The
 //!   currencies page lists UGX among its special cases without our having its text; the
 //!   simulator follows the zero-decimal list too, so a change here would show in
 //!   `crates/sim/src/stripe/api.rs`'s tests.

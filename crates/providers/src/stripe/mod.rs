@@ -2,7 +2,8 @@
 //! as cancellation, and signed webhooks (providers.md §1).
 //!
 //! This module does the HTTP calls and error mapping; the wire types and every pure
-//! conversion are in [`transformers`]. It must not frame the hosted page (Stripe refuses
+//! conversion are in [`transformers`], Stripe's amount encoding and minimum charges in
+//! [`currency`], and how `expires_at` is counted and kept stable across retries in [`expiry`]. It must not frame the hosted page (Stripe refuses
 //! framing, so `Presentation::Iframe` is unsupported) and must not parse a webhook body
 //! before its signature verified (R-K1).
 
