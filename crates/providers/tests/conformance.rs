@@ -1187,7 +1187,7 @@ async fn bokamera_checkouts_pay_a_booking_that_bokamera_priced_k1_k5() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|b| b["Id"].to_string() == booking)
+            .find(|b| b["Id"].as_i64() == booking.parse::<i64>().ok())
             .unwrap_or_else(|| panic!("{}: no booking {booking}", h.name))
             .clone();
         assert_eq!(booked["StatusId"], 5, "{}: awaiting payment", h.name);

@@ -646,3 +646,49 @@ async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_k
     assert_eq!(kept.state, SessionState::Failed);
     assert!(kept.receipt.is_none());
 }
+
+#[tokio::test]
+async fn a_bokamera_answer_the_documents_do_not_allow_leaves_the_order_open_until_one_does() {
+    use kassa_wire::Action;
+    let app = spawn_app().await;
+    let res = app.post("/v1/checkout/sessions", Some("bm-bad-answer"), &bokamera_body()).await;
+    let session: Session = res.json().await.unwrap();
+    let Some(Action::Iframe { url }) = &session.action else { panic!("{:?}", session.action) };
+    let cs = url.rsplit('/').next().unwrap().to_owned();
+    // Every read of the booking answers what BokaMera's documents do not allow.
+    let fault = json!({"kind": "malformed_json", "path": "/bookings", "count": 1000});
+    let set = app
+        .http
+        .post(format!("{}/__sim/faults", app.sim.bokamera_url))
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+    assert!(app
+        .sim(&app.sim.bokamera_url, &format!("/sessions/{cs}/pay"))
+        .await
+        .status()
+        .is_success());
+    // The checkout says complete, but the booking cannot be read: never paid, nothing changed,
+    // however often the customer's widget asks (until BokaMera has answered badly twice).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = app.status(&session.id).await;
+        assert_eq!(now.state, SessionState::Open, "a bad answer changes nothing");
+        assert!(now.receipt.is_none());
+        let reads = app.sim_requests(&app.sim.bokamera_url).await;
+        let bad = reads
+            .iter()
+            .filter(|r| r["path"] == "/bookings" && r["fault"] == "malformed_json")
+            .count();
+        if bad >= 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the booking was never read: {reads:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.http.delete(format!("{}/__sim/faults", app.sim.bokamera_url)).send().await.unwrap();
+    let paid = app.wait_state(&session.id, SessionState::Paid).await;
+    assert_eq!(paid.receipt.unwrap().amount.minor(), 145_000);
+}
