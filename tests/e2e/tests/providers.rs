@@ -26,6 +26,32 @@ async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
         .await
 }
 
+/// Every other `submitPayment.via` the seed lists (vipps above), each paid on its page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_payment_card_and_wallet_methods_each_pay() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let (fp, site, page) =
+        (stack.sim.front_payment_url.clone(), stack.site_url.clone(), stack.booking_page());
+    browser
+        .run(|d| async move {
+            for method in ["Visa", "Mastercard", "Apple Pay", "Google Pay"] {
+                d.goto(&page).await?;
+                let widget = CheckoutPage::new(&d);
+                widget.wait_state("picker").await?;
+                widget.choose(&format!("{method} (Front Payment)")).await?;
+                widget.fill_contact().await?;
+                widget.pay().await?;
+                ProviderPage::new(&d).press_and_return(&fp, "Pay", &site).await?;
+                let widget = CheckoutPage::new(&d);
+                widget.wait_state("paid").await?;
+                widget.expect_heading("Payment received").await?;
+            }
+            Ok(())
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
