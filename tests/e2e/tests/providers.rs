@@ -26,6 +26,32 @@ async fn front_payment_vipps_redirects_and_pays() -> anyhow::Result<()> {
         .await
 }
 
+/// Every other `submitPayment.via` the seed lists (vipps above), each paid on its page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_payment_card_and_wallet_methods_each_pay() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let (fp, site, page) =
+        (stack.sim.front_payment_url.clone(), stack.site_url.clone(), stack.booking_page());
+    browser
+        .run(|d| async move {
+            for method in ["Visa", "Mastercard", "Apple Pay", "Google Pay"] {
+                d.goto(&page).await?;
+                let widget = CheckoutPage::new(&d);
+                widget.wait_state("picker").await?;
+                widget.choose(&format!("{method} (Front Payment)")).await?;
+                widget.fill_contact().await?;
+                widget.pay().await?;
+                ProviderPage::new(&d).press_and_return(&fp, "Pay", &site).await?;
+                let widget = CheckoutPage::new(&d);
+                widget.wait_state("paid").await?;
+                widget.expect_heading("Payment received").await?;
+            }
+            Ok(())
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_payment_hosted_checkout_pays_and_declines() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
@@ -87,6 +113,46 @@ async fn front_payment_private_invoice_goes_through_bankid_and_is_invoiced_not_p
             widget.expect_heading("Booking confirmed: the invoice is on its way").await?;
             let text = widget.text().await?;
             anyhow::ensure!(!text.contains("Payment received"), "never shown as paid: {text}");
+            Ok(())
+        })
+        .await
+}
+
+/// Bad input: once paid, Front Payment's status answers are unreadable (the simulator sends
+/// a body that is not JSON). The order stays as it was and the customer is told the payment
+/// could not be confirmed yet, with the order's reference: never "paid", never a blank box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_payment_answers_kassa_cannot_accept_show_unconfirmed_with_the_reference(
+) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::on_booking_page(&stack).await?;
+    let (fp, site) = (stack.sim.front_payment_url.clone(), stack.site_url.clone());
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Vipps (Front Payment)").await?;
+            widget.fill_contact().await?;
+            widget.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.wait_url(&fp).await?;
+            let fault = serde_json::json!({
+                "kind": "malformed_json", "count": 1000, "path": "/connect/orders/status/"
+            });
+            let added = reqwest::Client::new()
+                .post(format!("{fp}/__sim/faults"))
+                .json(&fault)
+                .send()
+                .await?;
+            anyhow::ensure!(added.status().is_success(), "fault refused");
+            provider.press_and_return(&fp, "Pay", &site).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("unconfirmed").await?;
+            let text = widget.text().await?;
+            anyhow::ensure!(
+                text.contains("We couldn't confirm your payment yet") && text.contains("ks_"),
+                "the message and the reference: {text}"
+            );
+            anyhow::ensure!(!text.contains("Payment received"), "never paid: {text}");
             Ok(())
         })
         .await
