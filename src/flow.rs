@@ -175,11 +175,10 @@ struct PaidDetail<'a> {
     currency: &'a str,
 }
 
-/// The detail of `kassa:error`.
 #[derive(Serialize)]
-pub(crate) struct ErrorDetail<'a> {
-    pub(crate) code: &'a str,
-    pub(crate) message: &'a str,
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
 }
 
 /// Shows `screen` and emits the event that goes with it; starts polling for `Confirming`.

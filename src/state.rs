@@ -195,6 +195,9 @@ pub enum Next {
     Picker,
     /// "Start over": drop the session and load the checkout afresh.
     StartOver,
+    /// Stripe's card form did not start: "Try again" (the same session) and "Choose another
+    /// way to pay" (cancels it).
+    Embed(Embed),
 }
 
 /// The request that "Retry" repeats.

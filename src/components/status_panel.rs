@@ -166,6 +166,21 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
                         flow::start_over(ctx)
                     })]
                 }
+                Next::Embed(embed) => {
+                    let session = embed.session.clone();
+                    vec![
+                        action(t!(l, try_again), "kassa-embed-retry", move || {
+                            ctx.touched();
+                            flow::show(ctx, Screen::Embedded(embed.clone()))
+                        }),
+                        Action {
+                            secondary: true,
+                            ..action(t!(l, leave), "kassa-leave", move || {
+                                flow::leave_for_picker(ctx, session.clone())
+                            })
+                        },
+                    ]
+                }
             },
             ..Panel::default()
         },

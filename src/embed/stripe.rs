@@ -28,10 +28,7 @@
 //! The script is loaded once, from the method's `stripe_js_url` after its origin passed
 //! `navigate::check`.
 
-use std::{
-    cell::{Cell, RefCell},
-    rc::Rc,
-};
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use leptos::{prelude::*, task::spawn_local};
@@ -41,7 +38,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     flow::{self, Ctx},
-    state::{self, Embed},
+    state::{self, Embed, Next, Problem, Screen},
     t,
 };
 
@@ -139,97 +136,44 @@ fn next_token() -> u32 {
     })
 }
 
-/// The light-DOM node of the current attempt, removed when the attempt ends.
-#[derive(Clone, Default)]
-struct Node(Rc<RefCell<Option<web_sys::Element>>>);
-
-impl Node {
-    fn create(&self, host: &web_sys::HtmlElement) -> Option<web_sys::Element> {
-        self.remove();
-        let el = document().create_element(MOUNT_TAG).ok()?;
-        el.set_attribute("slot", SLOT).ok()?;
-        host.append_child(&el).ok()?;
-        *self.0.borrow_mut() = Some(el.clone());
-        Some(el)
-    }
-
-    fn remove(&self) {
-        if let Some(el) = self.0.borrow_mut().take() {
-            el.remove();
-        }
-    }
-}
-
-/// One screen's card form: its light-DOM node and the token of its latest start.
-#[derive(Clone, Default)]
-struct Form {
-    node: Node,
-    current: Rc<Cell<u32>>,
-}
-
-/// Starts (again): a new token, a fresh node, the start itself.
-fn attempt(ctx: Ctx, embed: &Embed, form: &Form, failed: RwSignal<bool>) {
-    let token = next_token();
-    form.current.set(token);
-    WANTED.with(|w| w.set(token));
-    failed.set(false);
-    let Some(host) = flow::host(ctx) else { return };
-    let Some(el) = form.node.create(&host) else { return failed.set(true) };
-    spawn_local(start(ctx, embed.clone(), el, token, form.node.clone(), failed));
+/// A `<kassa-stripe-mount slot="kassa-stripe">` appended to `host`.
+fn mount_node(host: &web_sys::HtmlElement) -> Option<web_sys::Element> {
+    let el = document().create_element(MOUNT_TAG).ok()?;
+    el.set_attribute("slot", SLOT).ok()?;
+    host.append_child(&el).ok()?;
+    Some(el)
 }
 
 /// The card form and a "Choose another way to pay" button. `embed` holds the keys and the
 /// checked script URL.
 pub fn stripe_checkout(ctx: Ctx, embed: Embed) -> AnyView {
-    let failed = RwSignal::new(false);
-    let form = Form::default();
-    let session = embed.session.clone();
-    attempt(ctx, &embed, &form, failed);
-    // Cleanups and handlers run on this (the only) thread; Leptos asks for `Send` all the same.
-    let held = SendWrapper::new(form.clone());
+    let token = next_token();
+    WANTED.with(|w| w.set(token));
+    let node = flow::host(ctx).and_then(|host| mount_node(&host));
+    match &node {
+        Some(el) => spawn_local(start(ctx, embed.clone(), el.clone(), token)),
+        None => flow::show(ctx, failed(ctx, embed.clone())),
+    }
+    // The cleanup runs on this (the only) thread; Leptos asks for `Send` all the same.
+    let held = SendWrapper::new(node);
     on_cleanup(move || {
-        let form = held.take();
-        let token = form.current.get();
         WANTED.with(|w| {
             if w.get() == token {
                 w.set(0);
             }
         });
         destroy_live(token);
-        form.node.remove();
+        if let Some(el) = held.take() {
+            el.remove();
+        }
     });
-    let again = SendWrapper::new((embed, form));
-
+    let session = embed.session;
     view! {
         <section class="kassa-embedded" data-testid="kassa-embedded">
             <h2 class="kassa__title" tabindex="-1">{t!(ctx.lang(), pay_by_card)}</h2>
-            <div
-                class="kassa-embedded__mount"
-                class:kassa-embedded__mount--failed=move || failed.get()
-                data-testid="kassa-stripe"
-            >
+            <div class="kassa-embedded__mount" data-testid="kassa-stripe">
                 <slot name=SLOT></slot>
             </div>
-            {move || {
-                let again = again.clone();
-                failed.get().then(|| view! {
-                    <div class="kassa-embedded__failed" role="alert" data-testid="kassa-embed-failed">
-                        <p class="kassa-status kassa-status--error">{t!(ctx.lang(), embed_failed)}</p>
-                        <p>{t!(ctx.lang(), embed_failed_text)}</p>
-                        <button
-                            type="button"
-                            class="kassa-button"
-                            data-testid="kassa-embed-retry"
-                            on:click=move |_| {
-                                ctx.touched();
-                                attempt(ctx, &again.0, &again.1, failed);
-                            }
-                        >
-                            {t!(ctx.lang(), try_again)}
-                        </button>
-                    </div>
-                })
-            }}
             <button
                 type="button"
                 class="kassa-button kassa-button--secondary"
@@ -243,22 +187,25 @@ pub fn stripe_checkout(ctx: Ctx, embed: Embed) -> AnyView {
     .into_any()
 }
 
+/// "We couldn't start the card form", with "Try again" and "Choose another way to pay".
+fn failed(ctx: Ctx, embed: Embed) -> Screen {
+    Screen::Problem(Problem {
+        title: t!(ctx.lang(), embed_failed).into(),
+        detail: Some(t!(ctx.lang(), embed_failed_text).into()),
+        next: Next::Embed(embed),
+        code: String::from("embed_failed"),
+    })
+}
+
 /// Why a start did not mount.
 enum Failure {
     /// The session is no longer open: show what it became.
-    Settled(state::Screen),
+    Settled(Screen),
     /// Stripe.js did not load, threw, or took too long.
     Broken,
 }
 
-async fn start(
-    ctx: Ctx,
-    embed: Embed,
-    el: web_sys::Element,
-    token: u32,
-    node: Node,
-    failed: RwSignal<bool>,
-) {
+async fn start(ctx: Ctx, embed: Embed, el: web_sys::Element, token: u32) {
     // Page-wide, one start at a time: wait for the previous one to mount or give up.
     let mut done = None;
     let turn = Promise::new(&mut |resolve, _| done = Some(resolve));
@@ -266,11 +213,8 @@ async fn start(
         let _ = JsFuture::from(previous).await;
     }
     let lost = {
-        let node = node.clone();
-        Box::new(move || {
-            node.remove();
-            failed.try_set(true);
-        })
+        let embed = embed.clone();
+        Box::new(move || flow::show(ctx, failed(ctx, embed.clone())))
     };
     let result = mount_checkout(ctx, &embed, &el, token, lost).await;
     if let Some(done) = done {
@@ -288,15 +232,14 @@ async fn start(
     if WANTED.with(Cell::get) != token {
         return;
     }
-    node.remove();
-    match failure {
-        Failure::Settled(screen) => flow::show(ctx, screen),
-        Failure::Broken => {
-            failed.set(true);
-            let message = t!(ctx.lang(), embed_failed);
-            flow::emit(ctx, "kassa:error", &flow::ErrorDetail { code: "embed_failed", message });
-        }
-    }
+    // The screen goes, and its node with it.
+    flow::show(
+        ctx,
+        match failure {
+            Failure::Settled(screen) => screen,
+            Failure::Broken => failed(ctx, embed),
+        },
+    );
 }
 
 /// A promise that rejects after `ms`, and the timer to clear when it is not needed.

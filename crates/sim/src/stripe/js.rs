@@ -453,7 +453,7 @@ const SCRIPT: &str = r#"/* kassa-sim: Stripe.js stand-in (embedded checkout only
 mod tests {
     use super::*;
 
-    async fn text(train: Train) -> String {
+    async fn script_text(train: Train) -> String {
         let response = script("http://127.0.0.1:1234", train, true);
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         String::from_utf8(body.to_vec()).unwrap()
@@ -461,12 +461,12 @@ mod tests {
 
     #[tokio::test]
     async fn placeholders_are_all_filled() {
-        let dahlia = text(Train::Dahlia).await;
-        assert!(!dahlia.contains("__ORIGIN__") && !dahlia.contains("__DAHLIA__"));
-        assert!(!dahlia.contains("__SINGLE__"), "no placeholder is left");
-        assert!(dahlia.contains("var ORIGIN = \"http://127.0.0.1:1234\";"));
-        assert!(dahlia.contains("var DAHLIA = true;"));
-        assert!(text(Train::PreDahlia).await.contains("var DAHLIA = false;"));
+        let text = script_text(Train::Dahlia).await;
+        assert!(!text.contains("__ORIGIN__") && !text.contains("__DAHLIA__"));
+        assert!(!text.contains("__SINGLE__"), "no placeholder is left");
+        assert!(text.contains("var ORIGIN = \"http://127.0.0.1:1234\";"));
+        assert!(text.contains("var DAHLIA = true;"));
+        assert!(script_text(Train::PreDahlia).await.contains("var DAHLIA = false;"));
     }
 
     #[test]

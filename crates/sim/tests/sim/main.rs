@@ -7,3 +7,4 @@ mod front_payment;
 mod helpers;
 mod payfect;
 mod stripe;
+mod stripe_js;
