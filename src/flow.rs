@@ -193,17 +193,8 @@ pub fn show(ctx: Ctx, screen: Screen) {
                 currency: p.amount.currency().code(),
             },
         ),
-        Screen::Invoiced { session, amount } => emit(
-            ctx,
-            "kassa:invoiced",
-            &PaidDetail {
-                session_id: session,
-                amount_minor: amount.minor(),
-                currency: amount.currency().code(),
-            },
-        ),
-        Screen::Unconfirmed { session } => {
-            emit(ctx, "kassa:unconfirmed", &SessionDetail { session_id: session, method: None })
+        Screen::Invoiced { session } => {
+            emit(ctx, "kassa:invoiced", &SessionDetail { session_id: session, method: None })
         }
         Screen::Failed { session, .. } => {
             emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None })
@@ -561,14 +552,14 @@ fn poll(ctx: Ctx, session: String, cancelled: bool, reopen: bool) {
                         return;
                     }
                     if let Ok(s) = result {
-                        if let Some(screen) = state::settled_screen(&s) {
+                        if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
                             return show(ctx, screen);
                         }
                     }
                     continue;
                 }
                 Ok(s) => {
-                    if let Some(screen) = state::settled_screen(&s) {
+                    if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
                         return show(ctx, screen);
                     }
                     if reopen

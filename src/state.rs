@@ -58,15 +58,6 @@ pub enum Screen {
     Invoiced {
         /// Kassa session id, shown as the reference.
         session: String,
-        /// The invoiced amount.
-        amount: Money,
-    },
-    /// The provider answered something its documents do not allow (an unknown status, an
-    /// amount that differs): the order is unchanged, the customer is told we couldn't confirm
-    /// the payment yet, with the reference to quote.
-    Unconfirmed {
-        /// Kassa session id, shown as the reference.
-        session: String,
     },
     /// The provider declined.
     Failed {
@@ -104,7 +95,6 @@ impl Screen {
             Screen::Redirecting => "redirecting",
             Screen::Paid(_) => "paid",
             Screen::Invoiced { .. } => "invoiced",
-            Screen::Unconfirmed { .. } => "unconfirmed",
             Screen::Failed { .. } => "failed",
             Screen::Cancelled { .. } => "cancelled",
             Screen::Expired { .. } => "expired",
@@ -123,9 +113,6 @@ impl Screen {
 
     /// What the live region announces when this screen appears.
     pub fn announcement(&self, l: Locale) -> String {
-        if let Screen::Unconfirmed { session } = self {
-            return fill(t!(l, unconfirmed), session);
-        }
         String::from(match self {
             Screen::Loading | Screen::Picker => "",
             Screen::Creating => t!(l, processing),
@@ -136,7 +123,6 @@ impl Screen {
             Screen::Redirecting => t!(l, frame_fallback),
             Screen::Paid(_) => t!(l, paid),
             Screen::Invoiced { .. } => t!(l, invoiced),
-            Screen::Unconfirmed { .. } => "",
             Screen::Failed { .. } => t!(l, failed),
             Screen::Cancelled { .. } => t!(l, cancelled),
             Screen::Expired { .. } => t!(l, expired),
@@ -362,16 +348,20 @@ pub enum AfterSession {
 }
 
 /// The settled screen for a session, or `None` while it is still open. An open session
-/// about which the provider answered something the backend could not accept shows
-/// [`Screen::Unconfirmed`], never "paid".
-pub fn settled_screen(s: &Session) -> Option<Screen> {
+/// about which the provider answered something the backend could not accept (its documents
+/// do not allow it: an unknown status, an amount that differs) is a problem, never "paid":
+/// "We couldn't confirm your payment yet" with the order's reference, and a way to ask again.
+pub fn settled_screen(s: &Session, l: Locale) -> Option<Screen> {
     let session = s.id.clone();
     Some(match s.state {
-        SessionState::Created | SessionState::Open if s.unconfirmed => {
-            Screen::Unconfirmed { session }
-        }
+        SessionState::Created | SessionState::Open if s.unconfirmed => Screen::Problem(Problem {
+            title: fill(t!(l, unconfirmed), &session),
+            detail: None,
+            next: Next::Retry(Retry::Confirm { session, cancelled: false }),
+            code: "unconfirmed".into(),
+        }),
         SessionState::Created | SessionState::Open => return None,
-        SessionState::Invoiced => Screen::Invoiced { session, amount: s.quote.total },
+        SessionState::Invoiced => Screen::Invoiced { session },
         SessionState::Paid => Screen::Paid(PaidView {
             amount: s.receipt.as_ref().map_or(s.quote.total, |r| r.amount),
             provider_reference: s.receipt.as_ref().map(|r| r.provider_reference.clone()),
@@ -391,7 +381,7 @@ pub fn after_session(
     check: impl Fn(&str, &[String]) -> Result<(), UrlError>,
     l: Locale,
 ) -> Result<AfterSession, UrlError> {
-    if let Some(screen) = settled_screen(s) {
+    if let Some(screen) = settled_screen(s, l) {
         return Ok(AfterSession::Show(screen));
     }
     let confirming =
@@ -732,18 +722,18 @@ mod tests {
         let mut s = session(SessionState::Paid, None);
         s.receipt =
             Some(Receipt { amount: nok(145_000), provider_reference: "pi_9".into(), paid_at: 0 });
-        let Some(Screen::Paid(view)) = settled_screen(&s) else {
+        let Some(Screen::Paid(view)) = settled_screen(&s, Locale::en) else {
             panic!("paid session must show paid")
         };
         assert_eq!(view.provider_reference.as_deref(), Some("pi_9"));
         assert_eq!(view.session, "ks_1");
-        assert_eq!(settled_screen(&session(SessionState::Open, None)), None);
-        assert_eq!(settled_screen(&session(SessionState::Created, None)), None);
+        assert_eq!(settled_screen(&session(SessionState::Open, None), Locale::en), None);
+        assert_eq!(settled_screen(&session(SessionState::Created, None), Locale::en), None);
     }
 
     #[test]
     fn each_settled_state_has_its_screen() {
-        let shown = |st| settled_screen(&session(st, None)).unwrap().as_str();
+        let shown = |st| settled_screen(&session(st, None), Locale::en).unwrap().as_str();
         assert_eq!(shown(SessionState::Failed), "failed");
         assert_eq!(shown(SessionState::Cancelled), "cancelled");
         assert_eq!(shown(SessionState::Expired), "expired");
@@ -754,11 +744,10 @@ mod tests {
     fn an_invoiced_session_is_never_shown_as_paid() {
         let s = session(SessionState::Invoiced, None);
         assert_eq!(
-            settled_screen(&s),
-            Some(Screen::Invoiced { session: "ks_1".into(), amount: nok(145_000) })
+            settled_screen(&s, Locale::en),
+            Some(Screen::Invoiced { session: "ks_1".into() })
         );
-        let text =
-            Screen::Invoiced { session: "ks_1".into(), amount: nok(1) }.announcement(Locale::en);
+        let text = Screen::Invoiced { session: "ks_1".into() }.announcement(Locale::en);
         assert_eq!(text, "Booking confirmed: the invoice is on its way");
     }
 
@@ -766,15 +755,24 @@ mod tests {
     fn an_answer_the_backend_could_not_accept_shows_unconfirmed_with_the_reference() {
         for state in [SessionState::Open, SessionState::Created] {
             let s = Session { unconfirmed: true, ..session(state, None) };
-            let screen = settled_screen(&s).unwrap();
-            assert_eq!(screen, Screen::Unconfirmed { session: "ks_1".into() });
-            assert_eq!(screen.as_str(), "unconfirmed");
-            assert!(screen.announcement(Locale::en).contains("ks_1"));
-            assert!(screen.announcement(Locale::nb).contains("ks_1"));
+            let Some(Screen::Problem(problem)) = settled_screen(&s, Locale::en) else {
+                panic!("a problem screen")
+            };
+            assert_eq!(
+                problem.title,
+                "We couldn't confirm your payment yet. Your order reference is ks_1."
+            );
+            assert_eq!(problem.code, "unconfirmed");
+            assert_eq!(
+                problem.next,
+                Next::Retry(Retry::Confirm { session: "ks_1".into(), cancelled: false })
+            );
+            let Some(Screen::Problem(nb)) = settled_screen(&s, Locale::nb) else { panic!() };
+            assert!(nb.title.contains("ks_1") && nb.title.starts_with("Vi kunne ikke"));
         }
         // A settled state wins over the flag: paid is paid.
         let paid = Session { unconfirmed: true, ..session(SessionState::Paid, None) };
-        assert_eq!(settled_screen(&paid).unwrap().as_str(), "paid");
+        assert_eq!(settled_screen(&paid, Locale::en).unwrap().as_str(), "paid");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `status_panel`: every screen that is not the picker or a frame: loading, confirming,
-//! the receipt, invoiced, unconfirmed, failed, cancelled, expired and problems. Each has an `<h2>` and a clear way
+//! the receipt, invoiced, failed, cancelled, expired and problems. Each has an `<h2>` and a clear way
 //! on.
 //!
 //! The screens are described as data ([`Panel`]) and drawn by one view, so that the widget
@@ -90,22 +90,10 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
                 ..Panel::default()
             }
         }
-        Screen::Invoiced { session, amount } => Panel {
+        Screen::Invoiced { session } => Panel {
             class: "kassa-status kassa-status--invoiced",
             title: Some(t!(l, invoiced).into()),
-            text: Some(t!(l, invoiced_text).into()),
-            rows: vec![
-                (t!(l, amount), "kassa-receipt-amount", format::money(amount, &ctx.locale())),
-                (t!(l, reference), "kassa-receipt-reference", session),
-            ],
-            ..Panel::default()
-        },
-        Screen::Unconfirmed { session } => Panel {
-            class: "kassa-status kassa-status--unconfirmed",
-            title: Some(crate::lang::fill(t!(l, unconfirmed), &session)),
-            actions: vec![action(t!(l, check_again), "kassa-check-again", move || {
-                flow::confirm(ctx, session.clone(), false)
-            })],
+            rows: vec![(t!(l, reference), "kassa-receipt-reference", session)],
             ..Panel::default()
         },
         Screen::Failed { method, .. } => Panel {

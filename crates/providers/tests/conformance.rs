@@ -973,14 +973,16 @@ impl FrontEnv {
     }
 
     fn request(&self, order: &str, variant: &str) -> SessionRequest {
-        let mut identity = CustomerIdentity::default();
-        identity.personal_number = Some(SecretString::from("28038712383"));
-        identity.address = Some(kassa_providers::PostalAddress {
-            street: "Luramyrveien 65".into(),
-            zip: "4313".into(),
-            city: "Sandnes".into(),
-            country: "NO".into(),
-        });
+        let identity = CustomerIdentity {
+            personal_number: Some(SecretString::from("28038712383")),
+            address: Some(kassa_providers::PostalAddress {
+                street: "Luramyrveien 65".into(),
+                zip: "4313".into(),
+                city: "Sandnes".into(),
+                country: "NO".into(),
+            }),
+            ..CustomerIdentity::default()
+        };
         SessionRequest {
             order_id: order.into(),
             idempotency_key: format!("kassa-{order}"),

@@ -146,7 +146,7 @@ async fn front_payment_answers_kassa_cannot_accept_show_unconfirmed_with_the_ref
             anyhow::ensure!(added.status().is_success(), "fault refused");
             provider.press_and_return(&fp, "Pay", &site).await?;
             let widget = CheckoutPage::new(&d);
-            widget.wait_state("unconfirmed").await?;
+            widget.wait_state("error").await?;
             let text = widget.text().await?;
             anyhow::ensure!(
                 text.contains("We couldn't confirm your payment yet") && text.contains("ks_"),

@@ -18,6 +18,7 @@ on_both_backends!(
     a_session_recorded_after_a_webhook_settled_the_order_keeps_the_paid_state,
     a_notification_for_an_unknown_order_is_recorded_once,
     migrations_run_again_on_an_existing_database_change_nothing,
+    an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_payment,
 );
 
 async fn open(backend: Backend) -> (Arc<Store>, Database) {
@@ -220,6 +221,43 @@ async fn migrations_run_again_on_an_existing_database_change_nothing(backend: Ba
     let id = stored(&store, "k").await;
     let again = Store::connect(&db.url).await.unwrap();
     assert_eq!(again.order(&id).await.unwrap().map(|o| o.state), Some(SessionState::Created));
+}
+
+/// Issue 11 (F4): `invoiced` is stored on both backends, is not paid, is found by the
+/// reconciliation query, keeps its state when a provider answer is refused, and becomes paid
+/// only by a payment.
+async fn an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_payment(
+    backend: Backend,
+) {
+    let (store, _db) = open(backend).await;
+    let id = stored(&store, "k").await;
+    store.record_provider_session(&id, "ODR1", ACTION, None).await.unwrap();
+    let applied = store.apply_event(&id, PaymentEvent::Invoiced, "callback", None).await.unwrap();
+    assert_eq!(applied, Applied::Moved(SessionState::Invoiced));
+    let order = store.order(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (order.state, order.paid_at, order.unconfirmed_at),
+        (SessionState::Invoiced, None, None)
+    );
+    let later = kassa_server::store::now() + 10;
+    let waiting = store.orders_to_ask(SessionState::Invoiced, later, 10).await.unwrap();
+    assert_eq!(waiting.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    assert!(store.orders_to_ask(SessionState::Open, later, 10).await.unwrap().is_empty());
+
+    store.note_unconfirmed(&id, "status WHATEVER is not documented").await.unwrap();
+    let order = store.order(&id).await.unwrap().unwrap();
+    assert_eq!(order.state, SessionState::Invoiced, "a refused answer changes no state");
+    assert!(order.unconfirmed_at.is_some());
+    assert_eq!(order.last_error.as_deref(), Some("status WHATEVER is not documented"));
+
+    for stale in [PaymentEvent::Invoiced, PaymentEvent::Expired, PaymentEvent::Declined] {
+        let applied = store.apply_event(&id, stale, "late", None).await.unwrap();
+        assert_eq!(applied, Applied::Unchanged(SessionState::Invoiced), "{stale:?}");
+    }
+    let applied =
+        store.apply_event(&id, PaymentEvent::Paid, "invoice paid", Some(145_000)).await.unwrap();
+    assert_eq!(applied, Applied::Moved(SessionState::Paid));
+    assert!(store.orders_to_ask(SessionState::Invoiced, later, 10).await.unwrap().is_empty());
 }
 
 fn permutations<T: Copy>(items: &[T]) -> Vec<Vec<T>> {
