@@ -18,7 +18,7 @@
 //!    (the filters of `BookingQuery` that freestream/python-bokamera-client's
 //!    `resources/bookings.py` sends; `BookingStart`/`BookingEnd` bound the booking's start)
 //!    narrowed to the service and the start time it would book, and takes the oldest answer
-//!    whose `BookedComments` names the order and that is not cancelled. So a create retried
+//!    whose `BookedComments` names the order and that is not released (`Unbooked`, `Canceled`). So a create retried
 //!    after its answer was lost, by a restarted process or by another instance, pays the one
 //!    booking; nothing is kept in the process. An earlier reference of the order
 //!    (`SessionRequest::previous_reference`) names its booking directly.
@@ -172,8 +172,9 @@ pub struct Bokamera {
     http: reqwest::Client,
 }
 
-/// BokaMera's cancelled booking status (`BookingStatusEnum` 4): such a booking is not reused.
-const CANCELED_STATUS: i64 = 4;
+/// BokaMera's released booking statuses (`BookingStatusEnum` `Unbooked` 2, `Canceled` 4): such a
+/// booking is not reused.
+const RELEASED_STATUSES: [i64; 2] = [2, 4];
 
 impl Bokamera {
     /// Checks the configuration and builds the adapter. `http` must not follow redirects
@@ -322,7 +323,7 @@ impl Bokamera {
     }
 
     /// The order's booking at BokaMera if an earlier attempt made one: the oldest booking of
-    /// the service starting at `From` whose `BookedComments` names the order, not cancelled.
+    /// the service starting at `From` whose `BookedComments` names the order, not released.
     async fn find_booking(&self, body: &CreateBooking) -> Result<Option<i64>, ProviderError> {
         let mut call = self.call_as(Method::GET, "bookings", Replay::Safe, None)?;
         call.url
@@ -337,7 +338,7 @@ impl Bokamera {
             .results
             .into_iter()
             .filter(|b| b.booked_comments.as_deref() == Some(body.booked_comments.as_str()))
-            .filter(|b| b.status_id != Some(CANCELED_STATUS))
+            .filter(|b| !b.status_id.is_some_and(|s| RELEASED_STATUSES.contains(&s)))
             .map(|b| b.id)
             .min())
     }
