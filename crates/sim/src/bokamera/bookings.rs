@@ -1,5 +1,6 @@
 //! BokaMera bookings, the payable entities its checkouts pay for: `POST /bookings`
-//! (`CreateBooking`) and `GET /bookings?CompanyId&Id` (`BookingQuery`), plus the
+//! (`CreateBooking`) and `GET /bookings?CompanyId&Id` or `&ServiceIds&BookingStart&BookingEnd`
+//! (`BookingQuery`, see [`query`]), plus the
 //! BokaMera-only control routes under `/__sim/bokamera/`.
 //!
 //! What the simulator enforces, from `https://api.bokamera.se/json/metadata?op=CreateBooking`:
