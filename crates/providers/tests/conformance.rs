@@ -135,6 +135,8 @@ struct Env {
     _sim: SimHandle,
     harnesses: Vec<Harness>,
     http: reqwest::Client,
+    /// The BokaMera harnesses' settings, for a fresh adapter (a restart, another instance).
+    bokamera_config: BokameraConfig,
 }
 
 impl Env {
@@ -454,7 +456,8 @@ impl Env {
                 reference_names_booking: true,
             },
         ];
-        Env { _sim: sim, harnesses, http }
+        let bokamera_config = bokamera(&config.bokamera.api_key);
+        Env { _sim: sim, harnesses, http, bokamera_config }
     }
 }
 
@@ -1203,6 +1206,66 @@ async fn bokamera_checkouts_pay_a_booking_that_bokamera_priced_k1_k5() {
         assert_eq!(paid.event, Some(PaymentEvent::Paid), "{}", h.name);
         assert_eq!(paid.amount, Some(req.total), "{}: the booking's price comes back", h.name);
     }
+}
+
+/// The bookings the simulated BokaMera holds whose `BookedComments` names `order`.
+fn bookings_of(state: &Value, order: &str) -> Vec<Value> {
+    let comment = format!("Kassa order {order}");
+    state["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["BookedComments"] == comment.as_str())
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bokamera_create_retried_after_a_restart_pays_the_one_booking_it_made() {
+    let env = Env::start().await;
+    for h in bokamera_harnesses(&env) {
+        let req = h.request(&format!("ks_restart_{}", h.slug));
+        // BokaMera books and creates the checkout, but every answer of the checkout call is
+        // cut off: the outcome is unknown and the process holding it goes away.
+        h.fault(
+            &env.http,
+            json!({"kind": "truncated", "count": 10, "path": "/payment/stripe/v1/checkout"}),
+        )
+        .await;
+        let lost = h.provider.create_session(&req).await;
+        assert!(lost.is_err(), "{}: the answer was lost: {lost:?}", h.name);
+        // Clear what is left of the fault queue.
+        let cleared = env.http.delete(format!("{}/__sim/faults", h.sim_url)).send().await.unwrap();
+        assert!(cleared.status().is_success(), "{}", h.name);
+        let state = sim_state(&env.http, &h.sim_url).await;
+        assert_eq!(bookings_of(&state, &req.order_id).len(), 1, "{}: booked once", h.name);
+        // Another process (a restart, or another instance) retries the same order.
+        let restarted = Bokamera::new(env.bokamera_config.clone(), env.http.clone()).unwrap();
+        let session = restarted.create_session(&req).await.unwrap();
+        let state = sim_state(&env.http, &h.sim_url).await;
+        let bookings = bookings_of(&state, &req.order_id);
+        assert_eq!(bookings.len(), 1, "{}: the retry booked again: {bookings:?}", h.name);
+        let (booking, _) = session.reference.split_once('-').unwrap();
+        assert_eq!(bookings[0]["Id"].as_i64(), booking.parse::<i64>().ok(), "{}", h.name);
+        h.control(&env.http, &session.reference, "pay").await;
+        let paid = restarted.fetch_update(&session.reference).await.unwrap();
+        assert_eq!(paid.event, Some(PaymentEvent::Paid), "{}", h.name);
+    }
+}
+
+#[tokio::test]
+async fn a_bokamera_booking_of_another_order_at_the_same_time_is_not_taken() {
+    let env = Env::start().await;
+    let h = bokamera_harnesses(&env)[0];
+    // Two orders for the same service and start time: each gets its own booking.
+    let (a, b) = (h.request("ks_same_slot_a"), h.request("ks_same_slot_b"));
+    let first = h.provider.create_session(&a).await.unwrap();
+    let second = h.provider.create_session(&b).await.unwrap();
+    let booking = |r: &str| r.split_once('-').unwrap().0.to_owned();
+    assert_ne!(booking(&first.reference), booking(&second.reference));
+    let state = sim_state(&env.http, &h.sim_url).await;
+    assert_eq!(bookings_of(&state, &a.order_id).len(), 1);
+    assert_eq!(bookings_of(&state, &b.order_id).len(), 1);
 }
 
 #[tokio::test]

@@ -481,8 +481,16 @@ async fn bokamera_books_then_frames_the_hosted_url_for_the_booking_with_the_api_
     assert_eq!(booking["Customer"]["Firstname"], "Kari");
     assert_eq!(booking["Customer"]["Lastname"], "Nordmann");
     assert_eq!(booking["Customer"]["Phone"], "+4746567468");
-    let read = fake.find("GET", "/bookings");
-    assert!(read.query.contains("Id=1001"), "{}", read.query);
+    let reads: Vec<Seen> =
+        fake.seen().into_iter().filter(|s| s.method == "GET" && s.path == "/bookings").collect();
+    assert_eq!(reads.len(), 2, "a look for the order's booking, then the read-back");
+    // First: does BokaMera already hold this order's booking (a create whose answer was lost)?
+    let look = &reads[0].query;
+    assert!(look.contains(&format!("CompanyId={COMPANY}")), "{look}");
+    assert!(look.contains("ServiceIds=7"), "{look}");
+    assert!(look.contains("BookingStart=2026-07-01T10%3A00%3A00"), "{look}");
+    assert!(look.contains("BookingEnd=2026-07-01T10%3A00%3A00"), "{look}");
+    assert!(reads[1].query.contains("Id=1001"), "{}", reads[1].query);
     let body = fake.find("POST", "/payment/stripe/v1/checkout").json();
     assert_eq!(body["UiMode"], "hosted");
     assert_eq!(body["InternalReferenceId"], "1001", "the booking is the payable entity");
@@ -490,6 +498,36 @@ async fn bokamera_books_then_frames_the_hosted_url_for_the_booking_with_the_api_
     assert_eq!(body["Articles"][0]["ArticleId"], 7);
     assert_eq!(body["ConfirmationUrl"], "https://shop.test/return?kassa_return=success");
     assert_eq!(body["CancelUrl"], "https://shop.test/return?kassa_return=cancel");
+}
+
+#[tokio::test]
+async fn bokamera_pays_the_booking_it_already_holds_for_the_order_instead_of_booking_again() {
+    let order = request(Presentation::Iframe, None).order_id;
+    let script = bm_script("open", 5, "4500.00");
+    let (fake, url) = Fake::start(move |seen: &Seen| {
+        if seen.method == "GET" && seen.query.contains("ServiceIds=") {
+            // Another order's booking at the same time, a cancelled one of this order, and
+            // the one to pay.
+            let body = format!(
+                r#"{{"Offset":0,"Total":3,"Results":[
+                {{"Id":990,"StatusId":5,"BookedComments":"Kassa order other"}},
+                {{"Id":991,"StatusId":4,"BookedComments":"Kassa order {order}"}},
+                {{"Id":1001,"StatusId":5,"BookedComments":"Kassa order {order}"}}]}}"#
+            );
+            return (200, body);
+        }
+        script(seen)
+    })
+    .await;
+    let session =
+        bokamera(&url).create_session(&request(Presentation::Iframe, None)).await.unwrap();
+    assert_eq!(session.reference, "1001-cs_bm1");
+    assert!(
+        fake.seen().iter().all(|s| !(s.method == "POST" && s.path == "/bookings")),
+        "booked again"
+    );
+    let body = fake.find("POST", "/payment/stripe/v1/checkout").json();
+    assert_eq!(body["InternalReferenceId"], "1001");
 }
 
 #[tokio::test]

@@ -12,10 +12,16 @@
 //! 1. `POST /bookings` books the cart's first line as the service (`ServiceId`, its spots in
 //!    `Quantities`, `From`/`To` from the line's dates and the SKU's configured times) with the
 //!    further lines as `Articles`, for the customer's name, email and phone. BokaMera prices
-//!    it, and `BookedComments` names Kassa's order. Booking is not idempotent at BokaMera, so
-//!    the adapter remembers each order's booking: a retried create (same process) reuses it,
-//!    and its new checkout invalidates the earlier one. After a restart a retried create books
-//!    again; the first, unpaid booking is released by BokaMera when its payment time runs out.
+//!    it, and `BookedComments` names Kassa's order (`Kassa order {order id}`).
+//!    Booking is not idempotent at BokaMera (no idempotency key), so before booking the adapter
+//!    looks for the order's booking: `GET /bookings?CompanyId&ServiceIds&BookingStart&BookingEnd`
+//!    (the filters of `BookingQuery` that freestream/python-bokamera-client's
+//!    `resources/bookings.py` sends; `BookingStart`/`BookingEnd` bound the booking's start)
+//!    narrowed to the service and the start time it would book, and takes the oldest answer
+//!    whose `BookedComments` names the order and that is not released (`Unbooked`, `Canceled`). So a create retried
+//!    after its answer was lost, by a restarted process or by another instance, pays the one
+//!    booking; nothing is kept in the process. An earlier reference of the order
+//!    (`SessionRequest::previous_reference`) names its booking directly.
 //! 2. `GET /bookings?CompanyId&Id` reads the booking back: it must await payment and its
 //!    `TotalPrice` (in its `CurrencyId`) must equal the quote the customer saw, else
 //!    [`ProviderError::AmountMismatch`] and no checkout is made, so nothing is charged.
@@ -40,10 +46,7 @@
 // `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
 pub(crate) mod transformers;
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
-};
+use std::collections::HashMap;
 
 use http::Method;
 use kassa_wire::{Action, PaymentEvent, Presentation, ProviderId};
@@ -167,13 +170,11 @@ pub struct Bokamera {
     config: Box<BokameraConfig>,
     base: Url,
     http: reqwest::Client,
-    /// Kassa order id → its booking, so a retried create pays the same booking.
-    bookings: Mutex<HashMap<String, i64>>,
 }
 
-/// Orders remembered in [`Bokamera::bookings`]; past this the oldest are forgotten (a retry
-/// comes within minutes; recovery gives up on older orders).
-const REMEMBERED_BOOKINGS: usize = 10_000;
+/// BokaMera's released booking statuses (`BookingStatusEnum` `Unbooked` 2, `Canceled` 4): such a
+/// booking is not reused.
+const RELEASED_STATUSES: [i64; 2] = [2, 4];
 
 impl Bokamera {
     /// Checks the configuration and builds the adapter. `http` must not follow redirects
@@ -208,7 +209,7 @@ impl Bokamera {
                 ));
             }
         }
-        Ok(Bokamera { config: Box::new(config), base, http, bookings: Mutex::default() })
+        Ok(Bokamera { config: Box::new(config), base, http })
     }
 
     fn call(&self, path: &str, locale: Option<&str>) -> Result<Call, ProviderError> {
@@ -262,12 +263,12 @@ impl Bokamera {
             .collect()
     }
 
-    /// `POST /bookings`: the first line is the service, the rest its articles.
-    async fn create_booking(
+    /// The `CreateBooking` of the cart: the first line is the service, the rest its articles.
+    fn booking_body(
         &self,
         req: &SessionRequest,
         articles: &[(&OrderLine, &ArticleMapping)],
-    ) -> Result<i64, ProviderError> {
+    ) -> Result<CreateBooking, ProviderError> {
         let refuse = |message: &str, param: &str| ProviderError::Rejected {
             provider: P,
             status: 0,
@@ -316,12 +317,42 @@ impl Bokamera {
                 email,
                 phone,
             },
-            booked_comments: format!("Kassa order {}", req.order_id),
+            booked_comments: order_comment(&req.order_id),
         };
-        let body = serde_json::to_vec(&body).map_err(|_| ProviderError::unexpected(P, 0))?;
+        Ok(body)
+    }
+
+    /// The order's booking at BokaMera if an earlier attempt made one: the oldest booking of
+    /// the service starting at `From` whose `BookedComments` names the order, not released.
+    async fn find_booking(&self, body: &CreateBooking) -> Result<Option<i64>, ProviderError> {
+        let mut call = self.call_as(Method::GET, "bookings", Replay::Safe, None)?;
+        call.url
+            .query_pairs_mut()
+            .append_pair("CompanyId", &self.config.company_id)
+            .append_pair("ServiceIds", &body.service_id.to_string())
+            .append_pair("BookingStart", &body.from)
+            .append_pair("BookingEnd", &body.from);
+        let answer = self.send(&call).await?;
+        let list: BookingList = answer.json(P)?;
+        Ok(list
+            .results
+            .into_iter()
+            .filter(|b| b.booked_comments.as_deref() == Some(body.booked_comments.as_str()))
+            .filter(|b| !b.status_id.is_some_and(|s| RELEASED_STATUSES.contains(&s)))
+            .map(|b| b.id)
+            .min())
+    }
+
+    /// `POST /bookings`.
+    async fn create_booking(
+        &self,
+        body: &CreateBooking,
+        locale: Option<&str>,
+    ) -> Result<i64, ProviderError> {
+        let body = serde_json::to_vec(body).map_err(|_| ProviderError::unexpected(P, 0))?;
         // Booking twice is not harmless: re-sent only when it cannot have arrived.
         let call = self
-            .call_as(Method::POST, "bookings", Replay::OnlyIfNotDelivered, req.locale.as_deref())?
+            .call_as(Method::POST, "bookings", Replay::OnlyIfNotDelivered, locale)?
             .json_body(body);
         let answer = self.send(&call).await?;
         Ok(answer.json::<BookingAnswer>(P)?.id)
@@ -398,20 +429,17 @@ impl Bokamera {
         }
         let articles = self.articles(req)?;
         let earlier = req.previous_reference.as_deref().and_then(split_reference).map(|(b, _)| b);
-        let remembered = || {
-            let bookings = self.bookings.lock().unwrap_or_else(PoisonError::into_inner);
-            bookings.get(&req.order_id).copied()
-        };
-        let booking_id = match earlier.or_else(remembered) {
+        let booking_id = match earlier {
             Some(booking) => booking,
             None => {
-                let booking = self.create_booking(req, &articles).await?;
-                let mut bookings = self.bookings.lock().unwrap_or_else(PoisonError::into_inner);
-                if bookings.len() >= REMEMBERED_BOOKINGS {
-                    bookings.clear();
+                let body = self.booking_body(req, &articles)?;
+                match self.find_booking(&body).await? {
+                    Some(booking) => {
+                        tracing::info!(order = %req.order_id, booking, "BokaMera already holds this order's booking; paying it");
+                        booking
+                    }
+                    None => self.create_booking(&body, req.locale.as_deref()).await?,
                 }
-                bookings.insert(req.order_id.clone(), booking);
-                booking
             }
         };
         let (booking, status) = self.read_booking(booking_id).await?;
@@ -530,6 +558,11 @@ impl Bokamera {
             .map_err(|_| ProviderError::invalid_notification(P, "malformed SessionId"))?;
         Ok(vec![self.fetch_update(&reference(booking, &hint.session_id)).await?])
     }
+}
+
+/// The `BookedComments` that names Kassa's order on its booking.
+fn order_comment(order_id: &str) -> String {
+    format!("Kassa order {order_id}")
 }
 
 /// The reference Kassa keeps for a checkout: `{booking id}-{SessionId}`.

@@ -46,7 +46,8 @@ pub(crate) struct CreateBooking {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) articles: Vec<Article>,
     pub(crate) customer: CustomerToBook,
-    /// Kassa's order id, for the merchant reading the booking at BokaMera.
+    /// Names Kassa's order, for the merchant reading the booking at BokaMera and for a
+    /// retried create to find the booking (see `Bokamera::find_booking`).
     pub(crate) booked_comments: String,
 }
 
@@ -93,6 +94,11 @@ pub(crate) struct BookingAnswer {
     /// [U] The booking's currency, named as in `TotalPriceInformationResponse`.
     #[serde(default)]
     pub(crate) currency_id: Option<String>,
+    /// `BookedComments`: the internal comment sent with `CreateBooking`, which names Kassa's
+    /// order (`BookingQueryResponse` carries it; freestream/python-bokamera-client
+    /// `models/bookings.py` reads it as `booked_comments`).
+    #[serde(default)]
+    pub(crate) booked_comments: Option<String>,
 }
 
 /// `GET /bookings` answers ServiceStack's `QueryResponse`.

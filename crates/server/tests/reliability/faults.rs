@@ -134,3 +134,55 @@ async fn checkfront_faults_are_retryable_and_a_same_key_retry_finishes_the_order
 async fn bokamera_faults_are_retryable_and_a_same_key_retry_finishes_the_order() {
     every_fault_is_retryable_and_a_same_key_retry_finishes_the_order(ProviderId::Bokamera).await;
 }
+
+/// BokaMera books before it makes the checkout, and booking takes no idempotency key: a
+/// create whose checkout answer was lost, retried after the backend restarted (a new process,
+/// as another instance would be), finds the order's booking at BokaMera and pays that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bokamera_create_retried_after_a_restart_pays_the_one_booking_it_made() {
+    let provider = ProviderId::Bokamera;
+    let mut app = TestApp::start(Backend::Sqlite).await;
+    let store = Store::connect(&app.db.url).await.unwrap();
+    let key = "bokamera-lost-checkout-answer";
+    app.fault(provider, json!({"kind": "truncated", "count": 10, "path": create_path(provider)}))
+        .await;
+    let res = app.create(method_of(provider), key).await;
+    assert_eq!(res.status(), 503, "{}", res.text().await.unwrap());
+    let order = store.order_by_key(key).await.unwrap().expect("the order is stored");
+    assert_eq!(order.state, SessionState::Created, "the order waits for a retry");
+    let bookings_of_order = |state: Value| -> Vec<Value> {
+        let comment = format!("Kassa order {}", order.id);
+        state["bookings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["BookedComments"] == comment.as_str())
+            .cloned()
+            .collect()
+    };
+    assert_eq!(bookings_of_order(app.sim_state(provider).await).len(), 1, "BokaMera booked");
+
+    app.clear_faults(provider).await;
+    app.restart_backend().await;
+    let session = app.create_ok(method_of(provider), key).await;
+    assert_eq!((session.id.as_str(), session.state), (order.id.as_str(), SessionState::Open));
+    let bookings = bookings_of_order(app.sim_state(provider).await);
+    assert_eq!(bookings.len(), 1, "the retry booked again: {bookings:?}");
+    let reference = app.provider_ref(&order.id).await;
+    let (booking, checkout) = reference.split_once('-').unwrap();
+    assert_eq!(bookings[0]["Id"].to_string(), booking, "the checkout pays the one booking");
+    app.act(provider, checkout, "pay").await;
+    let store_paid = async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let s: Value =
+                app.get_json(&format!("{}/v1/checkout/sessions/{}", app.api, order.id)).await;
+            if s["state"] == "paid" || tokio::time::Instant::now() > deadline {
+                break s;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let paid = store_paid.await;
+    assert_eq!(paid["state"], "paid", "{paid}");
+}

@@ -1,5 +1,6 @@
 //! BokaMera bookings, the payable entities its checkouts pay for: `POST /bookings`
-//! (`CreateBooking`) and `GET /bookings?CompanyId&Id` (`BookingQuery`), plus the
+//! (`CreateBooking`) and `GET /bookings?CompanyId&Id` or `&ServiceIds&BookingStart&BookingEnd`
+//! (`BookingQuery`, see [`query`]), plus the
 //! BokaMera-only control routes under `/__sim/bokamera/`.
 //!
 //! What the simulator enforces, from `https://api.bokamera.se/json/metadata?op=CreateBooking`:
@@ -323,37 +324,84 @@ pub async fn create(State(bm): State<Arc<Bokamera>>, body: Bytes) -> Response {
     Json(booking_json(&bm.config, &booking, status)).into_response()
 }
 
-/// The query of `GET /bookings` the simulator reads.
+/// The query of `GET /bookings` the simulator reads: `Id`, and the filters the third-party
+/// client freestream/python-bokamera-client (`resources/bookings.py`, `list`) sends to
+/// `BookingQuery`: `ServiceIds` (a comma-separated list, ServiceStack's way), and
+/// `BookingStart`/`BookingEnd` ("bookings starting on or after / on or before this
+/// datetime"). Nothing else filters: `BookedComments` is in each answer, not a filter.
 #[derive(Debug, Deserialize)]
 pub struct BookingQuery {
     #[serde(rename = "CompanyId", alias = "companyId", alias = "companyid")]
     company_id: Option<String>,
     #[serde(rename = "Id", alias = "id")]
     id: Option<String>,
+    #[serde(rename = "ServiceIds", alias = "serviceIds", alias = "serviceids")]
+    service_ids: Option<String>,
+    #[serde(rename = "BookingStart", alias = "bookingStart", alias = "bookingstart")]
+    booking_start: Option<String>,
+    #[serde(rename = "BookingEnd", alias = "bookingEnd", alias = "bookingend")]
+    booking_end: Option<String>,
 }
 
-/// `GET /bookings?CompanyId&Id`: a `QueryResponse` of `BookingQueryResponse`.
+/// What a query answers at most (`MaxLimit`'s documented default).
+const MAX_RESULTS: usize = 100;
+
+fn bad_query(field: &str, what: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "SerializationException",
+        &format!("'{field}' is not a valid {what}."),
+        &[],
+    )
+}
+
+/// `GET /bookings?CompanyId&Id` or `?CompanyId&ServiceIds&BookingStart&BookingEnd`: a
+/// `QueryResponse` of `BookingQueryResponse`, oldest first. A query naming no filter answers
+/// nothing (a customer's key sees no company-wide list).
 pub async fn query(State(bm): State<Arc<Bokamera>>, Query(q): Query<BookingQuery>) -> Response {
     if let Some(company) = &q.company_id {
         if !company.eq_ignore_ascii_case(&bm.config.company_id) {
             return error(StatusCode::NOT_FOUND, "NotFound", "Company not found", &[]);
         }
     }
-    let results: Vec<Value> = match q.id.as_deref().map(str::parse::<i64>) {
-        Some(Ok(id)) => bm
-            .booking(id)
-            .map(|(b, status)| booking_json(&bm.config, &b, status))
-            .into_iter()
-            .collect(),
-        Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "SerializationException",
-                "'Id' is not a valid integer.",
-                &[],
-            )
+    let id = match q.id.as_deref().map(str::parse::<i64>) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return bad_query("Id", "integer"),
+        None => None,
+    };
+    let services = match &q.service_ids {
+        Some(list) => match list.split(',').map(|s| s.trim().parse::<i64>()).collect() {
+            Ok(ids) => Some(ids),
+            Err(_) => return bad_query("ServiceIds", "list of integers"),
+        },
+        None => None,
+    };
+    let services: Option<Vec<i64>> = services;
+    let mut bounds = [None, None];
+    for (slot, (field, value)) in
+        bounds.iter_mut().zip([("BookingStart", &q.booking_start), ("BookingEnd", &q.booking_end)])
+    {
+        if let Some(text) = value {
+            match datetime(text) {
+                Some(at) => *slot = Some(at),
+                None => return bad_query(field, "date and time"),
+            }
         }
-        None => Vec::new(),
+    }
+    let [start, end] = bounds;
+    let filtered = id.is_some() || services.is_some() || start.is_some() || end.is_some();
+    let results: Vec<Value> = if filtered {
+        bm.bookings()
+            .into_iter()
+            .filter(|(b, _)| id.is_none_or(|id| b.id == id))
+            .filter(|(b, _)| services.as_ref().is_none_or(|s| s.contains(&b.service.article_id)))
+            .filter(|(b, _)| start.as_ref().is_none_or(|s| b.from >= *s))
+            .filter(|(b, _)| end.as_ref().is_none_or(|e| b.from <= *e))
+            .take(MAX_RESULTS)
+            .map(|(b, status)| booking_json(&bm.config, &b, status))
+            .collect()
+    } else {
+        Vec::new()
     };
     Json(json!({ "Offset": 0, "Total": results.len(), "Results": results })).into_response()
 }

@@ -271,6 +271,18 @@ impl Bokamera {
         Some((booking, status))
     }
 
+    /// Every booking, oldest first, each with its status as BokaMera would report it now.
+    pub fn bookings(&self) -> Vec<(Booking, BookingStatus)> {
+        let bookings: Vec<Booking> = lock(&self.bookings).clone();
+        bookings
+            .into_iter()
+            .map(|b| {
+                let status = self.booking_status(&b);
+                (b, status)
+            })
+            .collect()
+    }
+
     /// `Payed` once a checkout for the booking is complete with its money arrived; until then
     /// the status it was booked with.
     fn booking_status(&self, booking: &Booking) -> BookingStatus {

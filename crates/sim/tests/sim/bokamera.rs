@@ -375,3 +375,42 @@ async fn a_delayed_payment_completes_the_checkout_before_the_booking_is_paid_k4(
     assert_eq!(read_booking(&sim, &booking).await["StatusId"], 7);
     sim.shutdown().await;
 }
+
+/// `GET /bookings` with `BookingQuery`'s filters: the ids listed, oldest first.
+async fn list_bookings(sim: &SimHandle, query: &str) -> (u16, Vec<i64>) {
+    let url = format!(
+        "{}/bookings?CompanyId={}&{query}",
+        sim.bokamera_url,
+        BokameraSim::default().company_id
+    );
+    let r = client().get(url).header("x-api-key", BokameraSim::default().api_key);
+    let response = r.send().await.unwrap();
+    let code = response.status().as_u16();
+    let list: Value = response.json().await.unwrap();
+    let ids = list["Results"]
+        .as_array()
+        .map_or_else(Vec::new, |r| r.iter().filter_map(|b| b["Id"].as_i64()).collect());
+    (code, ids)
+}
+
+#[tokio::test]
+async fn the_booking_query_filters_on_service_and_start_only() {
+    let sim = start_sim(|_| {}).await;
+    let first = book(&sim).await["Id"].as_i64().unwrap();
+    let second = book(&sim).await["Id"].as_i64().unwrap();
+    let at = "BookingStart=2026-12-01T10:00:00&BookingEnd=2026-12-01T10:00:00";
+    assert_eq!(
+        list_bookings(&sim, &format!("ServiceIds=1&{at}")).await,
+        (200, vec![first, second])
+    );
+    assert_eq!(list_bookings(&sim, "ServiceIds=1,5").await, (200, vec![first, second]));
+    assert_eq!(list_bookings(&sim, &format!("ServiceIds=5&{at}")).await, (200, vec![]));
+    assert_eq!(list_bookings(&sim, "BookingStart=2026-12-01T10:01").await, (200, vec![]));
+    assert_eq!(list_bookings(&sim, "BookingEnd=2026-12-01T09:59").await, (200, vec![]));
+    assert_eq!(list_bookings(&sim, &format!("Id={second}")).await, (200, vec![second]));
+    // `BookedComments` is not a filter BokaMera documents: it narrows nothing.
+    assert_eq!(list_bookings(&sim, "BookedComments=x").await, (200, vec![]));
+    assert_eq!(list_bookings(&sim, "BookingStart=soon").await.0, 400);
+    assert_eq!(list_bookings(&sim, "ServiceIds=x").await.0, 400);
+    sim.shutdown().await;
+}
