@@ -288,7 +288,7 @@ async fn mount_within(
     }
     // The session may have expired (or been paid) while Stripe.js loaded.
     if let Ok(s) = ctx_session(ctx, &embed.session).await {
-        if let Some(screen) = state::settled_screen(&s) {
+        if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
             return Err(Failure::Settled(screen));
         }
     }
