@@ -7,9 +7,11 @@
 //!   after a network failure, replaced when the customer starts a new attempt;
 //! - every URL the backend sends is checked before it is used.
 
+use std::collections::BTreeMap;
+
 use kassa_wire::{
-    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, Money, PaymentMethod,
-    Presentation, RedirectReason, Session, SessionState,
+    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, ExtraField, ExtraFieldKind, Money,
+    PaymentMethod, Presentation, RedirectReason, Session, SessionState,
 };
 
 use crate::{
@@ -650,6 +652,69 @@ pub fn customer_for(
     }
 }
 
+/// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
+/// as `-`), for element ids: `kassa-field-x-guide_language`.
+pub fn extra_key(id: &str) -> String {
+    let mut key = String::from("x-");
+    key.extend(id.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            c
+        } else {
+            '-'
+        }
+    }));
+    key
+}
+
+/// Checks the value typed for a provider's extra field: what to send (`None` for an optional
+/// field left empty), or a message for the customer in `l`.
+pub fn check_extra(
+    field: &ExtraField,
+    value: &str,
+    l: Locale,
+) -> Result<Option<String>, &'static str> {
+    let v = value.trim();
+    if v.is_empty() {
+        return if field.required { Err(t!(l, err_required)) } else { Ok(None) };
+    }
+    let ok = match field.kind {
+        ExtraFieldKind::Select => field.options.iter().any(|o| o.value == v),
+        ExtraFieldKind::Checkbox => v == "1",
+        ExtraFieldKind::Text => v.chars().count() <= 200,
+        ExtraFieldKind::Textarea => v.chars().count() <= 2000,
+    };
+    if ok {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(t!(l, err_required))
+    }
+}
+
+/// Reads the values of a method's extra fields from what was typed.
+pub fn extra_for(
+    fields: &[ExtraField],
+    typed: &CustomerDetails,
+    l: Locale,
+) -> Result<BTreeMap<String, String>, Vec<(String, &'static str)>> {
+    let mut out = BTreeMap::new();
+    let mut errors = Vec::new();
+    for field in fields {
+        let value = typed.extra.get(&field.id).map_or("", String::as_str);
+        match check_extra(field, value, l) {
+            Ok(Some(v)) => {
+                out.insert(field.id.clone(), v);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push((field.id.clone(), e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// The place of `field` in a [`CustomerDetails`].
 pub fn slot(details: &mut CustomerDetails, field: CustomerField) -> &mut Option<String> {
     details.slot(field)
@@ -690,6 +755,7 @@ mod tests {
             display_name: "Vipps".into(),
             presentation,
             required_fields: vec![],
+            extra_fields: vec![],
             allowed_origins: vec!["https://pay.example.com".into()],
             stripe_js_url: Some("https://pay.example.com/v3".into()),
         }
@@ -894,6 +960,35 @@ mod tests {
             parse_return_message(Some("kassa:return".into()), None, Some("cancel".into())),
             None
         );
+    }
+
+    #[test]
+    fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
+        let language = ExtraField {
+            id: "guide_language".into(),
+            label: "Guide language".into(),
+            kind: ExtraFieldKind::Select,
+            required: true,
+            options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
+        };
+        let note = ExtraField {
+            id: "note".into(),
+            label: "Note".into(),
+            kind: ExtraFieldKind::Textarea,
+            required: false,
+            options: vec![],
+        };
+        let fields = [language, note];
+        let mut typed = CustomerDetails::default();
+        let errors = extra_for(&fields, &typed, Locale::en).unwrap_err();
+        assert_eq!(errors, [("guide_language".to_owned(), t!(Locale::en, err_required))]);
+        typed.extra.insert("guide_language".into(), "fr".into());
+        assert!(extra_for(&fields, &typed, Locale::en).is_err(), "not one of the choices");
+        typed.extra.insert("guide_language".into(), " en ".into());
+        typed.extra.insert("stray".into(), "x".into());
+        let sent = extra_for(&fields, &typed, Locale::en).unwrap();
+        assert_eq!(sent.into_iter().collect::<Vec<_>>(), [("guide_language".into(), "en".into())]);
+        assert_eq!(extra_key("a b/c"), "x-a-b-c");
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //! The customer type (private person or company) is a radio group; the personal number
 //! appears only for a private person and the organisation number only for a company.
 //! Values the page already knows (`customer-*` attributes) are filled in.
+//!
+//! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
+//! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
+//! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
 
-use kassa_wire::CustomerField;
+use kassa_wire::{CustomerField, ExtraField, ExtraFieldKind};
 use leptos::prelude::*;
 
 use crate::{flow::Ctx, state, t};
@@ -15,10 +19,10 @@ use crate::{flow::Ctx, state, t};
 pub fn customer_fields(ctx: Ctx) -> impl IntoView {
     let required = Memo::new(move |_| {
         let id = ctx.selected.get()?;
-        ctx.method(&id).map(|m| m.required_fields)
+        ctx.method(&id).map(|m| (m.required_fields, m.extra_fields))
     });
     move || {
-        required.get().filter(|f| !f.is_empty()).map(|fields| {
+        required.get().filter(|(f, x)| !f.is_empty() || !x.is_empty()).map(|(fields, extra)| {
             let by_type = fields.contains(&CustomerField::CustomerType);
             let kind = RwSignal::new(ctx.env.with_value(|e| e.typed.customer_type.clone()));
             let inputs = CustomerField::ALL
@@ -38,10 +42,12 @@ pub fn customer_fields(ctx: Ctx) -> impl IntoView {
                     _ => field(ctx, f),
                 })
                 .collect_view();
+            let extras = extra.into_iter().map(|x| extra_field(ctx, x)).collect_view();
             view! {
                 <fieldset class="kassa-fields" data-testid="kassa-fields">
                     <legend class="kassa-fields__legend">{t!(ctx.lang(), your_details)}</legend>
                     {inputs}
+                    {extras}
                 </fieldset>
             }
         })
@@ -151,6 +157,164 @@ fn field(ctx: Ctx, f: CustomerField) -> AnyView {
                 }
             />
             {error_line(ctx, key, error_id)}
+        </div>
+    }
+    .into_any()
+}
+
+/// The error of extra field `id`, if any.
+fn extra_error_of(ctx: Ctx, id: &str) -> Option<&'static str> {
+    ctx.extra_errors.with(|e| e.iter().find(|(k, _)| k == id).map(|(_, m)| *m))
+}
+
+/// Checks `value` for extra field `f` and records (or clears) its error.
+fn set_extra_error(ctx: Ctx, f: &ExtraField, value: &str) {
+    let problem = state::check_extra(f, value, ctx.lang()).err();
+    ctx.extra_errors.update(|e| {
+        e.retain(|(k, _)| *k != f.id);
+        if let Some(m) = problem {
+            e.push((f.id.clone(), m));
+        }
+    });
+}
+
+/// Records what was typed for extra field `id`.
+fn type_extra(ctx: Ctx, id: &str, value: String) {
+    ctx.env.update_value(|e| {
+        e.typed.extra.insert(id.to_owned(), value);
+    });
+}
+
+/// One of the provider's own fields, as its kind asks: a text line, a text area, a select
+/// or a checkbox.
+fn extra_field(ctx: Ctx, f: ExtraField) -> AnyView {
+    let key = state::extra_key(&f.id);
+    let id = format!("kassa-field-{key}");
+    let error_id = format!("kassa-error-{key}");
+    let initial = ctx.env.with_value(|e| e.typed.extra.get(&f.id).cloned()).unwrap_or_default();
+    let field_id = f.id.clone();
+    let invalid = move || extra_error_of(ctx, &field_id).map(|_| "true");
+    let spec = StoredValue::new(f.clone());
+    let on_value = move |value: String, check: bool| {
+        spec.with_value(|f| {
+            if check || extra_error_of(ctx, &f.id).is_some() {
+                set_extra_error(ctx, f, &value);
+            }
+            type_extra(ctx, &f.id, value);
+        });
+    };
+    let error_line = {
+        let field_id = f.id.clone();
+        view! {
+            <p class="kassa-field__error" id=error_id.clone() data-testid=error_id.clone() aria-live="polite">
+                {move || extra_error_of(ctx, &field_id)}
+            </p>
+        }
+    };
+    let control = match f.kind {
+        ExtraFieldKind::Select => {
+            let options = f
+                .options
+                .iter()
+                .map(|o| {
+                    let selected = o.value == initial;
+                    view! { <option value=o.value.clone() selected=selected>{o.label.clone()}</option> }
+                })
+                .collect_view();
+            view! {
+                <select
+                    class="kassa-field__input"
+                    id=id.clone()
+                    name=key.clone()
+                    required=f.required
+                    data-testid=id.clone()
+                    aria-invalid=invalid
+                    aria-describedby=error_id.clone()
+                    on:change=move |ev| on_value(event_target_value(&ev), true)
+                >
+                    <option value="" selected={initial.is_empty()}>{"—"}</option>
+                    {options}
+                </select>
+            }
+            .into_any()
+        }
+        ExtraFieldKind::Checkbox => {
+            return view! {
+                <div class="kassa-field kassa-field--checkbox">
+                    <label class="kassa-choice">
+                        <input
+                            class="kassa-choice__input"
+                            type="checkbox"
+                            id=id.clone()
+                            name=key.clone()
+                            value="1"
+                            required=f.required
+                            data-testid=id.clone()
+                            prop:checked={initial == "1"}
+                            aria-invalid=invalid
+                            aria-describedby=error_id.clone()
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                on_value(if on { "1".into() } else { String::new() }, true);
+                            }
+                        />
+                        <span>{f.label.clone()}</span>
+                    </label>
+                    {error_line}
+                </div>
+            }
+            .into_any();
+        }
+        ExtraFieldKind::Textarea => view! {
+            <textarea
+                class="kassa-field__input"
+                id=id.clone()
+                name=key.clone()
+                required=f.required
+                maxlength="2000"
+                data-testid=id.clone()
+                prop:value=initial.clone()
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                on:input=move |ev| on_value(event_target_value(&ev), false)
+                on:blur=move |ev| {
+                    let value = event_target_value(&ev);
+                    if !value.trim().is_empty() {
+                        on_value(value, true);
+                    }
+                }
+            ></textarea>
+        }
+        .into_any(),
+        ExtraFieldKind::Text => view! {
+            <input
+                class="kassa-field__input"
+                id=id.clone()
+                name=key.clone()
+                type="text"
+                autocomplete="off"
+                required=f.required
+                maxlength="200"
+                data-testid=id.clone()
+                prop:value=initial.clone()
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                on:input=move |ev| on_value(event_target_value(&ev), false)
+                on:blur=move |ev| {
+                    let value = event_target_value(&ev);
+                    if !value.trim().is_empty() {
+                        on_value(value, true);
+                    }
+                }
+            />
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="kassa-field">
+            <label class="kassa-field__label" for=id>{f.label.clone()}</label>
+            {control}
+            {error_line}
         </div>
     }
     .into_any()

@@ -16,6 +16,8 @@
 //! The browser never states a price: requests carry SKUs and quantities only, and
 //! unknown fields (such as `price`) are refused.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Money, SessionState};
@@ -56,6 +58,11 @@ pub struct PaymentMethod {
     /// Customer details this method needs; the widget asks for these and no others.
     #[serde(default)]
     pub required_fields: Vec<CustomerField>,
+    /// Details the provider's account asks for that have no [`CustomerField`] (Checkfront's
+    /// booking form), labelled by the provider; the widget asks for them like the others and
+    /// sends them in [`CustomerDetails::extra`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_fields: Vec<ExtraField>,
     /// Origins (`scheme://host:port`) the widget may navigate to or frame for this method.
     pub allowed_origins: Vec<String>,
     /// Where the Stripe.js script is loaded from, for `stripe_embedded`.
@@ -161,6 +168,45 @@ impl CustomerField {
     ];
 }
 
+/// A detail a provider's account asks for beyond the [`CustomerField`]s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraField {
+    /// The provider's field id, the key in [`CustomerDetails::extra`].
+    pub id: String,
+    /// The provider's label, shown as it is.
+    pub label: String,
+    /// How it is asked for.
+    pub kind: ExtraFieldKind,
+    /// Whether a value must be given (a checkbox must be ticked).
+    pub required: bool,
+    /// The choices of a `select`, in the provider's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<FieldOption>,
+}
+
+/// How an [`ExtraField`] is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtraFieldKind {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Textarea,
+    /// One of [`ExtraField::options`].
+    Select,
+    /// Ticked (`"1"`) or not.
+    Checkbox,
+}
+
+/// One choice of a `select` field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOption {
+    /// What is sent.
+    pub value: String,
+    /// What the customer sees.
+    pub label: String,
+}
+
 /// One line of what the page wants to buy. Never a price.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -249,6 +295,9 @@ pub struct CustomerDetails {
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Values of the method's [`PaymentMethod::extra_fields`], by field id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
 }
 
 impl CustomerDetails {
