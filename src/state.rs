@@ -7,10 +7,8 @@
 //!   after a network failure, replaced when the customer starts a new attempt;
 //! - every URL the backend sends is checked before it is used.
 
-use std::collections::BTreeMap;
-
 use kassa_wire::{
-    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, ExtraField, ExtraFieldKind, Money,
+    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, ExtraField, ExtraValue, Money,
     PaymentMethod, Presentation, RedirectReason, Session, SessionState,
 };
 
@@ -667,43 +665,50 @@ pub fn extra_key(id: &str) -> String {
 }
 
 /// Checks the value typed for a provider's extra field: what to send (`None` for an optional
-/// field left empty), or a message for the customer in `l`.
+/// field left empty), or a message for the customer in `l`. Length is bounded by the input.
 pub fn check_extra(
     field: &ExtraField,
     value: &str,
     l: Locale,
 ) -> Result<Option<String>, &'static str> {
     let v = value.trim();
-    if v.is_empty() {
-        return if field.required { Err(t!(l, err_required)) } else { Ok(None) };
-    }
-    let ok = match field.kind {
-        ExtraFieldKind::Select => field.options.iter().any(|o| o.value == v),
-        ExtraFieldKind::Checkbox => v == "1",
-        ExtraFieldKind::Text => v.chars().count() <= 200,
-        ExtraFieldKind::Textarea => v.chars().count() <= 2000,
+    let ok = match field.kind.as_str() {
+        ExtraField::SELECT => v.is_empty() || field.options.iter().any(|o| o.value == v),
+        ExtraField::CHECKBOX => v.is_empty() || v == "1",
+        _ => true,
     };
-    if ok {
-        Ok(Some(v.to_owned()))
-    } else {
-        Err(t!(l, err_required))
+    match (v.is_empty(), ok) {
+        (_, false) => Err(t!(l, err_required)),
+        (true, _) if field.required => Err(t!(l, err_required)),
+        (true, _) => Ok(None),
+        (false, _) => Ok(Some(v.to_owned())),
     }
 }
 
-/// Reads the values of a method's extra fields from what was typed.
+/// What was typed for extra field `id`.
+pub fn typed_extra<'a>(typed: &'a CustomerDetails, id: &str) -> &'a str {
+    typed.extra.iter().find(|v| v.id == id).map_or("", |v| v.value.as_str())
+}
+
+/// Records what was typed for extra field `id`.
+pub fn set_typed_extra(typed: &mut CustomerDetails, id: &str, value: String) {
+    match typed.extra.iter_mut().find(|v| v.id == id) {
+        Some(slot) => slot.value = value,
+        None => typed.extra.push(ExtraValue { id: id.to_owned(), value }),
+    }
+}
+
+/// Reads the values of a method's extra fields from what was typed; others are left out.
 pub fn extra_for(
     fields: &[ExtraField],
     typed: &CustomerDetails,
     l: Locale,
-) -> Result<BTreeMap<String, String>, Vec<(String, &'static str)>> {
-    let mut out = BTreeMap::new();
+) -> Result<Vec<ExtraValue>, Vec<(String, &'static str)>> {
+    let mut out = Vec::new();
     let mut errors = Vec::new();
     for field in fields {
-        let value = typed.extra.get(&field.id).map_or("", String::as_str);
-        match check_extra(field, value, l) {
-            Ok(Some(v)) => {
-                out.insert(field.id.clone(), v);
-            }
+        match check_extra(field, typed_extra(typed, &field.id), l) {
+            Ok(Some(value)) => out.push(ExtraValue { id: field.id.clone(), value }),
             Ok(None) => {}
             Err(e) => errors.push((field.id.clone(), e)),
         }
@@ -967,14 +972,14 @@ mod tests {
         let language = ExtraField {
             id: "guide_language".into(),
             label: "Guide language".into(),
-            kind: ExtraFieldKind::Select,
+            kind: ExtraField::SELECT.into(),
             required: true,
             options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
         };
         let note = ExtraField {
             id: "note".into(),
             label: "Note".into(),
-            kind: ExtraFieldKind::Textarea,
+            kind: ExtraField::TEXTAREA.into(),
             required: false,
             options: vec![],
         };
@@ -982,12 +987,12 @@ mod tests {
         let mut typed = CustomerDetails::default();
         let errors = extra_for(&fields, &typed, Locale::en).unwrap_err();
         assert_eq!(errors, [("guide_language".to_owned(), t!(Locale::en, err_required))]);
-        typed.extra.insert("guide_language".into(), "fr".into());
+        set_typed_extra(&mut typed, "guide_language", "fr".into());
         assert!(extra_for(&fields, &typed, Locale::en).is_err(), "not one of the choices");
-        typed.extra.insert("guide_language".into(), " en ".into());
-        typed.extra.insert("stray".into(), "x".into());
+        set_typed_extra(&mut typed, "guide_language", " en ".into());
+        set_typed_extra(&mut typed, "stray", "x".into());
         let sent = extra_for(&fields, &typed, Locale::en).unwrap();
-        assert_eq!(sent.into_iter().collect::<Vec<_>>(), [("guide_language".into(), "en".into())]);
+        assert_eq!(sent, [ExtraValue { id: "guide_language".into(), value: "en".into() }]);
         assert_eq!(extra_key("a b/c"), "x-a-b-c");
     }
 

@@ -10,7 +10,7 @@
 //! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
 //! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
 
-use kassa_wire::{CustomerField, ExtraField, ExtraFieldKind};
+use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
 
 use crate::{flow::Ctx, state, t};
@@ -178,143 +178,91 @@ fn set_extra_error(ctx: Ctx, f: &ExtraField, value: &str) {
     });
 }
 
-/// Records what was typed for extra field `id`.
-fn type_extra(ctx: Ctx, id: &str, value: String) {
-    ctx.env.update_value(|e| {
-        e.typed.extra.insert(id.to_owned(), value);
-    });
-}
-
-/// One of the provider's own fields, as its kind asks: a text line, a text area, a select
-/// or a checkbox.
+/// One of the provider's own fields: a select for a `select`, else one input (a checkbox
+/// for a `checkbox`, text for the rest). One shape each keeps the widget small.
 fn extra_field(ctx: Ctx, f: ExtraField) -> AnyView {
     let key = state::extra_key(&f.id);
     let id = format!("kassa-field-{key}");
     let error_id = format!("kassa-error-{key}");
-    let initial = ctx.env.with_value(|e| e.typed.extra.get(&f.id).cloned()).unwrap_or_default();
-    let field_id = f.id.clone();
-    let invalid = move || extra_error_of(ctx, &field_id).map(|_| "true");
-    let spec = StoredValue::new(f.clone());
+    let initial = ctx.env.with_value(|e| state::typed_extra(&e.typed, &f.id).to_owned());
+    let spec = StoredValue::new(f);
     let on_value = move |value: String, check: bool| {
         spec.with_value(|f| {
             if check || extra_error_of(ctx, &f.id).is_some() {
                 set_extra_error(ctx, f, &value);
             }
-            type_extra(ctx, &f.id, value);
+            ctx.env.update_value(|e| state::set_typed_extra(&mut e.typed, &f.id, value));
         });
     };
-    let error_line = {
-        let field_id = f.id.clone();
-        view! {
-            <p class="kassa-field__error" id=error_id.clone() data-testid=error_id.clone() aria-live="polite">
-                {move || extra_error_of(ctx, &field_id)}
-            </p>
-        }
-    };
-    let control = match f.kind {
-        ExtraFieldKind::Select => {
-            let options = f
-                .options
+    let invalid = move || spec.with_value(|f| extra_error_of(ctx, &f.id)).map(|_| "true");
+    let (label, required, kind) =
+        spec.with_value(|f| (f.label.clone(), f.required, f.kind.clone()));
+    let control = if kind == ExtraField::SELECT {
+        let options = spec.with_value(|f| {
+            f.options
                 .iter()
                 .map(|o| {
                     let selected = o.value == initial;
                     view! { <option value=o.value.clone() selected=selected>{o.label.clone()}</option> }
                 })
-                .collect_view();
-            view! {
-                <select
-                    class="kassa-field__input"
-                    id=id.clone()
-                    name=key.clone()
-                    required=f.required
-                    data-testid=id.clone()
-                    aria-invalid=invalid
-                    aria-describedby=error_id.clone()
-                    on:change=move |ev| on_value(event_target_value(&ev), true)
-                >
-                    <option value="" selected={initial.is_empty()}>{"—"}</option>
-                    {options}
-                </select>
-            }
-            .into_any()
-        }
-        ExtraFieldKind::Checkbox => {
-            return view! {
-                <div class="kassa-field kassa-field--checkbox">
-                    <label class="kassa-choice">
-                        <input
-                            class="kassa-choice__input"
-                            type="checkbox"
-                            id=id.clone()
-                            name=key.clone()
-                            value="1"
-                            required=f.required
-                            data-testid=id.clone()
-                            prop:checked={initial == "1"}
-                            aria-invalid=invalid
-                            aria-describedby=error_id.clone()
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                on_value(if on { "1".into() } else { String::new() }, true);
-                            }
-                        />
-                        <span>{f.label.clone()}</span>
-                    </label>
-                    {error_line}
-                </div>
-            }
-            .into_any();
-        }
-        ExtraFieldKind::Textarea => view! {
-            <textarea
+                .collect_view()
+        });
+        view! {
+            <select
                 class="kassa-field__input"
                 id=id.clone()
-                name=key.clone()
-                required=f.required
-                maxlength="2000"
+                required=required
                 data-testid=id.clone()
-                prop:value=initial.clone()
                 aria-invalid=invalid
                 aria-describedby=error_id.clone()
-                on:input=move |ev| on_value(event_target_value(&ev), false)
-                on:blur=move |ev| {
-                    let value = event_target_value(&ev);
-                    if !value.trim().is_empty() {
-                        on_value(value, true);
-                    }
-                }
-            ></textarea>
+                on:change=move |ev| on_value(event_target_value(&ev), true)
+            >
+                <option value="">"—"</option>
+                {options}
+            </select>
         }
-        .into_any(),
-        ExtraFieldKind::Text => view! {
+        .into_any()
+    } else {
+        let checkbox = kind == ExtraField::CHECKBOX;
+        view! {
             <input
                 class="kassa-field__input"
                 id=id.clone()
-                name=key.clone()
-                type="text"
+                type=if checkbox { "checkbox" } else { "text" }
                 autocomplete="off"
-                required=f.required
-                maxlength="200"
+                required=required
+                maxlength=if kind == ExtraField::TEXTAREA { "2000" } else { "200" }
                 data-testid=id.clone()
-                prop:value=initial.clone()
+                prop:value=if checkbox { "1".to_owned() } else { initial.clone() }
+                prop:checked=checkbox && initial == "1"
                 aria-invalid=invalid
                 aria-describedby=error_id.clone()
-                on:input=move |ev| on_value(event_target_value(&ev), false)
-                on:blur=move |ev| {
-                    let value = event_target_value(&ev);
-                    if !value.trim().is_empty() {
-                        on_value(value, true);
+                on:input=move |ev| {
+                    // As the customer types, a shown error is checked again (and cleared),
+                    // so it never vanishes under the pointer on the way to Pay.
+                    if !checkbox {
+                        on_value(event_target_value(&ev), false);
                     }
+                }
+                on:change=move |ev| {
+                    let value = if checkbox {
+                        if event_target_checked(&ev) { "1".to_owned() } else { String::new() }
+                    } else {
+                        event_target_value(&ev)
+                    };
+                    on_value(value, true);
                 }
             />
         }
-        .into_any(),
+        .into_any()
     };
     view! {
         <div class="kassa-field">
-            <label class="kassa-field__label" for=id>{f.label.clone()}</label>
+            <label class="kassa-field__label" for=id>{label}</label>
             {control}
-            {error_line}
+            <p class="kassa-field__error" id=error_id.clone() data-testid=error_id aria-live="polite">
+                {move || spec.with_value(|f| extra_error_of(ctx, &f.id))}
+            </p>
         </div>
     }
     .into_any()

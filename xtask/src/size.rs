@@ -15,7 +15,11 @@ use crate::widget::dist_dir;
 /// embedded page again after a reload, and to take the first browser language it speaks
 /// (+1,485 B over the 125,925 B in docs/bench/report.md, after cutting 914 B of it again).
 /// Lower it when the widget shrinks; raising it needs a reason in the commit.
-pub const BROTLI_CEILING: usize = 128_000;
+/// Raised to 136,400 B for 136,049 B measured (+8,639 B) when the widget learned to ask for
+/// the fields a provider's account requires (Checkfront's booking form: label, kind, choices,
+/// errors), issue 11 C3: about 5.8 KB is the select/input view, 2.8 KB the wire types and
+/// checks. A data-driven `field()` shared with the customer fields would win most of it back.
+pub const BROTLI_CEILING: usize = 136_400;
 /// Where we want to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

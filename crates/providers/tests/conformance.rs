@@ -1160,18 +1160,16 @@ mod payfect_docs {
 /// Checkfront as its documents say (seed `000_5afdd411024e2f02.txt`, github.com/Checkfront/API
 /// `docs/ref/booking/*.rst`, `docs/examples/response/webhook-booking.xml`, the v3 README).
 mod checkfront_docs {
-    use std::collections::BTreeMap;
-
     use kassa_sim::checkfront::WebhookFormat;
-    use kassa_wire::{CustomerField, ExtraFieldKind};
+    use kassa_wire::{CustomerField, ExtraField, ExtraValue};
 
     use super::*;
 
     /// Values for the simulated account's required booking-form fields.
-    pub(super) fn extras() -> BTreeMap<String, String> {
+    pub(super) fn extras() -> Vec<ExtraValue> {
         [("guide_language", "nb"), ("pickup_point", "Bryggen")]
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .map(|(id, value)| ExtraValue { id: id.to_owned(), value: value.to_owned() })
             .collect()
     }
 
@@ -1216,7 +1214,7 @@ mod checkfront_docs {
             Checkfront::new(config, self.http.clone()).unwrap()
         }
 
-        fn request(&self, order: &str, extra: BTreeMap<String, String>) -> SessionRequest {
+        fn request(&self, order: &str, extra: Vec<ExtraValue>) -> SessionRequest {
             let price = self.config.checkfront.items[0].price;
             let unit = Money::from_minor(price, Currency::NOK).unwrap();
             SessionRequest {
@@ -1331,14 +1329,14 @@ mod checkfront_docs {
             let form = adapter.booking_form().await.unwrap();
             assert!(form.required.contains(&CustomerField::Name), "{act_as:?}");
             let language = form.extra.iter().find(|f| f.id == "guide_language").unwrap();
-            assert_eq!(language.kind, ExtraFieldKind::Select);
+            assert_eq!(language.kind, ExtraField::SELECT);
             assert_eq!(language.label, "Guide language");
             assert_eq!(language.options.len(), 3);
             let pickup = form.extra.iter().any(|f| f.id == "pickup_point");
             assert_eq!(pickup, act_as == ActAs::Customer, "staff need no pickup point");
         }
         let adapter = cf.adapter(ActAs::Customer, |_| {});
-        let refused = adapter.create_session(&cf.request("ks_cf_no_extras", BTreeMap::new())).await;
+        let refused = adapter.create_session(&cf.request("ks_cf_no_extras", Vec::new())).await;
         match refused {
             Err(ProviderError::Rejected { param, .. }) => {
                 assert!(param.is_some_and(|p| p == "guide_language" || p == "pickup_point"))

@@ -13,7 +13,7 @@ use std::{
 };
 
 use kassa_providers::{AccountForm, Provider};
-use kassa_wire::{CustomerField, ExtraField, ExtraFieldKind, PaymentMethod, ProviderId};
+use kassa_wire::{CustomerField, ExtraField, ExtraValue, PaymentMethod, ProviderId};
 use tokio::sync::Mutex;
 
 use crate::error::AppError;
@@ -65,42 +65,49 @@ pub fn merged(mut method: PaymentMethod, form: Option<&AccountForm>) -> PaymentM
     method
 }
 
-/// Checks the values given for a method's extra fields; answers them trimmed. An unknown
-/// field, a missing required one, or a choice the field does not offer is refused, naming
-/// the field, never echoing the value.
+/// Checks the values given for a method's extra fields; answers them trimmed, in the
+/// fields' order. An unknown or repeated field, a missing required one, or a choice the field
+/// does not offer is refused, naming the field, never echoing the value.
 pub fn check_extra(
-    given: &std::collections::BTreeMap<String, String>,
+    given: &[ExtraValue],
     fields: &[ExtraField],
-) -> Result<std::collections::BTreeMap<String, String>, AppError> {
-    let path = |id: &str| format!("customer.extra.{id}");
-    if let Some(unknown) = given.keys().find(|k| !fields.iter().any(|f| &f.id == *k)) {
-        let shown: String = unknown.chars().take(64).collect();
-        return Err(AppError::invalid(path(&shown), "this payment method does not ask for it"));
+) -> Result<Vec<ExtraValue>, AppError> {
+    let path = |id: &str| format!("customer.extra.{}", id.chars().take(64).collect::<String>());
+    for (n, value) in given.iter().enumerate() {
+        if !fields.iter().any(|f| f.id == value.id) {
+            return Err(AppError::invalid(
+                path(&value.id),
+                "this payment method does not ask for it",
+            ));
+        }
+        if given[..n].iter().any(|earlier| earlier.id == value.id) {
+            return Err(AppError::invalid(path(&value.id), "given twice"));
+        }
     }
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
     for field in fields {
-        let value = given.get(&field.id).map(|v| v.trim()).unwrap_or("");
-        let max = if field.kind == ExtraFieldKind::Textarea { 2000 } else { 200 };
+        let value = given.iter().find(|v| v.id == field.id).map(|v| v.value.trim()).unwrap_or("");
+        let long = field.kind == ExtraField::TEXTAREA;
         if value.is_empty() {
             if field.required {
                 return Err(AppError::invalid(path(&field.id), "this payment method needs it"));
             }
             continue;
         }
-        if value.chars().count() > max
-            || value.chars().any(|c| c.is_control() && !(c == '\n' && max > 200))
+        if value.chars().count() > if long { 2000 } else { 200 }
+            || value.chars().any(|c| c.is_control() && !(c == '\n' && long))
         {
             return Err(AppError::invalid(path(&field.id), "too long or not plain text"));
         }
-        let ok = match field.kind {
-            ExtraFieldKind::Select => field.options.iter().any(|o| o.value == value),
-            ExtraFieldKind::Checkbox => value == "1",
-            ExtraFieldKind::Text | ExtraFieldKind::Textarea => true,
+        let ok = match field.kind.as_str() {
+            ExtraField::SELECT => field.options.iter().any(|o| o.value == value),
+            ExtraField::CHECKBOX => value == "1",
+            _ => true,
         };
         if !ok {
             return Err(AppError::invalid(path(&field.id), "is not one of the field's choices"));
         }
-        out.insert(field.id.clone(), value.to_owned());
+        out.push(ExtraValue { id: field.id.clone(), value: value.to_owned() });
     }
     Ok(out)
 }
@@ -116,22 +123,25 @@ mod tests {
             ExtraField {
                 id: "guide_language".into(),
                 label: "Guide language".into(),
-                kind: ExtraFieldKind::Select,
+                kind: ExtraField::SELECT.into(),
                 required: true,
                 options: vec![FieldOption { value: "en".into(), label: "English".into() }],
             },
             ExtraField {
                 id: "terms".into(),
                 label: "Terms".into(),
-                kind: ExtraFieldKind::Checkbox,
+                kind: ExtraField::CHECKBOX.into(),
                 required: false,
                 options: vec![],
             },
         ]
     }
 
-    fn given(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    fn given(pairs: &[(&str, &str)]) -> Vec<ExtraValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| ExtraValue { id: (*k).to_owned(), value: (*v).to_owned() })
+            .collect()
     }
 
     fn field_of(e: AppError) -> Option<String> {

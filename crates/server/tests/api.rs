@@ -583,11 +583,11 @@ async fn checkfront_asks_for_the_accounts_own_booking_fields_and_checks_them_c3(
     };
     let res = app.post("/v1/checkout/sessions", Some("cf-extra-1"), &body).await;
     assert_eq!(refused(res).await.as_deref(), Some("customer.extra.guide_language"));
-    body["customer"]["extra"] = json!({"guide_language": "fr", "pickup_point": "Bryggen"});
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "fr"}, {"id": "pickup_point", "value": "Bryggen"}]);
     let res = app.post("/v1/checkout/sessions", Some("cf-extra-2"), &body).await;
     assert_eq!(refused(res).await.as_deref(), Some("customer.extra.guide_language"));
-    body["customer"]["extra"] =
-        json!({"guide_language": "nb", "pickup_point": "Bryggen", "price": "0"});
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"},
+        {"id": "pickup_point", "value": "Bryggen"}, {"id": "price", "value": "0"}]);
     let res = app.post("/v1/checkout/sessions", Some("cf-extra-3"), &body).await;
     assert_eq!(refused(res).await.as_deref(), Some("customer.extra.price"));
     let bookings = |app: &App| {
@@ -597,7 +597,7 @@ async fn checkfront_asks_for_the_accounts_own_booking_fields_and_checks_them_c3(
     };
     assert_eq!(bookings(&app).await["bookings"], json!([]), "nothing was booked");
 
-    body["customer"]["extra"] = json!({"guide_language": "nb", "pickup_point": "Bryggen"});
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"}, {"id": "pickup_point", "value": "Bryggen"}]);
     let session = app.create_with("cf-extra-4", &body).await;
     assert_eq!(session.state, SessionState::Open);
     let state = bookings(&app).await;

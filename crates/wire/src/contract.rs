@@ -16,8 +16,6 @@
 //! The browser never states a price: requests carry SKUs and quantities only, and
 //! unknown fields (such as `price`) are refused.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::{Money, SessionState};
@@ -169,14 +167,18 @@ impl CustomerField {
 }
 
 /// A detail a provider's account asks for beyond the [`CustomerField`]s.
+///
+/// Plain strings and lists only: every type the widget decodes costs Wasm, and the widget sits
+/// at its size ceiling.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtraField {
-    /// The provider's field id, the key in [`CustomerDetails::extra`].
+    /// The provider's field id, the id of its [`ExtraValue`].
     pub id: String,
     /// The provider's label, shown as it is.
     pub label: String,
-    /// How it is asked for.
-    pub kind: ExtraFieldKind,
+    /// How it is asked for: [`ExtraField::TEXT`], [`ExtraField::TEXTAREA`],
+    /// [`ExtraField::SELECT`] or [`ExtraField::CHECKBOX`]; anything else is asked as text.
+    pub kind: String,
     /// Whether a value must be given (a checkbox must be ticked).
     pub required: bool,
     /// The choices of a `select`, in the provider's order.
@@ -184,18 +186,15 @@ pub struct ExtraField {
     pub options: Vec<FieldOption>,
 }
 
-/// How an [`ExtraField`] is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExtraFieldKind {
+impl ExtraField {
     /// One line of text.
-    Text,
+    pub const TEXT: &'static str = "text";
     /// Several lines of text.
-    Textarea,
+    pub const TEXTAREA: &'static str = "textarea";
     /// One of [`ExtraField::options`].
-    Select,
+    pub const SELECT: &'static str = "select";
     /// Ticked (`"1"`) or not.
-    Checkbox,
+    pub const CHECKBOX: &'static str = "checkbox";
 }
 
 /// One choice of a `select` field.
@@ -205,6 +204,16 @@ pub struct FieldOption {
     pub value: String,
     /// What the customer sees.
     pub label: String,
+}
+
+/// The value given for one [`ExtraField`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraValue {
+    /// The field's id.
+    pub id: String,
+    /// What was typed, chosen or ticked (`"1"`).
+    pub value: String,
 }
 
 /// One line of what the page wants to buy. Never a price.
@@ -295,9 +304,9 @@ pub struct CustomerDetails {
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// Values of the method's [`PaymentMethod::extra_fields`], by field id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra: BTreeMap<String, String>,
+    /// Values of the method's [`PaymentMethod::extra_fields`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<ExtraValue>,
 }
 
 impl CustomerDetails {

@@ -15,7 +15,7 @@
 
 use std::{fmt, marker::PhantomData};
 
-use kassa_wire::{CustomerField, ExtraField, ExtraFieldKind, FieldOption, ProviderId};
+use kassa_wire::{CustomerField, ExtraField, FieldOption, ProviderId};
 use serde::{
     de::{self, MapAccess, SeqAccess, Visitor},
     Deserialize, Deserializer,
@@ -123,13 +123,14 @@ fn flag(value: Option<&Value>) -> Option<bool> {
     })
 }
 
-fn kind(text: Option<&str>) -> ExtraFieldKind {
-    match text.map(str::to_ascii_lowercase).as_deref() {
-        Some("select") => ExtraFieldKind::Select,
-        Some("checkbox") => ExtraFieldKind::Checkbox,
-        Some("textarea") => ExtraFieldKind::Textarea,
-        _ => ExtraFieldKind::Text,
-    }
+fn kind(text: Option<&str>) -> String {
+    let kind = match text.map(str::to_ascii_lowercase).as_deref() {
+        Some("select") => ExtraField::SELECT,
+        Some("checkbox") => ExtraField::CHECKBOX,
+        Some("textarea") => ExtraField::TEXTAREA,
+        _ => ExtraField::TEXT,
+    };
+    kind.to_owned()
 }
 
 /// One field as [`ExtraField`], with `required` for the role we act as; `None` when the
@@ -254,11 +255,11 @@ mod tests {
         assert_eq!(ids, ["guide_language", "pickup_point", "customer_tos_agree"]);
         let language = &form.extra[0];
         assert_eq!(language.label, "Guide language");
-        assert_eq!(language.kind, ExtraFieldKind::Select);
+        assert_eq!(language.kind, ExtraField::SELECT);
         let values: Vec<&str> = language.options.iter().map(|o| o.value.as_str()).collect();
         assert_eq!(values, ["nb", "en", "de"], "Checkfront's order, not sorted");
         assert_eq!(language.options[0].label, "Norsk");
-        assert_eq!(form.extra[2].kind, ExtraFieldKind::Checkbox);
+        assert_eq!(form.extra[2].kind, ExtraField::CHECKBOX);
     }
 
     #[test]

@@ -279,9 +279,9 @@ impl Checkfront {
             }
         }
         // The account's own fields (C3), checked by the server against `booking_form`.
-        for (field, value) in &req.customer.extra {
-            if !self.config.extra_form.contains_key(field) {
-                form.push((format!("form[{field}]"), value.clone()));
+        for given in &req.customer.extra {
+            if !self.config.extra_form.contains_key(&given.id) {
+                form.push((format!("form[{}]", given.id), given.value.clone()));
             }
         }
         for (field, value) in &self.config.extra_form {

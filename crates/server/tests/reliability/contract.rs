@@ -137,7 +137,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         postal_code: text(),
         city: text(),
         country: text(),
-        extra: [("guide_language".to_owned(), "en".to_owned())].into(),
+        extra: vec![kassa_wire::ExtraValue { id: "guide_language".into(), value: "en".into() }],
     };
     fields_match("CustomerDetails", &customer, &CustomerDetails::default());
     let create = CreateSession {
@@ -159,7 +159,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         extra_fields: vec![kassa_wire::ExtraField {
             id: "guide_language".into(),
             label: "Guide language".into(),
-            kind: kassa_wire::ExtraFieldKind::Select,
+            kind: kassa_wire::ExtraField::SELECT.into(),
             required: true,
             options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
         }],

@@ -197,7 +197,7 @@ pub fn create_body(method: &str) -> Value {
         "customer": {"name": "Kari Nordmann", "email": "kari@example.com", "phone": "+4791234567"},
     });
     if method.starts_with("checkfront") {
-        body["customer"]["extra"] = json!({"guide_language": "nb", "pickup_point": "Bryggen"});
+        body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"}, {"id": "pickup_point", "value": "Bryggen"}]);
     }
     body
 }
