@@ -33,6 +33,8 @@ pub struct Ctx {
     pub selected: RwSignal<Option<String>>,
     /// Field problems from the last Pay press (field key, message).
     pub field_errors: RwSignal<Vec<(&'static str, &'static str)>>,
+    /// Problems with the provider's extra fields (field id, message).
+    pub extra_errors: RwSignal<Vec<(String, &'static str)>>,
     /// Non-reactive per-instance data.
     pub env: StoredValue<Env, LocalStorage>,
 }
@@ -81,6 +83,7 @@ impl Ctx {
             screen: RwSignal::new(Screen::Loading),
             selected: RwSignal::new(None),
             field_errors: RwSignal::new(Vec::new()),
+            extra_errors: RwSignal::new(Vec::new()),
             env: StoredValue::new_local(env),
         }
     }
@@ -332,15 +335,27 @@ pub fn pay(ctx: Ctx) {
         ctx.field_errors.set(vec![("method", t!(ctx.lang(), choose_method_error))]);
         return;
     };
-    let customer = match state::customer_for(&method.required_fields, &ctx.typed(), ctx.lang()) {
-        Ok(c) => c,
-        Err(errors) => {
-            ctx.field_errors
-                .set(errors.into_iter().map(|(f, m)| (state::field_key(f), m)).collect());
+    let typed = ctx.typed();
+    let checked = state::customer_for(&method.required_fields, &typed, ctx.lang());
+    let extra = state::extra_for(&method.extra_fields, &typed, ctx.lang());
+    let (mut customer, extra) = match (checked, extra) {
+        (Ok(c), Ok(x)) => (c, x),
+        (checked, extra) => {
+            ctx.field_errors.set(
+                checked
+                    .err()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(f, m)| (state::field_key(f), m))
+                    .collect(),
+            );
+            ctx.extra_errors.set(extra.err().unwrap_or_default());
             return;
         }
     };
+    customer.extra = extra;
     ctx.field_errors.set(Vec::new());
+    ctx.extra_errors.set(Vec::new());
     ctx.env.update_value(|e| {
         let attempt = attempt_for(e.pending.as_ref(), &method.id, &customer, new_key);
         e.pending = Some(attempt);
@@ -680,7 +695,10 @@ pub fn try_again(ctx: Ctx, method: String) {
     ctx.selected.set(Some(method));
     ctx.begin();
     ctx.screen.set(Screen::Picker);
-    if state::customer_for(&m.required_fields, &ctx.typed(), ctx.lang()).is_ok() {
+    let typed = ctx.typed();
+    if state::customer_for(&m.required_fields, &typed, ctx.lang()).is_ok()
+        && state::extra_for(&m.extra_fields, &typed, ctx.lang()).is_ok()
+    {
         pay(ctx);
     }
 }

@@ -8,8 +8,8 @@
 //! - every URL the backend sends is checked before it is used.
 
 use kassa_wire::{
-    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, Money, PaymentMethod,
-    Presentation, RedirectReason, Session, SessionState,
+    Action, ApiError, CustomerDetails, CustomerField, ErrorCode, ExtraField, ExtraValue, Money,
+    PaymentMethod, Presentation, RedirectReason, Session, SessionState,
 };
 
 use crate::{
@@ -671,6 +671,76 @@ pub fn customer_for(
     }
 }
 
+/// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
+/// as `-`), for element ids: `kassa-field-x-guide_language`.
+pub fn extra_key(id: &str) -> String {
+    let mut key = String::from("x-");
+    key.extend(id.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            c
+        } else {
+            '-'
+        }
+    }));
+    key
+}
+
+/// Checks the value typed for a provider's extra field: what to send (`None` for an optional
+/// field left empty), or a message for the customer in `l`. Length is bounded by the input.
+pub fn check_extra(
+    field: &ExtraField,
+    value: &str,
+    l: Locale,
+) -> Result<Option<String>, &'static str> {
+    let v = value.trim();
+    let ok = match field.kind.as_str() {
+        ExtraField::SELECT => v.is_empty() || field.options.iter().any(|o| o.value == v),
+        ExtraField::CHECKBOX => v.is_empty() || v == "1",
+        _ => true,
+    };
+    match (v.is_empty(), ok) {
+        (_, false) => Err(t!(l, err_required)),
+        (true, _) if field.required => Err(t!(l, err_required)),
+        (true, _) => Ok(None),
+        (false, _) => Ok(Some(v.to_owned())),
+    }
+}
+
+/// What was typed for extra field `id`.
+pub fn typed_extra<'a>(typed: &'a CustomerDetails, id: &str) -> &'a str {
+    typed.extra.iter().find(|v| v.id == id).map_or("", |v| v.value.as_str())
+}
+
+/// Records what was typed for extra field `id`.
+pub fn set_typed_extra(typed: &mut CustomerDetails, id: &str, value: String) {
+    match typed.extra.iter_mut().find(|v| v.id == id) {
+        Some(slot) => slot.value = value,
+        None => typed.extra.push(ExtraValue { id: id.to_owned(), value }),
+    }
+}
+
+/// Reads the values of a method's extra fields from what was typed; others are left out.
+pub fn extra_for(
+    fields: &[ExtraField],
+    typed: &CustomerDetails,
+    l: Locale,
+) -> Result<Vec<ExtraValue>, Vec<(String, &'static str)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for field in fields {
+        match check_extra(field, typed_extra(typed, &field.id), l) {
+            Ok(Some(value)) => out.push(ExtraValue { id: field.id.clone(), value }),
+            Ok(None) => {}
+            Err(e) => errors.push((field.id.clone(), e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// The place of `field` in a [`CustomerDetails`].
 pub fn slot(details: &mut CustomerDetails, field: CustomerField) -> &mut Option<String> {
     details.slot(field)
@@ -712,6 +782,7 @@ mod tests {
             display_name: "Vipps".into(),
             presentation,
             required_fields: vec![],
+            extra_fields: vec![],
             allowed_origins: vec!["https://pay.example.com".into()],
             stripe_js_url: Some("https://pay.example.com/v3".into()),
         }
@@ -952,6 +1023,35 @@ mod tests {
             parse_return_message(Some("kassa:return".into()), None, Some("cancel".into())),
             None
         );
+    }
+
+    #[test]
+    fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
+        let language = ExtraField {
+            id: "guide_language".into(),
+            label: "Guide language".into(),
+            kind: ExtraField::SELECT.into(),
+            required: true,
+            options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
+        };
+        let note = ExtraField {
+            id: "note".into(),
+            label: "Note".into(),
+            kind: ExtraField::TEXTAREA.into(),
+            required: false,
+            options: vec![],
+        };
+        let fields = [language, note];
+        let mut typed = CustomerDetails::default();
+        let errors = extra_for(&fields, &typed, Locale::en).unwrap_err();
+        assert_eq!(errors, [("guide_language".to_owned(), t!(Locale::en, err_required))]);
+        set_typed_extra(&mut typed, "guide_language", "fr".into());
+        assert!(extra_for(&fields, &typed, Locale::en).is_err(), "not one of the choices");
+        set_typed_extra(&mut typed, "guide_language", " en ".into());
+        set_typed_extra(&mut typed, "stray", "x".into());
+        let sent = extra_for(&fields, &typed, Locale::en).unwrap();
+        assert_eq!(sent, [ExtraValue { id: "guide_language".into(), value: "en".into() }]);
+        assert_eq!(extra_key("a b/c"), "x-a-b-c");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     embed::{iframe::frame, stripe::stripe_checkout},
     flow::{self, Ctx},
-    state::Screen,
+    state::{self, Screen},
 };
 
 /// The whole widget for one `<kassa-checkout>` element; `ctx` is created by `lib.rs` when
@@ -91,7 +91,11 @@ fn picker(ctx: Ctx) -> AnyView {
 
 /// After a refused Pay press, puts the cursor where the first problem is.
 fn focus_first_error(ctx: Ctx, ev: &web_sys::SubmitEvent) {
-    let Some(key) = ctx.field_errors.with_untracked(|e| e.first().map(|(k, _)| *k)) else { return };
+    let key = ctx.field_errors.with_untracked(|e| e.first().map(|(k, _)| (*k).to_owned())).or_else(
+        || ctx.extra_errors.with_untracked(|e| e.first().map(|(id, _)| state::extra_key(id))),
+    );
+    let Some(key) = key else { return };
+    let key = key.as_str();
     let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
         return;
     };

@@ -5,8 +5,12 @@
 //! The customer type (private person or company) is a radio group; the personal number
 //! appears only for a private person and the organisation number only for a company.
 //! Values the page already knows (`customer-*` attributes) are filled in.
+//!
+//! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
+//! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
+//! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
 
-use kassa_wire::CustomerField;
+use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
 
 use crate::{flow::Ctx, state, t};
@@ -15,10 +19,10 @@ use crate::{flow::Ctx, state, t};
 pub fn customer_fields(ctx: Ctx) -> impl IntoView {
     let required = Memo::new(move |_| {
         let id = ctx.selected.get()?;
-        ctx.method(&id).map(|m| m.required_fields)
+        ctx.method(&id).map(|m| (m.required_fields, m.extra_fields))
     });
     move || {
-        required.get().filter(|f| !f.is_empty()).map(|fields| {
+        required.get().filter(|(f, x)| !f.is_empty() || !x.is_empty()).map(|(fields, extra)| {
             let by_type = fields.contains(&CustomerField::CustomerType);
             let kind = RwSignal::new(ctx.env.with_value(|e| e.typed.customer_type.clone()));
             let inputs = CustomerField::ALL
@@ -38,10 +42,12 @@ pub fn customer_fields(ctx: Ctx) -> impl IntoView {
                     _ => field(ctx, f),
                 })
                 .collect_view();
+            let extras = extra.into_iter().map(|x| extra_field(ctx, x)).collect_view();
             view! {
                 <fieldset class="kassa-fields" data-testid="kassa-fields">
                     <legend class="kassa-fields__legend">{t!(ctx.lang(), your_details)}</legend>
                     {inputs}
+                    {extras}
                 </fieldset>
             }
         })
@@ -151,6 +157,112 @@ fn field(ctx: Ctx, f: CustomerField) -> AnyView {
                 }
             />
             {error_line(ctx, key, error_id)}
+        </div>
+    }
+    .into_any()
+}
+
+/// The error of extra field `id`, if any.
+fn extra_error_of(ctx: Ctx, id: &str) -> Option<&'static str> {
+    ctx.extra_errors.with(|e| e.iter().find(|(k, _)| k == id).map(|(_, m)| *m))
+}
+
+/// Checks `value` for extra field `f` and records (or clears) its error.
+fn set_extra_error(ctx: Ctx, f: &ExtraField, value: &str) {
+    let problem = state::check_extra(f, value, ctx.lang()).err();
+    ctx.extra_errors.update(|e| {
+        e.retain(|(k, _)| *k != f.id);
+        if let Some(m) = problem {
+            e.push((f.id.clone(), m));
+        }
+    });
+}
+
+/// One of the provider's own fields: a select for a `select`, else one input (a checkbox
+/// for a `checkbox`, text for the rest). One shape each keeps the widget small.
+fn extra_field(ctx: Ctx, f: ExtraField) -> AnyView {
+    let key = state::extra_key(&f.id);
+    let id = format!("kassa-field-{key}");
+    let error_id = format!("kassa-error-{key}");
+    let initial = ctx.env.with_value(|e| state::typed_extra(&e.typed, &f.id).to_owned());
+    let spec = StoredValue::new(f);
+    let on_value = move |value: String, check: bool| {
+        spec.with_value(|f| {
+            if check || extra_error_of(ctx, &f.id).is_some() {
+                set_extra_error(ctx, f, &value);
+            }
+            ctx.env.update_value(|e| state::set_typed_extra(&mut e.typed, &f.id, value));
+        });
+    };
+    let invalid = move || spec.with_value(|f| extra_error_of(ctx, &f.id)).map(|_| "true");
+    let (label, required, kind) =
+        spec.with_value(|f| (f.label.clone(), f.required, f.kind.clone()));
+    let control = if kind == ExtraField::SELECT {
+        let options = spec.with_value(|f| {
+            f.options
+                .iter()
+                .map(|o| {
+                    let selected = o.value == initial;
+                    view! { <option value=o.value.clone() selected=selected>{o.label.clone()}</option> }
+                })
+                .collect_view()
+        });
+        view! {
+            <select
+                class="kassa-field__input"
+                id=id.clone()
+                required=required
+                data-testid=id.clone()
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                on:change=move |ev| on_value(event_target_value(&ev), true)
+            >
+                <option value="">"—"</option>
+                {options}
+            </select>
+        }
+        .into_any()
+    } else {
+        let checkbox = kind == ExtraField::CHECKBOX;
+        view! {
+            <input
+                class="kassa-field__input"
+                id=id.clone()
+                type=if checkbox { "checkbox" } else { "text" }
+                autocomplete="off"
+                required=required
+                maxlength=if kind == ExtraField::TEXTAREA { "2000" } else { "200" }
+                data-testid=id.clone()
+                prop:value=if checkbox { "1".to_owned() } else { initial.clone() }
+                prop:checked=checkbox && initial == "1"
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+                on:input=move |ev| {
+                    // As the customer types, a shown error is checked again (and cleared),
+                    // so it never vanishes under the pointer on the way to Pay.
+                    if !checkbox {
+                        on_value(event_target_value(&ev), false);
+                    }
+                }
+                on:change=move |ev| {
+                    let value = if checkbox {
+                        if event_target_checked(&ev) { "1".to_owned() } else { String::new() }
+                    } else {
+                        event_target_value(&ev)
+                    };
+                    on_value(value, true);
+                }
+            />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="kassa-field">
+            <label class="kassa-field__label" for=id>{label}</label>
+            {control}
+            <p class="kassa-field__error" id=error_id.clone() data-testid=error_id aria-live="polite">
+                {move || spec.with_value(|f| extra_error_of(ctx, &f.id))}
+            </p>
         </div>
     }
     .into_any()

@@ -11,16 +11,19 @@ use anyhow::Context as _;
 
 use crate::widget::dist_dir;
 
-/// Brotli bytes the whole bundle may not exceed: just above the 129,732 B measured after
-/// Stripe's embedded checkout moved to a light-DOM node (Stripe.js refuses shadow roots),
-/// learned both Stripe.js release trains, one `Stripe()` per key and account, page-wide
-/// one-at-a-time starts, a start deadline and the expired-session check (+2,322 B over the
-/// 127,410 B before; the failure screen reuses the status panel rather than a view of its
-/// own, which kept 1.5 KB of it out). Before that: 127,410 B after the widget learned to
-/// announce frames the provider refuses, to show a framed or embedded page again after a
-/// reload, and to take the first browser language it speaks. Lower it when the widget
-/// shrinks; raising it needs a reason in the commit.
-pub const BROTLI_CEILING: usize = 130_000;
+/// Brotli bytes the whole bundle may not exceed, just above the size measured. History:
+/// 127,410 B after the widget learned to announce frames the provider refuses, to show a
+/// framed or embedded page again after a reload, and to take the first browser language it
+/// speaks; +2,322 B when Stripe's embedded checkout moved to a light-DOM node (Stripe.js
+/// refuses shadow roots), learned both Stripe.js release trains, one `Stripe()` per key and
+/// account, page-wide one-at-a-time starts, a start deadline and the expired-session check;
+/// about +400 B for the invoiced and unconfirmed screens (Front Payment's invoices); and
+/// +8,639 B when the widget learned to ask for the fields a provider's account requires
+/// (Checkfront's booking form: label, kind, choices, errors; about 5.8 KB of it the
+/// select/input view, which a data-driven `field()` shared with the customer fields would
+/// win back). Issue 12 (lazy loading after the picker) is where the bytes come back. Lower
+/// it when the widget shrinks; raising it needs a reason in the commit.
+pub const BROTLI_CEILING: usize = 140_000;
 /// Where we want to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

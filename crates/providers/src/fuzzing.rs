@@ -85,25 +85,39 @@ pub fn payfect_callback(data: &[u8]) {
         let _ = payfect::transformers::verify_callback(&fernet, &token, body, NOW, Some(300));
     }
     if let Ok(callback) = serde_json::from_slice::<payfect::transformers::Callback>(body) {
+        let currencies = payfect_currencies();
         for declines in [true, false] {
-            if let Ok(update) = callback.to_update(declines) {
+            if let Ok(payfect::transformers::CallbackNews::Update(update)) =
+                callback.news(declines, &currencies)
+            {
                 check_updates(&[update]);
             }
         }
     }
 }
 
+/// Payfect's currency reading with a mapped code and a settlement currency, as configured.
+fn payfect_currencies() -> payfect::rules::Currencies {
+    payfect::rules::Currencies::new(
+        &[("USD".to_owned(), "usdt".to_owned())].into(),
+        &["usdt".to_owned(), "btc".to_owned()],
+        false,
+    )
+    .unwrap_or_else(|_| unreachable!("a valid mapping"))
+}
+
 /// Payfect: a checkout answer and an error answer.
 pub fn payfect_answer(data: &[u8]) {
     if let Ok(checkout) = serde_json::from_slice::<payfect::transformers::Checkout>(data) {
-        if let Ok(total) = checkout.total(201) {
+        let currencies = payfect_currencies();
+        if let Ok(total) = checkout.total(201, &currencies) {
             check_money(total);
         }
         let _ = checkout.expires_at_secs();
-        if let Ok(update) = checkout.to_update(200) {
+        if let Ok(update) = checkout.to_update(200, &currencies) {
             check_updates(&[update]);
         }
-        let _ = checkout.cancelled_update(200);
+        let _ = checkout.cancelled_update(200, &currencies);
     }
     let _ = payfect::transformers::map_error(
         400,

@@ -10,7 +10,10 @@
 
 #![warn(missing_docs)]
 
-use kassa_wire::{Action, CustomerDetails, Money, PaymentEvent, Presentation, ProviderId};
+use kassa_wire::{
+    Action, CustomerDetails, CustomerField, ExtraField, Money, PaymentEvent, Presentation,
+    ProviderId,
+};
 use secrecy::SecretString;
 
 mod amount;
@@ -126,6 +129,17 @@ pub struct PostalAddress {
     pub country: String,
 }
 
+/// What a provider account asks of every customer, read from the provider (Checkfront's
+/// `GET booking/form`): the widget asks for it like any method field, the server checks it
+/// before a session is created, and the adapter sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountForm {
+    /// Details the account requires that Kassa has a field for (name, e-mail, address…).
+    pub required: Vec<CustomerField>,
+    /// Required details Kassa has no field for, as the provider labels them.
+    pub extra: Vec<ExtraField>,
+}
+
 /// A provider session that the customer can now pay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderSession {
@@ -238,6 +252,25 @@ impl Provider {
             Provider::FrontPayment(p) => p.cancel(reference).await,
             Provider::Checkfront(p) => p.cancel(reference).await,
             Provider::Bokamera(p) => p.cancel(reference).await,
+        }
+    }
+
+    /// What the provider account asks of every customer, for providers whose accounts
+    /// define it (Checkfront); `None` for the others.
+    pub async fn account_form(&self) -> Result<Option<AccountForm>, ProviderError> {
+        match self {
+            Provider::Checkfront(p) => p.booking_form().await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether `reported`, an amount the provider says was paid, pays an order of `lines`
+    /// totalling `total`. Exact for every provider except those whose documents show them
+    /// rounding (Payfect), which are compared by that rule; a real difference never settles.
+    pub fn amount_settles(&self, lines: &[OrderLine], total: Money, reported: Money) -> bool {
+        match self {
+            Provider::Payfect(p) => p.amount_settles(lines, total, reported),
+            _ => reported == total,
         }
     }
 

@@ -318,11 +318,11 @@ fn cf_script(
         ),
         ("POST", "/api/3.0/booking/create") => (
             200,
-            r#"{"request":{"status":"OK","url":"https://x/reserve/booking/CFPP-1"},"booking":{"id":157,"code":"CFPP-1","customer_payment_url":"https://x/pay/CFPP-1"}}"#.into(),
+            r#"{"request":{"status":"OK","url":"https://x/reserve/booking/CFPP-1"},"booking":{"id":157,"code":"CFPP-1","token":"tok1","customer_payment_url":"https://x/pay/CFPP-1"}}"#.into(),
         ),
         ("GET", "/api/3.0/booking/CFPP-1") => (
             200,
-            format!(r#"{{"locale":{{"currency":"NOK"}},"booking":{{"code":"CFPP-1","status_id":"{booking_status}","total":"4500.00","paid_total":"4500.00","token":"tok1"}}}}"#),
+            format!(r#"{{"locale":{{"currency":"NOK"}},"booking":{{"code":"CFPP-1","status_id":"{booking_status}","total":"4500.00","paid_total":"4500.00","token":"tok-from-get"}}}}"#),
         ),
         _ => (200, r#"{"request":{"status":"OK"}}"#.into()),
     }
@@ -353,6 +353,8 @@ async fn checkfront_books_as_a_customer_and_answers_the_customer_payment_url() {
     assert!(create.contains(&("form[customer_name]".to_owned(), "Kari Nordmann".to_owned())));
 }
 
+/// The token in the pay URL is the one `booking/create` answered (C2), not the one a read of
+/// the booking would give.
 #[tokio::test]
 async fn checkfront_as_staff_builds_the_cfx_pay_url() {
     let (_, url) = Fake::start(cf_script("4500.00", "PEND")).await;

@@ -653,6 +653,38 @@ mod tests {
     }
 
     #[test]
+    fn the_production_examples_parse_and_their_adapters_build() {
+        let http = kassa_providers::build_client().unwrap();
+        let payfect = Settings::from_toml_with(
+            include_str!("../configuration/payfect.production.toml"),
+            &[
+                ("providers.payfect.api_key", "Live.key".into()),
+                (
+                    "providers.payfect.fernet_key",
+                    "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=".into(),
+                ),
+            ],
+        )
+        .unwrap();
+        let adapter = payfect.providers.payfect.unwrap().adapter;
+        assert_eq!(adapter.base_url, "https://api.payfect.finance/api/v1");
+        kassa_providers::payfect::Payfect::new(adapter, http.clone()).unwrap();
+
+        let checkfront = Settings::from_toml_with(
+            include_str!("../configuration/checkfront.production.toml"),
+            &[
+                ("providers.checkfront.api_key", "key".into()),
+                ("providers.checkfront.api_secret", "secret".into()),
+                ("providers.checkfront.webhook_token", CF_TOKEN.into()),
+            ],
+        )
+        .unwrap();
+        let adapter = checkfront.providers.checkfront.unwrap().adapter;
+        assert!(adapter.base_url.ends_with(".checkfront.com"));
+        kassa_providers::checkfront::Checkfront::new(adapter, http).unwrap();
+    }
+
+    #[test]
     fn unsigned_providers_need_a_long_url_safe_webhook_token() {
         let refused = |token: Option<&str>| {
             let result = match token {

@@ -46,7 +46,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
 /// Refuses JSON whose shape the contract never has, before serde sees it: serde reads a
 /// struct from an array too (`"customer": [null, null]`, an item as `["kayak-2h", 2]`),
 /// which the contract does not allow. Every request body is an object, and its only arrays
-/// are `items`, which hold objects.
+/// are `items` and `customer.extra`, which hold objects.
 fn check_shape(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
     use serde_json::Value;
     let wrong = |at: &str, what: &str| AppError::Invalid {
@@ -58,7 +58,7 @@ fn check_shape(value: &serde_json::Value, path: &str) -> Result<(), AppError> {
             for (key, v) in map {
                 let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 match (key.as_str(), v) {
-                    ("items", Value::Array(items)) => {
+                    ("items" | "extra", Value::Array(items)) => {
                         for (i, item) in items.iter().enumerate() {
                             let at = format!("{at}[{i}]");
                             if !item.is_object() {

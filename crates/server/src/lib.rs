@@ -5,6 +5,7 @@
 //! the widget with states it verified itself. The only crate that knows about routes, config
 //! files and process lifecycle.
 
+pub mod account_forms;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -25,7 +25,7 @@ pub async fn take(
 ) -> anyhow::Result<Noted> {
     let order = payments::order_for_update(state, provider, update).await?;
     let (event, paid_minor) = match &order {
-        Some(order) => checked_event(state, order, update).await?,
+        Some(order) => checked_event(state, provider, order, update).await?,
         None => (update.event, None),
     };
     let noted = state
@@ -59,10 +59,12 @@ pub async fn take(
     Ok(noted)
 }
 
-/// The event to apply: a payment whose amount differs from the order's total is not applied
+/// The event to apply: a payment whose amount differs from the order's total (beyond the
+/// provider's documented rounding) is not applied
 /// (the order keeps its state and an operator is told), anything else is.
 async fn checked_event(
     state: &AppState,
+    provider: &Provider,
     order: &Order,
     update: &PaymentUpdate,
 ) -> anyhow::Result<(Option<PaymentEvent>, Option<i64>)> {
@@ -70,7 +72,7 @@ async fn checked_event(
         return Ok((update.event, None));
     }
     match update.amount {
-        Some(amount) if amount != order.total => {
+        Some(amount) if !payments::amount_settles(provider, order, amount) => {
             let note =
                 format!("amount mismatch: expected {}, provider reported {amount}", order.total);
             payments::refuse_answer(state, order, &note).await?;

@@ -67,7 +67,12 @@ pub async fn create_session(
     })?;
     let quote = state.catalog.quote(&req.items)?;
     let page = ReturnPage::parse(&req.return_url, &state.allowed_origins)?;
-    let customer = check_customer(&req.customer, &method.required_fields)?;
+    // What the provider's account also requires (Checkfront's booking form, C3).
+    let form = state.account_forms.of(provider).await.unwrap_or_default();
+    let mut required = method.required_fields.clone();
+    required.extend(form.required.iter().filter(|f| !method.required_fields.contains(f)));
+    let mut customer = check_customer(&req.customer, &required)?;
+    customer.extra = crate::account_forms::check_extra(&req.customer.extra, &form.extra)?;
     let locale = req.locale.as_deref().map(check_locale).transpose()?;
 
     // The hash covers what the customer asked for, so a reused key with another cart is refused.
@@ -162,20 +167,7 @@ async fn open_provider_session(
     let request = SessionRequest {
         order_id: order.id.clone(),
         idempotency_key: format!("kassa-{}", order.id),
-        lines: order
-            .quote
-            .lines
-            .iter()
-            .map(|l| OrderLine {
-                sku: l.sku.clone(),
-                name: l.name.clone(),
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-                line_total: l.line_total,
-                start_date: l.start_date.clone(),
-                end_date: l.end_date.clone(),
-            })
-            .collect(),
+        lines: order_lines(&order),
         total: order.total,
         presentation: state
             .methods
@@ -341,6 +333,30 @@ pub async fn cancel_session(state: &AppState, id: &str) -> Result<Session, AppEr
     Ok(session_view(&load(state, id).await?))
 }
 
+/// The order's priced lines as the adapters take them.
+fn order_lines(order: &Order) -> Vec<OrderLine> {
+    order
+        .quote
+        .lines
+        .iter()
+        .map(|l| OrderLine {
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            line_total: l.line_total,
+            start_date: l.start_date.clone(),
+            end_date: l.end_date.clone(),
+        })
+        .collect()
+}
+
+/// Whether `reported` pays `order`: its total, or what the provider's documented rounding
+/// makes of it (Payfect); a real difference or another currency never does.
+pub fn amount_settles(provider: &Provider, order: &Order, reported: kassa_wire::Money) -> bool {
+    provider.amount_settles(&order_lines(order), order.total, reported)
+}
+
 /// Applies verified provider news to the order, refusing a payment whose amount differs.
 pub async fn apply_update(
     state: &AppState,
@@ -354,7 +370,7 @@ pub async fn apply_update(
     let mut paid_minor = None;
     if matches!(event, PaymentEvent::Paid | PaymentEvent::Invoiced) {
         if let Some(amount) = update.amount {
-            if amount != order.total {
+            if !provider_for(state, order).is_ok_and(|p| amount_settles(p, order, amount)) {
                 let reason = format!(
                     "amount mismatch: expected {}, provider reported {amount}",
                     order.total

@@ -44,6 +44,8 @@ pub struct Inner {
     pub page_origins: HashMap<ProviderId, Vec<String>>,
     /// Webhook path tokens by provider (R-K3): the last segment of their webhook URL.
     pub webhook_tokens: HashMap<ProviderId, SecretString>,
+    /// What provider accounts ask of every customer (Checkfront's booking form), cached.
+    pub account_forms: crate::account_forms::AccountForms,
 }
 
 impl std::ops::Deref for AppState {
@@ -81,6 +83,7 @@ impl AppState {
                     display_name: m.display_name.clone(),
                     presentation: m.presentation,
                     required_fields: m.required_fields.clone(),
+                    extra_fields: vec![],
                     allowed_origins: allowed,
                     stripe_js_url: (m.presentation == kassa_wire::Presentation::StripeEmbedded)
                         .then(|| stripe_js.map(str::to_owned))
@@ -114,7 +117,21 @@ impl AppState {
             http,
             page_origins,
             webhook_tokens,
+            account_forms: crate::account_forms::AccountForms::default(),
         })))
+    }
+
+    /// The config answer: the configured methods, each with what its provider's account
+    /// also requires (read from the provider, cached).
+    pub async fn config_answer(&self) -> CheckoutConfig {
+        let mut config = self.checkout_config.clone();
+        for method in &mut config.methods {
+            if let Some(provider) = self.providers.get(&method.provider) {
+                let form = self.account_forms.of(provider).await;
+                *method = crate::account_forms::merged(method.clone(), form.as_ref());
+            }
+        }
+        config
     }
 
     /// The webhook/callback URL for `provider`, ending in its path token when it has one.

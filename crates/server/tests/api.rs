@@ -42,6 +42,23 @@ async fn spawn_app_with(tweak: impl FnOnce(&mut kassa_sim::SimConfig)) -> App {
     sim.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
     sim.payfect.api_key = PAYFECT_KEY.into();
     sim.payfect.fernet_key = PAYFECT_FERNET.into();
+    // The Checkfront account sells the catalogue's items at the catalogue's prices.
+    sim.checkfront.items = vec![
+        kassa_sim::checkfront::CheckfrontItem {
+            item_id: 1,
+            sku: "kayak-2h".into(),
+            name: "Two-hour kayak tour".into(),
+            price: 65_000,
+            stock: 50,
+        },
+        kassa_sim::checkfront::CheckfrontItem {
+            item_id: 2,
+            sku: "life-jacket".into(),
+            name: "Life-jacket rental".into(),
+            price: 7_500,
+            stock: 50,
+        },
+    ];
     // BokaMera sells the demo catalogue at the demo's prices.
     sim.bokamera.currency = "nok".into();
     sim.bokamera.articles = vec![
@@ -124,7 +141,11 @@ impl App {
     }
 
     async fn create(&self, method: &str, key: &str) -> Session {
-        let res = self.post("/v1/checkout/sessions", Some(key), &create_body(method)).await;
+        self.create_with(key, &create_body(method)).await
+    }
+
+    async fn create_with(&self, key: &str, body: &Value) -> Session {
+        let res = self.post("/v1/checkout/sessions", Some(key), body).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         res.json().await.unwrap()
     }
@@ -697,4 +718,113 @@ async fn a_bokamera_answer_the_documents_do_not_allow_leaves_the_order_open_unti
     let paid = app.wait_state(&session.id, SessionState::Paid).await;
     assert!(!paid.unconfirmed, "a paid order is confirmed");
     assert_eq!(paid.receipt.unwrap().amount.minor(), 145_000);
+}
+
+/// The Payfect checkout id behind a session's page URL (`…/checkouts/{id}`).
+fn payfect_checkout(session: &Session) -> String {
+    let url = match &session.action {
+        Some(kassa_wire::Action::Iframe { url } | kassa_wire::Action::Redirect { url, .. }) => url,
+        other => panic!("{other:?}"),
+    };
+    url.trim_end_matches('/').rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn payfect_answers_its_documents_do_not_allow_leave_the_order_open_and_unpaid() {
+    let app = spawn_app().await;
+    let fernet = fernet::Fernet::new(PAYFECT_FERNET).unwrap();
+    let mut last = None;
+    for (n, (why, status, currency, amount)) in [
+        ("a status the docs do not list", "refunded", "NOK", "1450.00"),
+        ("an ISO currency we did not ask for", "succeeded", "EUR", "1450.00"),
+        ("a currency nobody knows", "succeeded", "doge", "1450.00"),
+        ("an amount beyond Payfect's rounding", "succeeded", "NOK", "1449.00"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // One order each: a callback is deduplicated by checkout and status.
+        let session = app.create("payfect-redirect", &format!("pf-bad-input-{n}")).await;
+        let checkout = payfect_checkout(&session);
+        let body = json!({"id": checkout, "amount": amount, "status": status, "currency": currency,
+            "merchant": "m", "is_livemode": false, "client_reference_id": session.id})
+        .to_string();
+        let res = app
+            .http
+            .post(format!("{}/v1/webhooks/payfect", app.api))
+            .header("content-type", "application/json")
+            .header("x-payfect-signature", fernet.encrypt(body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{why}: a verified callback is acknowledged");
+        let now = app.status(&session.id).await;
+        assert_eq!(now.state, SessionState::Open, "{why}: the order is left as it was");
+        assert!(now.receipt.is_none(), "{why}");
+        last = Some((session, checkout));
+    }
+    // The real payment still lands: the simulator names usdt, as Payfect's docs do.
+    let (session, checkout) = last.unwrap();
+    let res = app.sim(&app.sim.payfect_url, &format!("/sessions/{checkout}/pay")).await;
+    assert!(res.status().is_success());
+    let paid = app.wait_state(&session.id, SessionState::Paid).await;
+    assert_eq!(paid.receipt.unwrap().amount.minor(), 145_000);
+}
+
+#[tokio::test]
+async fn checkfront_asks_for_the_accounts_own_booking_fields_and_checks_them_c3() {
+    let app = spawn_app().await;
+    let config: CheckoutConfig = app
+        .http
+        .get(format!("{}/v1/checkout/config", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let method = config.methods.iter().find(|m| m.id == "checkfront").unwrap();
+    let ids: Vec<&str> = method.extra_fields.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["guide_language", "pickup_point"], "read from Checkfront's booking/form");
+    let language = &method.extra_fields[0];
+    assert_eq!(language.label, "Guide language");
+    assert!(language.required);
+    assert_eq!(
+        language.options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(),
+        ["de", "en", "nb"]
+    );
+    let stripe = config.methods.iter().find(|m| m.id == "stripe-hosted").unwrap();
+    assert!(stripe.extra_fields.is_empty());
+
+    let mut body = create_body("checkfront");
+    // Checkfront books every line for a date.
+    body["items"][1]["start_date"] = json!("2026-12-01");
+    body["customer"] = json!({"name": "Kari Nordmann", "email": "kari@example.com"});
+    let refused = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 400);
+        res.json::<ApiError>().await.unwrap().field
+    };
+    let res = app.post("/v1/checkout/sessions", Some("cf-extra-1"), &body).await;
+    assert_eq!(refused(res).await.as_deref(), Some("customer.extra.guide_language"));
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "fr"}, {"id": "pickup_point", "value": "Bryggen"}]);
+    let res = app.post("/v1/checkout/sessions", Some("cf-extra-2"), &body).await;
+    assert_eq!(refused(res).await.as_deref(), Some("customer.extra.guide_language"));
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"},
+        {"id": "pickup_point", "value": "Bryggen"}, {"id": "price", "value": "0"}]);
+    let res = app.post("/v1/checkout/sessions", Some("cf-extra-3"), &body).await;
+    assert_eq!(refused(res).await.as_deref(), Some("customer.extra.price"));
+    let bookings = |app: &App| {
+        let url = format!("{}/__sim/state", app.sim.checkfront_url);
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(bookings(&app).await["bookings"], json!([]), "nothing was booked");
+
+    body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"}, {"id": "pickup_point", "value": "Bryggen"}]);
+    let session = app.create_with("cf-extra-4", &body).await;
+    assert_eq!(session.state, SessionState::Open);
+    let state = bookings(&app).await;
+    assert_eq!(state["bookings"][0]["fields"]["guide_language"], "nb");
+    assert_eq!(state["bookings"][0]["fields"]["pickup_point"], "Bryggen");
 }

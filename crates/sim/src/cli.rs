@@ -142,9 +142,15 @@ struct PayfectArgs {
     /// [U] Whether a decline sends a `failed` callback.
     #[arg(long, env = "KASSA_SIM_PAYFECT_FAILURE_CALLBACKS", action = ArgAction::Set)]
     payfect_failure_callbacks: Option<bool>,
-    /// [U] HTTP status of a successful create.
+    /// HTTP status of a successful create (default 200).
     #[arg(long, env = "KASSA_SIM_PAYFECT_CREATE_STATUS")]
     payfect_create_status: Option<u16>,
+    /// [U] How a unit price is stored (default whole-units-half-even, the docs' 20.5 → 20).
+    #[arg(long, env = "KASSA_SIM_PAYFECT_UNIT_ROUNDING", value_enum)]
+    payfect_unit_rounding: Option<kassa_sim::payfect::UnitRounding>,
+    /// [U] Which currency a callback names: the crypto paid with (default) or the checkout's.
+    #[arg(long, env = "KASSA_SIM_PAYFECT_CALLBACK_CURRENCY", value_enum)]
+    payfect_callback_currency: Option<kassa_sim::payfect::CallbackCurrency>,
     /// [U] Checkout lifetime in seconds.
     #[arg(long, env = "KASSA_SIM_PAYFECT_CHECKOUT_TTL_SECS")]
     payfect_checkout_ttl_secs: Option<i64>,
@@ -171,6 +177,8 @@ impl PayfectArgs {
         set(&mut c.extra_path_prefixes, self.payfect_extra_path_prefixes);
         set(&mut c.failure_callbacks, self.payfect_failure_callbacks);
         set(&mut c.create_status, self.payfect_create_status);
+        set(&mut c.unit_rounding, self.payfect_unit_rounding);
+        set(&mut c.callback_currency, self.payfect_callback_currency);
         set(&mut c.checkout_ttl_secs, self.payfect_checkout_ttl_secs);
         set(&mut c.amount_decimal_places, self.payfect_amount_decimal_places);
         set(&mut c.merchant_id, self.payfect_merchant_id);
@@ -327,11 +335,19 @@ struct CheckfrontArgs {
     /// Where Cancel leads (`{code}` = booking code).
     #[arg(long, env = "KASSA_SIM_CHECKFRONT_CANCEL_URL")]
     checkfront_cancel_url: Option<String>,
+    /// [U] Whether `GET booking/{code}` also answers the token.
+    #[arg(long, env = "KASSA_SIM_CHECKFRONT_TOKEN_ON_GET", action = ArgAction::Set)]
+    checkfront_token_on_get: Option<bool>,
+    /// Webhook encoding: json (default) or xml.
+    #[arg(long, env = "KASSA_SIM_CHECKFRONT_WEBHOOK_FORMAT", value_enum)]
+    checkfront_webhook_format: Option<kassa_sim::checkfront::WebhookFormat>,
 }
 
 impl CheckfrontArgs {
     fn apply(self, c: &mut CheckfrontSim) {
         set(&mut c.port, self.checkfront_port);
+        set(&mut c.token_on_get, self.checkfront_token_on_get);
+        set(&mut c.webhook_format, self.checkfront_webhook_format);
         set(&mut c.api_key, self.checkfront_api_key);
         set(&mut c.api_secret, self.checkfront_api_secret);
         c.access_token = self.checkfront_access_token.or(c.access_token.take());
@@ -497,7 +513,9 @@ mod tests {
             "--stripe-webhook-url",
             "http://127.0.0.1:8080/v1/webhooks/stripe",
             "--payfect-failure-callbacks",
-            "false",
+            "true",
+            "--payfect-unit-rounding",
+            "exact",
             "--front-payment-checksum-formula",
             "rev1179",
             "--front-payment-callback-method",
@@ -517,7 +535,9 @@ mod tests {
             Some("http://127.0.0.1:8080/v1/webhooks/stripe")
         );
         assert_eq!(config.stripe.secret_key, StripeSim::default().secret_key);
-        assert!(!config.payfect.failure_callbacks);
+        assert!(config.payfect.failure_callbacks);
+        assert_eq!(config.payfect.unit_rounding, kassa_sim::payfect::UnitRounding::Exact);
+        assert_eq!(config.payfect.callback_currency, kassa_sim::payfect::CallbackCurrency::Paid);
         assert_eq!(config.front_payment.checksum_formula, ChecksumFormula::Rev1179);
         assert_eq!(config.front_payment.callback_method, reqwest::Method::POST);
         assert_eq!(config.checkfront.webhook_events, ["booking"]);

@@ -56,6 +56,11 @@ pub struct PaymentMethod {
     /// Customer details this method needs; the widget asks for these and no others.
     #[serde(default)]
     pub required_fields: Vec<CustomerField>,
+    /// Details the provider's account asks for that have no [`CustomerField`] (Checkfront's
+    /// booking form), labelled by the provider; the widget asks for them like the others and
+    /// sends them in [`CustomerDetails::extra`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_fields: Vec<ExtraField>,
     /// Origins (`scheme://host:port`) the widget may navigate to or frame for this method.
     pub allowed_origins: Vec<String>,
     /// Where the Stripe.js script is loaded from, for `stripe_embedded`.
@@ -161,6 +166,56 @@ impl CustomerField {
     ];
 }
 
+/// A detail a provider's account asks for beyond the [`CustomerField`]s.
+///
+/// Plain strings and lists only: every type the widget decodes costs Wasm, and the widget sits
+/// at its size ceiling.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraField {
+    /// The provider's field id, the id of its [`ExtraValue`].
+    pub id: String,
+    /// The provider's label, shown as it is.
+    pub label: String,
+    /// How it is asked for: [`ExtraField::TEXT`], [`ExtraField::TEXTAREA`],
+    /// [`ExtraField::SELECT`] or [`ExtraField::CHECKBOX`]; anything else is asked as text.
+    pub kind: String,
+    /// Whether a value must be given (a checkbox must be ticked).
+    pub required: bool,
+    /// The choices of a `select`, in the provider's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<FieldOption>,
+}
+
+impl ExtraField {
+    /// One line of text.
+    pub const TEXT: &'static str = "text";
+    /// Several lines of text.
+    pub const TEXTAREA: &'static str = "textarea";
+    /// One of [`ExtraField::options`].
+    pub const SELECT: &'static str = "select";
+    /// Ticked (`"1"`) or not.
+    pub const CHECKBOX: &'static str = "checkbox";
+}
+
+/// One choice of a `select` field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOption {
+    /// What is sent.
+    pub value: String,
+    /// What the customer sees.
+    pub label: String,
+}
+
+/// The value given for one [`ExtraField`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraValue {
+    /// The field's id.
+    pub id: String,
+    /// What was typed, chosen or ticked (`"1"`).
+    pub value: String,
+}
+
 /// One line of what the page wants to buy. Never a price.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -249,6 +304,9 @@ pub struct CustomerDetails {
     /// ISO 3166-1 alpha-2 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Values of the method's [`PaymentMethod::extra_fields`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<ExtraValue>,
 }
 
 impl CustomerDetails {

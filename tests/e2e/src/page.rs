@@ -184,7 +184,8 @@ impl<'a> CheckoutPage<'a> {
         Ok(())
     }
 
-    /// Fills whichever of name, email and phone the chosen method asks for.
+    /// Fills whichever of name, email and phone the chosen method asks for, and the fields
+    /// the simulated Checkfront account's booking form adds (a guide language, a pickup point).
     pub async fn fill_contact(&self) -> anyhow::Result<()> {
         for (label, value) in
             [("Full name", "Kari Nordmann"), ("Email", "kari@example.no"), ("Phone", "+4791234567")]
@@ -193,6 +194,59 @@ impl<'a> CheckoutPage<'a> {
                 self.fill(label, value).await?;
             }
         }
+        self.fill_account_fields().await
+    }
+
+    /// Fills the fields the simulated Checkfront account's booking form adds, where shown.
+    pub async fn fill_account_fields(&self) -> anyhow::Result<()> {
+        if !self.all_by_role("textbox", "Pickup point", true).await?.is_empty() {
+            self.fill("Pickup point", "Bryggen").await?;
+        }
+        if !self.selects("Guide language").await?.is_empty() {
+            self.select("Guide language", "Norsk").await?;
+        }
+        Ok(())
+    }
+
+    /// The text of the element with this id in the widget (an error line), trimmed.
+    pub async fn text_of(&self, id: &str) -> anyhow::Result<String> {
+        let ret = self
+            .in_root(
+                "const el = root && root.getElementById(arguments[0]); return el ? el.textContent : null;",
+                vec![json!(id)],
+            )
+            .await?;
+        ret.json().as_str().map(|t| t.trim().to_owned()).context("no such element")
+    }
+
+    /// The `<select>`s whose accessible name starts with `label`.
+    pub async fn selects(&self, label: &str) -> anyhow::Result<Vec<WebElement>> {
+        let ret = self
+            .in_root("return root ? Array.from(root.querySelectorAll('select')) : [];", vec![])
+            .await?;
+        let mut found = vec![];
+        for el in ret.elements()? {
+            if accessible(self.driver, &el).await?.1.starts_with(label) {
+                found.push(el);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Picks the option shown as `option` in the select whose accessible name starts with
+    /// `label`, as a person does: by clicking it.
+    pub async fn select(&self, label: &str, option: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let select = loop {
+            if let Some(el) = self.selects(label).await?.into_iter().next() {
+                break el;
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "no select named {label:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        select.click().await?;
+        let xpath = format!(".//option[normalize-space()='{option}']");
+        select.find(By::XPath(xpath)).await?.click().await.context("choosing the option")?;
         Ok(())
     }
 

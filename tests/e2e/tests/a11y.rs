@@ -78,6 +78,7 @@ async fn every_screen_in(lang: &str) -> anyhow::Result<()> {
         w.choose("Pay on this page (Checkfront)").await?;
         w.type_testid("kassa-field-name", "Kari Nordmann").await?;
         w.type_testid("kassa-field-email", "kari@example.no").await?;
+        w.fill_account_fields().await?;
         hold(&d, "*/v1/checkout/sessions*").await?;
         w.click_testid("kassa-pay").await?;
         w.wait_state("creating").await?;

@@ -201,6 +201,7 @@ async fn a_reload_while_the_provider_page_shows_in_the_widget_shows_it_again() -
             widget.choose("Pay on this page (Checkfront)").await?;
             widget.type_testid("kassa-field-name", "Kari Nordmann").await?;
             widget.type_testid("kassa-field-email", "kari@example.no").await?;
+            widget.fill_account_fields().await?;
             widget.pay().await?;
             widget.wait_state("iframe").await?;
             widget.click_testid("kassa-leave").await?;

@@ -170,6 +170,20 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
             widget.choose("Pay on this page (Checkfront)").await?;
             widget.fill("Full name", "Kari Nordmann").await?;
             widget.fill("Email", "kari@example.no").await?;
+            // The account's own booking fields (Checkfront's booking/form), asked like the
+            // others: a required one left empty is named, tied to its field, and blocks Pay.
+            widget.pay().await?;
+            let language = widget.selects("Guide language").await?;
+            anyhow::ensure!(language.len() == 1, "the guide language is asked for");
+            let language = &language[0];
+            assert_eq!(language.attr("aria-invalid").await?.as_deref(), Some("true"));
+            assert!(language.attr("required").await?.is_some(), "marked required");
+            let described = language.attr("aria-describedby").await?.unwrap_or_default();
+            let error = widget.text_of(&described).await?;
+            assert_eq!(error, "This field is required.");
+            assert_eq!(widget.state().await?.as_deref(), Some("picker"), "nothing was sent");
+            widget.select("Guide language", "Norsk").await?;
+            widget.fill("Pickup point", "Bryggen").await?;
             widget.pay().await?;
             widget.wait_state("iframe").await?;
             let frame = widget.frame().await?;
@@ -191,6 +205,11 @@ async fn checkfront_booking_page_in_an_iframe_pays() -> anyhow::Result<()> {
             for d in &deliveries {
                 assert_eq!(d["status_code"], 200, "{d}");
             }
+            // What the customer chose reached Checkfront's booking.
+            let state: serde_json::Value =
+                reqwest::get(format!("{cf}/__sim/state")).await?.json().await?;
+            assert_eq!(state["bookings"][0]["fields"]["guide_language"], "nb");
+            assert_eq!(state["bookings"][0]["fields"]["pickup_point"], "Bryggen");
             Ok(())
         })
         .await

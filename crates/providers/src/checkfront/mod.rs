@@ -1,15 +1,27 @@
 //! Checkfront API 3.0: books the cart's items (rated item → booking session → booking
-//! create) and sends the customer to Checkfront's own payment page (providers.md §2, seed 000).
+//! create) and sends the customer to Checkfront's own payment page.
+//!
+//! Sources: seed `000_5afdd411024e2f02.txt` (Checkfront staff on the payment URL) and the API
+//! reference, github.com/Checkfront/API: `docs/ref/booking/{booking,create,form}.rst`,
+//! `docs/ref/notifications.rst`, `docs/ref/webhook/{booking,payment}.rst`, the example answers
+//! under `docs/examples/response/`, and the v3 README ("The booking token is now returned on
+//! booking/create").
 //!
 //! Acting as a customer (`X-On-Behalf: off`) the create answer carries
 //! `customer_payment_url` and the booking starts as a short-lived pre-booking; acting as
-//! staff, the adapter builds `/reserve/booking/{code}?CFX={token}&view=pay` itself. The
-//! booking session's total must equal the server's quote before anything is booked.
+//! staff, the adapter builds `/reserve/booking/{code}?CFX={token}&view=pay` itself, where
+//! `{code}` is the booking code (the reference calls every `{booking_id}` "the unique booking
+//! code") and the token comes from `booking/create`'s answer; reading it back from
+//! `GET booking/{code}` is only done when `token_from_get` says so [U]. The fields the
+//! account's booking form requires are read with [`Checkfront::booking_form`] and sent in
+//! `form[…]` (C3). The booking session's total must equal the server's quote before anything
+//! is booked.
 //! Checkfront's webhooks are unsigned: they are only hints that make the adapter fetch the
 //! booking, and only that fetch decides an event (R-K3). This module must not trust any
 //! field of a webhook other than the booking code it names.
 
 // `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
+pub(crate) mod form;
 pub(crate) mod transformers;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +38,7 @@ use self::transformers::{BookingAnswer, Envelope, RatedItem, SessionAnswer};
 use crate::{
     check_reference, check_totals,
     transport::{self, Answer, Call, Replay},
-    IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
+    AccountForm, IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
     SessionRequest,
 };
 
@@ -41,17 +53,6 @@ pub enum ActAs {
     Customer,
     /// The API account itself (or `staff_id`): the adapter builds the `CFX` pay URL.
     Staff,
-}
-
-/// Which booking identifier goes into the staff-mode pay URL [U: the code is most likely].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayUrlKey {
-    /// The booking code, e.g. `CFPP-290317`.
-    #[default]
-    Code,
-    /// The numeric booking id.
-    Id,
 }
 
 /// How one of the merchant's SKUs is booked at Checkfront.
@@ -94,8 +95,10 @@ pub struct CheckfrontConfig {
     pub extra_form: BTreeMap<String, String>,
     /// Booking-form field that receives Kassa's order id, if the account has one.
     pub order_id_field: Option<String>,
-    /// Identifier in the staff-mode pay URL [U]. Default `code`.
-    pub pay_url_key: PayUrlKey,
+    /// Staff mode: when `booking/create` answers no token, read it from
+    /// `GET booking/{code}` [U]. Default false: the v3 README says create returns it, so an
+    /// answer without one is an error that names this setting.
+    pub token_from_get: bool,
     /// Currency when Checkfront's answer names none. Default `NOK`.
     pub currency: String,
     /// Status ids that mean paid, cancelled, expired [U].
@@ -121,7 +124,7 @@ impl Default for CheckfrontConfig {
             items: HashMap::new(),
             extra_form: BTreeMap::new(),
             order_id_field: None,
-            pay_url_key: PayUrlKey::Code,
+            token_from_get: false,
             currency: "NOK".into(),
             statuses: BookingStatuses::default(),
             cancel_status: "VOID".into(),
@@ -270,14 +273,15 @@ impl Checkfront {
         }
 
         let mut form = vec![("session_id".to_owned(), session.id.clone())];
-        let customer = [
-            ("customer_name", &req.customer.name),
-            ("customer_email", &req.customer.email),
-            ("customer_phone", &req.customer.phone),
-        ];
-        for (field, value) in customer {
-            if let Some(value) = value {
-                form.push((format!("form[{field}]"), value.clone()));
+        for (field, kassa) in form::STANDARD {
+            if let Some(value) = req.customer.get(kassa) {
+                form.push((format!("form[{field}]"), value.to_owned()));
+            }
+        }
+        // The account's own fields (C3), checked by the server against `booking_form`.
+        for given in &req.customer.extra {
+            if !self.config.extra_form.contains_key(&given.id) {
+                form.push((format!("form[{}]", given.id), given.value.clone()));
             }
         }
         for (field, value) in &self.config.extra_form {
@@ -310,29 +314,33 @@ impl Checkfront {
         Ok(ProviderSession { reference: created.code, action, expires_at })
     }
 
-    /// `https://{host}/reserve/booking/{code}?CFX={token}&view=pay`, reading the token from
-    /// the booking when create did not return it.
+    /// `https://{host}/reserve/booking/{code}?CFX={token}&view=pay` with the booking code and
+    /// the token `booking/create` answered (C1, C2); the token is read from the booking only
+    /// when `token_from_get` is set.
     async fn pay_url(
         &self,
         created: &transformers::CreatedBooking,
     ) -> Result<String, ProviderError> {
         let token = match &created.token {
             Some(token) => token.clone(),
-            None => self
+            None if self.config.token_from_get => self
                 .booking(&created.code)
                 .await?
                 .0
                 .booking
                 .token
                 .ok_or(ProviderError::unexpected(P, 200))?,
+            None => {
+                tracing::error!(
+                    booking = %created.code,
+                    "Checkfront's booking/create answered no token, so no pay URL can be built; if this account returns it only on GET booking/{{code}}, set providers.checkfront.token_from_get"
+                );
+                return Err(ProviderError::unexpected(P, 200));
+            }
         };
-        let key = match self.config.pay_url_key {
-            PayUrlKey::Code => created.code.clone(),
-            PayUrlKey::Id => created.id.clone().ok_or(ProviderError::unexpected(P, 200))?,
-        };
-        check_reference(P, &key)?;
+        check_reference(P, &created.code)?;
         let mut url = self.base.clone();
-        url.set_path(&format!("/reserve/booking/{key}"));
+        url.set_path(&format!("/reserve/booking/{}", created.code));
         url.query_pairs_mut().clear().append_pair("CFX", &token).append_pair("view", "pay");
         Ok(url.into())
     }
@@ -385,6 +393,16 @@ impl Checkfront {
             Err(ProviderError::Rejected { .. }) => self.fetch_update(reference).await,
             Err(other) => Err(other),
         }
+    }
+
+    /// `GET booking/form`: what this account requires of a customer (as we act), less the
+    /// fields the configuration fills itself (`extra_form`, `order_id_field`).
+    pub async fn booking_form(&self) -> Result<AccountForm, ProviderError> {
+        let call = self.call(Method::GET, "booking/form", Replay::Safe)?;
+        let answer = self.send(&call).await?;
+        let mut skip: Vec<&str> = self.config.extra_form.keys().map(String::as_str).collect();
+        skip.extend(self.config.order_id_field.as_deref());
+        form::read(&answer.body, self.config.act_as, &skip)
     }
 
     /// Reads the booking code a webhook names and fetches that booking; the webhook's own

@@ -289,6 +289,11 @@ impl Booking {
 
 /// The booking code a webhook names, whatever its format (JSON, form or XML); `None` when
 /// it names none. The webhook is unsigned, so nothing else in it is read (R-K3).
+///
+/// Checkfront sends JSON, XML or a form, as the merchant chose (`docs/ref/notifications.rst`).
+/// The code is read by its place in the document: `booking/code` (booking events) or
+/// `transaction/booking_id` (payments), never the first `code` anywhere, since
+/// `booking/customer/code` is the customer's (`docs/examples/response/webhook-booking.xml`).
 pub(crate) fn webhook_booking_code(body: &[u8]) -> Option<String> {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         return text_at(&value, "/booking/code")
@@ -297,9 +302,7 @@ pub(crate) fn webhook_booking_code(body: &[u8]) -> Option<String> {
     }
     let text = std::str::from_utf8(body).ok()?;
     if text.trim_start().starts_with('<') {
-        let start = text.find("<code>")? + "<code>".len();
-        let end = text[start..].find("</code>")? + start;
-        return Some(text[start..end].trim().to_owned());
+        return xml_booking_code(text);
     }
     url::form_urlencoded::parse(body)
         .find(|(k, _)| {
@@ -309,6 +312,21 @@ pub(crate) fn webhook_booking_code(body: &[u8]) -> Option<String> {
             )
         })
         .map(|(_, v)| v.into_owned())
+}
+
+/// `<checkfront-notify><booking><code>` or `<checkfront-notify><transaction><booking_id>`,
+/// by element path.
+fn xml_booking_code(text: &str) -> Option<String> {
+    fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+        node.children().find(|n| n.is_element() && n.tag_name().name() == name)
+    }
+    let doc = roxmltree::Document::parse(text).ok()?;
+    let root = doc.root_element();
+    let code = child(root, "booking")
+        .and_then(|booking| child(booking, "code"))
+        .or_else(|| child(root, "transaction").and_then(|t| child(t, "booking_id")))?;
+    let code = code.text()?.trim();
+    (!code.is_empty()).then(|| code.to_owned())
 }
 
 #[cfg(test)]
@@ -470,6 +488,32 @@ mod tests {
         let form = b"booking%5Bstatus%5D=PAID&booking%5Bcode%5D=KMVQ-060314";
         assert_eq!(webhook_booking_code(form).as_deref(), Some("KMVQ-060314"));
         assert_eq!(webhook_booking_code(b"{}"), None);
+    }
+
+    #[test]
+    fn an_xml_webhook_is_read_by_path_not_by_its_first_code_element_c4() {
+        // Checkfront's documented XML booking notice, with the customer block moved first:
+        // element order carries no meaning, and the customer's <code> must not be taken.
+        let booking = br#"<?xml version="1.0" ?>
+            <checkfront-notify version="3.0" host="your-company.checkfront.com">
+                <booking booking_id="157">
+                    <customer><code>BT5-386-579</code><name>Your Customer</name></customer>
+                    <status>HOLD</status>
+                    <code>KMVQ-060314</code>
+                    <order currency_id="CAD"><items><item line_id="1"><sku>paddle</sku></item></items></order>
+                </booking>
+            </checkfront-notify>"#;
+        assert_eq!(webhook_booking_code(booking).as_deref(), Some("KMVQ-060314"));
+        let payment = br#"<?xml version="1.0" encoding="utf-8"?>
+            <checkfront-notify version="3.11.0.0" host="your-website.checkfront.com">
+                <type>transaction</type><action>insert</action>
+                <transaction><transaction_id>TEST1482284175</transaction_id><status>PAID</status>
+                <amount>27.00</amount><booking_id>LULZ-080916</booking_id></transaction>
+            </checkfront-notify>"#;
+        assert_eq!(webhook_booking_code(payment).as_deref(), Some("LULZ-080916"));
+        let only_customer = br#"<checkfront-notify><booking><customer><code>BT5-386-579</code></customer></booking></checkfront-notify>"#;
+        assert_eq!(webhook_booking_code(only_customer), None, "a customer code is no booking");
+        assert_eq!(webhook_booking_code(b"<checkfront-notify><booking><code>"), None);
     }
 
     proptest::proptest! {

@@ -10,6 +10,7 @@ use kassa_wire::{Money, PaymentEvent, ProviderId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::rules::{Currencies, ReadCurrency};
 use crate::{amount, PaymentUpdate, ProviderError, SessionRequest};
 
 const P: ProviderId = ProviderId::Payfect;
@@ -24,15 +25,6 @@ pub enum CurrencyCase {
     Upper,
     /// `nok`.
     Lower,
-}
-
-impl CurrencyCase {
-    fn apply(self, code: &str) -> String {
-        match self {
-            CurrencyCase::Upper => code.to_ascii_uppercase(),
-            CurrencyCase::Lower => code.to_ascii_lowercase(),
-        }
-    }
 }
 
 /// `POST /checkouts/`.
@@ -76,17 +68,21 @@ pub(crate) fn unit_amount(money: Money) -> Result<String, ProviderError> {
 }
 
 impl CreateCheckout {
+    /// The checkout and every item priced in the code we send for the order's currency: the
+    /// docs' curl example mixes `CNY` and `TWD`, which leaves a conversion to Payfect at a rate
+    /// nobody showed us, so Kassa never does (P5).
     pub(crate) fn from_request(
         req: &SessionRequest,
-        case: CurrencyCase,
+        currencies: &Currencies,
     ) -> Result<Self, ProviderError> {
+        let code = currencies.code_for(req.total.currency());
         let invoice_items = req
             .lines
             .iter()
             .map(|line| {
                 Ok(InvoiceItem {
                     price_data: PriceData {
-                        currency: case.apply(line.unit_price.currency().code()),
+                        currency: currencies.code_for(line.unit_price.currency()),
                         unit_amount: unit_amount(line.unit_price)?,
                         product_data: ProductData {
                             name: if line.name.trim().is_empty() {
@@ -102,7 +98,7 @@ impl CreateCheckout {
             .collect::<Result<_, ProviderError>>()?;
         Ok(CreateCheckout {
             client_reference_id: req.order_id.clone(),
-            currency: case.apply(req.total.currency().code()),
+            currency: code,
             invoice_items,
             success_url: req.success_url.clone(),
             cancel_url: req.cancel_url.clone(),
@@ -141,13 +137,25 @@ pub(crate) enum CheckoutStatus {
 }
 
 impl Checkout {
-    /// `amountTotal` in `currency`, parsed exactly.
-    pub(crate) fn total(&self, status: u16) -> Result<Money, ProviderError> {
+    /// `amountTotal` in `currency`, parsed exactly. The currency must be one we send: a
+    /// settlement or unknown currency here is not what we asked for.
+    pub(crate) fn total(
+        &self,
+        status: u16,
+        currencies: &Currencies,
+    ) -> Result<Money, ProviderError> {
         let (Some(raw), Some(code)) = (&self.amount_total, &self.currency) else {
             return Err(ProviderError::unexpected(P, status));
         };
+        let currency = match currencies.read(code) {
+            ReadCurrency::Order(currency) => currency,
+            ReadCurrency::Settlement(_) | ReadCurrency::Unknown => {
+                tracing::warn!(checkout = %self.id, code = %code, "Payfect answered a checkout in a currency we did not send; the order is left as it is");
+                return Err(ProviderError::unexpected(P, status));
+            }
+        };
         let text = amount::decimal_text(raw).ok_or(ProviderError::unexpected(P, status))?;
-        amount::parse_decimal(P, &text, amount::currency(P, code)?)
+        amount::parse_decimal(P, &text, currency)
     }
 
     /// `expiresAt` is epoch **milliseconds** as a string (unlike `createdAt`, in seconds);
@@ -159,22 +167,35 @@ impl Checkout {
     }
 
     /// What the checkout says now, deduplicated by id and event.
-    pub(crate) fn to_update(&self, status: u16) -> Result<PaymentUpdate, ProviderError> {
+    pub(crate) fn to_update(
+        &self,
+        status: u16,
+        currencies: &Currencies,
+    ) -> Result<PaymentUpdate, ProviderError> {
         let (event, amount) = match self.status {
-            CheckoutStatus::Complete => (Some(PaymentEvent::Paid), Some(self.total(status)?)),
+            CheckoutStatus::Complete => {
+                (Some(PaymentEvent::Paid), Some(self.total(status, currencies)?))
+            }
             CheckoutStatus::Expired => (Some(PaymentEvent::Expired), None),
             CheckoutStatus::Open => (None, None),
-            CheckoutStatus::Unknown => return Err(ProviderError::unexpected(P, status)),
+            CheckoutStatus::Unknown => {
+                tracing::warn!(checkout = %self.id, "Payfect answered a checkout status its docs do not list (open, complete, expired); the order is left as it is");
+                return Err(ProviderError::unexpected(P, status));
+            }
         };
         Ok(self.update(event, amount))
     }
 
     /// The answer to a cancel: Payfect has no cancel call, so an open checkout is simply
     /// abandoned by us.
-    pub(crate) fn cancelled_update(&self, status: u16) -> Result<PaymentUpdate, ProviderError> {
+    pub(crate) fn cancelled_update(
+        &self,
+        status: u16,
+        currencies: &Currencies,
+    ) -> Result<PaymentUpdate, ProviderError> {
         match self.status {
             CheckoutStatus::Open => Ok(self.update(Some(PaymentEvent::Cancelled), None)),
-            _ => self.to_update(status),
+            _ => self.to_update(status, currencies),
         }
     }
 
@@ -277,11 +298,27 @@ fn token_timestamp(token: &str) -> Option<u64> {
     Some(u64::from_be_bytes(stamp))
 }
 
+/// What a verified callback tells us.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CallbackNews {
+    /// Decoded as it stands.
+    Update(PaymentUpdate),
+    /// A success in a settlement currency: the amount is not comparable with the order, so
+    /// the checkout is read for its total in the currency we sent.
+    Confirm,
+}
+
 impl Callback {
-    /// `succeeded` → `Paid` with the callback's amount; `failed` → `Declined` when
-    /// `failed_declines` (Payfect documents success callbacks only [U]); anything else → no
-    /// event. Deduplicated by `"{id}:{status}"`.
-    pub(crate) fn to_update(&self, failed_declines: bool) -> Result<PaymentUpdate, ProviderError> {
+    /// `succeeded` in the currency we sent → `Paid` with the callback's amount; in a
+    /// settlement currency (`usdt`) → [`CallbackNews::Confirm`]; `failed` → `Declined` only
+    /// when `failed_declines` (Payfect documents success callbacks only [U]). A currency we
+    /// did not ask for or a status the docs do not list is logged for the operator and
+    /// changes nothing. Deduplicated by `"{id}:{status}"`.
+    pub(crate) fn news(
+        &self,
+        failed_declines: bool,
+        currencies: &Currencies,
+    ) -> Result<CallbackNews, ProviderError> {
         let (event, amount) = match self.status.as_str() {
             "succeeded" => {
                 let bad = || {
@@ -290,19 +327,34 @@ impl Callback {
                 let raw = self.amount.as_deref().ok_or_else(bad)?;
                 let code = self.currency.as_deref().ok_or_else(bad)?;
                 let text = amount::decimal_text(raw).ok_or_else(bad)?;
-                let currency = amount::currency(P, code).map_err(|_| bad())?;
-                (Some(PaymentEvent::Paid), Some(amount::parse_decimal(P, &text, currency)?))
+                match currencies.read(code) {
+                    ReadCurrency::Order(currency) => {
+                        (Some(PaymentEvent::Paid), Some(amount::parse_decimal(P, &text, currency)?))
+                    }
+                    ReadCurrency::Settlement(_) => return Ok(CallbackNews::Confirm),
+                    ReadCurrency::Unknown => {
+                        tracing::warn!(checkout = %self.id, order = ?self.client_reference_id, code, "a signed Payfect callback names a currency we did not ask for; the order is left as it is");
+                        (None, None)
+                    }
+                }
             }
             "failed" if failed_declines => (Some(PaymentEvent::Declined), None),
-            _ => (None, None),
+            "failed" => {
+                tracing::info!(checkout = %self.id, "a signed Payfect failed callback; failure_callbacks is off, so polling decides");
+                (None, None)
+            }
+            other => {
+                tracing::warn!(checkout = %self.id, order = ?self.client_reference_id, status = other, "a signed Payfect callback has a status its docs do not list; the order is left as it is");
+                (None, None)
+            }
         };
-        Ok(PaymentUpdate {
+        Ok(CallbackNews::Update(PaymentUpdate {
             reference: self.id.clone(),
             order_id: self.client_reference_id.clone(),
             event,
             amount,
             dedup_key: format!("{}:{}", self.id, self.status),
-        })
+        }))
     }
 }
 
@@ -344,8 +396,30 @@ mod tests {
         }
     }
 
+    fn currencies(case: CurrencyCase) -> Currencies {
+        Currencies::new(&Default::default(), &["usdt".into()], case == CurrencyCase::Lower).unwrap()
+    }
+
     fn body(req: &SessionRequest, case: CurrencyCase) -> serde_json::Value {
-        serde_json::to_value(CreateCheckout::from_request(req, case).unwrap()).unwrap()
+        serde_json::to_value(CreateCheckout::from_request(req, &currencies(case)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_mapped_currency_goes_as_payfects_code_on_checkout_and_items_alike() {
+        let pegged = Currencies::new(
+            &[("USD".to_owned(), "usdt".to_owned())].into(),
+            &["usdt".into()],
+            false,
+        )
+        .unwrap();
+        let json = serde_json::to_value(
+            CreateCheckout::from_request(&request(money(2050, Currency::USD)), &pegged).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["currency"], "usdt");
+        assert_eq!(json["invoice_items"][0]["price_data"]["currency"], "usdt");
+        assert_eq!(json["invoice_items"][0]["price_data"]["unit_amount"], "20.50");
+        assert!(json.get("payment_method_data").is_none(), "P6: never sent");
     }
 
     #[test]
@@ -409,40 +483,71 @@ mod tests {
 
     #[test]
     fn the_response_total_is_parsed_exactly() {
-        assert_eq!(checkout("open").total(201).unwrap(), money(4100, Currency::NOK));
+        assert_eq!(
+            checkout("open").total(201, &currencies(CurrencyCase::Upper)).unwrap(),
+            money(4100, Currency::NOK)
+        );
         let yen: Checkout = serde_json::from_str(
             r#"{"id":"x","status":"open","amountTotal":"1250.00","currency":"jpy"}"#,
         )
         .unwrap();
-        assert_eq!(yen.total(200).unwrap(), money(1250, Currency::JPY));
+        assert_eq!(
+            yen.total(200, &currencies(CurrencyCase::Upper)).unwrap(),
+            money(1250, Currency::JPY)
+        );
         let dinar: Checkout = serde_json::from_str(
             r#"{"id":"x","status":"open","amountTotal":"1.255","currency":"KWD"}"#,
         )
         .unwrap();
-        assert_eq!(dinar.total(200).unwrap(), money(1255, Currency::KWD));
+        assert_eq!(
+            dinar.total(200, &currencies(CurrencyCase::Upper)).unwrap(),
+            money(1255, Currency::KWD)
+        );
         let too_precise: Checkout = serde_json::from_str(
             r#"{"id":"x","status":"open","amountTotal":"1.005","currency":"NOK"}"#,
         )
         .unwrap();
-        assert!(too_precise.total(200).is_err());
+        assert!(too_precise.total(200, &currencies(CurrencyCase::Upper)).is_err());
+        for foreign in ["usdt", "doge"] {
+            let other: Checkout = serde_json::from_str(&format!(
+                r#"{{"id":"x","status":"complete","amountTotal":"41.00","currency":"{foreign}"}}"#
+            ))
+            .unwrap();
+            assert!(
+                other.to_update(200, &currencies(CurrencyCase::Upper)).is_err(),
+                "a checkout in {foreign}, which we did not send, is not read as paid"
+            );
+        }
     }
 
     #[test]
     fn checkout_statuses_map_to_events() {
-        assert_eq!(checkout("complete").to_update(200).unwrap().event, Some(PaymentEvent::Paid));
         assert_eq!(
-            checkout("complete").to_update(200).unwrap().amount,
+            checkout("complete").to_update(200, &currencies(CurrencyCase::Upper)).unwrap().event,
+            Some(PaymentEvent::Paid)
+        );
+        assert_eq!(
+            checkout("complete").to_update(200, &currencies(CurrencyCase::Upper)).unwrap().amount,
             Some(money(4100, Currency::NOK))
         );
-        assert_eq!(checkout("expired").to_update(200).unwrap().event, Some(PaymentEvent::Expired));
-        assert_eq!(checkout("open").to_update(200).unwrap().event, None);
-        assert!(checkout("weird").to_update(200).is_err());
         assert_eq!(
-            checkout("open").cancelled_update(200).unwrap().event,
+            checkout("expired").to_update(200, &currencies(CurrencyCase::Upper)).unwrap().event,
+            Some(PaymentEvent::Expired)
+        );
+        assert_eq!(
+            checkout("open").to_update(200, &currencies(CurrencyCase::Upper)).unwrap().event,
+            None
+        );
+        assert!(checkout("weird").to_update(200, &currencies(CurrencyCase::Upper)).is_err());
+        assert_eq!(
+            checkout("open").cancelled_update(200, &currencies(CurrencyCase::Upper)).unwrap().event,
             Some(PaymentEvent::Cancelled)
         );
         assert_eq!(
-            checkout("complete").cancelled_update(200).unwrap().event,
+            checkout("complete")
+                .cancelled_update(200, &currencies(CurrencyCase::Upper))
+                .unwrap()
+                .event,
             Some(PaymentEvent::Paid)
         );
     }
@@ -505,7 +610,10 @@ mod tests {
         let cb =
             verify_callback(&fernet(), &token_at(reordered, NOW), CALLBACK.as_bytes(), NOW, None)
                 .unwrap();
-        let update = cb.to_update(true).unwrap();
+        let CallbackNews::Update(update) = cb.news(true, &currencies(CurrencyCase::Upper)).unwrap()
+        else {
+            panic!("a NOK callback is read as it stands")
+        };
         assert_eq!(update.event, Some(PaymentEvent::Paid));
         assert_eq!(update.amount, Some(money(4100, Currency::NOK)));
         assert_eq!(update.order_id.as_deref(), Some("ks_1"));
@@ -549,18 +657,55 @@ mod tests {
         let failed: Callback =
             serde_json::from_str(r#"{"id":"c","status":"failed","client_reference_id":"ks_1"}"#)
                 .unwrap();
-        assert_eq!(failed.to_update(true).unwrap().event, Some(PaymentEvent::Declined));
-        assert_eq!(failed.to_update(false).unwrap().event, None);
+        assert_eq!(news(&failed, true).event, Some(PaymentEvent::Declined));
+        assert_eq!(news(&failed, false).event, None);
         let pending: Callback = serde_json::from_str(r#"{"id":"c","status":"pending"}"#).unwrap();
-        assert_eq!(pending.to_update(true).unwrap().event, None);
-        assert_eq!(pending.to_update(true).unwrap().dedup_key, "c:pending");
+        assert_eq!(news(&pending, true).event, None);
+        assert_eq!(news(&pending, true).dedup_key, "c:pending");
     }
 
     #[test]
     fn a_succeeded_callback_without_an_amount_is_refused() {
         let cb: Callback =
             serde_json::from_str(r#"{"id":"c","status":"succeeded","currency":"NOK"}"#).unwrap();
-        assert!(matches!(cb.to_update(true), Err(ProviderError::InvalidNotification { .. })));
+        assert!(matches!(
+            cb.news(true, &currencies(CurrencyCase::Upper)),
+            Err(ProviderError::InvalidNotification { .. })
+        ));
+    }
+
+    fn news(cb: &Callback, failed_declines: bool) -> PaymentUpdate {
+        match cb.news(failed_declines, &currencies(CurrencyCase::Upper)).unwrap() {
+            CallbackNews::Update(update) => update,
+            CallbackNews::Confirm => panic!("{cb:?} asked for a read"),
+        }
+    }
+
+    #[test]
+    fn a_usdt_callback_as_in_the_docs_is_confirmed_and_an_unasked_currency_changes_nothing() {
+        let docs: Callback = serde_json::from_str(
+            r#"{"id":"ed8d24aa","amount":"20.00","status":"succeeded","currency":"usdt","client_reference_id":"ks_1"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            docs.news(false, &currencies(CurrencyCase::Upper)).unwrap(),
+            CallbackNews::Confirm
+        );
+        let foreign: Callback = serde_json::from_str(
+            r#"{"id":"ed8d24aa","amount":"20.00","status":"succeeded","currency":"doge"}"#,
+        )
+        .unwrap();
+        let update = news(&foreign, false);
+        assert_eq!((update.event, update.amount), (None, None));
+        let twd: Callback = serde_json::from_str(
+            r#"{"id":"ed8d24aa","amount":"20.00","status":"succeeded","currency":"TWD"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            news(&twd, false).amount.map(|m| m.currency().code()),
+            Some("TWD"),
+            "read as TWD; the server compares it with the order's currency and refuses it"
+        );
     }
 
     proptest::proptest! {

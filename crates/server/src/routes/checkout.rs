@@ -12,7 +12,7 @@ use kassa_wire::{
 use crate::{error::AppError, json::StrictJson, payments, state::AppState};
 
 pub(super) async fn config(State(state): State<AppState>) -> Json<CheckoutConfig> {
-    Json(state.checkout_config.clone())
+    Json(state.config_answer().await)
 }
 
 pub(super) async fn quote(

@@ -137,6 +137,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         postal_code: text(),
         city: text(),
         country: text(),
+        extra: vec![kassa_wire::ExtraValue { id: "guide_language".into(), value: "en".into() }],
     };
     fields_match("CustomerDetails", &customer, &CustomerDetails::default());
     let create = CreateSession {
@@ -155,10 +156,17 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         display_name: "d".into(),
         presentation: Presentation::StripeEmbedded,
         required_fields: vec![CustomerField::Name],
+        extra_fields: vec![kassa_wire::ExtraField {
+            id: "guide_language".into(),
+            label: "Guide language".into(),
+            kind: kassa_wire::ExtraField::SELECT.into(),
+            required: true,
+            options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
+        }],
         allowed_origins: vec![],
         stripe_js_url: Some("u".into()),
     };
-    let bare_method = PaymentMethod { stripe_js_url: None, ..method.clone() };
+    let bare_method = PaymentMethod { stripe_js_url: None, extra_fields: vec![], ..method.clone() };
     fields_match("PaymentMethod", &method, &bare_method);
     let config = CheckoutConfig {
         merchant_name: "m".into(),

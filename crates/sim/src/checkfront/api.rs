@@ -563,55 +563,53 @@ fn session_close(
 
 async fn booking_form(State(cf): State<Arc<Checkfront>>, req: Request) -> Response {
     let behalf = req.extensions().get::<Behalf>().cloned().unwrap_or(Behalf::Staff);
-    let fields = [
-        "customer_name",
-        "customer_email",
-        "customer_phone",
-        "customer_address",
-        "customer_city",
-        "customer_country",
-        "customer_postal_zip",
-        "note",
-        "customer_tos_agree",
-    ];
     let required = |list: &[String], f: &str| u8::from(list.iter().any(|r| r == f));
-    let ui: Map<String, Value> = fields
-        .iter()
-        .map(|f| {
-            let kind = match *f {
-                "note" => "textarea",
-                "customer_tos_agree" => "checkbox",
-                "customer_country" => "select",
-                _ => "text",
-            };
-            let customer_req = required(&cf.config.customer_required_fields, f);
-            let staff_req = required(&cf.config.staff_required_fields, f);
-            let define = json!({
-                "required": if behalf == Behalf::Customer { customer_req } else { staff_req },
-                "layout": {
-                    "lbl": field_label(f),
-                    "type": kind,
-                    "customer": { "form": 1, "required": customer_req, "invoice": 1 },
-                    "staff": { "form": 1, "required": staff_req },
-                },
-            });
-            ((*f).to_owned(), json!({ "value": "", "define": define }))
-        })
-        .collect();
-    let mode = if behalf == Behalf::Customer { "customer" } else { "staff" };
-    ok(
-        &cf,
-        "booking/form",
-        "get",
-        ui.len(),
+    let define = |id: &str, label: &str, kind: &str, options: &[(String, String)]| {
+        let customer_req = required(&cf.config.customer_required_fields, id);
+        let staff_req = required(&cf.config.staff_required_fields, id);
+        let mut layout = json!({
+            "lbl": label,
+            "type": kind,
+            "customer": { "form": 1, "required": customer_req, "invoice": 1 },
+            "staff": { "form": 1, "required": staff_req, "invoice": 1 },
+            "sys": 0,
+        });
+        if !options.is_empty() {
+            // Checkfront sends a select's choices as an object, value → label.
+            let map: Map<String, Value> =
+                options.iter().map(|(v, l)| (v.clone(), json!(l))).collect();
+            layout["options"] = Value::Object(map);
+        }
         json!({
-            "booking_form_ui": ui,
-            "booking_policy": { "body": "Bookings are confirmed once paid.", "fields": { "customer_tos_agree": field_label("customer_tos_agree") } },
-            "msg": [],
-            "errors": [],
-            "mode": mode,
+            "value": "",
+            "define": {
+                "required": if behalf == Behalf::Customer { customer_req } else { staff_req },
+                "layout": layout,
+            },
+        })
+    };
+    let mut ui = Map::new();
+    ui.insert("msg".into(), json!([]));
+    ui.insert("errors".into(), json!(0));
+    ui.insert("mode".into(), json!("html"));
+    for f in &cf.config.form_fields {
+        ui.insert(f.id.clone(), define(&f.id, &f.label, &f.kind, &f.options));
+    }
+    ui.insert(
+        "booking_policy".into(),
+        json!({
+            "body": "Bookings are confirmed once paid.",
+            "fields": {
+                "customer_tos_agree": define(
+                    "customer_tos_agree",
+                    &field_label("customer_tos_agree"),
+                    "checkbox",
+                    &[],
+                ),
+            },
         }),
-    )
+    );
+    ok(&cf, "booking/form", "get", cf.config.form_fields.len(), json!({ "booking_form_ui": ui }))
 }
 
 async fn booking_create(State(cf): State<Arc<Checkfront>>, req: Request) -> Response {
@@ -641,9 +639,11 @@ async fn booking_create(State(cf): State<Arc<Checkfront>>, req: Request) -> Resp
                 "code": booking.code,
                 "status": booking.status_id,
                 "status_id": booking.status_id,
-                "token": booking.token,
                 "total": money(booking.total()),
             });
+            if cf.config.token_on_create {
+                data["token"] = json!(booking.token);
+            }
             if behalf == Behalf::Customer {
                 let url = cf.pay_url(&booking);
                 request.insert("url".into(), json!(url));
@@ -658,13 +658,13 @@ async fn booking_create(State(cf): State<Arc<Checkfront>>, req: Request) -> Resp
 
 async fn booking_get(State(cf): State<Arc<Checkfront>>, Path(code): Path<String>) -> Response {
     match cf.booking(&code) {
-        Some(b) => ok(
-            &cf,
-            "booking",
-            "get",
-            1,
-            json!({ "booking": b.to_json(&cf.config.currency, &cf.status_name(&b)) }),
-        ),
+        Some(b) => {
+            let mut booking = b.to_json(&cf.config.currency, &cf.status_name(&b));
+            if cf.config.token_on_get {
+                booking["token"] = json!(b.token);
+            }
+            ok(&cf, "booking", "get", 1, json!({ "booking": booking }))
+        }
         None => fail(
             &cf,
             "booking",

@@ -1,6 +1,19 @@
-//! Checkfront API 3.0: rated items with SLIPs, booking sessions, booking create as customer
-//! or staff, the booking payment page, and unsigned webhooks (`shared/providers.md` §2,
-//! seed 000).
+//! Checkfront API 3.0: rated items with SLIPs, booking sessions, the booking form, booking
+//! create as customer or staff, the booking payment page, and unsigned webhooks.
+//!
+//! Sources: seed `000_5afdd411024e2f02.txt` and github.com/Checkfront/API (`docs/ref/booking/`,
+//! `docs/ref/notifications.rst`, `docs/examples/response/`, the v3 README). What the simulator
+//! holds Kassa to, by default:
+//! - a booking is found by its **code** only, in the API and in the pay URL (the reference
+//!   calls every `{booking_id}` "the unique booking code"); a numeric id finds nothing;
+//! - the booking **token** comes back on `booking/create` ("now returned on booking/create")
+//!   and in `booking/index`, not on `GET booking/{code}` unless `token_on_get` [U];
+//! - `GET booking/form` lists the account's fields, among them required ones Kassa has no
+//!   field for (`form_fields`: a guide-language select and a pickup-point text by default);
+//!   `booking/create` refuses a booking that misses a required field, or names a choice the
+//!   select does not have, with Checkfront's `validation_error`;
+//! - webhooks are JSON, or XML (`webhook_format`), the XML with the customer's `<code>` before
+//!   the booking's, as element order means nothing.
 //!
 //! [`Checkfront`] holds the catalogue, carts and bookings; [`api`] is the enveloped API,
 //! [`pages`] the `/reserve/booking/{code}?CFX=…&view=pay` page, [`webhook`] the payloads.
@@ -62,6 +75,15 @@ pub struct CheckfrontSim {
     pub staff_status_id: String,
     /// [U] HTTP status of a validation error inside the envelope (default 200).
     pub validation_error_status: u16,
+    /// The booking form's fields, in order (`GET booking/form`).
+    pub form_fields: Vec<FormField>,
+    /// [U] Whether `GET booking/{code}` also answers the booking's token (default false).
+    pub token_on_get: bool,
+    /// Whether `booking/create` answers the token (default true, as the v3 README says);
+    /// off, for testing a reader that must find it elsewhere.
+    pub token_on_create: bool,
+    /// How webhooks are encoded: JSON (default) or XML, as the merchant picks in Checkfront.
+    pub webhook_format: WebhookFormat,
     /// Booking-form fields required when acting as a customer.
     pub customer_required_fields: Vec<String>,
     /// Booking-form fields required when acting as staff.
@@ -99,8 +121,17 @@ impl Default for CheckfrontSim {
             expired_status_id: "VOID".into(),
             staff_status_id: "PEND".into(),
             validation_error_status: 200,
-            customer_required_fields: vec!["customer_name".into(), "customer_email".into()],
-            staff_required_fields: vec!["customer_name".into()],
+            form_fields: FormField::defaults(),
+            token_on_get: false,
+            token_on_create: true,
+            webhook_format: WebhookFormat::Json,
+            customer_required_fields: vec![
+                "customer_name".into(),
+                "customer_email".into(),
+                "guide_language".into(),
+                "pickup_point".into(),
+            ],
+            staff_required_fields: vec!["customer_name".into(), "guide_language".into()],
             company_name: "Kassa Fjord Tours".into(),
             host: "kassa-sim.checkfront.com".into(),
             currency: "NOK".into(),
@@ -110,6 +141,61 @@ impl Default for CheckfrontSim {
             delivery: DeliveryPolicy::default(),
         }
     }
+}
+
+/// How the booking form asks for a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormField {
+    /// Field id, the key in `form[…]`.
+    pub id: String,
+    /// `layout.lbl`.
+    pub label: String,
+    /// `layout.type`: `text`, `textarea`, `select` or `checkbox`.
+    pub kind: String,
+    /// A select's choices, value → label. The simulator's JSON objects keep their keys
+    /// sorted, so the choices are answered in value order whatever order they are given in.
+    pub options: Vec<(String, String)>,
+}
+
+impl FormField {
+    fn new(id: &str, label: &str, kind: &str) -> Self {
+        FormField { id: id.into(), label: label.into(), kind: kind.into(), options: vec![] }
+    }
+
+    /// The standard fields and the two this simulated account adds.
+    pub fn defaults() -> Vec<FormField> {
+        let mut language = FormField::new("guide_language", "Guide language", "select");
+        language.options = [("de", "Deutsch"), ("en", "English"), ("nb", "Norsk")]
+            .iter()
+            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+            .collect();
+        let mut country = FormField::new("customer_country", "Country", "select");
+        country.options = [("NO", "Norway"), ("SE", "Sweden"), ("DK", "Denmark")]
+            .iter()
+            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+            .collect();
+        vec![
+            FormField::new("customer_name", "Name", "text"),
+            FormField::new("customer_email", "Email", "text"),
+            FormField::new("customer_phone", "Phone", "text"),
+            language,
+            FormField::new("pickup_point", "Pickup point", "text"),
+            FormField::new("customer_address", "Address", "text"),
+            FormField::new("customer_city", "City", "text"),
+            country,
+            FormField::new("customer_postal_zip", "Postal / Zip", "text"),
+            FormField::new("note", "Note", "textarea"),
+        ]
+    }
+}
+
+/// How webhooks are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WebhookFormat {
+    /// The XML-to-JSON rendering (`@attributes`).
+    Json,
+    /// `<checkfront-notify>` XML.
+    Xml,
 }
 
 /// An error reported inside the envelope: `request.status:"ERROR"` and `request.error`.
@@ -183,6 +269,15 @@ impl Checkfront {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A form field's label, as the form gives it.
+    pub fn field_label(&self, id: &str) -> String {
+        self.config
+            .form_fields
+            .iter()
+            .find(|f| f.id == id)
+            .map_or_else(|| api::field_label(id), |f| f.label.clone())
     }
 
     /// The item with `item_id`.
@@ -409,9 +504,9 @@ impl Checkfront {
             .filter(|f| fields.get(*f).is_none_or(|v| v.trim().is_empty()))
             .collect();
         if !missing.is_empty() {
-            let labels: Vec<String> = missing.iter().map(|f| api::field_label(f)).collect();
+            let labels: Vec<String> = missing.iter().map(|f| self.field_label(f)).collect();
             let data: BTreeMap<&str, String> =
-                missing.iter().map(|f| (f.as_str(), api::field_label(f))).collect();
+                missing.iter().map(|f| (f.as_str(), self.field_label(f))).collect();
             let mut error = CfError::new(
                 StatusCode::from_u16(self.config.validation_error_status).unwrap_or(StatusCode::OK),
                 "validation_error",
@@ -419,6 +514,22 @@ impl Checkfront {
                 format!("The following fields are required: {}", labels.join(", ")),
             );
             error.data = json!(data);
+            return Err(error);
+        }
+        let bad_choice = self.config.form_fields.iter().find(|f| {
+            !f.options.is_empty()
+                && fields
+                    .get(&f.id)
+                    .is_some_and(|v| !v.is_empty() && !f.options.iter().any(|(o, _)| o == v))
+        });
+        if let Some(f) = bad_choice {
+            let mut error = CfError::new(
+                StatusCode::from_u16(self.config.validation_error_status).unwrap_or(StatusCode::OK),
+                "validation_error",
+                "Invalid field",
+                format!("{} is not one of the choices.", f.label),
+            );
+            error.data = json!({ f.id.clone(): f.label });
             return Err(error);
         }
 
@@ -472,15 +583,12 @@ impl Checkfront {
         format!("{}/reserve/booking/{}?CFX={}&view=pay", self.url, booking.code, booking.token)
     }
 
-    /// The booking with this code (or numeric id).
+    /// The booking with this code; a numeric booking id finds nothing, as the reference
+    /// names every booking by code.
     pub fn booking(&self, key: &str) -> Option<Booking> {
         let mut store = self.store();
         let pending = self.expire_due(&mut store);
-        let found = store
-            .bookings
-            .iter()
-            .find(|b| b.code == key || b.booking_id.to_string() == key)
-            .cloned();
+        let found = store.bookings.iter().find(|b| b.code == key).cloned();
         drop(store);
         self.send_in_background(pending);
         found
@@ -511,7 +619,7 @@ impl Checkfront {
             let booking = store
                 .bookings
                 .iter_mut()
-                .find(|b| b.code == key || b.booking_id.to_string() == key)
+                .find(|b| b.code == key)
                 .ok_or_else(|| ControlError::not_found(key))?;
             if !self.awaiting_payment(booking) {
                 return Err(ControlError::conflict(format!(
@@ -539,7 +647,7 @@ impl Checkfront {
             let booking = store
                 .bookings
                 .iter_mut()
-                .find(|b| b.code == key || b.booking_id.to_string() == key)
+                .find(|b| b.code == key)
                 .ok_or_else(|| ControlError::not_found(key))?;
             if !self.awaiting_payment(booking) {
                 return Err(ControlError::conflict(format!(
@@ -562,18 +670,14 @@ impl Checkfront {
         let now = self.common.clock.now();
         let mut store = self.store();
         let mut pending = self.expire_due(&mut store);
-        let booking = store
-            .bookings
-            .iter_mut()
-            .find(|b| b.code == key || b.booking_id.to_string() == key)
-            .ok_or_else(|| {
-                CfError::new(
-                    StatusCode::NOT_FOUND,
-                    "booking_not_found",
-                    "Booking not found",
-                    format!("No booking {key}."),
-                )
-            })?;
+        let booking = store.bookings.iter_mut().find(|b| b.code == key).ok_or_else(|| {
+            CfError::new(
+                StatusCode::NOT_FOUND,
+                "booking_not_found",
+                "Booking not found",
+                format!("No booking {key}."),
+            )
+        })?;
         booking.status_id = status_id.to_owned();
         booking.expires_at = None;
         let paid_now = set_paid && status_id == "PAID" && booking.paid_total < booking.total();
@@ -634,9 +738,16 @@ impl Checkfront {
     }
 
     fn message(&self, url: String, body: &Value) -> webhook::Webhook {
+        let (body, content_type) = match self.config.webhook_format {
+            WebhookFormat::Json => {
+                (serde_json::to_vec(body).unwrap_or_default(), "application/json")
+            }
+            WebhookFormat::Xml => (webhook::to_xml(body).into_bytes(), "application/xml"),
+        };
         webhook::Webhook {
             url,
-            body: serde_json::to_vec(body).unwrap_or_default(),
+            body,
+            content_type,
             health: self.health.clone(),
             disable_after: self.config.webhook_disable_after,
         }
@@ -692,6 +803,7 @@ impl ControlPlane for Checkfront {
             .map(|b| {
                 let mut v = b.to_json(&self.config.currency, &self.status_name(b));
                 v["pay_url"] = json!(self.pay_url(b));
+                v["token"] = json!(b.token);
                 v["expires_at"] = json!(b.expires_at);
                 v
             })

@@ -232,7 +232,7 @@ impl Booking {
         self.lines.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 
-    /// `GET /booking/{code}` → `booking`.
+    /// `GET /booking/{code}` → `booking`, without the token (see `CheckfrontSim::token_on_get`).
     pub fn to_json(&self, currency: &str, status_name: &str) -> Value {
         let (start, end) = self.dates();
         let items: BTreeMap<String, Value> =
@@ -257,7 +257,6 @@ impl Booking {
             "customer_name": self.field("customer_name"),
             "customer_email": self.field("customer_email"),
             "customer_phone": self.field("customer_phone"),
-            "token": self.token,
             "items": items,
             "fields": self.fields,
         })

@@ -1,5 +1,7 @@
-//! Checkfront's webhooks: unsigned JSON bodies (an XML-to-JSON rendering, hence
-//! `@attributes`) for booking changes and payments (§2.4).
+//! Checkfront's webhooks: unsigned bodies for booking changes and payments, JSON (an
+//! XML-to-JSON rendering, hence `@attributes`) or `<checkfront-notify>` XML, as the merchant
+//! picks (github.com/Checkfront/API `docs/ref/notifications.rst`,
+//! `docs/examples/response/webhook-{booking,payment}.{json,xml}`).
 //!
 //! There is no signature; receivers must treat them as hints and fetch the booking. After
 //! `disable_after` consecutive failed attempts the endpoint is disabled, as Checkfront does
@@ -38,8 +40,10 @@ impl Health {
 pub struct Webhook {
     /// Endpoint.
     pub url: String,
-    /// JSON body.
+    /// The body.
     pub body: Vec<u8>,
+    /// Its media type.
+    pub content_type: &'static str,
     /// The endpoint's failure count.
     pub health: Arc<Health>,
     /// Failures after which the endpoint is disabled.
@@ -55,7 +59,7 @@ impl Message for Webhook {
         Some(Outgoing {
             method: reqwest::Method::POST,
             url: self.url.clone(),
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: vec![("content-type".into(), self.content_type.into())],
             body: self.body.clone(),
         })
     }
@@ -158,4 +162,119 @@ pub fn transaction_payload(
             "booking_id": booking.code,
         },
     })
+}
+
+/// The XML form of a JSON payload: `<checkfront-notify>` with `@attributes` (and a top-level
+/// `version`/`host`) as attributes, arrays as repeated elements. Within an element, a
+/// `customer` child comes first, so that a reader taking the first `<code>` it meets gets the
+/// customer's code, not the booking's: element order means nothing in these notices.
+pub fn to_xml(payload: &Value) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<checkfront-notify");
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    if let Some(map) = payload.as_object() {
+        if let Some(Value::Object(attrs)) = map.get("@attributes") {
+            attributes.extend(attrs.iter().map(|(k, v)| (k.clone(), text(v))));
+        }
+        for key in ["version", "host"] {
+            if let Some(v) = map.get(key) {
+                attributes.push((key.to_owned(), text(v)));
+            }
+        }
+    }
+    for (k, v) in &attributes {
+        out.push_str(&format!(" {k}=\"{}\"", escape(v)));
+    }
+    out.push('>');
+    if let Some(map) = payload.as_object() {
+        for (k, v) in ordered(map) {
+            if k != "@attributes" && k != "version" && k != "host" {
+                element(&mut out, k, v);
+            }
+        }
+    }
+    out.push_str("</checkfront-notify>\n");
+    out
+}
+
+fn ordered(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by_key(|(k, _)| k.as_str() != "customer");
+    entries
+}
+
+fn element(out: &mut String, name: &str, value: &Value) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                element(out, name, item);
+            }
+        }
+        Value::Object(map) => {
+            out.push('<');
+            out.push_str(name);
+            if let Some(Value::Object(attrs)) = map.get("@attributes") {
+                for (k, v) in attrs {
+                    out.push_str(&format!(" {k}=\"{}\"", escape(&text(v))));
+                }
+            }
+            out.push('>');
+            for (k, v) in ordered(map) {
+                if k != "@attributes" {
+                    element(out, k, v);
+                }
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        other => out.push_str(&format!("<{name}>{}</{name}>", escape(&text(other)))),
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_puts_attributes_on_elements_and_the_customer_before_the_booking_code() {
+        let payload = json!({
+            "@attributes": {"version": "3.0", "host": "x.checkfront.com"},
+            "booking": {
+                "@attributes": {"booking_id": "157"},
+                "code": "KMVQ-060314",
+                "status": "PAID",
+                "customer": {"code": "CUST-157", "name": "A & B <c>"},
+                "order": {"items": {"item": [{"sku": "a"}, {"sku": "b"}]}},
+            },
+        });
+        let xml = to_xml(&payload);
+        let root = &xml[xml.find("<checkfront-notify").unwrap()..];
+        let root = &root[..root.find('>').unwrap()];
+        assert!(root.contains(r#"version="3.0""#) && root.contains(r#"host="x.checkfront.com""#));
+        assert!(
+            xml.contains(r#"<booking booking_id="157"><customer><code>CUST-157</code>"#),
+            "{xml}"
+        );
+        assert!(xml.contains("<name>A &amp; B &lt;c&gt;</name>"), "{xml}");
+        assert!(
+            xml.contains("<items><item><sku>a</sku></item><item><sku>b</sku></item></items>"),
+            "{xml}"
+        );
+        let first_code = xml.find("<code>").unwrap();
+        assert!(xml[first_code..].starts_with("<code>CUST-157"), "the customer's code comes first");
+    }
 }

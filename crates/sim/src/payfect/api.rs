@@ -362,14 +362,9 @@ pub fn validate_checkout(
                             None
                         }
                     };
-                    if let (Some(currency), Some((_, data))) = (&currency, &price) {
-                        if !data.currency.eq_ignore_ascii_case(currency) {
-                            e.nested(
-                                "price_data",
-                                json!({ "currency": ["Must be the same as the checkout currency."] }),
-                            );
-                        }
-                    }
+                    // An item may be priced in another currency than the checkout, as in
+                    // the docs' curl example (CNY checkout, TWD item); `Payfect::create`
+                    // converts it, or refuses it without a rate.
                     if let (Some(quantity), Some((price_id, data))) = (quantity, price) {
                         items.push(NewItem { price: price_id, price_data: data, quantity });
                     }
@@ -457,7 +452,7 @@ async fn create_checkout(
         validate_checkout(&body, &payfect).map_err(|e| DrfError(StatusCode::BAD_REQUEST, e))?;
     let checkout = payfect.create(new).map_err(|e| DrfError(StatusCode::BAD_REQUEST, e))?;
     tracing::info!(checkout = %checkout.id, "payfect checkout created");
-    let status = StatusCode::from_u16(payfect.config.create_status).unwrap_or(StatusCode::CREATED);
+    let status = StatusCode::from_u16(payfect.config.create_status).unwrap_or(StatusCode::OK);
     Ok((status, Json(payfect.render(&checkout))).into_response())
 }
 

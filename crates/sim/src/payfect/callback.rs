@@ -14,14 +14,21 @@ use crate::{
 };
 
 /// The callback body for a checkout; `status` is `succeeded` (or `failed`, see
-/// `PayfectSim::failure_callbacks`).
-pub fn body(checkout: &Checkout, status: &str, merchant_id: &str, scale: u32) -> Value {
+/// `PayfectSim::failure_callbacks`); `charged` is the currency and amount it names (see
+/// `PayfectSim::callback_currency`).
+pub fn body(
+    checkout: &Checkout,
+    status: &str,
+    charged: (&str, i64),
+    merchant_id: &str,
+    scale: u32,
+) -> Value {
     let (currency, network) = &checkout.crypto;
     json!({
         "id": checkout.id,
-        "amount": format_minor(checkout.amount_total, scale),
+        "amount": format_minor(charged.1, scale),
         "status": status,
-        "currency": checkout.currency,
+        "currency": charged.0,
         "merchant": merchant_id,
         "is_livemode": false,
         "payment_intent": checkout.payment_intent,

@@ -1,4 +1,19 @@
-//! Payfect: crypto/card checkouts with Fernet-signed callbacks (`shared/providers.md` §3).
+//! Payfect: crypto/card checkouts with Fernet-signed callbacks.
+//!
+//! Sources: github.com/Payfect/payfect-doc: `docs/payment/create.md` (seed
+//! `001_c6386d4c04e7a41f.txt`), `docs/payment/callback.md` ("Callback for Checkout
+//! Success"), `docs/errors.md` (200 for success; no 201 listed). What the simulator holds
+//! Kassa to, by default:
+//! - a create answers **200**; only a **success** sends a callback (a decline leaves the
+//!   checkout open until it expires, which a read shows); `failure_callbacks` turns on a
+//!   `failed` callback [U];
+//! - a unit price is stored in **whole units**, half to even, as the docs turn `"20.5"` into
+//!   `"20.00"` [U] (`unit_rounding`);
+//! - an item may be priced in another currency than the checkout (the curl example: `CNY`
+//!   checkout, `TWD` item); it is converted at a configured rate, and refused without one;
+//! - the callback names the crypto the customer paid with (`usdt`, as in the callback
+//!   example), its amount converted at a configured rate [U] (`callback_currency`);
+//! - `payment_method_data` is optional (default `usdt` on `tron`).
 //!
 //! [`Payfect`] holds checkouts, products and prices; [`api`] is the DRF-style REST API,
 //! [`pages`] the hosted checkout page at `/checkouts/{id}`, [`callback`] the signed callback.
@@ -38,10 +53,18 @@ pub struct PayfectSim {
     pub path_prefix: String,
     /// [V discrepancy] Further base paths served too (default `["/api"]`, the Python SDK's).
     pub extra_path_prefixes: Vec<String>,
-    /// [U] Whether a declined payment sends a callback with status `failed` (default true).
+    /// [U] Whether a declined payment sends a callback with status `failed` (default false:
+    /// the docs describe a callback for success only).
     pub failure_callbacks: bool,
-    /// [U] HTTP status of a successful create (default 201).
+    /// HTTP status of a successful create (default 200, the only success in `errors.md`).
     pub create_status: u16,
+    /// [U] How a unit price is stored (default whole units, half to even: `"20.5"` → 20).
+    pub unit_rounding: UnitRounding,
+    /// [U] Which currency a callback names (default the crypto paid with, `usdt`).
+    pub callback_currency: CallbackCurrency,
+    /// Conversion rates: an item priced in another currency than its checkout, and a
+    /// callback in the paid crypto. Simulator stand-ins, not market rates.
+    pub rates: Vec<Rate>,
     /// [U] Lifetime of a checkout in seconds (default 3600).
     pub checkout_ttl_secs: i64,
     /// [U] Decimal places of amounts (default 2, as `"20.00"`).
@@ -64,8 +87,15 @@ impl Default for PayfectSim {
             fernet_key: "a2Fzc2Etc2ltLXBheWZlY3QtZmVybmV0LWtleS0zMmI=".into(),
             path_prefix: "/api/v1".into(),
             extra_path_prefixes: vec!["/api".into()],
-            failure_callbacks: true,
-            create_status: 201,
+            failure_callbacks: false,
+            create_status: 200,
+            unit_rounding: UnitRounding::WholeUnitsHalfEven,
+            callback_currency: CallbackCurrency::Paid,
+            rates: vec![
+                Rate::new("NOK", "usdt", 94_000),
+                Rate::new("USD", "usdt", 1_000_000),
+                Rate::new("TWD", "CNY", 225_000),
+            ],
             checkout_ttl_secs: 3600,
             amount_decimal_places: 2,
             merchant_id: "6f1c1f7e-3b7a-4d7e-9a53-6b8a9b2c4d10".into(),
@@ -74,6 +104,72 @@ impl Default for PayfectSim {
             delivery: DeliveryPolicy::default(),
         }
     }
+}
+
+/// How the simulated Payfect stores a unit price [U].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnitRounding {
+    /// As sent.
+    Exact,
+    /// Whole units, a half to the even neighbour (`20.5` → `20`, the docs' example).
+    WholeUnitsHalfEven,
+    /// Whole units, the fraction dropped.
+    WholeUnitsDown,
+}
+
+impl UnitRounding {
+    /// `minor` at `scale` decimal places, rounded by this rule.
+    pub fn apply(self, minor: i64, scale: u32) -> i64 {
+        let factor = 10i64.pow(scale);
+        if self == UnitRounding::Exact || factor == 1 || minor < 0 {
+            return minor;
+        }
+        let (whole, rest) = (minor / factor, minor % factor);
+        let up = self == UnitRounding::WholeUnitsHalfEven
+            && (rest * 2 > factor || (rest * 2 == factor && whole % 2 == 1));
+        (whole + i64::from(up)).saturating_mul(factor)
+    }
+}
+
+/// Which currency the callback's `currency` and `amount` are in [U].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallbackCurrency {
+    /// The checkout's own currency and `amountTotal`.
+    Checkout,
+    /// The crypto paid with (`payment_method_data`, default `usdt`), converted at
+    /// [`PayfectSim::rates`]; the checkout's currency when no rate is configured.
+    Paid,
+}
+
+/// Units of `to` per unit of `from`, in millionths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Currency code (any case).
+    pub from: String,
+    /// Currency code (any case).
+    pub to: String,
+    /// `to` per `from` × 1 000 000.
+    pub micros: i64,
+}
+
+impl Rate {
+    /// A rate.
+    pub fn new(from: &str, to: &str, micros: i64) -> Self {
+        Rate { from: from.into(), to: to.into(), micros }
+    }
+}
+
+/// `minor` of `from` in `to` at the configured rate (both at the same scale), half up;
+/// `None` without a rate. The same currency converts to itself.
+pub fn convert(rates: &[Rate], minor: i64, from: &str, to: &str) -> Option<i64> {
+    if from.eq_ignore_ascii_case(to) {
+        return Some(minor);
+    }
+    let rate = rates
+        .iter()
+        .find(|r| r.from.eq_ignore_ascii_case(from) && r.to.eq_ignore_ascii_case(to))?;
+    let scaled = i128::from(minor) * i128::from(rate.micros);
+    i64::try_from((scaled + 500_000) / 1_000_000).ok()
 }
 
 /// A validated invoice item.
@@ -258,10 +354,23 @@ impl Payfect {
     pub fn create(&self, new: NewCheckout) -> Result<Checkout, Value> {
         let mut total: i64 = 0;
         let mut items = Vec::new();
-        for item in new.items {
-            let amount = item
-                .price_data
-                .unit_amount
+        let scale = self.config.amount_decimal_places;
+        for mut item in new.items {
+            item.price_data.unit_amount =
+                self.config.unit_rounding.apply(item.price_data.unit_amount, scale);
+            let unit = convert(
+                &self.config.rates,
+                item.price_data.unit_amount,
+                &item.price_data.currency,
+                &new.currency,
+            )
+            .ok_or_else(|| {
+                json!({ "invoice_items": [{ "price_data": { "currency": [format!(
+                    "No exchange rate from {} to {}.",
+                    item.price_data.currency, new.currency
+                )] } }] })
+            })?;
+            let amount = unit
                 .checked_mul(item.quantity)
                 .ok_or_else(|| json!({ "invoice_items": ["Amount too large."] }))?;
             total = total
@@ -374,9 +483,20 @@ impl Payfect {
             .clone()
             .or_else(|| self.store().dashboard_callback_url.clone())?;
         let fernet = self.fernet.clone()?;
+        let (currency, amount) = match self.config.callback_currency {
+            CallbackCurrency::Paid => {
+                let paid = &checkout.crypto.0;
+                match convert(&self.config.rates, checkout.amount_total, &checkout.currency, paid) {
+                    Some(amount) => (paid.clone(), amount),
+                    None => (checkout.currency.clone(), checkout.amount_total),
+                }
+            }
+            CallbackCurrency::Checkout => (checkout.currency.clone(), checkout.amount_total),
+        };
         let body = callback::body(
             checkout,
             status,
+            (&currency, amount),
             &self.config.merchant_id,
             self.config.amount_decimal_places,
         );

@@ -1,8 +1,9 @@
 //! Checkfront over HTTP: envelope, auth, rated items, session, create as customer and staff,
-//! the pay page, unsigned webhooks, pre-booking expiry.
+//! the booking form and its required fields, the pay page by booking code, the token on
+//! create, unsigned JSON and XML webhooks, pre-booking expiry.
 
 use base64::Engine;
-use kassa_sim::{CheckfrontSim, SimHandle};
+use kassa_sim::{checkfront::WebhookFormat, CheckfrontSim, SimHandle};
 use serde_json::{json, Value};
 
 use crate::helpers::{client, eventually, get_json, post_json, start_sim, Receiver};
@@ -64,6 +65,8 @@ async fn book(sim: &SimHandle, behalf: &str, qty: &str) -> Value {
             ("session_id", &session_id),
             ("form[customer_name]", "Kari Nordmann"),
             ("form[customer_email]", "kari@example.no"),
+            ("form[guide_language]", "nb"),
+            ("form[pickup_point]", "Bryggen"),
         ],
     )
     .await;
@@ -133,8 +136,122 @@ async fn validation_errors_come_inside_the_envelope() {
     assert_eq!(body["request"]["status"], "ERROR");
     assert_eq!(body["request"]["error"]["id"], "validation_error");
     assert_eq!(body["request"]["error"]["title"], "Missing required fields");
-    assert_eq!(body["request"]["error"]["details"], "The following fields are required: Name");
-    assert_eq!(body["request"]["error"]["data"], json!({"customer_name": "Name"}));
+    assert_eq!(
+        body["request"]["error"]["details"],
+        "The following fields are required: Name, Guide language, Pickup point"
+    );
+    assert_eq!(
+        body["request"]["error"]["data"],
+        json!({"customer_name": "Name", "guide_language": "Guide language", "pickup_point": "Pickup point"})
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_booking_form_lists_the_accounts_required_fields_and_create_enforces_them_c3() {
+    let sim = start_sim(|_| {}).await;
+    let (status, form) = get(&sim, "booking/form", "off").await;
+    assert_eq!(status, 200);
+    let ui = &form["booking_form_ui"];
+    let language = &ui["guide_language"]["define"];
+    assert_eq!(language["required"], 1);
+    assert_eq!(language["layout"]["type"], "select");
+    assert_eq!(language["layout"]["lbl"], "Guide language");
+    assert_eq!(language["layout"]["options"]["nb"], "Norsk");
+    assert_eq!(ui["pickup_point"]["define"]["layout"]["customer"]["required"], 1);
+    assert_eq!(ui["pickup_point"]["define"]["layout"]["staff"]["required"], 0);
+    assert_eq!(ui["customer_phone"]["define"]["required"], 0);
+    assert_eq!(
+        ui["booking_policy"]["fields"]["customer_tos_agree"]["define"]["layout"]["type"],
+        "checkbox"
+    );
+
+    let (_, rated) = get(&sim, &format!("item/2?start_date={DATE}&param[qty]=1"), "off").await;
+    let slip = rated["item"]["rate"]["slip"].as_str().unwrap();
+    let (_, body) = post_form(
+        &sim,
+        "booking/create",
+        "off",
+        &[
+            ("slip[]", slip),
+            ("form[customer_name]", "Kari"),
+            ("form[customer_email]", "a@b.no"),
+            ("form[guide_language]", "fr"),
+            ("form[pickup_point]", "Bryggen"),
+        ],
+    )
+    .await;
+    assert_eq!(body["request"]["status"], "ERROR", "a choice the select does not have");
+    assert_eq!(body["request"]["error"]["id"], "validation_error");
+    assert_eq!(body["request"]["error"]["data"], json!({"guide_language": "Guide language"}));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_booking_is_found_by_its_code_never_by_its_numeric_id_c1() {
+    let sim = start_sim(|_| {}).await;
+    let created = book(&sim, "off", "1").await;
+    let code = created["booking"]["code"].as_str().unwrap();
+    let id = created["booking"]["booking_id"].as_u64().unwrap();
+    let token = created["booking"]["token"].as_str().unwrap();
+    let page = |key: String| {
+        client()
+            .get(format!("{}/reserve/booking/{key}?CFX={token}&view=pay", sim.checkfront_url))
+            .send()
+    };
+    assert_eq!(page(code.to_owned()).await.unwrap().status(), 200);
+    assert_eq!(page(id.to_string()).await.unwrap().status(), 404, "a numeric id is no code");
+    let (status, body) = get(&sim, &format!("booking/{id}"), "off").await;
+    assert_eq!((status, &body["request"]["status"]), (404, &json!("ERROR")));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_token_comes_on_create_and_on_get_only_when_configured_c2() {
+    let sim = start_sim(|_| {}).await;
+    let created = book(&sim, "1", "1").await;
+    let code = created["booking"]["code"].as_str().unwrap();
+    assert!(created["booking"]["token"].as_str().is_some_and(|t| !t.is_empty()));
+    let (_, booking) = get(&sim, &format!("booking/{code}"), "1").await;
+    assert!(booking["booking"].get("token").is_none(), "{booking}");
+    sim.shutdown().await;
+
+    let sim = start_sim(|c| c.checkfront.token_on_get = true).await;
+    let created = book(&sim, "1", "1").await;
+    let code = created["booking"]["code"].as_str().unwrap();
+    let (_, booking) = get(&sim, &format!("booking/{code}"), "1").await;
+    assert_eq!(booking["booking"]["token"], created["booking"]["token"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn xml_webhooks_put_the_customers_code_before_the_bookings_c4() {
+    let receiver = Receiver::start().await;
+    let hook = format!("{}/hook", receiver.url);
+    let sim = start_sim(|c| {
+        c.checkfront.webhook_url = Some(hook);
+        c.checkfront.webhook_format = WebhookFormat::Xml;
+    })
+    .await;
+    let created = book(&sim, "off", "1").await;
+    let code = created["booking"]["code"].as_str().unwrap().to_owned();
+    client()
+        .post(format!("{}/__sim/sessions/{code}/pay", sim.checkfront_url))
+        .send()
+        .await
+        .unwrap();
+    let received = receiver.received();
+    let xml = received
+        .iter()
+        .map(|r| String::from_utf8(r.body.to_vec()).unwrap())
+        .find(|b| b.contains("<status>PAID</status>") && b.contains("<booking "))
+        .expect("a PAID booking notice in XML");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    let first_code = xml.find("<code>").unwrap();
+    assert!(!xml[first_code..].starts_with(&format!("<code>{code}")), "customer first: {xml}");
+    assert!(xml.contains(&format!("<code>{code}</code>")), "{xml}");
+    let content_type = received[0].headers["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/xml");
     sim.shutdown().await;
 }
 

@@ -187,14 +187,19 @@ pub fn cart() -> Value {
     ])
 }
 
-/// A session creation body for `method`, with every customer detail any method needs.
+/// A session creation body for `method`, with every customer detail any method needs (and,
+/// for Checkfront, the simulated account's own required booking fields).
 pub fn create_body(method: &str) -> Value {
-    json!({
+    let mut body = json!({
         "items": cart(),
         "method": method,
         "return_url": format!("{SITE}/index.html"),
         "customer": {"name": "Kari Nordmann", "email": "kari@example.com", "phone": "+4791234567"},
-    })
+    });
+    if method.starts_with("checkfront") {
+        body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"}, {"id": "pickup_point", "value": "Bryggen"}]);
+    }
+    body
 }
 
 /// The method the test config offers for `provider`.
