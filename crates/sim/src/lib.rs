@@ -4,7 +4,7 @@
 //! loopback port with its documented API (paths, fields, auth, error envelopes, status
 //! vocabularies, signatures, expiry), its hosted payment page where a person or a browser test
 //! can pay, decline or cancel, and a `/__sim/*` control plane for tests (see [`control`]).
-//! Facts that `shared/providers.md` marks uncertain are fields of the provider's config struct,
+//! Facts that `docs/providers.md` marks uncertain are fields of the provider's config struct,
 //! so a test can reproduce either reading.
 //!
 //! ```no_run

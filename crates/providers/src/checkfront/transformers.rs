@@ -1,4 +1,4 @@
-//! Checkfront API 3.0 wire shapes and pure conversions (providers.md §2, seed 000): rated
+//! Checkfront API 3.0 wire shapes and pure conversions (`docs/providers.md` §2, seed 000): rated
 //! item queries, the booking session (cart), booking create, booking reads, the response
 //! envelope with `request.status`, and the unsigned webhook, read only for the booking it
 //! names.

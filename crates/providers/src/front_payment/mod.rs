@@ -46,7 +46,7 @@ use crate::{
 const P: ProviderId = ProviderId::FrontPayment;
 
 /// Front Payment adapter settings. Secrets are [`SecretString`]s the server fills from the
-/// environment. Facts marked [U] in providers.md are fields here.
+/// environment. Facts marked [U] in `docs/providers.md` are fields here.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FrontPaymentConfig {

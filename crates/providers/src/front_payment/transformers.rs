@@ -1,4 +1,4 @@
-//! Front Payment (FPGO Connect) wire types and pure conversions (providers.md §4, seed 002):
+//! Front Payment (FPGO Connect) wire types and pure conversions (`docs/providers.md` §4, seed 002):
 //! tax-inclusive products and order summary, the three order payloads (regular submit,
 //! hosted payment link, invoice), the `status_code` envelope, and the callback checksum
 //! with its versioned formulas (R-K2).

@@ -1,4 +1,4 @@
-//! Payfect's wire types and pure conversions (providers.md §3): snake_case requests,
+//! Payfect's wire types and pure conversions (`docs/providers.md` §3): snake_case requests,
 //! camelCase responses with string numbers, and the Fernet-signed snake_case callback.
 //!
 //! No IO and no clock here. Amounts travel as exact decimal strings in major units, never

@@ -1,5 +1,5 @@
 //! Stripe Checkout: hosted (redirect) and embedded (Stripe.js) sessions, retrieval, expiry
-//! as cancellation, and signed webhooks (providers.md §1).
+//! as cancellation, and signed webhooks (`docs/providers.md` §1).
 //!
 //! This module does the HTTP calls and error mapping; the wire types and every pure
 //! conversion are in [`transformers`], Stripe's amount encoding and minimum charges in

@@ -1,4 +1,4 @@
-//! Stripe's wire types and the pure conversions to and from Kassa's domain (providers.md §1).
+//! Stripe's wire types and the pure conversions to and from Kassa's domain (`docs/providers.md` §1).
 //!
 //! Everything here is a function of its arguments: no IO, no clock, no config lookups. The
 //! webhook signature check lives here so it can be tested on vectors (R-K1); it must run on

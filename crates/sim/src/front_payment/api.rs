@@ -1,5 +1,5 @@
 //! FPGO Connect's API: the `status_code`/`is_data` envelope, Bearer auth, Laravel-style
-//! validation, and the order endpoints (§4.1–4.6 and seed 002).
+//! validation, and the order endpoints (`docs/providers.md` §4.1–4.6 and seed 002).
 //!
 //! Success: `{"status_code":201,"status_message":"OK","message":…,"is_data":true,"data":{…}}`.
 //! Errors: `{"status_code":404,"status_message":"Not Found","message":"orderNotFound",

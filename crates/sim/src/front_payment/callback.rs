@@ -2,7 +2,7 @@
 //!
 //! Parameters go in the documented example's order (`orderUuid`, `status`, `paymentMethod`,
 //! `amount`, `createdAt`, `timestamp`, then `checksum`). The checksum follows the formula of
-//! the configured docs revision (§4.7); the current one hashes every value but `checksum`, in
+//! the configured docs revision (`docs/providers.md` §4.7); the current one hashes every value but `checksum`, in
 //! order, followed by the secret key. `timestamp` is the wall-clock send time of each attempt.
 
 use sha2::{Digest, Sha256};

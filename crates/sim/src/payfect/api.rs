@@ -1,4 +1,4 @@
-//! Payfect's REST API (`shared/providers.md` §3): checkouts, products and prices, answered the
+//! Payfect's REST API (`docs/providers.md` §3): checkouts, products and prices, answered the
 //! way Django REST Framework answers.
 //!
 //! Requests are snake_case JSON, responses camelCase. Auth is `Authorization: Api-Key <key>`;

@@ -1,5 +1,5 @@
 //! Payfect's server callback: a snake_case JSON POST to `callback_url`, signed with
-//! `X-Payfect-Signature`, a Fernet token whose plaintext is the same JSON (§3.3).
+//! `X-Payfect-Signature`, a Fernet token whose plaintext is the same JSON (`docs/providers.md` §3.3).
 //!
 //! The receiver decrypts the token with the merchant's Fernet key and compares the decrypted
 //! JSON with the body. Each attempt makes a fresh token (new timestamp and IV), as a retry at

@@ -1,4 +1,4 @@
-//! Payfect's checkout object and its camelCase rendering (`shared/providers.md` §3.2).
+//! Payfect's checkout object and its camelCase rendering (`docs/providers.md` §3.2).
 //!
 //! Payfect mixes encodings, and the simulator keeps them: `amountTotal` is a decimal string,
 //! `createdAt`/`updatedAt` are epoch *seconds* with a fraction as strings, and `expiresAt` is

@@ -1,5 +1,5 @@
 //! Stripe's `/v1` endpoints for Checkout: create, list, retrieve and expire sessions, their line
-//! items, payment intents and events. Validation follows `shared/providers.md` §1.3.
+//! items, payment intents and events. Validation follows `docs/providers.md` §1.3.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -494,7 +494,7 @@ pub const LOCALES: &[&str] = &[
     "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
 ];
 
-/// Validates a create request per `shared/providers.md` §1.3.
+/// Validates a create request per `docs/providers.md` §1.3.
 pub fn validate_create(
     form: &Node,
     version: &ApiVersion,
