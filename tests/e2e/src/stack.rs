@@ -179,6 +179,7 @@ pub fn settings_for(
         values.push(("providers.stripe.api_version", train.api_version().into()));
         // BokaMera's embedded checkout is Stripe's: the same Stripe.js.
         values.push(("providers.bokamera.stripe_js_url", script.into()));
+        values.push(("providers.bokamera.stripe_api_version", train.api_version().into()));
     }
     Ok(kassa_server::Settings::from_toml_with(&toml, &values)?)
 }

@@ -258,7 +258,7 @@ async fn embedded_checkout_pays_after_a_single_page_app_remounts_the_widget() ->
 async fn two_widgets_on_one_page_share_the_one_embedded_checkout() -> anyhow::Result<()> {
     let body = format!(
         "<main><kassa-checkout id=\"tour\" items='{ITEMS}' locale=\"en\"></kassa-checkout>\
-         <kassa-checkout id=\"gear\" items='[{{\"sku\":\"life-jacket\",\"quantity\":1}}]' locale=\"en\"></kassa-checkout></main>"
+         <kassa-checkout id=\"gear\" items='[{{\"sku\":\"kayak-2h\",\"quantity\":1,\"start_date\":\"2026-12-02\"}}]' locale=\"en\"></kassa-checkout></main>"
     );
     let pages = vec![("two.html".to_owned(), body)];
     let stack = stack(StripeTrain::Dahlia, StackOptions { pages, ..Default::default() }).await?;
