@@ -2,8 +2,9 @@
 //! serde into the `kassa-wire` types through `json.rs`. No serde_json: the browser already
 //! parses JSON, and that keeps the widget small.
 //!
-//! Every failure becomes an [`ApiFailure`]: no answer or a 5xx is "unreachable" (the widget
-//! offers Retry), a 4xx carries the backend's [`ApiError`], written for people.
+//! Every failure becomes an [`ApiFailure`] (`ApiFailure::for_answer`): no answer or a 5xx is
+//! "unreachable" (the widget offers Retry), a 4xx or a provider's refusal carries the
+//! backend's [`ApiError`], written for people.
 
 use std::marker::PhantomData;
 
@@ -133,11 +134,7 @@ async fn read(fetch: JsFuture) -> Result<JsValue, ApiFailure> {
         return json.ok_or(ApiFailure::Malformed);
     }
     let error = json.and_then(|j| json::from_js::<ApiError>(j).ok());
-    Err(match (status >= 500, error) {
-        (true, e) => ApiFailure::Unreachable(e),
-        (false, Some(e)) => ApiFailure::Api(e),
-        (false, None) => ApiFailure::Malformed,
-    })
+    Err(ApiFailure::for_answer(status, error))
 }
 
 /// `AbortSignal.timeout` exists (not in Safari before 16): calling a missing function would

@@ -214,6 +214,21 @@ pub enum ApiFailure {
 }
 
 impl ApiFailure {
+    /// The failure for an answer that was not a 2xx: its status and the [`ApiError`] in its
+    /// body, if one could be read. A 5xx means the backend (or what is behind it) is not
+    /// there, except a provider that answered and refused the payment (`provider_rejected`,
+    /// a 502: a total under the provider's minimum charge, a price the booking system
+    /// changed). Retrying cannot help with that one, so it is shown as the backend wrote it,
+    /// with another way to pay.
+    pub fn for_answer(status: u16, error: Option<ApiError>) -> ApiFailure {
+        match (status >= 500, error) {
+            (true, Some(e)) if e.code == ErrorCode::ProviderRejected => ApiFailure::Api(e),
+            (true, e) => ApiFailure::Unreachable(e),
+            (false, Some(e)) => ApiFailure::Api(e),
+            (false, None) => ApiFailure::Malformed,
+        }
+    }
+
     /// The `kassa:error` code.
     pub fn code(&self) -> String {
         match self {
@@ -978,6 +993,25 @@ mod tests {
             de.title, "Die Zahlung konnte nicht gestartet werden.",
             "no English on a German page"
         );
+    }
+
+    #[test]
+    fn a_provider_that_refused_the_payment_is_not_an_unreachable_backend() {
+        let refused = ApiError {
+            code: ErrorCode::ProviderRejected,
+            message: "The total 2.00 NOK is below Stripe's minimum charge of 3.00 NOK.".into(),
+            field: None,
+            retryable: false,
+        };
+        let failure = ApiFailure::for_answer(502, Some(refused.clone()));
+        assert_eq!(failure, ApiFailure::Api(refused.clone()));
+        let p = problem_for(&failure, Retry::Create, Next::Picker, Locale::en);
+        assert_eq!(p.title, refused.message);
+        assert_eq!(p.next, Next::Picker, "another way to pay, not a retry of the same");
+        let down = ApiError { code: ErrorCode::ProviderUnavailable, ..refused };
+        assert!(matches!(ApiFailure::for_answer(503, Some(down)), ApiFailure::Unreachable(_)));
+        assert_eq!(ApiFailure::for_answer(500, None), ApiFailure::Unreachable(None));
+        assert_eq!(ApiFailure::for_answer(404, None), ApiFailure::Malformed);
     }
 
     #[test]

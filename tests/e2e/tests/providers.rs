@@ -255,6 +255,40 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
         .await
 }
 
+/// A booking system that prices the booking differently from the quote on the Pay button
+/// (K3): nothing is charged, and the customer reads why and is offered another method, not
+/// "we can't reach the checkout service" (the backend answers it as a 502 from the provider).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bokamera_pricing_the_booking_differently_is_explained_with_another_way_to_pay(
+) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let reprice = format!("{}/__sim/bokamera/articles/2/price", stack.sim.bokamera_url);
+    let set = reqwest::Client::new()
+        .post(&reprice)
+        .json(&serde_json::json!({"price": 8_000}))
+        .send()
+        .await?;
+    anyhow::ensure!(set.status().is_success(), "repricing at the simulator: {}", set.status());
+    let browser = Browser::on_booking_page(&stack).await?;
+    browser
+        .run(|d| async move {
+            let widget = CheckoutPage::new(&d);
+            widget.choose("Card, in a frame (BokaMera)").await?;
+            widget.fill_contact().await?;
+            widget.pay().await?;
+            widget.wait_state("error").await?;
+            let text = widget.text().await?;
+            anyhow::ensure!(
+                text.contains("1460.00") && text.contains("1450.00"),
+                "both prices are named: {text}"
+            );
+            anyhow::ensure!(!text.contains("can't reach"), "not an outage: {text}");
+            widget.by_role("button", "Choose another method").await?.click().await?;
+            widget.wait_state("picker").await
+        })
+        .await
+}
+
 /// Picks `method`, fills what it needs, pays, and on the provider's page presses `button`
 /// (then follows "Return to merchant" where the page offers it); expects `state`/`heading`.
 async fn outcome(
