@@ -42,39 +42,12 @@ async fn spawn_app_with(tweak: impl FnOnce(&mut kassa_sim::SimConfig)) -> App {
     sim.stripe.webhook_url = Some(format!("{api}/v1/webhooks/stripe"));
     sim.payfect.api_key = PAYFECT_KEY.into();
     sim.payfect.fernet_key = PAYFECT_FERNET.into();
-    // The Checkfront account sells the catalogue's items at the catalogue's prices.
-    sim.checkfront.items = vec![
-        kassa_sim::checkfront::CheckfrontItem {
-            item_id: 1,
-            sku: "kayak-2h".into(),
-            name: "Two-hour kayak tour".into(),
-            price: 65_000,
-            stock: 50,
-        },
-        kassa_sim::checkfront::CheckfrontItem {
-            item_id: 2,
-            sku: "life-jacket".into(),
-            name: "Life-jacket rental".into(),
-            price: 7_500,
-            stock: 50,
-        },
-    ];
-    // BokaMera sells the demo catalogue at the demo's prices.
     sim.bokamera.currency = "nok".into();
-    sim.bokamera.articles = vec![
-        kassa_sim::bokamera::BokameraArticle {
-            article_id: 1,
-            article_type_id: 1,
-            name: "Two-hour kayak tour".into(),
-            price: 65_000,
-        },
-        kassa_sim::bokamera::BokameraArticle {
-            article_id: 2,
-            article_type_id: 1,
-            name: "Life-jacket rental".into(),
-            price: 7_500,
-        },
-    ];
+    // The booking systems sell the demo catalogue at the catalogue's prices.
+    sim.sell(&[
+        ("kayak-2h", "Two-hour kayak tour", 65_000),
+        ("life-jacket", "Life-jacket rental", 7_500),
+    ]);
     tweak(&mut sim);
     let sim = kassa_sim::start(sim).await.unwrap();
     let toml = fill_placeholders(

@@ -469,9 +469,8 @@ impl Cli {
 
 /// Replaces the Checkfront items and BokaMera articles with `sku:Name:price_minor` entries.
 fn apply_catalog(config: &mut SimConfig, text: &str) -> anyhow::Result<()> {
-    let mut items = Vec::new();
-    let mut articles = Vec::new();
-    for (i, entry) in text.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+    let mut catalog = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let mut parts = entry.splitn(3, ':');
         let (Some(sku), Some(name), Some(price)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -480,23 +479,9 @@ fn apply_catalog(config: &mut SimConfig, text: &str) -> anyhow::Result<()> {
         let price: i64 = price.parse().map_err(|_| {
             anyhow::anyhow!("--catalog: `{price}` is not a whole number of minor units")
         })?;
-        let id = i + 1;
-        items.push(kassa_sim::checkfront::CheckfrontItem {
-            item_id: u32::try_from(id)?,
-            sku: sku.to_owned(),
-            name: name.to_owned(),
-            price,
-            stock: 50,
-        });
-        articles.push(kassa_sim::bokamera::BokameraArticle {
-            article_id: i64::try_from(id)?,
-            article_type_id: 1,
-            name: name.to_owned(),
-            price,
-        });
+        catalog.push((sku, name, price));
     }
-    config.checkfront.items = items;
-    config.bokamera.articles = articles;
+    config.sell(&catalog);
     Ok(())
 }
 

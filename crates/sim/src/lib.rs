@@ -78,6 +78,34 @@ impl Default for SimConfig {
     }
 }
 
+impl SimConfig {
+    /// Makes the booking systems (Checkfront's items, BokaMera's articles) sell `catalog`:
+    /// `(sku, name, price in minor units)` entries, ids 1, 2, … in this order, so that a
+    /// merchant's products exist at every provider that prices them itself. The CLI's
+    /// `--catalog`, the demo and the test harnesses all go through here.
+    pub fn sell(&mut self, catalog: &[(&str, &str, i64)]) {
+        self.checkfront.items = (1..)
+            .zip(catalog)
+            .map(|(id, &(sku, name, price))| checkfront::CheckfrontItem {
+                item_id: id,
+                sku: sku.to_owned(),
+                name: name.to_owned(),
+                price,
+                stock: 50,
+            })
+            .collect();
+        self.bokamera.articles = (1..)
+            .zip(catalog)
+            .map(|(id, &(_, name, price))| bokamera::BokameraArticle {
+                article_id: id,
+                article_type_id: 1,
+                name: name.to_owned(),
+                price,
+            })
+            .collect();
+    }
+}
+
 /// A running simulator: one base URL per provider (`http://127.0.0.1:PORT`, no trailing slash).
 #[derive(Debug)]
 pub struct SimHandle {

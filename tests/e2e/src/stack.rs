@@ -56,38 +56,13 @@ pub fn sim_config(api_url: &str) -> kassa_sim::SimConfig {
         Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=success"));
     c.checkfront.cancel_url =
         Some(format!("{api_url}/v1/returns/checkfront/{{code}}?outcome=cancel"));
-    c.checkfront.items = vec![
-        kassa_sim::checkfront::CheckfrontItem {
-            item_id: 1,
-            sku: "kayak-2h".into(),
-            name: "Two-hour kayak tour".into(),
-            price: 65_000,
-            stock: 50,
-        },
-        kassa_sim::checkfront::CheckfrontItem {
-            item_id: 2,
-            sku: "life-jacket".into(),
-            name: "Life-jacket rental".into(),
-            price: 7_500,
-            stock: 50,
-        },
-    ];
     c.bokamera.api_key = secrets::BOKAMERA_KEY.into();
     c.bokamera.currency = "nok".into();
-    c.bokamera.articles = vec![
-        kassa_sim::bokamera::BokameraArticle {
-            article_id: 1,
-            article_type_id: 1,
-            name: "Two-hour kayak tour".into(),
-            price: 65_000,
-        },
-        kassa_sim::bokamera::BokameraArticle {
-            article_id: 2,
-            article_type_id: 1,
-            name: "Life-jacket rental".into(),
-            price: 7_500,
-        },
-    ];
+    // The booking systems sell the demo catalogue at the catalogue's prices.
+    c.sell(&[
+        ("kayak-2h", "Two-hour kayak tour", 65_000),
+        ("life-jacket", "Life-jacket rental", 7_500),
+    ]);
     c
 }
 

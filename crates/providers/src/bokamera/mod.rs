@@ -303,14 +303,7 @@ impl Bokamera {
             from: format!("{start}T{}:00", service.start_time),
             to: format!("{end}T{}:00", service.end_time),
             quantities: vec![QuantityToBook { price_id: 0, quantity: service_line.quantity }],
-            articles: extras
-                .iter()
-                .map(|(line, a)| Article {
-                    article_id: a.article_id,
-                    article_type_id: a.article_type_id,
-                    quantity: line.quantity,
-                })
-                .collect(),
+            articles: wire_articles(extras),
             customer: CustomerToBook {
                 firstname: firstname.to_owned(),
                 lastname: lastname.to_owned(),
@@ -450,14 +443,7 @@ impl Bokamera {
         let body = CreateCheckout {
             company_id: self.config.company_id.clone(),
             country_code: self.config.country_code.clone(),
-            articles: articles
-                .iter()
-                .map(|(line, a)| Article {
-                    article_id: a.article_id,
-                    article_type_id: a.article_type_id,
-                    quantity: line.quantity,
-                })
-                .collect(),
+            articles: wire_articles(&articles),
             internal_reference_id: booking_id.to_string(),
             confirmation_url: req.success_url.clone(),
             cancel_url: (!embedded || self.config.send_cancel_url_when_embedded)
@@ -575,4 +561,16 @@ fn split_reference(reference: &str) -> Option<(i64, &str)> {
     let (booking, session) = reference.split_once('-')?;
     let booking = booking.parse::<i64>().ok().filter(|b| *b > 0)?;
     (!session.is_empty()).then_some((booking, session))
+}
+
+/// The cart lines as BokaMera's `Articles` (the booking's extras, and every line of a checkout).
+fn wire_articles(lines: &[(&OrderLine, &ArticleMapping)]) -> Vec<Article> {
+    lines
+        .iter()
+        .map(|(line, a)| Article {
+            article_id: a.article_id,
+            article_type_id: a.article_type_id,
+            quantity: line.quantity,
+        })
+        .collect()
 }
