@@ -151,6 +151,11 @@ impl App {
         self.http.get(format!("{base}/__sim/requests")).send().await.unwrap().json().await.unwrap()
     }
 
+    /// The simulated provider's whole state (`GET /__sim/state`).
+    async fn sim_state(&self, base: &str) -> Value {
+        self.http.get(format!("{base}/__sim/state")).send().await.unwrap().json().await.unwrap()
+    }
+
     async fn sim(&self, base: &str, path: &str) -> reqwest::Response {
         self.http.post(format!("{base}/__sim{path}")).send().await.unwrap()
     }
@@ -507,15 +512,7 @@ async fn an_unknown_front_payment_status_leaves_the_order_unchanged_and_unconfir
     let requests = app.sim_requests(&app.sim.front_payment_url).await;
     let created = requests.iter().find(|r| r["method"] == "POST").unwrap();
     assert_eq!(created["status"], 201);
-    let state: Value = app
-        .http
-        .get(format!("{}/__sim/state", app.sim.front_payment_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = app.sim_state(&app.sim.front_payment_url).await;
     let reference = state["orders"][0]["uuid"].as_str().unwrap().to_owned();
     app.sim(&app.sim.front_payment_url, &format!("/sessions/{reference}/pay")).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -624,15 +621,7 @@ async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_k
     assert_eq!(error.code, ErrorCode::ProviderRejected);
     assert!(error.message.contains("1460.00"), "BokaMera's price is named: {}", error.message);
     assert!(error.message.contains("1450.00"), "and the quote: {}", error.message);
-    let state: Value = app
-        .http
-        .get(format!("{}/__sim/state", app.sim.bokamera_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = app.sim_state(&app.sim.bokamera_url).await;
     assert_eq!(state["checkouts"], json!([]), "no checkout, nothing charged: {state}");
     // The order is kept, and says it did not go through.
     let again = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
@@ -787,17 +776,16 @@ async fn checkfront_asks_for_the_accounts_own_booking_fields_and_checks_them_c3(
         {"id": "pickup_point", "value": "Bryggen"}, {"id": "price", "value": "0"}]);
     let res = app.post("/v1/checkout/sessions", Some("cf-extra-3"), &body).await;
     assert_eq!(refused(res).await.as_deref(), Some("customer.extra.price"));
-    let bookings = |app: &App| {
-        let url = format!("{}/__sim/state", app.sim.checkfront_url);
-        let http = app.http.clone();
-        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    assert_eq!(bookings(&app).await["bookings"], json!([]), "nothing was booked");
+    assert_eq!(
+        app.sim_state(&app.sim.checkfront_url).await["bookings"],
+        json!([]),
+        "nothing was booked"
+    );
 
     body["customer"]["extra"] = json!([{"id": "guide_language", "value": "nb"}, {"id": "pickup_point", "value": "Bryggen"}]);
     let session = app.create_with("cf-extra-4", &body).await;
     assert_eq!(session.state, SessionState::Open);
-    let state = bookings(&app).await;
+    let state = app.sim_state(&app.sim.checkfront_url).await;
     assert_eq!(state["bookings"][0]["fields"]["guide_language"], "nb");
     assert_eq!(state["bookings"][0]["fields"]["pickup_point"], "Bryggen");
 }

@@ -16,18 +16,6 @@ use thirtyfour::WebDriver;
 
 const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
 
-/// Runs `f` with a fresh browser and quits it whatever happened.
-async fn with_browser<F, Fut>(f: F) -> anyhow::Result<()>
-where
-    F: FnOnce(WebDriver) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let browser = Browser::start().await?;
-    let result = f(browser.driver.clone()).await;
-    browser.quit().await?;
-    result
-}
-
 /// Every element of the widget with the styles that show: what a hostile page could change.
 const COMPUTED: &str = r#"
 const root = document.querySelector(arguments[0]).shadowRoot;
@@ -64,7 +52,7 @@ async fn a_hostile_stylesheet_changes_nothing_in_the_widget() -> anyhow::Result<
     let pages = vec![("plain.html".to_owned(), widget), ("hostile.html".to_owned(), hostile)];
     let stack = Stack::start(StackOptions { pages, ..Default::default() }).await?;
     let site = stack.site_url.clone();
-    with_browser(|d| async move {
+    Browser::start().await?.run(|d| async move {
         // Tall enough for the whole widget, so that its screenshot is not cut by the window.
         d.cdp()
             .send_raw(
@@ -144,7 +132,7 @@ async fn screenshots_in_two_themes_and_two_languages_for_the_readme() -> anyhow:
         .collect();
     let stack = Stack::start(StackOptions { pages, ..Default::default() }).await?;
     let site = stack.site_url.clone();
-    with_browser(|d| async move {
+    Browser::start().await?.run(|d| async move {
         std::fs::create_dir_all(screenshots())?;
         d.cdp()
             .send_raw(
@@ -249,29 +237,31 @@ async fn csp_stack() -> anyhow::Result<Stack> {
 async fn a_strict_content_security_policy_lets_the_whole_payment_through() -> anyhow::Result<()> {
     let stack = csp_stack().await?;
     let url = format!("{}/csp.html", stack.site_url);
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let w = CheckoutPage::new(&d);
-        w.wait_state("picker").await?;
-        w.choose("Crypto or card, on this page (Payfect)").await?;
-        w.pay().await?;
-        w.wait_state("iframe").await?;
-        w.press_in_frame("Pay").await?;
-        w.wait_state("paid").await?;
-        // The embedded card form (the Stripe.js stand-in, which loads, fetches its session
-        // and frames its page as Stripe.js does) pays under the same policy.
-        d.goto(&url).await?;
-        w.choose("Card, on this page (Stripe)").await?;
-        w.fill_contact().await?;
-        w.pay().await?;
-        w.wait_state("embedded").await?;
-        w.press_in_frame("Pay").await?;
-        w.wait_state("paid").await?;
-        let violations = d.execute("return window.__violations;", vec![]).await?.json().clone();
-        ensure!(violations == json!([]), "the policy was violated: {violations}");
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let w = CheckoutPage::new(&d);
+            w.wait_state("picker").await?;
+            w.choose("Crypto or card, on this page (Payfect)").await?;
+            w.pay().await?;
+            w.wait_state("iframe").await?;
+            w.press_in_frame("Pay").await?;
+            w.wait_state("paid").await?;
+            // The embedded card form (the Stripe.js stand-in, which loads, fetches its session
+            // and frames its page as Stripe.js does) pays under the same policy.
+            d.goto(&url).await?;
+            w.choose("Card, on this page (Stripe)").await?;
+            w.fill_contact().await?;
+            w.pay().await?;
+            w.wait_state("embedded").await?;
+            w.press_in_frame("Pay").await?;
+            w.wait_state("paid").await?;
+            let violations = d.execute("return window.__violations;", vec![]).await?.json().clone();
+            ensure!(violations == json!([]), "the policy was violated: {violations}");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,43 +269,47 @@ async fn the_hosted_policy_lets_a_redirect_payment_through() -> anyhow::Result<(
     let stack = csp_stack().await?;
     let url = format!("{}/csp-redirect.html", stack.site_url);
     let (payfect, site) = (stack.sim.payfect_url.clone(), stack.site_url.clone());
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let w = CheckoutPage::new(&d);
-        w.wait_state("picker").await?;
-        w.choose("Crypto or card (Payfect)").await?;
-        w.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
-        let w = CheckoutPage::new(&d);
-        w.wait_state("paid").await?;
-        let seen = d
-            .execute("return sessionStorage.getItem('kassa-e2e-violations');", vec![])
-            .await?
-            .json()
-            .clone();
-        ensure!(seen.is_null(), "the policy was violated: {seen}");
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let w = CheckoutPage::new(&d);
+            w.wait_state("picker").await?;
+            w.choose("Crypto or card (Payfect)").await?;
+            w.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.press_and_return(&format!("{payfect}/checkouts/"), "Pay", &site).await?;
+            let w = CheckoutPage::new(&d);
+            w.wait_state("paid").await?;
+            let seen = d
+                .execute("return sessionStorage.getItem('kassa-e2e-violations');", vec![])
+                .await?
+                .json()
+                .clone();
+            ensure!(seen.is_null(), "the policy was violated: {seen}");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_that_blocks_webassembly_gets_a_clear_message() -> anyhow::Result<()> {
     let stack = csp_stack().await?;
     let url = format!("{}/csp-no-wasm.html", stack.site_url);
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let w = CheckoutPage::new(&d);
-        w.wait_state("error").await?;
-        let text = w.text().await?;
-        ensure!(
-            text.contains("Content-Security-Policy blocks WebAssembly"),
-            "the widget says: {text}"
-        );
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let w = CheckoutPage::new(&d);
+            w.wait_state("error").await?;
+            let text = w.text().await?;
+            ensure!(
+                text.contains("Content-Security-Policy blocks WebAssembly"),
+                "the widget says: {text}"
+            );
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,30 +323,32 @@ async fn two_widgets_on_one_page_each_resume_only_their_own_payment() -> anyhow:
             .await?;
     let url = format!("{}/two.html", stack.site_url);
     let site = stack.site_url.clone();
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let (tour, gear) =
-            (CheckoutPage::with_host(&d, "#tour"), CheckoutPage::with_host(&d, "#gear"));
-        tour.wait_state("picker").await?;
-        gear.wait_state("picker").await?;
-        gear.choose("Crypto or card (Payfect)").await?;
-        gear.pay().await?;
-        let provider = ProviderPage::new(&d);
-        provider.click("Pay").await?;
-        let back = provider.wait_url(&site).await?;
-        ensure!(back.contains("kassa_widget=gear"), "the return names its widget: {back}");
-        gear.wait_state("paid").await?;
-        ensure!(
-            tour.state().await?.as_deref() == Some("picker"),
-            "the other widget stays at its picker"
-        );
-        // A reload resumes the same screen for the same widget only.
-        d.refresh().await?;
-        gear.wait_state("paid").await?;
-        tour.wait_state("picker").await?;
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let (tour, gear) =
+                (CheckoutPage::with_host(&d, "#tour"), CheckoutPage::with_host(&d, "#gear"));
+            tour.wait_state("picker").await?;
+            gear.wait_state("picker").await?;
+            gear.choose("Crypto or card (Payfect)").await?;
+            gear.pay().await?;
+            let provider = ProviderPage::new(&d);
+            provider.click("Pay").await?;
+            let back = provider.wait_url(&site).await?;
+            ensure!(back.contains("kassa_widget=gear"), "the return names its widget: {back}");
+            gear.wait_state("paid").await?;
+            ensure!(
+                tour.state().await?.as_deref() == Some("picker"),
+                "the other widget stays at its picker"
+            );
+            // A reload resumes the same screen for the same widget only.
+            d.refresh().await?;
+            gear.wait_state("paid").await?;
+            tour.wait_state("picker").await?;
+            Ok(())
+        })
+        .await
 }
 
 /// `Performance.getMetrics` as name → value.
@@ -405,36 +401,38 @@ async fn mounting_and_unmounting_200_times_leaves_no_listeners_timers_or_nodes(
         vec![("spa.html".to_owned(), page), ("timer-probe.js".to_owned(), TIMER_PROBE.to_owned())];
     let stack = Stack::start(StackOptions { documents, ..Default::default() }).await?;
     let url = format!("{}/spa.html", stack.site_url);
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        d.cdp().send_raw("Performance.enable", json!({})).await?;
-        // Warm up: the first mount loads the stylesheet, defines the element, fills caches.
-        let warm = d.execute_async(CYCLES, vec![json!(3), json!(ITEMS)]).await?.json().clone();
-        ensure!(warm["error"].is_null(), "mounting failed: {warm}");
-        let before = metrics(&d).await?;
-        let after_run =
-            d.execute_async(CYCLES, vec![json!(200), json!(ITEMS)]).await?.json().clone();
-        // Detached nodes go at a later collection: collect again (bounded) until they are gone.
-        let nodes0 = before["Nodes"].as_f64().unwrap_or(f64::NAN);
-        let deadline = tokio::time::Instant::now() + kassa_e2e::WAIT;
-        let mut after = metrics(&d).await?;
-        while after["Nodes"].as_f64().unwrap_or(f64::NAN) > nodes0
-            && tokio::time::Instant::now() < deadline
-        {
-            after = metrics(&d).await?;
-        }
-        ensure!(after_run["error"].is_null(), "mounting failed: {after_run}");
-        ensure!(after_run["children"] == json!(0), "unmount left DOM in the slot: {after_run}");
-        ensure!(after_run["timers"] == json!(0), "unmount left timers running: {after_run}");
-        let n = |m: &Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
-        let (l0, l1) = (n(&before, "JSEventListeners"), n(&after, "JSEventListeners"));
-        let (d0, d1) = (n(&before, "Nodes"), n(&after, "Nodes"));
-        eprintln!("200 cycles: JSEventListeners {l0} -> {l1}, Nodes {d0} -> {d1}");
-        ensure!(l1 <= l0, "event listeners grew from {l0} to {l1} over 200 mounts");
-        ensure!(d1 <= d0, "DOM nodes grew from {d0} to {d1} over 200 mounts");
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            d.cdp().send_raw("Performance.enable", json!({})).await?;
+            // Warm up: the first mount loads the stylesheet, defines the element, fills caches.
+            let warm = d.execute_async(CYCLES, vec![json!(3), json!(ITEMS)]).await?.json().clone();
+            ensure!(warm["error"].is_null(), "mounting failed: {warm}");
+            let before = metrics(&d).await?;
+            let after_run =
+                d.execute_async(CYCLES, vec![json!(200), json!(ITEMS)]).await?.json().clone();
+            // Detached nodes go at a later collection: collect again (bounded) until they are gone.
+            let nodes0 = before["Nodes"].as_f64().unwrap_or(f64::NAN);
+            let deadline = tokio::time::Instant::now() + kassa_e2e::WAIT;
+            let mut after = metrics(&d).await?;
+            while after["Nodes"].as_f64().unwrap_or(f64::NAN) > nodes0
+                && tokio::time::Instant::now() < deadline
+            {
+                after = metrics(&d).await?;
+            }
+            ensure!(after_run["error"].is_null(), "mounting failed: {after_run}");
+            ensure!(after_run["children"] == json!(0), "unmount left DOM in the slot: {after_run}");
+            ensure!(after_run["timers"] == json!(0), "unmount left timers running: {after_run}");
+            let n = |m: &Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+            let (l0, l1) = (n(&before, "JSEventListeners"), n(&after, "JSEventListeners"));
+            let (d0, d1) = (n(&before, "Nodes"), n(&after, "Nodes"));
+            eprintln!("200 cycles: JSEventListeners {l0} -> {l1}, Nodes {d0} -> {d1}");
+            ensure!(l1 <= l0, "event listeners grew from {l0} to {l1} over 200 mounts");
+            ensure!(d1 <= d0, "DOM nodes grew from {d0} to {d1} over 200 mounts");
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,7 +446,7 @@ async fn the_script_api_mounts_updates_and_changing_items_quotes_again() -> anyh
     })
     .await?;
     let url = format!("{}/api.html", stack.site_url);
-    with_browser(|d| async move {
+    Browser::start().await?.run(|d| async move {
         d.goto(&url).await?;
         d.execute(
             "window.__events = [];\
@@ -504,7 +502,7 @@ async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Res
     ensure!(loader.contains("__KASSA_WASM_SRI__"), "the loader has the hash placeholder");
     std::fs::write(kassa.join("kassa.js"), loader.replace("__KASSA_WASM_SRI__", &sri))?;
     let (page, api) = (stack.booking_page(), stack.api_url.clone());
-    with_browser(|d| async move {
+    Browser::start().await?.run(|d| async move {
         d.cdp().send_raw("Network.enable", json!({})).await?;
         d.cdp().send_raw("Network.setCacheDisabled", json!({"cacheDisabled": true})).await?;
         d.goto(&page).await?;

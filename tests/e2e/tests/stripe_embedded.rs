@@ -21,18 +21,6 @@ async fn stack(train: StripeTrain, options: StackOptions) -> anyhow::Result<Stac
     Stack::start(StackOptions { stripe_train: Some(train), ..options }).await
 }
 
-/// Runs `f` with a fresh browser and quits it whatever happened.
-async fn with_browser<F, Fut>(f: F) -> anyhow::Result<()>
-where
-    F: FnOnce(WebDriver) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let browser = Browser::start().await?;
-    let result = f(browser.driver.clone()).await;
-    browser.quit().await?;
-    result
-}
-
 /// Where the embedded checkout lives: the mount nodes in the whole document, whose host
 /// each is a child of, whether the host's shadow root slots it, and its iframes.
 const PLACEMENT: &str = r#"
@@ -78,7 +66,7 @@ async fn stripe_and_bokamera_embedded_checkout_pay_under_both_release_trains() -
     for train in StripeTrain::ALL {
         let stack = stack(train, StackOptions::default()).await?;
         let (page, stripe_url) = (stack.booking_page(), stack.sim.stripe_url.clone());
-        with_browser(|d| async move {
+        Browser::start().await?.run(|d| async move {
             for method in [STRIPE, BOKAMERA] {
                 d.goto(&page).await?;
                 let widget = CheckoutPage::new(&d);
@@ -121,25 +109,30 @@ async fn a_method_that_needs_a_redirect_sends_the_top_window_to_the_return_url(
 ) -> anyhow::Result<()> {
     let stack = stack(StripeTrain::Dahlia, StackOptions::default()).await?;
     let page = stack.booking_page();
-    with_browser(|d| async move {
-        d.goto(&page).await?;
-        let widget = CheckoutPage::new(&d);
-        tag_document(&d).await?;
-        open(&d, &widget, STRIPE).await?;
-        widget.press_in_frame("Pay with bank redirect").await?;
-        // redirect_on_completion: if_required → the whole page goes to return_url.
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while same_document(&d).await? {
-            ensure!(tokio::time::Instant::now() < deadline, "the top window never navigated");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let url = d.current_url().await?.to_string();
-        ensure!(url.starts_with(&page) && url.contains("kassa_session=ks_"), "returned to {url}");
-        let widget = CheckoutPage::new(&d);
-        widget.wait_state("paid").await?;
-        widget.expect_heading("Payment received").await
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&page).await?;
+            let widget = CheckoutPage::new(&d);
+            tag_document(&d).await?;
+            open(&d, &widget, STRIPE).await?;
+            widget.press_in_frame("Pay with bank redirect").await?;
+            // redirect_on_completion: if_required → the whole page goes to return_url.
+            let deadline = tokio::time::Instant::now() + WAIT;
+            while same_document(&d).await? {
+                ensure!(tokio::time::Instant::now() < deadline, "the top window never navigated");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let url = d.current_url().await?.to_string();
+            ensure!(
+                url.starts_with(&page) && url.contains("kassa_session=ks_"),
+                "returned to {url}"
+            );
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("paid").await?;
+            widget.expect_heading("Payment received").await
+        })
+        .await
 }
 
 /// The page's rules aimed at the light DOM: whatever they hit of the mount node or Stripe's
@@ -186,33 +179,35 @@ async fn embedded_checkout_on_a_hostile_page_is_neither_hidden_nor_distorted() -
     let pages = vec![("plain.html".to_owned(), widget), ("hostile.html".to_owned(), hostile)];
     let stack = stack(StripeTrain::Dahlia, StackOptions { pages, ..Default::default() }).await?;
     let site = stack.site_url.clone();
-    with_browser(|d| async move {
-        let mut seen = vec![];
-        for page in ["plain.html", "hostile.html"] {
-            d.goto(format!("{site}/{page}")).await?;
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            let mut seen = vec![];
+            for page in ["plain.html", "hostile.html"] {
+                d.goto(format!("{site}/{page}")).await?;
+                let w = CheckoutPage::new(&d);
+                w.wait_state("picker").await?;
+                open(&d, &w, STRIPE).await?;
+                seen.push(d.execute(MEASURE, vec![]).await?.json().clone());
+            }
+            let (plain, hostile) = (&seen[0], &seen[1]);
+            ensure!(
+                plain == hostile,
+                "the hostile page changed the card form:\n  plain:   {plain}\n  hostile: {hostile}"
+            );
+            ensure!(
+                hostile["hit"] == json!(true)
+                    && hostile["nodeWidth"] == json!(0)
+                    && hostile["frameWidth"] == json!(0)
+                    && hostile["frameHeight"].as_i64().unwrap_or(0) > 200,
+                "the frame fills the card form's place and takes clicks: {hostile}"
+            );
+            // And the customer can pay there.
             let w = CheckoutPage::new(&d);
-            w.wait_state("picker").await?;
-            open(&d, &w, STRIPE).await?;
-            seen.push(d.execute(MEASURE, vec![]).await?.json().clone());
-        }
-        let (plain, hostile) = (&seen[0], &seen[1]);
-        ensure!(
-            plain == hostile,
-            "the hostile page changed the card form:\n  plain:   {plain}\n  hostile: {hostile}"
-        );
-        ensure!(
-            hostile["hit"] == json!(true)
-                && hostile["nodeWidth"] == json!(0)
-                && hostile["frameWidth"] == json!(0)
-                && hostile["frameHeight"].as_i64().unwrap_or(0) > 200,
-            "the frame fills the card form's place and takes clicks: {hostile}"
-        );
-        // And the customer can pay there.
-        let w = CheckoutPage::new(&d);
-        w.press_in_frame("Pay").await?;
-        w.wait_state("paid").await
-    })
-    .await
+            w.press_in_frame("Pay").await?;
+            w.wait_state("paid").await
+        })
+        .await
 }
 
 const SPA: &str =
@@ -227,31 +222,33 @@ async fn embedded_checkout_pays_after_a_single_page_app_remounts_the_widget() ->
     let stack =
         stack(StripeTrain::PreDahlia, StackOptions { documents, ..Default::default() }).await?;
     let url = format!("{}/spa.html", stack.site_url);
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let mount = "window.__h = Kassa.mount(document.getElementById('slot'), \
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let mount = "window.__h = Kassa.mount(document.getElementById('slot'), \
                      { items: JSON.parse(arguments[0]), locale: 'en', id: 'spa' });";
-        d.execute(mount, vec![json!(ITEMS)]).await?;
-        let w = CheckoutPage::with_host(&d, "#spa");
-        open(&d, &w, STRIPE).await?;
-        // The app leaves the page while Stripe's form shows: nothing of it may stay.
-        d.execute("window.__h.unmount();", vec![]).await?;
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let p = placement(&d).await?;
-            if p["count"] == json!(0) && p["lightIframes"] == json!(0) {
-                break;
+            d.execute(mount, vec![json!(ITEMS)]).await?;
+            let w = CheckoutPage::with_host(&d, "#spa");
+            open(&d, &w, STRIPE).await?;
+            // The app leaves the page while Stripe's form shows: nothing of it may stay.
+            d.execute("window.__h.unmount();", vec![]).await?;
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let p = placement(&d).await?;
+                if p["count"] == json!(0) && p["lightIframes"] == json!(0) {
+                    break;
+                }
+                ensure!(tokio::time::Instant::now() < deadline, "unmount left {p}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            ensure!(tokio::time::Instant::now() < deadline, "unmount left {p}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        // Mounted again, it pays through a new embedded checkout (one instance page-wide).
-        d.execute(mount, vec![json!(ITEMS)]).await?;
-        open(&d, &w, STRIPE).await?;
-        w.press_in_frame("Pay").await?;
-        w.wait_state("paid").await
-    })
-    .await
+            // Mounted again, it pays through a new embedded checkout (one instance page-wide).
+            d.execute(mount, vec![json!(ITEMS)]).await?;
+            open(&d, &w, STRIPE).await?;
+            w.press_in_frame("Pay").await?;
+            w.wait_state("paid").await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,27 +260,32 @@ async fn two_widgets_on_one_page_share_the_one_embedded_checkout() -> anyhow::Re
     let pages = vec![("two.html".to_owned(), body)];
     let stack = stack(StripeTrain::Dahlia, StackOptions { pages, ..Default::default() }).await?;
     let url = format!("{}/two.html", stack.site_url);
-    with_browser(|d| async move {
-        d.goto(&url).await?;
-        let (tour, gear) =
-            (CheckoutPage::with_host(&d, "#tour"), CheckoutPage::with_host(&d, "#gear"));
-        tour.wait_state("picker").await?;
-        open(&d, &tour, STRIPE).await?;
-        // The second widget's card form takes the page's one instance; the first offers it back.
-        open(&d, &gear, BOKAMERA).await?;
-        let p = placement(&d).await?;
-        ensure!(p["nodes"][0]["parent"] == json!("kassa-checkout#gear"), "only gear's node: {p}");
-        tour.wait_state("error").await?;
-        tour.by_role("button", "Try again").await?;
-        gear.press_in_frame("Pay").await?;
-        gear.wait_state("paid").await?;
-        tour.click_testid("kassa-embed-retry").await?;
-        shows_stripe(&d, &tour).await?;
-        tour.press_in_frame("Pay").await?;
-        tour.wait_state("paid").await?;
-        gear.wait_state("paid").await
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&url).await?;
+            let (tour, gear) =
+                (CheckoutPage::with_host(&d, "#tour"), CheckoutPage::with_host(&d, "#gear"));
+            tour.wait_state("picker").await?;
+            open(&d, &tour, STRIPE).await?;
+            // The second widget's card form takes the page's one instance; the first offers it back.
+            open(&d, &gear, BOKAMERA).await?;
+            let p = placement(&d).await?;
+            ensure!(
+                p["nodes"][0]["parent"] == json!("kassa-checkout#gear"),
+                "only gear's node: {p}"
+            );
+            tour.wait_state("error").await?;
+            tour.by_role("button", "Try again").await?;
+            gear.press_in_frame("Pay").await?;
+            gear.wait_state("paid").await?;
+            tour.click_testid("kassa-embed-retry").await?;
+            shows_stripe(&d, &tour).await?;
+            tour.press_in_frame("Pay").await?;
+            tour.wait_state("paid").await?;
+            gear.wait_state("paid").await
+        })
+        .await
 }
 
 /// Queues a Stripe.js fault at the simulator.
@@ -332,20 +334,22 @@ async fn a_stripe_js_that_fails_offers_try_again_and_leaves_nothing_behind() -> 
     let stack = stack(StripeTrain::Dahlia, StackOptions::default()).await?;
     let page = stack.booking_page();
     let stack = &stack;
-    with_browser(|d| async move {
-        for what in ["load_error", "init_error", "mount_error"] {
-            d.goto(&page).await?;
-            let w = CheckoutPage::new(&d);
-            w.wait_state("picker").await?;
-            fault(stack, what).await?;
-            w.choose(STRIPE).await?;
-            w.fill_contact().await?;
-            w.pay().await?;
-            fails_then_pays(&d, what).await?;
-        }
-        Ok(())
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            for what in ["load_error", "init_error", "mount_error"] {
+                d.goto(&page).await?;
+                let w = CheckoutPage::new(&d);
+                w.wait_state("picker").await?;
+                fault(stack, what).await?;
+                w.choose(STRIPE).await?;
+                w.fill_contact().await?;
+                w.pay().await?;
+                fails_then_pays(&d, what).await?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,17 +357,19 @@ async fn a_stripe_js_that_never_answers_is_given_up_on_and_try_again_pays() -> a
     let stack = stack(StripeTrain::PreDahlia, StackOptions::default()).await?;
     let page = stack.booking_page();
     fault(&stack, "init_hang").await?;
-    with_browser(|d| async move {
-        d.goto(&page).await?;
-        let w = CheckoutPage::new(&d);
-        w.choose(STRIPE).await?;
-        w.fill_contact().await?;
-        w.pay().await?;
-        w.wait_state("embedded").await?;
-        // The widget gives Stripe.js 15 seconds (kassa_e2e::WAIT is 20).
-        fails_then_pays(&d, "init_hang").await
-    })
-    .await
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&page).await?;
+            let w = CheckoutPage::new(&d);
+            w.choose(STRIPE).await?;
+            w.fill_contact().await?;
+            w.pay().await?;
+            w.wait_state("embedded").await?;
+            // The widget gives Stripe.js 15 seconds (kassa_e2e::WAIT is 20).
+            fails_then_pays(&d, "init_hang").await
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,47 +378,53 @@ async fn a_session_that_expired_before_stripe_js_mounted_it_is_reported_as_expir
     let stack = stack(StripeTrain::Dahlia, StackOptions::default()).await?;
     let (page, stripe, api) =
         (stack.booking_page(), stack.sim.stripe_url.clone(), stack.api_url.clone());
-    with_browser(|d| async move {
-        d.goto(&page).await?;
-        let w = CheckoutPage::new(&d);
-        // Stripe.js is slow to come; meanwhile the session expires at Stripe.
-        hold(&d, "*/dahlia/stripe.js*").await?;
-        w.choose(STRIPE).await?;
-        w.fill_contact().await?;
-        w.pay().await?;
-        w.wait_state("embedded").await?;
-        let url = d.current_url().await?.to_string();
-        let Some(ks) =
-            url.split("kassa_session=").nth(1).map(|s| s.split('&').next().unwrap_or(s).to_owned())
-        else {
-            bail!("the address names no session: {url}");
-        };
-        let state: Value = reqwest::get(format!("{stripe}/__sim/state")).await?.json().await?;
-        let cs =
-            state["checkout_sessions"].as_array().and_then(|a| a.last()).map(|s| s["id"].clone());
-        let cs = cs.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let r = reqwest::Client::new()
-            .post(format!("{stripe}/__sim/sessions/{cs}/expire"))
-            .send()
-            .await?;
-        ensure!(r.status().is_success(), "expiring {cs}: {}", r.status());
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let s: Value =
-                reqwest::get(format!("{api}/v1/checkout/sessions/{ks}")).await?.json().await?;
-            if s["state"] == json!("expired") {
-                break;
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.goto(&page).await?;
+            let w = CheckoutPage::new(&d);
+            // Stripe.js is slow to come; meanwhile the session expires at Stripe.
+            hold(&d, "*/dahlia/stripe.js*").await?;
+            w.choose(STRIPE).await?;
+            w.fill_contact().await?;
+            w.pay().await?;
+            w.wait_state("embedded").await?;
+            let url = d.current_url().await?.to_string();
+            let Some(ks) = url
+                .split("kassa_session=")
+                .nth(1)
+                .map(|s| s.split('&').next().unwrap_or(s).to_owned())
+            else {
+                bail!("the address names no session: {url}");
+            };
+            let state: Value = reqwest::get(format!("{stripe}/__sim/state")).await?.json().await?;
+            let cs = state["checkout_sessions"]
+                .as_array()
+                .and_then(|a| a.last())
+                .map(|s| s["id"].clone());
+            let cs = cs.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let r = reqwest::Client::new()
+                .post(format!("{stripe}/__sim/sessions/{cs}/expire"))
+                .send()
+                .await?;
+            ensure!(r.status().is_success(), "expiring {cs}: {}", r.status());
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let s: Value =
+                    reqwest::get(format!("{api}/v1/checkout/sessions/{ks}")).await?.json().await?;
+                if s["state"] == json!("expired") {
+                    break;
+                }
+                ensure!(tokio::time::Instant::now() < deadline, "the backend never heard: {s}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            ensure!(tokio::time::Instant::now() < deadline, "the backend never heard: {s}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        release(&d).await?;
-        w.wait_state("expired").await?;
-        let p = placement(&d).await?;
-        ensure!(p["count"] == json!(0) && p["lightIframes"] == json!(0), "nothing left: {p}");
-        Ok(())
-    })
-    .await
+            release(&d).await?;
+            w.wait_state("expired").await?;
+            let p = placement(&d).await?;
+            ensure!(p["count"] == json!(0) && p["lightIframes"] == json!(0), "nothing left: {p}");
+            Ok(())
+        })
+        .await
 }
 
 /// What the page itself gets from the stand-in, as from Stripe.js: the refusals the widget
@@ -456,7 +468,7 @@ async fn the_stand_in_refuses_what_stripe_js_refuses() -> anyhow::Result<()> {
     let stack = stack(StripeTrain::Dahlia, StackOptions::default()).await?;
     let (page, stripe) = (stack.booking_page(), stack.sim.stripe_url.clone());
     let pk = kassa_e2e::stack::secrets::STRIPE_PUBLISHABLE_KEY;
-    with_browser(|d| async move {
+    Browser::start().await?.run(|d| async move {
         d.goto(&page).await?;
         let w = CheckoutPage::new(&d);
         open(&d, &w, STRIPE).await?;
