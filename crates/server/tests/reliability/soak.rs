@@ -150,7 +150,13 @@ impl Server {
                 return;
             }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("kassa-server exited ({status}); see {}", self.log.display());
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                panic!(
+                    "kassa-server exited ({status}); the end of {}:\n{}",
+                    self.log.display(),
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
             }
             assert!(Instant::now() < deadline, "kassa-server was not ready within 30 s");
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -172,7 +178,7 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let db = settings.backend.database().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = port_outside_the_ephemeral_range();
     let api = format!("http://127.0.0.1:{port}");
 
     // Fresh secrets for this run, shared by the simulator and the backend's environment.
@@ -311,6 +317,25 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
     );
     assert_eq!(report.log_trails_broken, 0, "a log line lost the checkout's request id");
     assert!(report.log_trails_followed > report.orders_acknowledged, "the log shows the checkouts");
+}
+
+/// A free port below the kernel's ephemeral range, so that it stays ours while the backend is
+/// down between a kill and a restart.
+///
+/// A port from `bind(…:0)` lies inside that range: while nothing listens on it, any outgoing
+/// connection of this test process (the simulator's webhooks, other tests' clients) may be given
+/// it as its local port, and a client connecting to it can even be connected to itself (TCP
+/// simultaneous open), after which the restarted backend cannot bind it. A port below the range
+/// is never handed out for outgoing connections.
+fn port_outside_the_ephemeral_range() -> u16 {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .unwrap_or_default();
+    let low: u16 = range.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(32768);
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    (0..1000)
+        .map(|_| rng.gen_range(10_000..low.max(10_001)))
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// Base URLs of the simulated providers the customers use.
