@@ -31,6 +31,9 @@ pub struct Args {
     /// First of the simulator's five ports (Stripe, Payfect, Front Payment, Checkfront, BokaMera).
     #[arg(long, default_value_t = 8101)]
     sim_port: u16,
+    /// Port of the example merchant receiver (`examples/receiver`), which prints each booking.
+    #[arg(long, default_value_t = 8787)]
+    receiver_port: u16,
     /// Build and configure, then exit instead of serving (a smoke test of the demo).
     #[arg(long)]
     check: bool,
@@ -78,6 +81,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .replace("${FRONT_PAYMENT_URL}", &url(2))
         .replace("${CHECKFRONT_URL}", &url(3))
         .replace("${BOKAMERA_URL}", &url(4));
+    // The merchant's receiver gets every order event, signed (issue 14).
+    let config = format!(
+        "{config}\n[outbox.endpoints.receiver]\nurl = \"http://{host}:{}/\"\n",
+        args.receiver_port
+    );
     let config_path = dir.join("kassa.toml");
     std::fs::write(&config_path, config)?;
     if args.check {
@@ -124,6 +132,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .context("starting kassa-sim")?;
     let mut children = Children(vec![sim]);
     wait_for(port(0))?;
+    setup::receiver()?;
+    let receiver = Command::new("node")
+        .arg("receiver.mjs")
+        .current_dir(root().join("examples/receiver"))
+        .env("KASSA_WEBHOOK_SECRET", &secrets.receiver_webhook)
+        .env("PORT", args.receiver_port.to_string())
+        .spawn()
+        .context("starting the example receiver (node)")?;
+    children.0.push(receiver);
+    wait_for(args.receiver_port)?;
     let server = Command::new(bin.join("kassa-server"))
         .arg("--config")
         .arg(&config_path)
@@ -138,6 +156,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .env("KASSA_PROVIDERS__BOKAMERA__API_KEY", &secrets.bokamera_key)
         .env("KASSA_PROVIDERS__CHECKFRONT__WEBHOOK_TOKEN", &secrets.checkfront_webhook_token)
         .env("KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN", &secrets.bokamera_webhook_token)
+        .env("KASSA_OUTBOX__ENDPOINTS__RECEIVER__SECRET", &secrets.receiver_webhook)
         .spawn()
         .context("starting kassa-server")?;
     children.0.push(server);
@@ -154,6 +173,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         url(2),
         url(3),
         url(4)
+    );
+    println!(
+        "  Merchant receiver: http://{host}:{} (examples/receiver: prints each paid booking here)",
+        args.receiver_port
     );
     println!("\nPress Ctrl-C to stop.");
     loop {
@@ -180,6 +203,7 @@ struct Secrets {
     bokamera_key: String,
     checkfront_webhook_token: String,
     bokamera_webhook_token: String,
+    receiver_webhook: String,
 }
 
 impl Secrets {
@@ -200,6 +224,10 @@ impl Secrets {
             bokamera_key: uuid_like(&random(16)?),
             checkfront_webhook_token: hex(24)?,
             bokamera_webhook_token: hex(24)?,
+            receiver_webhook: format!(
+                "whsec_{}",
+                base64::engine::general_purpose::STANDARD.encode(random(32)?)
+            ),
         })
     }
 }

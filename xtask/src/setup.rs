@@ -25,7 +25,35 @@ pub fn all() -> anyhow::Result<()> {
     widget_tools()?;
     axe_core()?;
     stripe_node()?;
+    receiver()?;
     schemathesis()
+}
+
+/// The official Standard Webhooks library for Node, at the version
+/// `examples/receiver/package-lock.json` pins (`npm ci` there, only when that version is not
+/// installed): the example merchant receiver and the outbox tests' receiver verify every
+/// delivery with it.
+pub fn receiver() -> anyhow::Result<()> {
+    let dir = root().join("examples/receiver");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .context("reading examples/receiver/package-lock.json")?;
+    let want = locked_npm_version(&lock, "node_modules/standardwebhooks")
+        .context("examples/receiver/package-lock.json pins no standardwebhooks")?;
+    let have = std::fs::read_to_string(dir.join("node_modules/standardwebhooks/package.json"))
+        .unwrap_or_default();
+    if have.contains(&format!("\"version\": \"{want}\"")) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing the Standard Webhooks library standardwebhooks@{want} (npm ci, once)"
+    ));
+    run(Command::new("npm").args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        "examples/receiver",
+    ]))
 }
 
 /// Stripe's official Node library, at the version `tests/stripe-node/package-lock.json` pins
