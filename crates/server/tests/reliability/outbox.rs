@@ -19,6 +19,7 @@ use crate::support::{
 on_both_backends!(
     every_paid_order_reaches_the_receiver_through_failures_hangs_slowness_redirects_and_410,
     an_orders_events_arrive_in_the_order_they_happened,
+    concurrent_events_write_exactly_one_event_per_settled_transition_in_its_transaction,
 );
 
 /// A backend on `backend` delivering to `receiver`.
@@ -354,4 +355,117 @@ fn an_endpoint_that_is_not_https_stops_the_server_naming_it() {
         .replace(&format!("secret = \"{}\"", crate::support::receiver::SECRET), "");
     let e = kassa_server::Settings::from_toml(&no_secret).map(|_| ()).unwrap_err().to_string();
     assert!(e.contains("KASSA_OUTBOX__ENDPOINTS__BOOKINGS__SECRET"), "{e}");
+}
+
+/// The outbox row is written by the transition itself: under concurrent events of every
+/// kind, each order has exactly one event per transition into a settled state, numbered by
+/// that transition, and none for anything else (a transition that lost its compare-and-set
+/// rolled back with its event).
+async fn concurrent_events_write_exactly_one_event_per_settled_transition_in_its_transaction(
+    backend: Backend,
+) {
+    use futures::future::join_all;
+    use kassa_server::store::{Inserted, NewOrder};
+    use kassa_wire::{Currency, Money};
+
+    let db = backend.database().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let new = NewOrder {
+            id: format!("ks_{}", uuid::Uuid::new_v4().simple()),
+            idempotency_key: format!("outbox-store-{n}"),
+            request_hash: "hash".into(),
+            method: "front-hosted".into(),
+            provider: ProviderId::FrontPayment,
+            total: Money::from_minor(145_000, Currency::NOK).unwrap(),
+            quote_json: r#"{"lines":[],"total":{"amount_minor":145000,"currency":"NOK"}}"#.into(),
+            request_json: r#"{"customer":{"name":"Kari Nordmann"}}"#.into(),
+            request_id: None,
+        };
+        let Inserted::New(order) = store.insert_order(&new).await.unwrap() else {
+            panic!("a fresh key")
+        };
+        ids.push(order.id);
+    }
+    let events = [
+        PaymentEvent::Opened,
+        PaymentEvent::Declined,
+        PaymentEvent::Invoiced,
+        PaymentEvent::Expired,
+        PaymentEvent::Cancelled,
+        PaymentEvent::Paid,
+    ];
+    let tasks = (0..120).map(|i| {
+        let (store, id) = (store.clone(), ids[i % ids.len()].clone());
+        let event = events[(i / ids.len() + i) % events.len()];
+        tokio::spawn(async move { store.apply_event(&id, event, "test", Some(145_000)).await })
+    });
+    for result in join_all(tasks).await {
+        result.unwrap().unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+    }
+    for id in &ids {
+        let history = store.history(id).await.unwrap();
+        let expected: Vec<(i64, &str)> = history
+            .iter()
+            .skip(1)
+            .enumerate()
+            .filter_map(|(i, state)| {
+                kassa_server::store::event_type(*state).map(|t| (i as i64 + 1, t))
+            })
+            .collect();
+        let stored: Vec<(i64, String)> = store
+            .order_outbox(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.event_type))
+            .collect();
+        let stored: Vec<(i64, &str)> = stored.iter().map(|(s, t)| (*s, t.as_str())).collect();
+        assert_eq!(stored, expected, "{backend:?}: {id} went {history:?}");
+        assert!(!expected.is_empty());
+    }
+}
+
+/// `kassa-server orders …` reads the same database as the API, from the configuration file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orders_cli_lists_shows_and_replays_from_the_database() {
+    let receiver = Receiver::start().await;
+    let app = app_for(Backend::Sqlite, &receiver).await;
+    let order = paid_order(&app, "outbox-cli").await;
+    receiver.wait_for(Duration::from_secs(10), "the event", |log| log.booked.len() == 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kassa.toml");
+    std::fs::write(&config, &app.toml).unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kassa-server"))
+            .arg("--config")
+            .arg(&config)
+            .arg("orders")
+            .args(args)
+            .env_remove("KASSA_CONFIG")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), text, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, list, err) = cli(&["list", "--state", "paid"]);
+    assert!(ok, "{err}");
+    assert!(list.contains(&order) && list.contains("1 order(s)"), "{list}");
+    let (ok, none, _) = cli(&["list", "--state", "cancelled"]);
+    assert!(ok && !none.contains(&order), "{none}");
+    let (ok, show, err) = cli(&["show", &order]);
+    assert!(ok, "{err}");
+    let detail: Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(detail["events"][0]["type"], "order.paid");
+    let event = detail["events"][0]["id"].as_str().unwrap().to_owned();
+    let (ok, deliveries, _) = cli(&["deliveries", "--state", "delivered"]);
+    assert!(ok && deliveries.contains(&event), "{deliveries}");
+    let (ok, replayed, _) = cli(&["replay", "--event", &event]);
+    assert!(ok && replayed.starts_with("1 deliveries"), "{replayed}");
+    receiver
+        .wait_for(Duration::from_secs(10), "the replay", |log| log.acked.get(&event) == Some(&2))
+        .await;
+    let (ok, _, err) = cli(&["list", "--state", "paied"]);
+    assert!(!ok && err.contains("--state"), "{err}");
 }
