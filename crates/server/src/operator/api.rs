@@ -104,26 +104,21 @@ fn param<T>(
     name: &str,
     parse: impl Fn(&str) -> Option<T>,
     expected: &str,
-) -> Result<Option<T>, Response> {
+) -> Result<Option<T>, String> {
     match params.get(name) {
         None => Ok(None),
-        Some(text) => parse(text).map(Some).ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                format!("{name}: expected {expected}"),
-            )
-        }),
+        Some(text) => parse(text).map(Some).ok_or_else(|| format!("{name}: expected {expected}")),
     }
 }
 
-fn known(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), Response> {
+/// A 400 naming the parameter at fault.
+fn invalid(message: String) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid_request", message)
+}
+
+fn known(params: &HashMap<String, String>, allowed: &[&str]) -> Result<(), String> {
     match params.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            format!("unknown parameter `{k}`; use {}", allowed.join(", ")),
-        )),
+        Some(k) => Err(format!("unknown parameter `{k}`; use {}", allowed.join(", "))),
         None => Ok(()),
     }
 }
@@ -135,7 +130,7 @@ fn text(s: &str) -> Option<String> {
 async fn list_orders(State(state): State<OperatorState>, Query(params): Params) -> Response {
     let filter = (|| {
         known(&params, &["state", "provider", "reference", "created_from", "created_to", "limit"])?;
-        Ok::<_, Response>(OrderFilter {
+        Ok::<_, String>(OrderFilter {
             state: param(&params, "state", SessionState::parse, "an order state such as paid")?,
             provider: param(
                 &params,
@@ -151,7 +146,7 @@ async fn list_orders(State(state): State<OperatorState>, Query(params): Params) 
     })();
     let filter = match filter {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(message) => return invalid(message),
     };
     match state.0.store.search_orders(&filter).await {
         Ok(orders) => {
@@ -173,7 +168,7 @@ async fn show_order(State(state): State<OperatorState>, Path(id): Path<String>) 
 async fn list_deliveries(State(state): State<OperatorState>, Query(params): Params) -> Response {
     let filter = (|| {
         known(&params, &["state", "endpoint", "order_id", "limit"])?;
-        Ok::<_, Response>(DeliveryFilter {
+        Ok::<_, String>(DeliveryFilter {
             state: param(&params, "state", DeliveryState::parse, "pending, delivered or dead")?,
             endpoint: param(&params, "endpoint", text, "an endpoint name")?,
             order_id: param(&params, "order_id", text, "an order id")?,
@@ -182,7 +177,7 @@ async fn list_deliveries(State(state): State<OperatorState>, Query(params): Para
     })();
     let filter = match filter {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(message) => return invalid(message),
     };
     match state.0.store.deliveries(&filter).await {
         Ok(list) => Json(json!({"deliveries": list})).into_response(),
@@ -197,13 +192,9 @@ async fn replay(State(state): State<OperatorState>, Query(params): Params) -> Re
         let endpoint = param(&params, "endpoint", text, "an endpoint name")?;
         if let Some(name) = &endpoint {
             if !state.0.endpoints.contains(name) {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    format!(
-                        "endpoint: `{name}` is not configured ({})",
-                        state.0.endpoints.join(", ")
-                    ),
+                return Err(format!(
+                    "endpoint: `{name}` is not configured ({})",
+                    state.0.endpoints.join(", ")
                 ));
             }
         }
@@ -211,7 +202,7 @@ async fn replay(State(state): State<OperatorState>, Query(params): Params) -> Re
     })();
     let (event, endpoint) = match parsed {
         Ok(p) => p,
-        Err(res) => return res,
+        Err(message) => return invalid(message),
     };
     match state.0.store.replay(event.as_deref(), endpoint.as_deref()).await {
         Ok(n) => {
