@@ -469,3 +469,58 @@ async fn the_orders_cli_lists_shows_and_replays_from_the_database() {
     let (ok, _, err) = cli(&["list", "--state", "paied"]);
     assert!(!ok && err.contains("--state"), "{err}");
 }
+
+/// `examples/receiver` (the README's receiver, run by the demo) verifies a real delivery with
+/// the official library and prints the booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_receiver_verifies_and_prints_each_paid_booking() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/receiver");
+    let mut child = tokio::process::Command::new("node")
+        .arg("receiver.mjs")
+        .current_dir(&dir)
+        .env("KASSA_WEBHOOK_SECRET", crate::support::receiver::SECRET)
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the example");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("the example says where it listens");
+    let base = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    let tables = outbox_toml(&format!("{base}/"));
+    let app =
+        TestApp::builder(Backend::Sqlite).config(move |t| format!("{t}\n{tables}")).start().await;
+    let order = paid_order(&app, "outbox-example").await;
+    let line = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("the example keeps running");
+            if line.contains(&order) {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the example printed the booking");
+    assert!(line.starts_with(&format!("order.paid {order}: NOK")), "{line}");
+    assert!(
+        line.contains("1,450.00") && line.contains("2 × Two-hour kayak tour (2026-12-01)"),
+        "{line}"
+    );
+    assert!(line.contains("Kari Nordmann") && line.contains("stripe"), "{line}");
+    // A forged delivery is refused.
+    let forged = app
+        .http
+        .post(format!("{base}/"))
+        .header("webhook-id", "evt_forged")
+        .header("webhook-timestamp", kassa_server::store::now().to_string())
+        .header("webhook-signature", "v1,Zm9yZ2VkIHNpZ25hdHVyZSBmb3IgdGVzdHMgb25seQ==")
+        .body(r#"{"type":"order.paid","data":{}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+}
