@@ -344,7 +344,7 @@ async fn mount_within(
 /// The backend's view of the session (a failed request is no reason not to try Stripe).
 async fn ctx_session(ctx: Ctx, session: &str) -> Result<kassa_wire::Session, ()> {
     let api = ctx.env.try_with_value(|e| e.api.clone()).ok_or(())?;
-    api.session(session).answer().await.map_err(drop)
+    api.session(session).await.map_err(drop)
 }
 
 /// dahlia and later: `createEmbeddedCheckoutPage`; earlier trains: `initEmbeddedCheckout`.
