@@ -37,7 +37,15 @@ pub struct Args {
     /// Build and configure, then exit instead of serving (a smoke test of the demo).
     #[arg(long)]
     check: bool,
+    /// Start only the simulator and the backend (no widget build), for `trunk serve`: its
+    /// demo page (`index.html`, http://127.0.0.1:8090/) rebuilds the widget on every change
+    /// and talks to this backend, which accepts that origin too.
+    #[arg(long)]
+    no_widget: bool,
 }
+
+/// The origin `trunk serve` serves the demo page on (`Trunk.toml`, `[serve]`).
+const TRUNK_SERVE_ORIGIN: &str = "http://127.0.0.1:8090";
 
 /// Kills the child processes when the demo ends, however it ends.
 struct Children(Vec<Child>);
@@ -53,8 +61,10 @@ impl Drop for Children {
 
 /// Runs the demo until interrupted.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    setup::widget_tools()?;
-    widget::build()?;
+    if !args.no_widget {
+        setup::widget_tools()?;
+        widget::build()?;
+    }
     step("building the backend and the simulator");
     sh(cargo().args(["build", "-p", "kassa-server", "-p", "kassa-sim"]))?;
 
@@ -68,7 +78,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     write_site(&site, &api_url)?;
 
     let secrets = Secrets::generate()?;
-    let config = std::fs::read_to_string(root().join("crates/server/configuration/demo.toml"))?
+    let mut config = std::fs::read_to_string(root().join("crates/server/configuration/demo.toml"))?;
+    if args.no_widget {
+        let origins = "allowed_origins = [\"${SITE_URL}\"]";
+        anyhow::ensure!(config.contains(origins), "demo.toml has no `{origins}` line");
+        config = config.replace(
+            origins,
+            &format!("allowed_origins = [\"${{SITE_URL}}\", \"{TRUNK_SERVE_ORIGIN}\"]"),
+        );
+    }
+    let config = config
         .replace("${API_BIND}", &format!("{host}:{}", args.api_port))
         .replace("${API_URL}", &api_url)
         .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.join("kassa.db").display()))
@@ -164,7 +183,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     wait_for(args.site_port)?;
 
     println!("\nKassa demo is running.\n");
-    println!("  Booking page:      {site_url}/");
+    if args.no_widget {
+        println!(
+            "  Booking page:      {TRUNK_SERVE_ORIGIN}/ (run `trunk serve` in another terminal)"
+        );
+        println!("  Last built bundle: {site_url}/");
+    } else {
+        println!("  Booking page:      {site_url}/");
+    }
     println!("  Merchant backend:  {api_url}/v1/checkout/config");
     println!(
         "  Provider simulator: Stripe {} · Payfect {} · Front Payment {} · Checkfront {} · BokaMera {}",
@@ -260,6 +286,10 @@ fn write_site(site: &Path, api_url: &str) -> anyhow::Result<()> {
         std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
     std::fs::write(site.join("index.html"), index)?;
     std::fs::copy(www.join("demo.css"), site.join("demo.css"))?;
+    if !widget::dist_dir().exists() {
+        // `--no-widget` before any `cargo xtask widget`: the trunk serve page is the one to use.
+        return Ok(());
+    }
     for entry in walk(&widget::dist_dir())? {
         let rel = entry.strip_prefix(widget::dist_dir())?;
         let target = site.join("kassa").join(rel);
