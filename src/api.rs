@@ -17,7 +17,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCredentials;
 
-use crate::state::ApiFailure;
+use crate::problem::ApiFailure;
 
 /// How long a request may take before the backend counts as unreachable.
 const TIMEOUT_MS: u32 = 20_000;
