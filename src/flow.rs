@@ -18,13 +18,13 @@ use kassa_wire::{
     CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
     SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
-use leptos::{prelude::*, task::spawn_local_scoped_with_cancellation};
+use leptos::{prelude::*, reactive::owner::WeakOwner, task::spawn_local_scoped_with_cancellation};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
 use crate::{
-    api::{sleep, to_js, Api},
+    api::{sleep, to_js, Api, Prefetched},
     attempt::{attempt_for, key_survives, new_key, Attempt},
     customer,
     lang::Locale,
@@ -55,6 +55,9 @@ pub struct Setup {
     pub host: HtmlElement,
     /// The details the page already knows (`customer-*` attributes).
     pub prefill: CustomerDetails,
+    /// Config and quote as the loader fetched them while the Wasm downloaded, for the first
+    /// load only.
+    pub prefetched: Option<Prefetched>,
 }
 
 /// The backend's config and its price of the page's cart, loaded together.
@@ -125,8 +128,8 @@ pub struct Ctx {
     cancel: Action<String, (String, Result<Session, ApiFailure>)>,
     /// The attempt whose session request has not been answered for sure.
     pending: StoredValue<Option<Attempt>>,
-    /// The widget's owner and the owner of its current step.
-    owners: StoredValue<(Owner, Option<Owner>)>,
+    /// The widget's owner (weak: it owns this very value) and the owner of its current step.
+    owners: StoredValue<(WeakOwner, Option<Owner>)>,
     /// True after the customer did something (focus only moves after that).
     acted: StoredValue<bool>,
 }
@@ -146,12 +149,20 @@ impl Ctx {
             let (wanted, _) = loads.get_value();
             let api = setup.with_value(|s| s.api.clone());
             let items = setup.with_value(|s| s.items.clone());
+            let prefetched = if wanted == 0 {
+                None
+            } else {
+                setup.try_update_value(|s| s.prefetched.take()).flatten()
+            };
             async move {
                 if wanted == 0 {
                     return None;
                 }
                 // Both requests are in flight before either answer is awaited.
-                let (config, quote) = futures::future::join(api.config(), api.quote(&items)).await;
+                let (config, quote) = match prefetched {
+                    Some(prefetched) => prefetched.answers(&api, &items).await,
+                    None => futures::future::join(api.config(), api.quote(&items)).await,
+                };
                 Some((wanted, config.and_then(|config| Ok(Loaded { config, quote: quote? }))))
             }
         });
@@ -187,7 +198,7 @@ impl Ctx {
             create,
             cancel,
             pending: StoredValue::new(None),
-            owners: StoredValue::new((Owner::current().unwrap_or_default(), None)),
+            owners: StoredValue::new((Owner::current().unwrap_or_default().downgrade(), None)),
             acted: StoredValue::new(false),
         };
         provide_context(ctx);
@@ -213,7 +224,8 @@ impl Ctx {
     /// Runs `task` as the widget's current step, ending the previous step first (its owner
     /// is cleaned up, which aborts its task).
     fn run(self, task: impl Future<Output = ()> + 'static) {
-        let Some(owner) = self.owners.try_with_value(|(root, _)| root.child()) else { return };
+        let root = self.owners.try_with_value(|(root, _)| root.upgrade()).flatten();
+        let Some(owner) = root.map(|root| root.child()) else { return };
         self.stop();
         self.owners.update_value(|(_, step)| *step = Some(owner.clone()));
         owner.with(|| spawn_local_scoped_with_cancellation(task));

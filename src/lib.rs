@@ -156,15 +156,11 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
         (Ok(_), Err(e)) if needs_cart => Some(e.message()),
         _ => None,
     };
-    let setup = Setup {
-        api: api::Api::new(endpoint.unwrap_or_default()),
-        items: items.unwrap_or_default(),
-        locale,
-        lang,
-        widget,
-        host,
-        prefill,
-    };
+    let api = api::Api::new(endpoint.unwrap_or_default());
+    let items = items.unwrap_or_default();
+    let locale_attr = attr("locale").unwrap_or_default();
+    let prefetched = api::Prefetched::take(&host, &api, &locale_attr, &items);
+    let setup = Setup { api, items, prefetched, locale, lang, widget, host, prefill };
     let handle = leptos::mount::mount_to(container, move || {
         view! { <Checkout setup returned page_error/> }
     });

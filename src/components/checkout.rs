@@ -60,6 +60,9 @@ pub fn Checkout(
     view! {
         <div
             class="kassa"
+            // While config and quote load, the root keeps the height of the loader's
+            // placeholder (`kassa.css`), so the host page does not jump when it goes.
+            class:kassa--placeholder=move || ctx.screen.with(|s| *s == Screen::Loading)
             data-testid="kassa-root"
             data-state=move || ctx.screen.with(Screen::as_str)
             node_ref=root
