@@ -210,6 +210,7 @@ enum Failure {
     Broken,
 }
 
+#[cfg_attr(feature = "split", leptos::lazy)]
 async fn start(ctx: Ctx, embed: Embed, el: web_sys::Element, token: u32) {
     // Page-wide, one start at a time: wait for the previous one to mount or give up.
     let mut done = None;
