@@ -6,18 +6,20 @@
 //! "unreachable" (the widget offers Retry), a 4xx or a provider's refusal carries the
 //! backend's [`ApiError`], written for people.
 
+use std::future::Future;
+
 use gloo_net::http::{Request, RequestBuilder};
-use js_sys::Promise;
+use js_sys::{Array, Promise, Reflect};
 use kassa_wire::{
     ApiError, CartItem, CheckoutConfig, CreateSession, Quote, QuoteRequest, Session,
     IDEMPOTENCY_KEY_HEADER,
 };
 use serde::{de::DeserializeOwned, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCredentials;
 
-use crate::state::ApiFailure;
+use crate::problem::ApiFailure;
 
 /// How long a request may take before the backend counts as unreachable.
 const TIMEOUT_MS: u32 = 20_000;
@@ -134,6 +136,68 @@ pub fn judge<T: DeserializeOwned>(status: u16, body: Option<JsValue>) -> Result<
     }
     let error = body.and_then(|b| serde_wasm_bindgen::from_value::<ApiError>(b).ok());
     Err(ApiFailure::for_answer(status, error))
+}
+
+/// The answers the loader (`www/kassa.js`) fetched while the Wasm downloaded: it leaves
+/// `kassaPrefetch = {config, quote, key}` on the element, each a promise of
+/// `{status, body}` that never rejects (status 0: no answer), and `key` the JSON text of
+/// `[endpoint, locale attribute, quote request body]` it asked with.
+pub struct Prefetched {
+    config: JsValue,
+    quote: JsValue,
+}
+
+impl Prefetched {
+    /// Takes the loader's answers off `host` (the property goes either way) when they were
+    /// asked for exactly as this widget would ask: the same endpoint, `locale` attribute and
+    /// quote request body.
+    pub fn take(host: &JsValue, api: &Api, locale_attr: &str, items: &[CartItem]) -> Option<Self> {
+        let name = JsValue::from_str("kassaPrefetch");
+        let found = Reflect::get(host, &name).ok().filter(JsValue::is_object)?;
+        let _ = Reflect::delete_property(host.unchecked_ref::<js_sys::Object>(), &name);
+        let body = json_text(&QuoteRequest { items: items.to_vec() }).ok()?;
+        let parts = [api.base(), locale_attr, body.as_str()];
+        let ours =
+            js_sys::JSON::stringify(&parts.iter().map(|p| JsValue::from_str(p)).collect::<Array>());
+        let theirs = Reflect::get(&found, &JsValue::from_str("key")).ok()?.as_string()?;
+        let get = |key: &str| Reflect::get(&found, &JsValue::from_str(key)).ok();
+        if ours.ok().map(String::from)? != theirs {
+            return None;
+        }
+        Some(Prefetched { config: get("config")?, quote: get("quote")? })
+    }
+
+    /// The prefetched config and quote; for either the loader got no answer to, the widget's
+    /// own request.
+    pub async fn answers(
+        self,
+        api: &Api,
+        items: &[CartItem],
+    ) -> (Result<CheckoutConfig, ApiFailure>, Result<Quote, ApiFailure>) {
+        futures::future::join(
+            answer_or(self.config, api.config()),
+            answer_or(self.quote, api.quote(items)),
+        )
+        .await
+    }
+}
+
+/// The `{status, body}` that `promise` resolves to, read as a `T`; `own` (not started until
+/// needed) when there is none or the loader got no answer (status 0).
+async fn answer_or<T: DeserializeOwned>(
+    promise: JsValue,
+    own: impl Future<Output = Result<T, ApiFailure>>,
+) -> Result<T, ApiFailure> {
+    if let Ok(promise) = promise.dyn_into::<Promise>() {
+        if let Ok(answer) = JsFuture::from(promise).await {
+            let get = |key: &str| Reflect::get(&answer, &JsValue::from_str(key)).ok();
+            let status = get("status").and_then(|s| s.as_f64()).unwrap_or(0.0);
+            if (100.0..600.0).contains(&status) {
+                return judge(status as u16, get("body"));
+            }
+        }
+    }
+    own.await
 }
 
 /// `value` as JSON text, through the browser's `JSON.stringify`.
