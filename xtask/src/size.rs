@@ -11,8 +11,12 @@ use anyhow::Context as _;
 
 use crate::widget::dist_dir;
 
-/// Brotli bytes the whole bundle may not exceed: just above the 139,265 B measured after
-/// issues 10 and 11 (Stripe.js in the light DOM, invoices, account booking fields). History:
+/// Brotli bytes the whole bundle may not exceed: just above the 139,900 B measured after
+/// issue 15's wire fields (a method's group, marks and label, the default method and the
+/// merchant's country: +718 B over the 139,182 B measured before them; the picker uses them
+/// once it groups methods and shows marks, and the marks themselves are image files beside
+/// the bundle, not in it). Before: 139,265 B after issues 10 and 11 (Stripe.js in the light
+/// DOM, invoices, account booking fields). History:
 /// 127,410 B after the widget learned to announce frames the provider refuses, to show a
 /// framed or embedded page again after a reload, and to take the first browser language it
 /// speaks; +2,322 B when Stripe's embedded checkout moved to a light-DOM node (Stripe.js
@@ -24,7 +28,7 @@ use crate::widget::dist_dir;
 /// select/input view, which a data-driven `field()` shared with the customer fields would
 /// win back). Issue 12 (lazy loading after the picker) is where the bytes come back. Lower
 /// it when the widget shrinks; raising it needs a reason in the commit.
-pub const BROTLI_CEILING: usize = 139_500;
+pub const BROTLI_CEILING: usize = 140_000;
 /// Where we want to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

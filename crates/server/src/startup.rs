@@ -121,6 +121,9 @@ pub async fn spawn_on(
     for warning in settings.stripe_minimum_warnings() {
         tracing::warn!("{warning}");
     }
+    for warning in crate::methods::look_alike_warnings(&crate::methods::public(&settings)) {
+        tracing::warn!("{warning}");
+    }
     let state = AppState::build(settings).await?;
     let api_addr = listener.local_addr()?;
     let api = tokio::spawn(async move {
