@@ -145,7 +145,7 @@ impl Ctx {
 
 /// Dispatches `kassa:<name>` on the host element: bubbling, composed, with `detail`.
 pub fn emit<T: Serialize>(ctx: Ctx, name: &str, detail: &T) {
-    let detail = crate::json::to_js(detail);
+    let detail = crate::api::to_js(detail).unwrap_or(JsValue::NULL);
     let Some(host) = ctx.env.try_with_value(|e| e.host.clone()) else { return };
     let init = CustomEventInit::new();
     init.set_bubbles(true);
@@ -277,7 +277,8 @@ fn post_return_to_parent(ret: &Return) {
         session: &ret.session,
         outcome: if ret.cancelled { "cancel" } else { "success" },
     };
-    let _ = parent.post_message(&crate::json::to_js(&msg), &origin);
+    let Some(msg) = crate::api::to_js(&msg) else { return };
+    let _ = parent.post_message(&msg, &origin);
 }
 
 /// Loads config and quote in parallel, then shows the picker.
@@ -288,8 +289,7 @@ pub fn load(ctx: Ctx) {
     let items = ctx.env.with_value(|e| e.items.clone());
     spawn_local(async move {
         // Both requests are in flight before either answer is awaited.
-        let (config, quote) = (api.config(), api.quote(&items));
-        let (config, quote) = (config.answer().await, quote.answer().await);
+        let (config, quote) = futures::future::join(api.config(), api.quote(&items)).await;
         if !ctx.live(epoch) {
             return;
         }
@@ -405,7 +405,7 @@ pub fn create(ctx: Ctx) {
         locale: Some(locale),
     };
     spawn_local(async move {
-        let result = api.create_session(&body, &attempt.key).answer().await;
+        let result = api.create_session(&body, &attempt.key).await;
         if !ctx.live(epoch) {
             return;
         }
@@ -555,14 +555,14 @@ fn poll(ctx: Ctx, session: String, cancelled: bool, reopen: bool) {
         let mut n = 0u32;
         let mut cancel_pending = cancelled;
         loop {
-            let result = api.session(&session).answer().await;
+            let result = api.session(&session).await;
             if !ctx.live(epoch) {
                 return;
             }
             let failure = match result {
                 Ok(s) if cancel_pending && !s.state.is_settled() => {
                     cancel_pending = false;
-                    let result = api.cancel(&s.id).answer().await;
+                    let result = api.cancel(&s.id).await;
                     if !ctx.live(epoch) {
                         return;
                     }
@@ -630,7 +630,7 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
     ctx.screen.set(Screen::Loading);
     let api = ctx.api();
     spawn_local(async move {
-        let result = api.cancel(&session).answer().await;
+        let result = api.cancel(&session).await;
         if !ctx.live(epoch) {
             return;
         }

@@ -19,7 +19,6 @@ pub mod components;
 pub mod embed;
 pub mod flow;
 pub mod format;
-pub mod json;
 pub mod lang;
 pub mod navigate;
 pub mod options;
@@ -27,7 +26,7 @@ pub mod state;
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Object, Reflect, JSON};
+use js_sys::JSON;
 use kassa_wire::{RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -36,7 +35,7 @@ use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 use crate::{
     components::checkout::checkout,
     flow::{Ctx, Env},
-    options::{RawCart, RawLine, RawValue},
+    options::RawCart,
     state::Screen,
 };
 
@@ -206,48 +205,10 @@ fn widget_id(host: &HtmlElement) -> String {
     format::int_text(u64::from(position.unwrap_or(0) + 1))
 }
 
-/// Parses the `items` attribute with the browser's JSON parser and walks it into the shape
-/// `options::parse_items` judges.
+/// Parses the `items` attribute with the browser's JSON parser and reads it into the shape
+/// `options::parse_items` judges (serde-wasm-bindgen through `RawCart`'s `Deserialize`).
 fn read_items(text: Option<String>) -> RawCart {
     let Some(text) = text else { return RawCart::Absent };
     let Ok(value) = JSON::parse(&text) else { return RawCart::NotJson };
-    if !Array::is_array(&value) {
-        return RawCart::NotArray;
-    }
-    let array: Array = value.unchecked_into();
-    if array.length() as usize > kassa_wire::MAX_CART_LINES {
-        // Too many to be valid; the count is all the message needs.
-        return RawCart::Lines(vec![RawLine::NotObject; array.length() as usize]);
-    }
-    RawCart::Lines(array.iter().map(read_line).collect())
-}
-
-fn read_line(value: JsValue) -> RawLine {
-    if !value.is_object() || Array::is_array(&value) {
-        return RawLine::NotObject;
-    }
-    let object: Object = value.unchecked_into();
-    let unknown = Object::keys(&object)
-        .iter()
-        .filter_map(|k| k.as_string())
-        .find(|k| !matches!(k.as_str(), "sku" | "quantity" | "start_date" | "end_date"));
-    let get = |key: &str| {
-        let v = Reflect::get(&object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-        if v.is_null() || v.is_undefined() {
-            RawValue::Missing
-        } else if let Some(s) = v.as_string() {
-            RawValue::Str(s)
-        } else if let Some(n) = v.as_f64() {
-            RawValue::Num(n)
-        } else {
-            RawValue::Other
-        }
-    };
-    RawLine::Object {
-        sku: get("sku"),
-        quantity: get("quantity"),
-        start_date: get("start_date"),
-        end_date: get("end_date"),
-        unknown,
-    }
+    serde_wasm_bindgen::from_value(value).unwrap_or(RawCart::NotArray)
 }

@@ -44,19 +44,23 @@ fn install_fetch() {
         let stub = Function::new_with_args(
             "url, init",
             r#"
-            var method = (init && init.method) || "GET";
-            var path = new URL(url).pathname;
-            var h = init && init.headers;
-            var key = h && h.get ? h.get("Idempotency-Key") : null;
-            window.__kassaCalls.push({ method: method, path: path, key: key, body: init && init.body });
-            var r = window.__kassaRoutes[method + " " + path];
-            if (!r || r.reject) return Promise.reject(new TypeError("Failed to fetch"));
-            var make = function () {
-              return new Response(JSON.stringify(r.body), {
-                status: r.status || 200, headers: { "Content-Type": "application/json" } });
-            };
-            if (r.hold) return new Promise(function (res) { window.__kassaHeld.push(function () { res(make()); }); });
-            return Promise.resolve(make());
+            // The widget's requests come as `Request` objects (gloo-net); the body is read
+            // before the answer is given, so a recorded call always has its body.
+            var req = url instanceof Request ? url : new Request(url, init);
+            var path = new URL(req.url).pathname;
+            var call = { method: req.method, path: path, key: req.headers.get("Idempotency-Key") };
+            window.__kassaCalls.push(call);
+            var r = window.__kassaRoutes[req.method + " " + path];
+            return req.text().then(function (text) {
+              if (text) call.body = text;
+              if (!r || r.reject) return Promise.reject(new TypeError("Failed to fetch"));
+              var make = function () {
+                return new Response(JSON.stringify(r.body), {
+                  status: r.status || 200, headers: { "Content-Type": "application/json" } });
+              };
+              if (r.hold) return new Promise(function (res) { window.__kassaHeld.push(function () { res(make()); }); });
+              return make();
+            });
             "#,
         );
         set(&w, "__kassaStub", &stub);

@@ -205,6 +205,7 @@ enum Failure {
     Broken,
 }
 
+#[cfg_attr(feature = "split", leptos::lazy)]
 async fn start(ctx: Ctx, embed: Embed, el: web_sys::Element, token: u32) {
     // Page-wide, one start at a time: wait for the previous one to mount or give up.
     let mut done = None;
@@ -344,7 +345,7 @@ async fn mount_within(
 /// The backend's view of the session (a failed request is no reason not to try Stripe).
 async fn ctx_session(ctx: Ctx, session: &str) -> Result<kassa_wire::Session, ()> {
     let api = ctx.env.try_with_value(|e| e.api.clone()).ok_or(())?;
-    api.session(session).answer().await.map_err(drop)
+    api.session(session).await.map_err(drop)
 }
 
 /// dahlia and later: `createEmbeddedCheckoutPage`; earlier trains: `initEmbeddedCheckout`.

@@ -5,7 +5,7 @@
 //! - `cargo xtask test`: installs what is missing and runs every test.
 //! - `cargo xtask stripe-node`: Stripe's official Node library against the simulator and
 //!   the backend (a step of `test`).
-//! - `cargo xtask widget`: builds the widget bundle into `dist/kassa/`.
+//! - `cargo xtask widget`: builds the widget bundle with Trunk into `dist/kassa/`.
 //! - `cargo xtask dist`: writes a self-hostable bundle with SRI hashes and a manifest.
 //! - `cargo xtask size`: prints the widget's transfer size (raw, gzip -9, brotli -q 11).
 //! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
@@ -22,11 +22,13 @@ mod demo;
 mod dist;
 mod fuzz;
 mod marks;
+mod minify;
 mod run;
 mod schemathesis;
 mod setup;
 mod size;
 mod soak;
+mod split;
 mod stripe_node;
 mod test;
 mod widget;
@@ -46,8 +48,11 @@ enum Command {
     Demo(demo::Args),
     /// Run every test (installs missing tools first).
     Test(test::Args),
-    /// Build the widget bundle into dist/kassa.
+    /// Build the widget bundle into dist/kassa (runs `trunk build --release`).
     Widget,
+    /// Trunk's post_build hook (Trunk.toml): split, minify and complete its staging folder.
+    #[command(hide = true)]
+    TrunkPostBuild,
     /// Print the widget's transfer size and check it against the ceiling.
     Size,
     /// Write a self-hostable, versioned bundle with SRI hashes and a manifest into dist/.
@@ -77,6 +82,7 @@ fn main() -> anyhow::Result<()> {
             setup::widget_tools()?;
             widget::build()
         }
+        Command::TrunkPostBuild => widget::post_build(),
         Command::Size => size::report(true).map(|_| ()),
         Command::Dist => dist::run(),
         Command::Setup => setup::all(),

@@ -37,6 +37,12 @@ pub struct Settings {
     /// Crash recovery, reconciliation and rate limits (optional; see `reliability`).
     #[serde(default)]
     pub reliability: crate::reliability::ReliabilitySettings,
+    /// The merchant's event endpoints and their delivery rules (optional; see `outbox`).
+    #[serde(default)]
+    pub outbox: crate::outbox::settings::OutboxSettings,
+    /// The orders API's token (optional; see `operator`).
+    #[serde(default)]
+    pub operator: crate::outbox::settings::OperatorSettings,
 }
 
 /// Listening, storage and cross-origin rules.
@@ -278,6 +284,9 @@ impl Settings {
             }
         }
         self.check_stripe_js_urls()?;
+        crate::outbox::settings::check(&self.outbox).map_err(|(key, m)| invalid(key, m))?;
+        crate::outbox::settings::check_operator(&self.operator)
+            .map_err(|(key, m)| invalid(key, m))?;
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
