@@ -23,20 +23,6 @@ fn sizes_json(s: &Sizes) -> Value {
     json!({"raw": s.raw, "gzip": s.gzip, "brotli": s.brotli})
 }
 
-fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            out.extend(files_under(&path)?);
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// Measures files; returns (per-file JSON, total).
 fn measure_files(files: &[PathBuf], base: &Path) -> anyhow::Result<(Vec<Value>, Sizes)> {
     let mut rows = vec![];
@@ -120,14 +106,23 @@ fn ratio(a: usize, b: usize) -> Value {
 /// `wasm-opt -Oz -g`, the shipping passes plus names) and asks twiggy where the bytes are.
 fn wasm_breakdown() -> anyhow::Result<Value> {
     step(
-        "size: where the widget's Wasm bytes go (twiggy on a --keep-debug, wasm-opt -Oz -g build)",
+        "size: where the widget's Wasm bytes go (twiggy on an unsplit --keep-debug, wasm-opt -Oz -g build)",
     );
     let dir = root().join("target/bench/twiggy");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
-    let wasm = root().join("target/wasm32-unknown-unknown/widget/kassa_bundle.wasm");
+    // The linker's Wasm, unsplit, without its relocation sections (wasm-opt cannot optimise
+    // a Wasm that has them: `split.rs`).
+    let linked = root().join("target/wasm32-unknown-unknown/widget/kassa_bundle.wasm");
+    let wasm = dir.join("linked.wasm");
+    std::fs::write(
+        &wasm,
+        crate::split::without_relocations(
+            &std::fs::read(&linked).with_context(|| format!("reading {}", linked.display()))?,
+        )?,
+    )?;
     run(Command::new("wasm-bindgen")
         .env("PATH", tool_path())
         .args([
