@@ -143,6 +143,9 @@ mod tests {
             extra_fields: vec![],
             allowed_origins: vec!["https://pay.example.com".into()],
             stripe_js_url: Some("https://pay.example.com/v3".into()),
+            group: kassa_wire::MethodGroup::Vipps,
+            marks: vec![kassa_wire::Mark::Vipps],
+            label: None,
         }
     }
 

@@ -11,6 +11,8 @@
 //! - `cargo xtask soak`: kills the backend at random under load for minutes; reports losses.
 //! - `cargo xtask fuzz`: runs every cargo-fuzz target for a bounded time (nightly).
 //! - `cargo xtask bench`: measures Kassa beside the anchors and writes `docs/bench/report.md`.
+//! - `cargo xtask marks`: draws the payment marks in `www/marks/` from their pinned npm packages
+//!   (`--check`: fails if the committed files differ).
 //!
 //! xtask depends on none of the project's crates: it drives them as a user would, through
 //! cargo and the binaries they build.
@@ -19,6 +21,7 @@ mod bench;
 mod demo;
 mod dist;
 mod fuzz;
+mod marks;
 mod minify;
 mod run;
 mod schemathesis;
@@ -66,6 +69,8 @@ enum Command {
     Fuzz(fuzz::Args),
     /// Measure size, time to interactive and backend load beside the anchors; writes docs/bench.
     Bench(bench::Args),
+    /// Draw the payment marks in www/marks from their pinned npm packages (--check: compare).
+    Marks(marks::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,5 +91,6 @@ fn main() -> anyhow::Result<()> {
         Command::StripeNode => stripe_node::run(),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Marks(args) => marks::run_marks(&args),
     }
 }

@@ -18,11 +18,16 @@ use anyhow::Context as _;
 
 use crate::widget::{dist_dir, WASM_NAME};
 
-/// Brotli bytes the critical path may not exceed. History: the whole bundle was the critical
-/// path until issue 12 (127,410 B after issue 9; 139,265 B after issues 10 and 11).
-pub const CRITICAL_BROTLI_CEILING: usize = 139_500;
-/// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed.
-pub const TOTAL_BROTLI_CEILING: usize = 139_500;
+/// Brotli bytes the critical path may not exceed: just above the 133,516 B measured when the
+/// bundle moved to Trunk (issue 12): the cdylib-only `crates/bundle` keeps LTO, wasm-opt runs
+/// `--flatten --rereloop -Oz --converge` after `-Oz` (−1.8 KB), esbuild minifies the glue (with
+/// its snippet, −1.8 KB), the loader and the CSS (−0.6 KB), and Stripe's embedded checkout
+/// start is a `#[lazy]` chunk. History: the whole bundle was the critical path until then
+/// (127,410 B after issue 9; 139,265 B after issues 10 and 11).
+pub const CRITICAL_BROTLI_CEILING: usize = 134_000;
+/// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
+/// 137,595 B measured with the critical path above.
+pub const TOTAL_BROTLI_CEILING: usize = 138_000;
 /// Where we want the critical path to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

@@ -38,8 +38,10 @@ pub fn site_dir() -> PathBuf {
     root().join("dist/site")
 }
 
-/// The Wasm's name in the bundle (`index.html`'s `data-target-name`).
+/// The Wasm's name in the bundle (`kassa_widget.js`, `kassa_widget_bg.wasm`).
 pub const WASM_NAME: &str = "kassa_widget";
+/// What Trunk names its own wasm-bindgen output (the package's name), replaced by the hook.
+const TRUNK_NAME: &str = "kassa-bundle";
 
 /// wasm-opt's passes for the release Wasm, after wasm-bindgen, run by the post-build hook on
 /// every module (`index.html` turns Trunk's own wasm-opt off: it would optimise a Wasm that
@@ -87,6 +89,13 @@ pub fn post_build() -> anyhow::Result<()> {
     let wasm = raw_wasm(release);
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
     // Trunk's own wasm-bindgen output (from the same file) is replaced: see `split.rs`.
+    for file in [format!("{TRUNK_NAME}.js"), format!("{TRUNK_NAME}_bg.wasm")] {
+        let path = bundle.join(file);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing Trunk's {}", path.display()))?;
+        }
+    }
     if crate::split::has_split_points(&bytes) {
         crate::split::split(&bytes, &bundle, release)?;
     } else {
@@ -137,7 +146,9 @@ mod tests {
     fn index_html_leaves_wasm_opt_to_the_hook() {
         let html = std::fs::read_to_string(root().join("index.html")).unwrap();
         assert!(html.contains("data-wasm-opt=\"0\""), "Trunk's wasm-opt is off");
-        assert!(html.contains(&format!("data-target-name=\"{WASM_NAME}\"")));
+        assert!(
+            html.contains("href=\"crates/bundle/Cargo.toml\" data-target-name=\"kassa_bundle\"")
+        );
         assert!(html.contains("data-cargo-profile-release=\"widget\""));
     }
 }

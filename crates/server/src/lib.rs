@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod framing;
 pub mod json;
+pub mod methods;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;

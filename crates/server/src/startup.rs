@@ -134,6 +134,9 @@ pub async fn spawn_on(
     for warning in settings.stripe_minimum_warnings() {
         tracing::warn!("{warning}");
     }
+    for warning in crate::methods::look_alike_warnings(&crate::methods::public(&settings)) {
+        tracing::warn!("{warning}");
+    }
     let outbox_settings = std::mem::take(&mut settings.outbox);
     let operator_token = settings.operator.token.take();
     let state = AppState::build(settings).await?;

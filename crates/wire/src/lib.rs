@@ -9,8 +9,10 @@
 
 mod contract;
 mod money;
+mod picker;
 mod state;
 
 pub use contract::*;
 pub use money::{Currency, Money, MoneyError, MAX_SAFE_MINOR};
+pub use picker::{group_order, picker_entries, Mark, MethodGroup, MethodName, PickerEntry, Place};
 pub use state::{PaymentEvent, SessionState};

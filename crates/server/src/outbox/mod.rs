@@ -40,8 +40,10 @@ use crate::store::{now_ms, DeliveryState, DueDelivery, Store};
 /// Deliveries looked at per endpoint per run; events fanned out per run.
 const BATCH: i64 = 200;
 
-/// How long past the attempt timeout a lease lasts: the record after the answer fits in it.
-const LEASE_MARGIN_MS: i64 = 30_000;
+/// How long past twice the attempt timeout a lease lasts: the record after the answer fits
+/// in it (the store's pool gives up after 5 s). Short, because after a crash the delivery
+/// waits this long for another instance (or the restarted one) to take it over.
+const LEASE_MARGIN_MS: i64 = 5_000;
 
 /// One configured endpoint.
 #[derive(Debug)]
@@ -103,7 +105,8 @@ impl Outbox {
             endpoints,
             schedule_ms: settings.retry_schedule_ms.clone(),
             jitter_percent: settings.jitter_percent,
-            lease_ms: i64::try_from(settings.attempt_timeout_ms).unwrap_or(i64::MAX / 2)
+            lease_ms: i64::try_from(settings.attempt_timeout_ms.saturating_mul(2))
+                .unwrap_or(i64::MAX / 2)
                 + LEASE_MARGIN_MS,
             poll: Duration::from_millis(settings.poll_interval_ms),
             concurrency: settings.concurrency,

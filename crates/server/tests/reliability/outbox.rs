@@ -20,6 +20,7 @@ on_both_backends!(
     every_paid_order_reaches_the_receiver_through_failures_hangs_slowness_redirects_and_410,
     an_orders_events_arrive_in_the_order_they_happened,
     concurrent_events_write_exactly_one_event_per_settled_transition_in_its_transaction,
+    an_event_is_not_sent_before_its_transaction_commits,
 );
 
 /// A backend on `backend` delivering to `receiver`.
@@ -468,4 +469,118 @@ async fn the_orders_cli_lists_shows_and_replays_from_the_database() {
         .await;
     let (ok, _, err) = cli(&["list", "--state", "paied"]);
     assert!(!ok && err.contains("--state"), "{err}");
+}
+
+/// `examples/receiver` (the README's receiver, run by the demo) verifies a real delivery with
+/// the official library and prints the booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_receiver_verifies_and_prints_each_paid_booking() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/receiver");
+    let mut child = tokio::process::Command::new("node")
+        .arg("receiver.mjs")
+        .current_dir(&dir)
+        .env("KASSA_WEBHOOK_SECRET", crate::support::receiver::SECRET)
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the example");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("the example says where it listens");
+    let base = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    let tables = outbox_toml(&format!("{base}/"));
+    let app =
+        TestApp::builder(Backend::Sqlite).config(move |t| format!("{t}\n{tables}")).start().await;
+    let order = paid_order(&app, "outbox-example").await;
+    let line = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("the example keeps running");
+            if line.contains(&order) {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the example printed the booking");
+    assert!(line.starts_with(&format!("order.paid {order}: NOK")), "{line}");
+    assert!(
+        line.contains("1,450.00") && line.contains("2 × Two-hour kayak tour (2026-12-01)"),
+        "{line}"
+    );
+    assert!(line.contains("Kari Nordmann") && line.contains("stripe"), "{line}");
+    // A forged delivery is refused.
+    let forged = app
+        .http
+        .post(format!("{base}/"))
+        .header("webhook-id", "evt_forged")
+        .header("webhook-timestamp", kassa_server::store::now().to_string())
+        .header("webhook-signature", "v1,Zm9yZ2VkIHNpZ25hdHVyZSBmb3IgdGVzdHMgb25seQ==")
+        .body(r#"{"type":"order.paid","data":{}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+}
+
+/// The worker reads only committed rows: an event inserted in a transaction that is still
+/// open is not sent, even after the worker has sent an event committed later; it is sent once
+/// its transaction commits.
+async fn an_event_is_not_sent_before_its_transaction_commits(backend: Backend) {
+    use sqlx::{Connection as _, Executor as _};
+
+    let receiver = Receiver::start().await;
+    let app = app_for(backend, &receiver).await;
+    let first = paid_order(&app, "outbox-commit-1").await;
+    let store = Store::connect(&app.db.url).await.unwrap();
+    let template = store.order_outbox(&first).await.unwrap().remove(0);
+    receiver
+        .wait_for(Duration::from_secs(10), "the first event", |log| log.booked.len() == 1)
+        .await;
+
+    // A transaction that writes an event, as a state change does, and stays open.
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    conn.execute(if backend == Backend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" })
+        .await
+        .unwrap();
+    let held = "evt_heldopen0000000000000000000000";
+    sqlx::query(
+        "INSERT INTO outbox_events (id, order_id, seq, event_type, payload, created_at) \
+         VALUES ($1, $2, 99, 'order.paid', $3, $4)",
+    )
+    .bind(held)
+    .bind(&first)
+    .bind(template.payload.replace(&template.id, held))
+    .bind(kassa_server::store::now_ms())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    // Meanwhile the worker runs. On PostgreSQL it delivers an event committed later; on SQLite
+    // the open transaction holds the one write lock, so no later commit can happen, and the
+    // proof is what a reader sees.
+    if backend == Backend::Postgres {
+        let second = paid_order(&app, "outbox-commit-2").await;
+        receiver
+            .wait_for(Duration::from_secs(10), "the later, committed event", |log| {
+                log.booked.iter().any(|b| b.order_id == second)
+            })
+            .await;
+    } else {
+        // The worker's reads (fan-out, due deliveries) see what this read sees.
+        assert_eq!(store.outbox_counts().await.unwrap().events, 1, "reads see the commit only");
+    }
+    assert!(
+        !receiver.log().await.attempts.iter().any(|a| a.id.as_deref() == Some(held)),
+        "an uncommitted event was sent"
+    );
+    conn.execute("COMMIT").await.unwrap();
+    receiver
+        .wait_for(Duration::from_secs(10), "the event once committed", |log| {
+            log.processed.contains_key(held)
+        })
+        .await;
 }
