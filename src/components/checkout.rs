@@ -4,9 +4,8 @@
 use leptos::{html::Div, prelude::*};
 use wasm_bindgen::JsCast;
 
-use super::{picker::Picker, status_panel::StatusPanel};
+use super::{after_pay::AfterPay, picker::Picker};
 use crate::{
-    embed::{iframe::Frame, stripe::StripeCheckout},
     flow::{self, Ctx, Setup},
     problem::page_problem,
     returns::Return,
@@ -70,19 +69,22 @@ pub fn Checkout(
             <p class="kassa-sr" role="status" aria-live="polite" data-testid="kassa-live">
                 {move || ctx.screen.with(|s| s.announcement(ctx.lang()))}
             </p>
-            {move || screen_view(drawn.get())}
+            {move || screen_view(drawn.get(), ctx.lang())}
         </div>
     }
 }
 
-/// The component that draws `screen`.
-fn screen_view(screen: Screen) -> AnyView {
+/// The component that draws `screen`: the picker and the loading line at once, the rest
+/// from the part of the widget loaded after the picker.
+fn screen_view(screen: Screen, l: crate::lang::Locale) -> AnyView {
     match screen {
         Screen::Picker | Screen::Creating => view! { <Picker/> }.into_any(),
-        Screen::Iframe { session, url, title, expires_at } => {
-            view! { <Frame session url title expires_at/> }.into_any()
+        Screen::Loading => view! {
+            <section class="kassa-status kassa-status--busy" data-testid="kassa-status">
+                <p class="kassa-status__text" data-testid="kassa-status-text">{crate::t!(l, loading)}</p>
+            </section>
         }
-        Screen::Embedded(embed) => view! { <StripeCheckout embed/> }.into_any(),
-        other => view! { <StatusPanel screen=other/> }.into_any(),
+        .into_any(),
+        other => view! { <AfterPay screen=other/> }.into_any(),
     }
 }

@@ -1,6 +1,7 @@
 //! The widget's components, one per file, each a `#[component]` with documented props.
 //! They draw the state and read the widget's `flow::Ctx` from context; `flow.rs` moves it.
 
+pub mod after_pay;
 pub mod checkout;
 pub mod customer_fields;
 pub mod method_picker;

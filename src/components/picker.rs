@@ -19,6 +19,8 @@ use crate::{
 pub fn Picker() -> impl IntoView {
     let ctx = use_ctx();
     let Some(loaded) = ctx.loaded() else { return ().into_any() };
+    // The screens after Pay load while the customer reads this one.
+    super::after_pay::preload();
     let methods = loaded.usable_methods();
     let total = loaded.quote.total;
     view! {

@@ -61,3 +61,44 @@ async fn a_backend_that_is_down_shows_a_retry_not_a_blank_box() -> anyhow::Resul
     browser.quit().await?;
     result
 }
+
+/// Issue 12, "Bad input": the screens after the picker are a separately loaded part of the
+/// widget (`src/components/after_pay.rs`). When that part cannot be loaded, the widget says
+/// so and offers Retry, never a blank box; Retry loads it once it can be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_that_fails_to_load_says_so_and_retries() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let d = &browser.driver;
+        d.cdp().send_raw("Network.enable", serde_json::json!({})).await?;
+        block(d, &["*split_kassa_after_pay*"]).await?;
+        // A return from a provider shows the confirming screen, which is after Pay.
+        let mut url = stack.booking_page();
+        url.push_str(if url.contains('?') { "&" } else { "?" });
+        url.push_str("kassa_session=ks_missing&kassa_return=success");
+        d.goto(url).await?;
+        let widget = CheckoutPage::new(d);
+        widget.expect_heading("Part of the checkout couldn't load.").await?;
+        block(d, &[]).await?;
+        widget.click("Retry").await?;
+        for _ in 0..100 {
+            if !widget.text().await?.contains("Part of the checkout couldn't load") {
+                return anyhow::Ok(());
+            }
+            // Polling the page for the condition, not standing in for it.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("Retry did not load the part: {}", widget.text().await?)
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
+/// Makes the browser refuse requests whose URL matches one of `patterns` (DevTools
+/// `Network.setBlockedURLs`); none blocks nothing.
+async fn block(d: &thirtyfour::WebDriver, patterns: &[&str]) -> anyhow::Result<()> {
+    d.cdp().send_raw("Network.setBlockedURLs", serde_json::json!({ "urls": patterns })).await?;
+    Ok(())
+}
