@@ -37,6 +37,28 @@ pub struct Settings {
     /// Crash recovery, reconciliation and rate limits (optional; see `reliability`).
     #[serde(default)]
     pub reliability: crate::reliability::ReliabilitySettings,
+    /// Quotes (optional; see [`CheckoutSettings`]).
+    #[serde(default)]
+    pub checkout: CheckoutSettings,
+}
+
+/// `[checkout]`: how long the price a customer saw holds, and the key its quote id is
+/// signed with (see `quotes`).
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// Seconds a quote may be paid after it was given (default 900: 15 minutes). Later,
+    /// session creation answers `quote_expired` with a fresh quote.
+    pub quote_ttl_secs: u32,
+    /// The key quote ids are signed with (`KASSA_CHECKOUT__QUOTE_KEY`), shared by every
+    /// instance behind one address. Absent: each process draws its own and warns.
+    pub quote_key: Option<SecretString>,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        CheckoutSettings { quote_ttl_secs: 900, quote_key: None }
+    }
 }
 
 /// Listening, storage and cross-origin rules.
@@ -83,7 +105,7 @@ pub struct CatalogEntry {
 #[serde(deny_unknown_fields)]
 pub struct MethodSettings {
     /// Stable id, sent back by the widget.
-    pub id: String,
+    pub id: kassa_wire::MethodId,
     /// The provider handling it.
     pub provider: ProviderId,
     /// The customer-facing name.
@@ -254,8 +276,8 @@ impl Settings {
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
-            if method.id.is_empty() || !ids.insert(method.id.as_str()) {
-                return Err(invalid(key, format!("id `{}` is empty or repeated", method.id)));
+            if !ids.insert(method.id.as_str()) {
+                return Err(invalid(key, format!("id `{}` is repeated", method.id)));
             }
             let pages = self.provider_pages(method.provider).ok_or_else(|| {
                 invalid(

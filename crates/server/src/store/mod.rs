@@ -20,10 +20,12 @@ use kassa_wire::SessionState;
 use sqlx::{any::AnyPoolOptions, Any, AnyPool, Executor as _, Transaction};
 
 mod inbox;
+mod json;
 mod order;
 mod orders;
 
-pub use inbox::{Noted, Notification};
+pub use inbox::{Change, InboxKey, Noted};
+pub use json::Json;
 pub use order::{NewOrder, Order};
 
 /// How long a request may hold an order while it calls the provider. Longer than an

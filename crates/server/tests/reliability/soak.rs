@@ -239,6 +239,7 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
             "KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN",
             crate::support::app::BOKAMERA_WEBHOOK_TOKEN.to_owned(),
         ),
+        ("KASSA_CHECKOUT__QUOTE_KEY", crate::support::app::QUOTE_KEY.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -328,8 +329,8 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
 /// simultaneous open), after which the restarted backend cannot bind it. A port below the range
 /// is never handed out for outgoing connections.
 fn port_outside_the_ephemeral_range() -> u16 {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .unwrap_or_default();
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
     let low: u16 = range.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(32768);
     let mut rng = rand::rngs::StdRng::from_entropy();
     (0..1000)
