@@ -30,24 +30,9 @@ pub mod transport;
 pub use error::ProviderError;
 pub use transport::{build_client, RetryPolicy};
 
-/// One priced line of an order, as the server computed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderLine {
-    /// The merchant's SKU.
-    pub sku: String,
-    /// The name the customer sees on the provider's page.
-    pub name: String,
-    /// How many.
-    pub quantity: u32,
-    /// Price of one.
-    pub unit_price: Money,
-    /// `unit_price × quantity`.
-    pub line_total: Money,
-    /// Booking start `YYYY-MM-DD`, for booking providers.
-    pub start_date: Option<String>,
-    /// Booking end `YYYY-MM-DD`.
-    pub end_date: Option<String>,
-}
+/// One priced line of an order, as the server computed it: the quote's line itself
+/// (`kassa_wire::QuoteLine`), so that no one copies it field by field.
+pub use kassa_wire::QuoteLine as OrderLine;
 
 /// Everything an adapter needs to open a payment at its provider.
 ///
@@ -91,15 +76,7 @@ pub struct SessionRequest {
     pub previous_reference: Option<String>,
 }
 
-/// Whether the customer is a person or a company.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CustomerKind {
-    /// A private person.
-    #[default]
-    Private,
-    /// A company, identified by [`CustomerIdentity::organisation_id`].
-    Corporate,
-}
+pub use kassa_wire::CustomerKind;
 
 /// Customer details beyond name, e-mail and phone, needed by invoice-style methods.
 ///

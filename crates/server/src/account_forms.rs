@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn a_form_adds_its_required_fields_and_extras_to_the_method() {
         let method = PaymentMethod {
-            id: "cf".into(),
+            id: kassa_wire::MethodId::parse("cf").unwrap(),
             provider: ProviderId::Checkfront,
             display_name: "Checkfront".into(),
             presentation: kassa_wire::Presentation::Iframe,

@@ -1,13 +1,16 @@
-//! Pricing: turns a page's cart (SKUs, quantities, dates) into a [`Quote`].
+//! Pricing: turns a page's cart (SKUs, quantities, dates) into priced lines (a quote's
+//! content; `quotes` gives it its id).
 //!
 //! Prices come only from the merchant's catalog; the browser never states an amount.
 //! Every sum is checked arithmetic on minor units.
 
 use std::collections::HashMap;
 
-use kassa_wire::{CartItem, Currency, Money, Quote, QuoteLine, MAX_CART_LINES, MAX_QUANTITY};
+use kassa_wire::{
+    BookingPeriod, CartItem, Currency, Money, QuoteLine, MAX_CART_LINES, MAX_QUANTITY,
+};
 
-use crate::{config::CatalogEntry, error::AppError};
+use crate::{config::CatalogEntry, error::AppError, quotes::Priced};
 
 /// A priced product.
 #[derive(Clone, Debug)]
@@ -46,7 +49,7 @@ impl Catalog {
     }
 
     /// Prices `items`, naming the first offending field on error.
-    pub fn quote(&self, items: &[CartItem]) -> Result<Quote, AppError> {
+    pub fn price(&self, items: &[CartItem]) -> Result<Priced, AppError> {
         if items.is_empty() {
             return Err(AppError::invalid("items", "the cart is empty"));
         }
@@ -83,7 +86,7 @@ impl Catalog {
                 end_date: item.end_date.clone(),
             });
         }
-        Ok(Quote { lines, total })
+        Ok(Priced { lines, total })
     }
 }
 
@@ -94,50 +97,9 @@ fn check_dates(i: usize, item: &CartItem, required: bool) -> Result<(), AppError
             "this item is booked for a date; give start_date",
         ));
     }
-    let start = item.start_date.as_deref().map(|d| parse_date(i, "start_date", d)).transpose()?;
-    let end = item.end_date.as_deref().map(|d| parse_date(i, "end_date", d)).transpose()?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            return Err(AppError::invalid(
-                format!("items[{i}].end_date"),
-                "end_date is before start_date",
-            ));
-        }
-    }
+    BookingPeriod::parse(item.start_date.as_deref(), item.end_date.as_deref())
+        .map_err(|e| AppError::invalid(format!("items[{i}].{}", e.field()), e.to_string()))?;
     Ok(())
-}
-
-/// Parses `YYYY-MM-DD` into a comparable number, checking the calendar.
-fn parse_date(i: usize, field: &str, text: &str) -> Result<u32, AppError> {
-    let bad = || {
-        AppError::invalid(
-            format!("items[{i}].{field}"),
-            format!("`{text}` is not a date like 2026-12-01"),
-        )
-    };
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
-    }
-    let num =
-        |s: &str| s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten();
-    let (y, m, d) = (
-        num(&text[0..4]).ok_or_else(bad)?,
-        num(&text[5..7]).ok_or_else(bad)?,
-        num(&text[8..10]).ok_or_else(bad)?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(bad()),
-    };
-    if d == 0 || d > days {
-        return Err(bad());
-    }
-    Ok(y * 10_000 + m * 100 + d)
 }
 
 #[cfg(test)]
@@ -169,7 +131,7 @@ mod tests {
     #[test]
     fn prices_lines_and_total_from_the_catalog() {
         let q = catalog()
-            .quote(&[item("kayak-2h", 2, Some("2026-12-01")), item("life-jacket", 2, None)])
+            .price(&[item("kayak-2h", 2, Some("2026-12-01")), item("life-jacket", 2, None)])
             .unwrap();
         assert_eq!(q.lines[0].line_total.minor(), 130_000);
         assert_eq!(q.lines[1].line_total.minor(), 15_100);
@@ -179,7 +141,7 @@ mod tests {
     #[test]
     fn unknown_sku_names_the_field() {
         let err =
-            catalog().quote(&[item("life-jacket", 1, None), item("canoe", 1, None)]).unwrap_err();
+            catalog().price(&[item("life-jacket", 1, None), item("canoe", 1, None)]).unwrap_err();
         assert!(
             matches!(err, AppError::UnknownSku { ref field, .. } if field == "items[1].sku"),
             "{err:?}"
@@ -189,7 +151,7 @@ mod tests {
     #[test]
     fn quantities_outside_one_to_ninety_nine_are_refused() {
         for q in [0, 100, 10_000] {
-            let err = catalog().quote(&[item("life-jacket", q, None)]).unwrap_err();
+            let err = catalog().price(&[item("life-jacket", q, None)]).unwrap_err();
             assert_eq!(err.field(), Some("items[0].quantity"), "quantity {q}");
         }
     }
@@ -197,20 +159,20 @@ mod tests {
     #[test]
     fn bookings_need_a_real_date() {
         assert_eq!(
-            catalog().quote(&[item("kayak-2h", 1, None)]).unwrap_err().field(),
+            catalog().price(&[item("kayak-2h", 1, None)]).unwrap_err().field(),
             Some("items[0].start_date")
         );
         for bad in ["2026-02-30", "2026-13-01", "26-12-01", "2026-1-01", "tomorrow"] {
-            let err = catalog().quote(&[item("kayak-2h", 1, Some(bad))]).unwrap_err();
+            let err = catalog().price(&[item("kayak-2h", 1, Some(bad))]).unwrap_err();
             assert_eq!(err.field(), Some("items[0].start_date"), "{bad}");
         }
-        assert!(catalog().quote(&[item("kayak-2h", 1, Some("2028-02-29"))]).is_ok());
+        assert!(catalog().price(&[item("kayak-2h", 1, Some("2028-02-29"))]).is_ok());
     }
 
     #[test]
     fn empty_and_oversized_carts_are_refused() {
-        assert_eq!(catalog().quote(&[]).unwrap_err().field(), Some("items"));
+        assert_eq!(catalog().price(&[]).unwrap_err().field(), Some("items"));
         let many: Vec<_> = (0..=MAX_CART_LINES).map(|_| item("life-jacket", 1, None)).collect();
-        assert_eq!(catalog().quote(&many).unwrap_err().field(), Some("items"));
+        assert_eq!(catalog().price(&many).unwrap_err().field(), Some("items"));
     }
 }

@@ -43,6 +43,28 @@ pub struct Settings {
     /// The orders API's token (optional; see `operator`).
     #[serde(default)]
     pub operator: crate::outbox::settings::OperatorSettings,
+    /// Quotes (optional; see [`CheckoutSettings`]).
+    #[serde(default)]
+    pub checkout: CheckoutSettings,
+}
+
+/// `[checkout]`: how long the price a customer saw holds, and the key its quote id is
+/// signed with (see `quotes`).
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// Seconds a quote may be paid after it was given (default 900: 15 minutes). Later,
+    /// session creation answers `quote_expired` with a fresh quote.
+    pub quote_ttl_secs: u32,
+    /// The key quote ids are signed with (`KASSA_CHECKOUT__QUOTE_KEY`), shared by every
+    /// instance behind one address. Absent: each process draws its own and warns.
+    pub quote_key: Option<SecretString>,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        CheckoutSettings { quote_ttl_secs: 900, quote_key: None }
+    }
 }
 
 /// Listening, storage and cross-origin rules.
@@ -93,7 +115,7 @@ pub struct CatalogEntry {
 #[serde(deny_unknown_fields)]
 pub struct MethodSettings {
     /// Stable id, sent back by the widget.
-    pub id: String,
+    pub id: kassa_wire::MethodId,
     /// The provider handling it.
     pub provider: ProviderId,
     /// The merchant's own name for the method, shown as written in every language (older
@@ -290,8 +312,8 @@ impl Settings {
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
-            if method.id.is_empty() || !ids.insert(method.id.as_str()) {
-                return Err(invalid(key, format!("id `{}` is empty or repeated", method.id)));
+            if !ids.insert(method.id.as_str()) {
+                return Err(invalid(key, format!("id `{}` is repeated", method.id)));
             }
             let pages = self.provider_pages(method.provider).ok_or_else(|| {
                 invalid(

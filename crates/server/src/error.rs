@@ -58,6 +58,12 @@ pub enum AppError {
     /// The provider refused the request.
     #[error("the payment provider refused this payment: {0}")]
     ProviderRejected(String),
+    /// The cart costs something else than the quote the customer saw; the fresh quote.
+    #[error("the price has changed since the quote; show the customer the new total and create the session with the new quote")]
+    PriceChanged(Box<kassa_wire::Quote>),
+    /// The quote is too old (the price is the same); a fresh one to create the session with.
+    #[error("the quote has expired; create the session again with the new quote")]
+    QuoteExpired(Box<kassa_wire::Quote>),
     /// Wrong content type.
     #[error("send the body as application/json")]
     UnsupportedMediaType,
@@ -67,6 +73,12 @@ pub enum AppError {
     /// Anything else; logged with its cause, answered opaquely.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<kassa_wire::CustomerError> for AppError {
+    fn from(e: kassa_wire::CustomerError) -> Self {
+        AppError::invalid(e.path(), e.message())
+    }
 }
 
 impl AppError {
@@ -117,6 +129,8 @@ impl AppError {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable)
             }
             AppError::ProviderRejected(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected),
+            AppError::PriceChanged(_) => (StatusCode::CONFLICT, ErrorCode::PriceChanged),
+            AppError::QuoteExpired(_) => (StatusCode::CONFLICT, ErrorCode::QuoteExpired),
             AppError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType)
             }
@@ -164,7 +178,12 @@ impl IntoResponse for AppError {
                 | AppError::IdempotencyKeyInFlight
                 | AppError::Unexpected(_)
         );
-        let body = ApiError { code, message, field: self.field().map(str::to_owned), retryable };
+        let field = self.field().map(str::to_owned);
+        let quote = match self {
+            AppError::PriceChanged(ref q) | AppError::QuoteExpired(ref q) => Some((**q).clone()),
+            _ => None,
+        };
+        let body = ApiError { code, message, field, retryable, quote };
         let mut response = (status, Json(body)).into_response();
         if let AppError::ProviderUnavailable { retry_after: Some(secs) } = self {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

@@ -135,6 +135,7 @@ fn too_many(secs: u64) -> Response {
         message: format!("too many checkout attempts from this address; try again in {secs} s"),
         field: None,
         retryable: true,
+        quote: None,
     };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

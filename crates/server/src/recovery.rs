@@ -89,15 +89,11 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
         }
         let origin = order.request_id.clone().unwrap_or_else(|| "-".into());
         if now - order.created_at > state.reliability.abandon_after_secs {
-            state
-                .store
-                .apply_event(
-                    &order.id,
-                    PaymentEvent::Expired,
-                    "abandoned before the provider answered",
-                    None,
-                )
-                .await?;
+            let abandoned = crate::news::News::verdict(
+                PaymentEvent::Expired,
+                "abandoned before the provider answered",
+            );
+            crate::news::apply(state, order.provider, Some(&order), &abandoned).await?;
             tracing::warn!(order = %order.id, origin_request_id = %origin, "expired an order left unfinished too long");
             report.abandoned += 1;
             continue;
@@ -137,20 +133,24 @@ fn due(order: &Order, now: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use kassa_wire::{Currency, Money, ProviderId, Quote};
+    use kassa_wire::{Currency, MethodId, Money, ProviderId, Quote, QuoteId, SessionId};
 
     use super::*;
 
     fn order(attempts: i64, updated_at: i64) -> Order {
         Order {
-            id: "ks_1".into(),
+            id: SessionId::parse("ks_1").unwrap(),
             request_hash: String::new(),
             state: SessionState::Created,
-            method: "m".into(),
+            method: MethodId::parse("m").unwrap(),
             provider: ProviderId::Stripe,
             total: Money::from_minor(100, Currency::NOK).unwrap(),
-            quote: Quote { lines: vec![], total: Money::from_minor(100, Currency::NOK).unwrap() },
-            request_json: String::new(),
+            quote: Quote {
+                id: QuoteId::parse("q").unwrap(),
+                expires_at: String::new(),
+                lines: vec![],
+                total: Money::from_minor(100, Currency::NOK).unwrap(),
+            },
             provider_ref: None,
             action: None,
             expires_at: None,

@@ -25,10 +25,12 @@ pub struct Inner {
     pub store: Store,
     /// Prices.
     pub catalog: Catalog,
+    /// Quote ids: the price the customer saw.
+    pub quotes: crate::quotes::Quotes,
     /// The config answer, computed once.
     pub checkout_config: CheckoutConfig,
     /// Methods by id.
-    pub methods: HashMap<String, MethodSettings>,
+    pub methods: HashMap<kassa_wire::MethodId, MethodSettings>,
     /// Enabled provider adapters.
     pub providers: HashMap<ProviderId, Provider>,
     /// Origins whose pages may use the checkout.
@@ -84,9 +86,21 @@ impl AppState {
             .filter_map(|p| settings.webhook_token(p).map(|t| (p, t.clone())))
             .collect();
         let methods = settings.methods.into_iter().map(|m| (m.id.clone(), m)).collect();
+        if settings.checkout.quote_key.is_none() {
+            tracing::warn!(
+                "no checkout.quote_key (KASSA_CHECKOUT__QUOTE_KEY): this process signs quotes with \
+                 a key of its own, so several instances behind one address refuse each other's \
+                 quotes; give them one shared key"
+            );
+        }
+        let quotes = crate::quotes::Quotes::new(
+            settings.checkout.quote_key.as_ref(),
+            settings.checkout.quote_ttl_secs,
+        );
         Ok(AppState(Arc::new(Inner {
             store,
             catalog,
+            quotes,
             checkout_config,
             methods,
             providers,

@@ -17,6 +17,7 @@ const STRIPE_WHSEC: &str = "whsec_api_0123456789abcdef0123";
 const PAYFECT_KEY: &str = "ApiTest0.0123456789abcdefghij";
 const PAYFECT_FERNET: &str = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
 const SITE: &str = "http://127.0.0.1:8000";
+const QUOTE_KEY: &str = "api-test-quote-key-0123456789";
 
 struct App {
     api: String,
@@ -86,6 +87,7 @@ async fn spawn_app_with(tweak: impl FnOnce(&mut kassa_sim::SimConfig)) -> App {
             ("providers.bokamera.api_key", defaults.bokamera.api_key.as_str().into()),
             ("providers.checkfront.webhook_token", "cf_api_test_0123456789abcdefghijklmn".into()),
             ("providers.bokamera.webhook_token", "bm_api_test_0123456789abcdefghijklmn".into()),
+            ("checkout.quote_key", QUOTE_KEY.into()),
         ],
     )
     .unwrap();
@@ -106,11 +108,31 @@ fn create_body(method: &str) -> Value {
 
 impl App {
     async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut req = self.http.post(format!("{}{path}", self.api)).json(body);
+        let mut body = body.clone();
+        if path == "/v1/checkout/sessions" && body.get("quote_id").is_none() {
+            body["quote_id"] = self.quote_id(&body["items"]).await;
+        }
+        let mut req = self.http.post(format!("{}{path}", self.api)).json(&body);
         if let Some(key) = key {
             req = req.header("Idempotency-Key", key);
         }
         req.send().await.unwrap()
+    }
+
+    /// The id of the quote the widget would show for `items` before Pay; for a cart the
+    /// backend cannot price, a well-formed id, so that the cart's own error is what answers.
+    async fn quote_id(&self, items: &Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/v1/checkout/quote", self.api))
+            .json(&json!({"items": items}))
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 200 {
+            return json!("v1.0.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA");
+        }
+        res.json::<Value>().await.unwrap()["id"].clone()
     }
 
     async fn create(&self, method: &str, key: &str) -> Session {
@@ -216,6 +238,118 @@ async fn quote_prices_from_the_catalog_and_refuses_a_price_from_the_page() {
         (err.code, err.field.as_deref()),
         (ErrorCode::InvalidRequest, Some("items[0].price"))
     );
+}
+
+/// A quote for `cart()` as the backend would have issued it at `issued` (unix seconds), when
+/// a kayak tour cost `kayak_minor`: the price the customer saw then.
+fn quote_seen(kayak_minor: i64, issued: i64) -> Quote {
+    use kassa_server::quotes::{Priced, Quotes};
+    use kassa_wire::{CartItem, Currency, Money, QuoteLine};
+    let nok = |m| Money::from_minor(m, Currency::NOK).unwrap();
+    let items: Vec<CartItem> = serde_json::from_value(cart()).unwrap();
+    let lines = items
+        .iter()
+        .map(|item| {
+            let unit = if item.sku == "kayak-2h" { kayak_minor } else { 7_500 };
+            QuoteLine {
+                sku: item.sku.clone(),
+                name: item.sku.clone(),
+                quantity: item.quantity,
+                unit_price: nok(unit),
+                line_total: nok(unit * i64::from(item.quantity)),
+                start_date: item.start_date.clone(),
+                end_date: item.end_date.clone(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let total = nok(lines.iter().map(|l| l.line_total.minor()).sum());
+    let quotes = Quotes::new(Some(&QUOTE_KEY.to_owned().into()), 900);
+    quotes.issue(&items, Priced { lines, total }, issued)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_price_changed_since_the_quote_creates_nothing_and_answers_the_new_quote() {
+    let app = spawn_app().await;
+    // The customer saw the kayak tour at 600.00; the catalogue now says 650.00.
+    let seen = quote_seen(60_000, unix_now());
+    assert_eq!(seen.total.minor(), 135_000);
+    let mut body = create_body("stripe-hosted");
+    body["quote_id"] = json!(seen.id);
+    let res = app.post("/v1/checkout/sessions", Some("k-price"), &body).await;
+    assert_eq!(res.status(), 409);
+    let err: ApiError = res.json().await.unwrap();
+    assert_eq!(err.code, ErrorCode::PriceChanged);
+    let fresh = err.quote.expect("the answer carries the new quote");
+    assert_eq!(fresh.total.minor(), 145_000);
+    assert_ne!(fresh.id, seen.id);
+    // Nothing reached the provider, and the key was not used up.
+    assert_eq!(app.sim_requests(&app.sim.stripe_url).await.len(), 0);
+    body["quote_id"] = json!(fresh.id);
+    let session = app.create_with("k-price", &body).await;
+    assert_eq!(session.quote.total.minor(), 145_000);
+    assert_eq!(session.quote.id, fresh.id);
+    assert_eq!(session_creations(&app.sim_requests(&app.sim.stripe_url).await), 1);
+}
+
+#[tokio::test]
+async fn an_expired_quote_at_the_same_price_creates_nothing_and_answers_a_fresh_quote() {
+    let app = spawn_app().await;
+    let old = quote_seen(65_000, unix_now() - 901);
+    let mut body = create_body("stripe-hosted");
+    body["quote_id"] = json!(old.id);
+    let res = app.post("/v1/checkout/sessions", Some("k-old"), &body).await;
+    assert_eq!(res.status(), 409);
+    let err: ApiError = res.json().await.unwrap();
+    assert_eq!(err.code, ErrorCode::QuoteExpired);
+    let fresh = err.quote.unwrap();
+    assert_eq!(fresh.total, old.total);
+    assert!(fresh.expires_at > old.expires_at, "{} {}", fresh.expires_at, old.expires_at);
+    assert_eq!(app.sim_requests(&app.sim.stripe_url).await.len(), 0);
+    body["quote_id"] = json!(fresh.id);
+    let session = app.create_with("k-old", &body).await;
+    // A retry of the stored request answers with its order even once its quote is old.
+    body["quote_id"] = json!(old.id);
+    assert_eq!(app.create_with("k-old", &body).await.id, session.id);
+    assert_eq!(session_creations(&app.sim_requests(&app.sim.stripe_url).await), 1);
+}
+
+#[tokio::test]
+async fn a_forged_or_malformed_quote_id_is_refused_before_anything_happens() {
+    let app = spawn_app().await;
+    let genuine = quote_seen(65_000, unix_now());
+    let mut forged = genuine.id.to_string();
+    forged.replace_range(3..4, if &forged[3..4] == "9" { "8" } else { "9" });
+    let other_key = {
+        use kassa_server::quotes::Quotes;
+        let items: Vec<kassa_wire::CartItem> = serde_json::from_value(cart()).unwrap();
+        let quotes = Quotes::new(Some(&"someone else's key".to_owned().into()), 900);
+        let priced =
+            kassa_server::quotes::Priced { lines: genuine.lines.clone(), total: genuine.total };
+        quotes.issue(&items, priced, unix_now()).id.to_string()
+    };
+    for id in [forged.as_str(), other_key.as_str(), "v1.x", "not a quote id", ""] {
+        let mut body = create_body("stripe-hosted");
+        body["quote_id"] = json!(id);
+        let res = app.post("/v1/checkout/sessions", Some("k-forged"), &body).await;
+        assert_eq!(res.status(), 400, "{id}");
+        let err: ApiError = res.json().await.unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidRequest, Some("quote_id")),
+            "{id}"
+        );
+    }
+    // A quote of another cart does not pay for this one.
+    let mut body = create_body("stripe-hosted");
+    body["items"] = json!([{"sku": "life-jacket", "quantity": 1}]);
+    body["quote_id"] = json!(genuine.id);
+    let res = app.post("/v1/checkout/sessions", Some("k-forged"), &body).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(app.sim_requests(&app.sim.stripe_url).await.len(), 0);
 }
 
 #[tokio::test]
@@ -449,7 +583,7 @@ async fn cors_answers_only_the_merchants_origin() {
 fn private_invoice_body() -> Value {
     let mut body = create_body("fp-invoice");
     body["customer"] = json!({
-        "customer_type": "private", "name": "Kari Nordmann", "personal_number": "01017012345",
+        "customer_type": "private", "name": "Kari Nordmann", "personal_number": "01017012343",
         "email": "kari@example.no", "phone": "+4791234567", "street_address": "Storgata 1",
         "postal_code": "0155", "city": "Oslo", "country": "NO"
     });

@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Mark, MethodGroup, Money, SessionState};
+use crate::{named::named_enum, Mark, MethodGroup, MethodId, Money, QuoteId, SessionId, SessionState};
 
 /// The header that makes session creation idempotent (one per checkout attempt).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -43,7 +43,7 @@ pub struct CheckoutConfig {
     /// The [`PaymentMethod::id`] the picker selects at first, the merchant's choice; absent:
     /// none is selected until the customer picks one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_method: Option<String>,
+    pub default_method: Option<MethodId>,
     /// The merchant's country (ISO 3166-1 alpha-2, e.g. `NO`): where a form asks for the
     /// customer's country, it starts there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +54,7 @@ pub struct CheckoutConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PaymentMethod {
     /// Stable id the widget sends back when creating a session, e.g. `stripe-hosted`.
-    pub id: String,
+    pub id: MethodId,
     /// Which provider handles it.
     pub provider: ProviderId,
     /// The method's name in English, e.g. `Card (Stripe)`: the merchant's label when there is
@@ -95,21 +95,22 @@ pub struct PaymentMethod {
     pub label: Option<String>,
 }
 
-/// The payment providers Kassa knows. A closed set: adding one makes the compiler point
-/// at every place that must learn about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderId {
-    /// Stripe Checkout.
-    Stripe,
-    /// Payfect crypto and card checkout.
-    Payfect,
-    /// Front Payment (FPGO Connect).
-    FrontPayment,
-    /// Checkfront booking payment page.
-    Checkfront,
-    /// BokaMera (Stripe checkout for booked services).
-    Bokamera,
+named_enum! {
+    /// The payment providers Kassa knows. A closed set: adding one makes the compiler point
+    /// at every place that must learn about it. The name is the lowercase id used in JSON,
+    /// config keys, logs and URLs.
+    pub enum ProviderId {
+        /// Stripe Checkout.
+        Stripe = "stripe",
+        /// Payfect crypto and card checkout.
+        Payfect = "payfect",
+        /// Front Payment (FPGO Connect).
+        FrontPayment = "front_payment",
+        /// Checkfront booking payment page.
+        Checkfront = "checkfront",
+        /// BokaMera (Stripe checkout for booked services).
+        Bokamera = "bokamera",
+    }
 }
 
 impl ProviderId {
@@ -121,60 +122,45 @@ impl ProviderId {
         ProviderId::Checkfront,
         ProviderId::Bokamera,
     ];
+}
 
-    /// The lowercase id used in config keys, logs and URLs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderId::Stripe => "stripe",
-            ProviderId::Payfect => "payfect",
-            ProviderId::FrontPayment => "front_payment",
-            ProviderId::Checkfront => "checkfront",
-            ProviderId::Bokamera => "bokamera",
-        }
-    }
-
-    /// Parses [`ProviderId::as_str`] output.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == text)
+named_enum! {
+    /// How a provider's payment page is shown.
+    pub enum Presentation {
+        /// The whole page goes to the provider.
+        Redirect = "redirect",
+        /// The provider's page is framed inside the widget.
+        Iframe = "iframe",
+        /// Stripe.js embedded checkout is mounted inside the widget.
+        StripeEmbedded = "stripe_embedded",
     }
 }
 
-/// How a provider's payment page is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Presentation {
-    /// The whole page goes to the provider.
-    Redirect,
-    /// The provider's page is framed inside the widget.
-    Iframe,
-    /// Stripe.js embedded checkout is mounted inside the widget.
-    StripeEmbedded,
-}
-
-/// A customer detail a payment method may require.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CustomerField {
-    /// Full name.
-    Name,
-    /// E-mail address.
-    Email,
-    /// Phone number with country code.
-    Phone,
-    /// `private` or `corporate` (Front Payment invoices).
-    CustomerType,
-    /// National identity number, 11 digits (Norwegian fødselsnummer), for private invoices.
-    PersonalNumber,
-    /// Organisation number, 9 digits, for corporate invoices.
-    OrganisationId,
-    /// Street and number.
-    StreetAddress,
-    /// Postal code.
-    PostalCode,
-    /// City.
-    City,
-    /// ISO 3166-1 alpha-2 country code, e.g. `NO`.
-    Country,
+named_enum! {
+    /// A customer detail a payment method may require. Its name is also the field's key in
+    /// [`CustomerDetails`] and in an error's path (`customer.email`).
+    pub enum CustomerField {
+        /// Full name.
+        Name = "name",
+        /// E-mail address.
+        Email = "email",
+        /// Phone number with country code.
+        Phone = "phone",
+        /// A [`crate::CustomerKind`]: `private` or `corporate` (Front Payment invoices).
+        CustomerType = "customer_type",
+        /// National identity number ([`crate::PersonalNumber`]), for private invoices.
+        PersonalNumber = "personal_number",
+        /// Organisation number ([`crate::OrganisationNumber`]), for corporate invoices.
+        OrganisationId = "organisation_id",
+        /// Street and number.
+        StreetAddress = "street_address",
+        /// Postal code.
+        PostalCode = "postal_code",
+        /// City.
+        City = "city",
+        /// ISO 3166-1 alpha-2 country code, e.g. `NO`.
+        Country = "country",
+    }
 }
 
 impl CustomerField {
@@ -267,9 +253,17 @@ pub struct QuoteRequest {
     pub items: Vec<CartItem>,
 }
 
-/// The backend's pricing of a cart.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The backend's pricing of a cart, valid until `expires_at`.
+///
+/// The widget shows its total on the Pay button and names its `id` when creating the
+/// session; the backend then creates nothing unless the cart still costs exactly this
+/// ([`ErrorCode::PriceChanged`], [`ErrorCode::QuoteExpired`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quote {
+    /// Names this pricing; opaque to the widget.
+    pub id: QuoteId,
+    /// When the backend stops honouring it, RFC 3339 UTC (`2026-12-01T12:15:00Z`).
+    pub expires_at: String,
     /// One priced line per cart item.
     pub lines: Vec<QuoteLine>,
     /// The sum of the lines.
@@ -277,7 +271,7 @@ pub struct Quote {
 }
 
 /// A priced cart line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteLine {
     /// The SKU.
     pub sku: String,
@@ -380,8 +374,10 @@ impl CustomerDetails {
 pub struct CreateSession {
     /// The cart; the backend prices it again.
     pub items: Vec<CartItem>,
+    /// The [`Quote::id`] whose total the customer agreed to pay.
+    pub quote_id: QuoteId,
     /// A [`PaymentMethod::id`] from the config.
-    pub method: String,
+    pub method: MethodId,
     /// The page to come back to; its origin must be one the merchant allows.
     pub return_url: String,
     /// Details the method requires.
@@ -396,11 +392,11 @@ pub struct CreateSession {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// Kassa's session id, e.g. `ks_…`; it is also the order reference.
-    pub id: String,
+    pub id: SessionId,
     /// Where the payment stands, as far as the backend has verified.
     pub state: SessionState,
     /// The method chosen.
-    pub method: String,
+    pub method: MethodId,
     /// The provider handling it.
     pub provider: ProviderId,
     /// The priced cart.
@@ -515,41 +511,50 @@ pub struct ApiError {
     /// True when the same request may succeed if tried again later.
     #[serde(default)]
     pub retryable: bool,
+    /// The fresh quote, with [`ErrorCode::PriceChanged`] and [`ErrorCode::QuoteExpired`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
 }
 
-/// Stable error codes of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// The body or a parameter is malformed or out of range.
-    InvalidRequest,
-    /// A SKU that the catalog does not have.
-    UnknownSku,
-    /// A method id that the config does not have.
-    UnknownMethod,
-    /// The return URL's origin is not allowed.
-    ReturnUrlNotAllowed,
-    /// The `Idempotency-Key` header is missing or malformed.
-    IdempotencyKeyRequired,
-    /// The key was used before with a different body.
-    IdempotencyKeyReused,
-    /// A request with the same key is still being processed.
-    IdempotencyKeyInFlight,
-    /// No session with that id.
-    SessionNotFound,
-    /// The provider refused or failed; trying again may help.
-    ProviderUnavailable,
-    /// The provider refused our request; trying again will not help.
-    ProviderRejected,
-    /// Too many requests; see `Retry-After`.
-    RateLimited,
-    /// The body is too large.
-    PayloadTooLarge,
-    /// The content type is not `application/json`.
-    UnsupportedMediaType,
-    /// Something went wrong on the backend.
-    Internal,
+named_enum! {
+    /// Stable error codes of the contract.
+    #[non_exhaustive]
+    pub enum ErrorCode {
+        /// The body or a parameter is malformed or out of range.
+        InvalidRequest = "invalid_request",
+        /// A SKU that the catalog does not have.
+        UnknownSku = "unknown_sku",
+        /// A method id that the config does not have.
+        UnknownMethod = "unknown_method",
+        /// The return URL's origin is not allowed.
+        ReturnUrlNotAllowed = "return_url_not_allowed",
+        /// The `Idempotency-Key` header is missing or malformed.
+        IdempotencyKeyRequired = "idempotency_key_required",
+        /// The key was used before with a different body.
+        IdempotencyKeyReused = "idempotency_key_reused",
+        /// A request with the same key is still being processed.
+        IdempotencyKeyInFlight = "idempotency_key_in_flight",
+        /// No session with that id.
+        SessionNotFound = "session_not_found",
+        /// The provider refused or failed; trying again may help.
+        ProviderUnavailable = "provider_unavailable",
+        /// The provider refused our request; trying again will not help.
+        ProviderRejected = "provider_rejected",
+        /// The price of the cart differs from the quote the customer saw (409); the answer's
+        /// `quote` is the fresh one, and nothing was created.
+        PriceChanged = "price_changed",
+        /// The quote is too old, though the price is the same (409); the answer's `quote` is
+        /// a fresh one to create the session with, and nothing was created.
+        QuoteExpired = "quote_expired",
+        /// Too many requests; see `Retry-After`.
+        RateLimited = "rate_limited",
+        /// The body is too large.
+        PayloadTooLarge = "payload_too_large",
+        /// The content type is not `application/json`.
+        UnsupportedMediaType = "unsupported_media_type",
+        /// Something went wrong on the backend.
+        Internal = "internal",
+    }
 }
 
 #[cfg(test)]

@@ -303,6 +303,7 @@ pub fn group_order(methods: &[PaymentMethod]) -> Vec<MethodGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MethodId;
 
     fn method(
         id: &str,
@@ -312,7 +313,7 @@ mod tests {
         marks: &[Mark],
     ) -> PaymentMethod {
         PaymentMethod {
-            id: id.into(),
+            id: MethodId::parse(id).unwrap(),
             provider,
             display_name: id.into(),
             presentation,

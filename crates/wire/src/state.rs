@@ -16,45 +16,47 @@
 //!   expiry (the customer committed to pay); it never follows a cancellation (a late or
 //!   duplicate invoice notice must not undo one), and nothing moves it back to `open`.
 
-use serde::{Deserialize, Serialize};
+use crate::named::named_enum;
 
-/// Where an order (one checkout attempt) stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionState {
-    /// Stored; the provider session is not created yet, or its creation's outcome is unknown.
-    Created,
-    /// The provider session exists and waits for the customer.
-    Open,
-    /// The provider confirmed the payment.
-    Paid,
-    /// The provider declined the payment.
-    Failed,
-    /// The customer cancelled.
-    Cancelled,
-    /// The provider session expired unpaid.
-    Expired,
-    /// The provider issued an invoice: booked, but no money has moved yet. Not final: the
-    /// provider's `paid` or the invoice's cancellation still moves it.
-    Invoiced,
+named_enum! {
+    /// Where an order (one checkout attempt) stands. The name is used in JSON, storage and
+    /// logs.
+    pub enum SessionState {
+        /// Stored; the provider session is not created yet, or its creation's outcome is
+        /// unknown.
+        Created = "created",
+        /// The provider session exists and waits for the customer.
+        Open = "open",
+        /// The provider confirmed the payment.
+        Paid = "paid",
+        /// The provider declined the payment.
+        Failed = "failed",
+        /// The customer cancelled.
+        Cancelled = "cancelled",
+        /// The provider session expired unpaid.
+        Expired = "expired",
+        /// The provider issued an invoice: booked, but no money has moved yet. Not final:
+        /// the provider's `paid` or the invoice's cancellation still moves it.
+        Invoiced = "invoiced",
+    }
 }
 
-/// Something a provider (or the customer, through the backend) told us about an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentEvent {
-    /// The provider session was created.
-    Opened,
-    /// Verified evidence that the money was taken.
-    Paid,
-    /// The provider declined the payment.
-    Declined,
-    /// The customer gave up.
-    Cancelled,
-    /// The provider session expired.
-    Expired,
-    /// The provider issued an invoice (no money has moved yet).
-    Invoiced,
+named_enum! {
+    /// Something a provider (or the customer, through the backend) told us about an order.
+    pub enum PaymentEvent {
+        /// The provider session was created.
+        Opened = "opened",
+        /// Verified evidence that the money was taken.
+        Paid = "paid",
+        /// The provider declined the payment.
+        Declined = "declined",
+        /// The customer gave up.
+        Cancelled = "cancelled",
+        /// The provider session expired.
+        Expired = "expired",
+        /// The provider issued an invoice (no money has moved yet).
+        Invoiced = "invoiced",
+    }
 }
 
 impl SessionState {
@@ -105,24 +107,6 @@ impl SessionState {
     /// open, or an invoice is unpaid. The backend asks the provider about such orders.
     pub fn awaits_provider(self) -> bool {
         matches!(self, SessionState::Created | SessionState::Open | SessionState::Invoiced)
-    }
-
-    /// The lowercase name used in storage and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionState::Created => "created",
-            SessionState::Open => "open",
-            SessionState::Paid => "paid",
-            SessionState::Failed => "failed",
-            SessionState::Cancelled => "cancelled",
-            SessionState::Expired => "expired",
-            SessionState::Invoiced => "invoiced",
-        }
-    }
-
-    /// Parses [`SessionState::as_str`] output.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

@@ -430,13 +430,25 @@ impl Api {
         format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
     }
 
-    async fn create(&self, items: &Value, key: &str) -> Result<Value, String> {
-        self.create_as(items, key, &self.customer()).await
+    /// The id of a fresh quote for `items`: what the widget sends with Pay.
+    async fn quote_id(&self, items: &Value) -> Result<String, String> {
+        let quote = self.post("/v1/checkout/quote", &json!({"items": items})).await?;
+        quote["id"].as_str().map(str::to_owned).ok_or_else(|| "a quote without id".to_owned())
     }
 
-    async fn create_as(&self, items: &Value, key: &str, customer: &str) -> Result<Value, String> {
-        let body =
-            json!({"items": items, "method": "stripe-hosted", "return_url": &*self.return_url});
+    async fn create(&self, items: &Value, quote_id: &str, key: &str) -> Result<Value, String> {
+        self.create_as(items, quote_id, key, &self.customer()).await
+    }
+
+    async fn create_as(
+        &self,
+        items: &Value,
+        quote_id: &str,
+        key: &str,
+        customer: &str,
+    ) -> Result<Value, String> {
+        let body = json!({"items": items, "quote_id": quote_id, "method": "stripe-hosted",
+            "return_url": &*self.return_url});
         let r = self
             .client
             .post(format!("{}/v1/checkout/sessions", self.base))
@@ -473,8 +485,8 @@ impl Api {
     /// One whole checkout as the widget does it: config, quote, session, one status poll.
     async fn checkout(&self, key: &str) -> Result<(), String> {
         self.get("/v1/checkout/config").await?;
-        self.post("/v1/checkout/quote", &json!({"items": demo_cart()})).await?;
-        let s = self.create(&demo_cart(), key).await?;
+        let quote_id = self.quote_id(&demo_cart()).await?;
+        let s = self.create(&demo_cart(), &quote_id, key).await?;
         let id = s["id"].as_str().ok_or("session without id")?;
         self.get(&format!("/v1/checkout/sessions/{id}")).await?;
         Ok(())
@@ -587,13 +599,17 @@ async fn sessions_step(
     cart: &Value,
 ) -> Step {
     let cart = Arc::new(cart.clone());
+    // One quote for the step, as many customers see the same price (a quote is stateless:
+    // the backend stores nothing for it). A failure shows as the creations' errors.
+    let quote_id: Arc<str> = api.quote_id(&cart).await.unwrap_or_default().into();
     let outcomes = open_loop(rate, count, |i| {
         let api = api.clone();
         let pool = pool.clone();
         let cart = cart.clone();
+        let quote_id = quote_id.clone();
         let key = format!("{}-{tag}-{i}", api.prefix);
         async move {
-            let v = api.create(&cart, &key).await?;
+            let v = api.create(&cart, &quote_id, &key).await?;
             if let (Some(c), Ok(mut p)) = (created_from(&v, i), pool.lock()) {
                 p.push(c);
             }

@@ -502,7 +502,7 @@ pub(crate) fn customer_details(
                     "an 11-digit personal number is required",
                 ));
             }
-            ("private", None)
+            (identity.kind.as_str(), None)
         }
         CustomerKind::Corporate => {
             let org = identity
@@ -512,7 +512,7 @@ pub(crate) fn customer_details(
                 .ok_or_else(|| {
                     missing("customer.organisation_id", "an organisation number is required")
                 })?;
-            ("corporate", Some(OrganizationId::Text(org)))
+            (identity.kind.as_str(), Some(OrganizationId::Text(org)))
         }
     };
     Ok(CustomerDetails {

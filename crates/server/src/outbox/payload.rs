@@ -22,6 +22,8 @@ pub struct Change<'a> {
     pub event_type: &'a str,
     /// The order as it is after the change.
     pub order: &'a Order,
+    /// The request that created the order, as stored (its `customer` goes into the event).
+    pub request: &'a Value,
     /// The state before.
     pub from: SessionState,
     /// The state after.
@@ -37,7 +39,7 @@ pub struct Change<'a> {
 /// The JSON text of the event.
 pub fn build(change: &Change<'_>) -> anyhow::Result<String> {
     let order = change.order;
-    let request: Value = serde_json::from_str(&order.request_json).unwrap_or(Value::Null);
+    let request = change.request;
     let body = json!({
         "type": change.event_type,
         "timestamp": rfc3339(change.at_ms),

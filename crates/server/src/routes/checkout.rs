@@ -19,7 +19,8 @@ pub(super) async fn quote(
     State(state): State<AppState>,
     StrictJson(req): StrictJson<QuoteRequest>,
 ) -> Result<Json<Quote>, AppError> {
-    Ok(Json(state.catalog.quote(&req.items)?))
+    let priced = state.catalog.price(&req.items)?;
+    Ok(Json(state.quotes.issue(&req.items, priced, crate::store::now())))
 }
 
 pub(super) async fn create_session(
@@ -28,7 +29,7 @@ pub(super) async fn create_session(
     StrictJson(req): StrictJson<CreateSession>,
 ) -> Result<Json<Session>, AppError> {
     let key = headers.get(IDEMPOTENCY_KEY_HEADER).and_then(|v| v.to_str().ok());
-    let key = payments::check_idempotency_key(key)?;
+    let key = payments::idempotency_key(key)?;
     Ok(Json(payments::create_session(&state, key, req).await?))
 }
 

@@ -13,29 +13,38 @@ use super::{
     Applied, Store,
 };
 
-/// A verified notification to record and apply.
+/// A change to an order's state: the one way news reaches an order in the store (the
+/// provider session's creation, [`Store::record_provider_session`], aside).
 #[derive(Clone, Copy, Debug)]
-pub struct Notification<'a> {
-    /// The provider's id (`stripe`, …).
-    pub provider: &'a str,
-    /// The provider's identity of this news (Stripe's `evt_…`, reference + status, …).
-    pub dedup_key: &'a str,
+pub struct Change<'a> {
     /// The order it concerns, if known.
     pub order_id: Option<&'a str>,
-    /// What happened; `None` when nothing changed or the event must not be applied.
+    /// What happened; `None` when nothing changes or the event must not be applied.
     pub event: Option<PaymentEvent>,
     /// The amount paid, for a `Paid` event.
     pub paid_minor: Option<i64>,
     /// Why the change happens, for the transition log.
     pub cause: &'a str,
+    /// For a provider notification: its identity, recorded in the inbox in the same
+    /// transaction, so that the same notification again changes nothing.
+    pub inbox: Option<InboxKey<'a>>,
 }
 
-/// What recording a notification did.
+/// The provider's identity of one notification.
+#[derive(Clone, Copy, Debug)]
+pub struct InboxKey<'a> {
+    /// The provider's id (`stripe`, …).
+    pub provider: &'a str,
+    /// Its identity of this news (Stripe's `evt_…`, reference + status, …).
+    pub dedup_key: &'a str,
+}
+
+/// What applying a [`Change`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Noted {
     /// Seen before: nothing changed.
     Duplicate,
-    /// Recorded for an order we do not have.
+    /// For an order we do not have (a notification is recorded all the same).
     UnknownOrder,
     /// Recorded and applied (which may have changed nothing).
     Applied(Applied),
@@ -54,49 +63,58 @@ impl Noted {
 }
 
 impl Store {
-    /// Records `n` in the inbox and applies its event to the order, in one transaction.
-    pub async fn apply_notification(&self, n: &Notification<'_>) -> anyhow::Result<Noted> {
+    /// Applies `c`'s event to its order through the state machine (compare-and-set, and the
+    /// transition log), recording a notification in the inbox first, in one transaction.
+    pub async fn apply(&self, c: &Change<'_>) -> anyhow::Result<Noted> {
         let mut tx = self.begin_write().await?;
-        let order_id = match n.order_id {
-            Some(id) => current_state(&mut tx, id).await?.map(|_| id),
-            None => None,
+        let order_id = match (c.order_id, c.inbox) {
+            // The inbox row names the order only if it exists.
+            (Some(id), Some(_)) => current_state(&mut tx, id).await?.map(|_| id),
+            (id, None) => id,
+            (None, Some(_)) => None,
         };
-        let inserted = sqlx::query(
-            "INSERT INTO inbox (provider, dedup_key, order_id, event, outcome, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, dedup_key) DO NOTHING",
-        )
-        .bind(n.provider)
-        .bind(n.dedup_key)
-        .bind(order_id)
-        .bind(n.event.map(event_name))
-        .bind("received")
-        .bind(now())
-        .execute(&mut *tx)
-        .await
-        .context("recording the notification")?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await.context("ending a duplicate's transaction")?;
-            return Ok(Noted::Duplicate);
-        }
-        let noted = match (order_id, n.event) {
-            (None, _) => Noted::UnknownOrder,
-            (Some(id), Some(event)) => Noted::Applied(
-                transition(&mut tx, id, event, n.cause, n.paid_minor)
-                    .await?
-                    .context("the order vanished")?,
-            ),
-            (Some(id), None) => Noted::Applied(Applied::Unchanged(
-                current_state(&mut tx, id).await?.context("the order vanished")?,
-            )),
-        };
-        sqlx::query("UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3")
-            .bind(noted.as_str())
-            .bind(n.provider)
-            .bind(n.dedup_key)
+        if let Some(key) = c.inbox {
+            let inserted = sqlx::query(
+                "INSERT INTO inbox (provider, dedup_key, order_id, event, outcome, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, dedup_key) DO NOTHING",
+            )
+            .bind(key.provider)
+            .bind(key.dedup_key)
+            .bind(order_id)
+            .bind(c.event.map(PaymentEvent::as_str))
+            .bind("received")
+            .bind(now())
             .execute(&mut *tx)
             .await
-            .context("recording the notification's outcome")?;
-        tx.commit().await.context("committing the notification")?;
+            .context("recording the notification")?;
+            if inserted.rows_affected() == 0 {
+                tx.rollback().await.context("ending a duplicate's transaction")?;
+                return Ok(Noted::Duplicate);
+            }
+        }
+        let noted = match (order_id, c.event) {
+            (None, _) => Noted::UnknownOrder,
+            (Some(id), Some(event)) => {
+                match transition(&mut tx, id, event, c.cause, c.paid_minor).await? {
+                    Some(applied) => Noted::Applied(applied),
+                    None => Noted::UnknownOrder,
+                }
+            }
+            (Some(id), None) => match current_state(&mut tx, id).await? {
+                Some(state) => Noted::Applied(Applied::Unchanged(state)),
+                None => Noted::UnknownOrder,
+            },
+        };
+        if let Some(key) = c.inbox {
+            sqlx::query("UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3")
+                .bind(noted.as_str())
+                .bind(key.provider)
+                .bind(key.dedup_key)
+                .execute(&mut *tx)
+                .await
+                .context("recording the notification's outcome")?;
+        }
+        tx.commit().await.context("committing a change")?;
         Ok(noted)
     }
 
@@ -108,16 +126,5 @@ impl Store {
             .await
             .context("counting notifications")?;
         Ok(row.try_get::<i64, _>("n")?)
-    }
-}
-
-fn event_name(event: PaymentEvent) -> &'static str {
-    match event {
-        PaymentEvent::Opened => "opened",
-        PaymentEvent::Paid => "paid",
-        PaymentEvent::Declined => "declined",
-        PaymentEvent::Cancelled => "cancelled",
-        PaymentEvent::Expired => "expired",
-        PaymentEvent::Invoiced => "invoiced",
     }
 }

@@ -20,12 +20,14 @@ use kassa_wire::SessionState;
 use sqlx::{any::AnyPoolOptions, Any, AnyPool, Executor as _, Transaction};
 
 mod inbox;
+mod json;
 mod order;
 mod orders;
 mod outbox;
 mod search;
 
-pub use inbox::{Noted, Notification};
+pub use inbox::{Change, InboxKey, Noted};
+pub use json::Json;
 pub use order::{NewOrder, Order};
 pub use outbox::{
     event_type, now_ms, Delivery, DeliveryFilter, DeliveryState, DueDelivery, OutboxCounts,

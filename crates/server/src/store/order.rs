@@ -1,28 +1,28 @@
 //! The stored order and its mapping from a database row.
 
 use anyhow::Context as _;
-use kassa_wire::{Action, Currency, Money, ProviderId, Quote, SessionState};
+use kassa_wire::{Action, Currency, MethodId, Money, ProviderId, Quote, SessionId, SessionState};
 use sqlx::{any::AnyRow, Row as _};
+
+use super::json::Json;
 
 /// What the server knows about one checkout attempt.
 #[derive(Clone, Debug)]
 pub struct Order {
     /// Kassa's id, `ks_…`.
-    pub id: String,
+    pub id: SessionId,
     /// Hash of the normalised request, to refuse a reused key with another body.
     pub request_hash: String,
     /// Where it stands.
     pub state: SessionState,
     /// The method id.
-    pub method: String,
+    pub method: MethodId,
     /// The provider.
     pub provider: ProviderId,
     /// The server's total.
     pub total: Money,
-    /// The priced cart.
+    /// The priced cart, as the customer agreed to it.
     pub quote: Quote,
-    /// The normalised creation request (JSON), to rebuild the provider request on retry.
-    pub request_json: String,
     /// The provider's session reference once created.
     pub provider_ref: Option<String>,
     /// What the widget should do while the order is open.
@@ -54,9 +54,10 @@ pub struct Order {
     pub updated_at: i64,
 }
 
-/// A new order to store.
+/// A new order to store, with `R`, what the caller needs to call the provider again later
+/// (read back by [`super::Store::order_request`], and only then).
 #[derive(Clone, Debug)]
-pub struct NewOrder {
+pub struct NewOrder<R> {
     /// Kassa's id.
     pub id: String,
     /// The widget's idempotency key.
@@ -69,17 +70,17 @@ pub struct NewOrder {
     pub provider: ProviderId,
     /// Server-computed total.
     pub total: Money,
-    /// The quote as JSON.
-    pub quote_json: String,
-    /// The normalised request as JSON.
-    pub request_json: String,
+    /// The quote the customer agreed to.
+    pub quote: Quote,
+    /// The normalised request.
+    pub request: R,
     /// The creating request's `x-request-id`.
     pub request_id: Option<String>,
 }
 
 impl Order {
     pub(super) const COLUMNS: &'static str = "id, request_hash, state, method, provider, currency, total_minor, \
-        quote_json, request_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
+        quote_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
         last_error, last_checked_at, unconfirmed_at, provider_attempts, request_id, created_at, updated_at";
 
     pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
@@ -87,24 +88,21 @@ impl Order {
         let provider: String = row.try_get("provider")?;
         let currency: String = row.try_get("currency")?;
         let currency = Currency::from_code(&currency).context("stored currency")?;
-        let action_json: Option<String> = row.try_get("action_json")?;
-        let quote_json: String = row.try_get("quote_json")?;
+        let action: Option<Json<Action>> = row.try_get("action_json")?;
+        let quote: Json<StoredQuote> = row.try_get("quote_json")?;
         Ok(Order {
-            id: row.try_get("id")?,
+            id: SessionId::parse(row.try_get::<String, _>("id")?).context("stored id")?,
             request_hash: row.try_get("request_hash")?,
             state: SessionState::parse(&state)
                 .with_context(|| format!("stored state `{state}`"))?,
-            method: row.try_get("method")?,
+            method: MethodId::parse(row.try_get::<String, _>("method")?)
+                .context("stored method")?,
             provider: ProviderId::parse(&provider)
                 .with_context(|| format!("stored provider `{provider}`"))?,
             total: Money::from_minor(row.try_get("total_minor")?, currency)?,
-            quote: serde_json::from_str(&quote_json).context("stored quote")?,
-            request_json: row.try_get("request_json")?,
+            quote: quote.0.into_quote()?,
             provider_ref: row.try_get("provider_ref")?,
-            action: action_json
-                .map(|a| serde_json::from_str(&a))
-                .transpose()
-                .context("stored action")?,
+            action: action.map(|a| a.0),
             expires_at: row.try_get("expires_at")?,
             lease_until: row.try_get("lease_until")?,
             paid_minor: row.try_get("paid_minor")?,
@@ -116,6 +114,30 @@ impl Order {
             request_id: row.try_get("request_id")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// The stored quote. Orders stored before quotes had ids have neither id nor expiry; they
+/// read as the quote `legacy` that expired at the epoch (nothing checks it again).
+#[derive(serde::Deserialize)]
+struct StoredQuote {
+    id: Option<kassa_wire::QuoteId>,
+    expires_at: Option<String>,
+    lines: Vec<kassa_wire::QuoteLine>,
+    total: Money,
+}
+
+impl StoredQuote {
+    fn into_quote(self) -> anyhow::Result<Quote> {
+        Ok(Quote {
+            id: match self.id {
+                Some(id) => id,
+                None => kassa_wire::QuoteId::parse("legacy").context("legacy quote id")?,
+            },
+            expires_at: self.expires_at.unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned()),
+            lines: self.lines,
+            total: self.total,
         })
     }
 }

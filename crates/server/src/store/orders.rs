@@ -2,16 +2,19 @@
 //! them through the state machine with compare-and-set.
 
 use anyhow::Context as _;
-use kassa_wire::{PaymentEvent, SessionState};
+use kassa_wire::{Action, PaymentEvent, SessionState};
 use sqlx::{AnyConnection, Row as _};
 
-use super::{now, Applied, Inserted, NewOrder, Order, Store, LEASE_SECS};
+use super::{json::Json, now, Applied, Inserted, NewOrder, Order, Store, LEASE_SECS};
 
 impl Store {
     /// Stores a new order, or returns the one stored earlier under the same key. A new order
     /// holds the provider-call lease and counts its first provider attempt, which follows at
-    /// once (the caller skips [`Store::note_attempt`] for it).
-    pub async fn insert_order(&self, new: &NewOrder) -> anyhow::Result<Inserted> {
+    /// once (as [`Store::claim_lease`] does for a later one).
+    pub async fn insert_order<R: serde::Serialize>(
+        &self,
+        new: &NewOrder<R>,
+    ) -> anyhow::Result<Inserted> {
         let now = now();
         let done = sqlx::query(
             "INSERT INTO orders (id, idempotency_key, request_hash, state, method, provider, \
@@ -28,8 +31,8 @@ impl Store {
         .bind(new.provider.as_str())
         .bind(new.total.currency().code())
         .bind(new.total.minor())
-        .bind(&new.quote_json)
-        .bind(&new.request_json)
+        .bind(Json(&new.quote))
+        .bind(Json(&new.request))
         .bind(now + LEASE_SECS)
         .bind(&new.request_id)
         .bind(now)
@@ -48,10 +51,14 @@ impl Store {
     }
 
     /// Claims the right to call the provider for `id` for a while; false if someone holds it.
+    /// The claim counts the provider-create attempt that follows, before it is sent (R-I2,
+    /// R-I5): an order whose count is above zero may have a provider session we never heard
+    /// back about.
     pub async fn claim_lease(&self, id: &str) -> anyhow::Result<bool> {
         let now = now();
         let done = sqlx::query(
-            "UPDATE orders SET lease_until = $1 WHERE id = $2 AND state = $3 \
+            "UPDATE orders SET lease_until = $1, provider_attempts = provider_attempts + 1 \
+             WHERE id = $2 AND state = $3 \
              AND provider_ref IS NULL AND (lease_until IS NULL OR lease_until < $4)",
         )
         .bind(now + LEASE_SECS)
@@ -62,18 +69,6 @@ impl Store {
         .await
         .context("claiming the order")?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Counts one more provider-create attempt, before it is sent (R-I2, R-I5): an order
-    /// whose count is above zero may have a provider session we never heard back about.
-    pub async fn note_attempt(&self, id: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE orders SET provider_attempts = provider_attempts + 1, updated_at = $1 WHERE id = $2")
-            .bind(now())
-            .bind(id)
-            .execute(&self.writer)
-            .await
-            .context("counting a provider attempt")?;
-        Ok(())
     }
 
     /// Releases the provider-call lease without other changes (the outcome is unknown or the
@@ -97,7 +92,7 @@ impl Store {
         &self,
         id: &str,
         provider_ref: &str,
-        action_json: &str,
+        action: &Action,
         expires_at: Option<i64>,
     ) -> anyhow::Result<Applied> {
         let mut tx = self.begin_write().await?;
@@ -107,7 +102,7 @@ impl Store {
              lease_until = NULL, state = $4, updated_at = $5 WHERE id = $6 AND state = $7",
         )
         .bind(provider_ref)
-        .bind(action_json)
+        .bind(Json(action))
         .bind(expires_at)
         .bind(SessionState::Open.as_str())
         .bind(now)
@@ -137,21 +132,6 @@ impl Store {
             Applied::Unchanged(current_state(&mut tx, id).await?.context("no such order")?)
         };
         tx.commit().await.context("committing the provider session")?;
-        Ok(applied)
-    }
-
-    /// Applies `event` to the order through the state machine, with compare-and-set.
-    pub async fn apply_event(
-        &self,
-        id: &str,
-        event: PaymentEvent,
-        cause: &str,
-        paid_minor: Option<i64>,
-    ) -> anyhow::Result<Applied> {
-        let mut tx = self.begin_write().await?;
-        let applied =
-            transition(&mut tx, id, event, cause, paid_minor).await?.context("no such order")?;
-        tx.commit().await.context("committing a transition")?;
         Ok(applied)
     }
 
@@ -204,6 +184,20 @@ impl Store {
             .await
             .context("reading an order")?;
         row.map(|r| Order::from_row(&r)).transpose()
+    }
+
+    /// What the creating request stored with the order for calling its provider again
+    /// ([`NewOrder::request`]); read only when a call must be made or rebuilt.
+    pub async fn order_request<R: serde::de::DeserializeOwned>(
+        &self,
+        id: &str,
+    ) -> anyhow::Result<Option<R>> {
+        let row = sqlx::query("SELECT request_json FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading an order's request")?;
+        Ok(row.map(|r| r.try_get::<Json<R>, _>("request_json")).transpose()?.map(|j| j.0))
     }
 
     /// The order stored under an idempotency key.

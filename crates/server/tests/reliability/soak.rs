@@ -265,6 +265,7 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
             "KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN",
             crate::support::app::BOKAMERA_WEBHOOK_TOKEN.to_owned(),
         ),
+        ("KASSA_CHECKOUT__QUOTE_KEY", crate::support::app::QUOTE_KEY.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

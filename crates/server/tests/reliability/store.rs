@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
-use kassa_server::store::{Applied, Inserted, NewOrder, Noted, Notification, Store};
-use kassa_wire::{Currency, Money, PaymentEvent, ProviderId, SessionState};
+use kassa_server::store::{Applied, Change, InboxKey, Inserted, NewOrder, Noted, Store};
+use kassa_wire::{
+    Action, Currency, Money, PaymentEvent, ProviderId, Quote, QuoteId, SessionId, SessionState,
+};
 
 use crate::support::{on_both_backends, Backend, Database};
 
@@ -27,23 +29,46 @@ async fn open(backend: Backend) -> (Arc<Store>, Database) {
     (Arc::new(store), db)
 }
 
-const ACTION: &str = r#"{"type":"redirect","url":"https://pay.example/cs_1"}"#;
+fn action() -> Action {
+    Action::redirect("https://pay.example/cs_1")
+}
 
-fn new_order(key: &str) -> NewOrder {
+fn new_order(key: &str) -> NewOrder<()> {
+    let total = Money::from_minor(145_000, Currency::NOK).unwrap();
     NewOrder {
         id: format!("ks_{}", uuid::Uuid::new_v4().simple()),
         idempotency_key: key.to_owned(),
         request_hash: "hash".into(),
         method: "stripe-hosted".into(),
         provider: ProviderId::Stripe,
-        total: Money::from_minor(145_000, Currency::NOK).unwrap(),
-        quote_json: r#"{"lines":[],"total":{"amount_minor":145000,"currency":"NOK"}}"#.into(),
-        request_json: "{}".into(),
+        total,
+        quote: Quote {
+            id: QuoteId::parse("q").unwrap(),
+            expires_at: "2026-12-01T12:00:00Z".into(),
+            lines: vec![],
+            total,
+        },
+        request: (),
         request_id: Some("req-1".into()),
     }
 }
 
-async fn stored(store: &Store, key: &str) -> String {
+/// Applies `event` to order `id` as news that is no notification.
+async fn apply_event(
+    store: &Store,
+    id: &str,
+    event: PaymentEvent,
+    cause: &str,
+    paid_minor: Option<i64>,
+) -> anyhow::Result<Applied> {
+    let change = Change { order_id: Some(id), event: Some(event), paid_minor, cause, inbox: None };
+    match store.apply(&change).await? {
+        Noted::Applied(applied) => Ok(applied),
+        other => anyhow::bail!("{other:?}"),
+    }
+}
+
+async fn stored(store: &Store, key: &str) -> SessionId {
     match store.insert_order(&new_order(key)).await.unwrap() {
         Inserted::New(order) => order.id,
         Inserted::Existing(_) => panic!("the key {key} was fresh"),
@@ -78,18 +103,17 @@ async fn fifty_concurrent_duplicate_notifications_make_one_transition_and_one_in
 ) {
     let (store, _db) = open(backend).await;
     let id = stored(&store, "k").await;
-    store.record_provider_session(&id, "cs_1", ACTION, None).await.unwrap();
+    store.record_provider_session(&id, "cs_1", &action(), None).await.unwrap();
     let deliveries = (0..50).map(|_| {
         let (store, id) = (store.clone(), id.clone());
         tokio::spawn(async move {
             store
-                .apply_notification(&Notification {
-                    provider: "stripe",
-                    dedup_key: "evt_1",
+                .apply(&Change {
                     order_id: Some(&id),
                     event: Some(PaymentEvent::Paid),
                     paid_minor: Some(145_000),
                     cause: "test",
+                    inbox: Some(InboxKey { provider: "stripe", dedup_key: "evt_1" }),
                 })
                 .await
         })
@@ -129,7 +153,7 @@ async fn events_in_every_order_never_move_an_order_backwards(backend: Backend) {
         let id = stored(&store, &format!("perm-{n}")).await;
         let mut expected = SessionState::Created;
         for event in &order {
-            store.apply_event(&id, *event, "test", None).await.unwrap();
+            apply_event(&store, &id, *event, "test", None).await.unwrap();
             expected = expected.apply(*event).unwrap_or(expected);
         }
         let state = store.order(&id).await.unwrap().unwrap().state;
@@ -155,9 +179,9 @@ async fn concurrent_events_of_every_kind_end_paid_and_keep_a_gapless_history(bac
     ];
     let tasks = (0..40).map(|i| {
         let (store, id) = (store.clone(), id.clone());
-        tokio::spawn(
-            async move { store.apply_event(&id, events[i % events.len()], "test", None).await },
-        )
+        tokio::spawn(async move {
+            apply_event(&store, &id, events[i % events.len()], "test", None).await
+        })
     });
     for result in join_all(tasks).await {
         result.unwrap().unwrap_or_else(|e| panic!("{backend:?}: an event failed: {e:#}"));
@@ -190,8 +214,8 @@ async fn a_session_recorded_after_a_webhook_settled_the_order_keeps_the_paid_sta
 ) {
     let (store, _db) = open(backend).await;
     let id = stored(&store, "k").await;
-    store.apply_event(&id, PaymentEvent::Paid, "webhook first", Some(145_000)).await.unwrap();
-    let applied = store.record_provider_session(&id, "cs_late", ACTION, None).await.unwrap();
+    apply_event(&store, &id, PaymentEvent::Paid, "webhook first", Some(145_000)).await.unwrap();
+    let applied = store.record_provider_session(&id, "cs_late", &action(), None).await.unwrap();
     assert_eq!(applied, Applied::Unchanged(SessionState::Paid));
     let order = store.order(&id).await.unwrap().unwrap();
     assert_eq!((order.state, order.provider_ref.as_deref()), (SessionState::Paid, Some("cs_late")));
@@ -203,16 +227,15 @@ async fn a_session_recorded_after_a_webhook_settled_the_order_keeps_the_paid_sta
 
 async fn a_notification_for_an_unknown_order_is_recorded_once(backend: Backend) {
     let (store, _db) = open(backend).await;
-    let note = Notification {
-        provider: "payfect",
-        dedup_key: "x:paid",
+    let note = Change {
         order_id: Some("ks_nobody"),
         event: Some(PaymentEvent::Paid),
         paid_minor: None,
         cause: "test",
+        inbox: Some(InboxKey { provider: "payfect", dedup_key: "x:paid" }),
     };
-    assert_eq!(store.apply_notification(&note).await.unwrap(), Noted::UnknownOrder);
-    assert_eq!(store.apply_notification(&note).await.unwrap(), Noted::Duplicate);
+    assert_eq!(store.apply(&note).await.unwrap(), Noted::UnknownOrder);
+    assert_eq!(store.apply(&note).await.unwrap(), Noted::Duplicate);
     assert_eq!(store.order_count().await.unwrap(), 0);
 }
 
@@ -231,8 +254,8 @@ async fn an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_pay
 ) {
     let (store, _db) = open(backend).await;
     let id = stored(&store, "k").await;
-    store.record_provider_session(&id, "ODR1", ACTION, None).await.unwrap();
-    let applied = store.apply_event(&id, PaymentEvent::Invoiced, "callback", None).await.unwrap();
+    store.record_provider_session(&id, "ODR1", &action(), None).await.unwrap();
+    let applied = apply_event(&store, &id, PaymentEvent::Invoiced, "callback", None).await.unwrap();
     assert_eq!(applied, Applied::Moved(SessionState::Invoiced));
     let order = store.order(&id).await.unwrap().unwrap();
     assert_eq!(
@@ -251,11 +274,11 @@ async fn an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_pay
     assert_eq!(order.last_error.as_deref(), Some("status WHATEVER is not documented"));
 
     for stale in [PaymentEvent::Invoiced, PaymentEvent::Expired, PaymentEvent::Declined] {
-        let applied = store.apply_event(&id, stale, "late", None).await.unwrap();
+        let applied = apply_event(&store, &id, stale, "late", None).await.unwrap();
         assert_eq!(applied, Applied::Unchanged(SessionState::Invoiced), "{stale:?}");
     }
     let applied =
-        store.apply_event(&id, PaymentEvent::Paid, "invoice paid", Some(145_000)).await.unwrap();
+        apply_event(&store, &id, PaymentEvent::Paid, "invoice paid", Some(145_000)).await.unwrap();
     assert_eq!(applied, Applied::Moved(SessionState::Paid));
     assert!(store.orders_to_ask(SessionState::Invoiced, later, 10).await.unwrap().is_empty());
 }

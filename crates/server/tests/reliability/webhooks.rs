@@ -84,7 +84,7 @@ impl Hooks {
             })
             .expect("a completion event")
             .clone();
-        (session.id, event)
+        (session.id.to_string(), event)
     }
 
     fn payfect_token(&self, body: &str, at: u64) -> String {
@@ -308,7 +308,7 @@ async fn twenty_concurrent_copies_of_each_providers_notification_change_the_orde
     let answers = join_all((0..20).map(|_| h.get(&path))).await;
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
 
-    for id in [&stripe_order, &payfect.id, &front.id] {
+    for id in [stripe_order.as_str(), payfect.id.as_str(), front.id.as_str()] {
         assert_eq!(
             h.store.history(id).await.unwrap(),
             [SessionState::Created, SessionState::Open, SessionState::Paid],
@@ -342,7 +342,7 @@ async fn an_expiry_or_a_failure_that_arrives_after_the_payment_leaves_the_order_
     assert_eq!(h.post_payfect(&h.payfect_callback(&payfect.id, "failed").await, t).await.0, 200);
     assert_eq!(h.state(&payfect.id).await, SessionState::Paid);
 
-    for id in [&id, &payfect.id] {
+    for id in [id.as_str(), payfect.id.as_str()] {
         let history = h.store.history(id).await.unwrap();
         assert_eq!(
             history,

@@ -19,6 +19,42 @@ pub const SITE: &str = "http://127.0.0.1:8000";
 /// The test merchant's configuration, with `${…}` placeholders.
 const CONFIG: &str = include_str!("kassa.toml");
 
+/// The key quote ids are signed with, shared by every instance a test starts.
+pub const QUOTE_KEY: &str = "reliability-quote-key-0123456789";
+
+/// The id of the quote the backend gives `items` (priced as the test catalog prices them),
+/// as the widget sends it with Pay; valid for a day.
+pub fn quote_id(items: &Value) -> String {
+    use kassa_server::quotes::{Priced, Quotes};
+    use kassa_wire::{CartItem, Currency, Money, QuoteLine};
+    let nok = |m| Money::from_minor(m, Currency::NOK).expect("an amount");
+    let items: Vec<CartItem> = serde_json::from_value(items.clone()).expect("a cart");
+    let lines: Vec<QuoteLine> = items
+        .iter()
+        .map(|item| {
+            let unit = if item.sku == "kayak-2h" { 65_000 } else { 7_500 };
+            QuoteLine {
+                sku: item.sku.clone(),
+                name: item.sku.clone(),
+                quantity: item.quantity,
+                unit_price: nok(unit),
+                line_total: nok(unit * i64::from(item.quantity)),
+                start_date: item.start_date.clone(),
+                end_date: item.end_date.clone(),
+            }
+        })
+        .collect();
+    let total = nok(lines.iter().map(|l| l.line_total.minor()).sum());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs() as i64;
+    Quotes::new(Some(&QUOTE_KEY.to_owned().into()), 86_400)
+        .issue(&items, Priced { lines, total }, now)
+        .id
+        .to_string()
+}
+
 /// The webhook path tokens of the providers whose notifications are unsigned (R-K3).
 pub const CHECKFRONT_WEBHOOK_TOKEN: &str = "cf_hook_0123456789abcdefghijklmnopqrst";
 /// BokaMera's webhook path token.
@@ -120,6 +156,7 @@ pub fn settings(toml: &str, sim: &SimConfig) -> Settings {
             ("providers.bokamera.api_key", sim.bokamera.api_key.clone().into()),
             ("providers.checkfront.webhook_token", CHECKFRONT_WEBHOOK_TOKEN.into()),
             ("providers.bokamera.webhook_token", BOKAMERA_WEBHOOK_TOKEN.into()),
+            ("checkout.quote_key", QUOTE_KEY.into()),
         ],
     )
     .unwrap_or_else(|e| panic!("the test configuration: {e}"))
@@ -192,6 +229,7 @@ pub fn cart() -> Value {
 pub fn create_body(method: &str) -> Value {
     let mut body = json!({
         "items": cart(),
+        "quote_id": quote_id(&cart()),
         "method": method,
         "return_url": format!("{SITE}/index.html"),
         "customer": {"name": "Kari Nordmann", "email": "kari@example.com", "phone": "+4791234567"},
