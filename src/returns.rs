@@ -66,6 +66,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_return_says_what_to_ask_the_backend() {
+        let check = |outcome: Option<&str>| {
+            parse_return(Some("ks_1".into()), outcome.map(str::to_owned)).unwrap().check()
+        };
+        assert_eq!(check(Some("success")), Check::Confirm);
+        assert_eq!(check(Some("cancel")), Check::CancelThenConfirm);
+        assert_eq!(check(None), Check::Reopen, "a reload shows the session's page again");
+    }
+
+    #[test]
     fn return_parameters_are_checked() {
         let r = parse_return(Some("ks_abc".into()), Some("cancel".into())).unwrap();
         assert!(r.cancelled && !r.reload);
