@@ -103,7 +103,7 @@ pub fn schemathesis_path() -> std::path::PathBuf {
 
 /// schemathesis in `.tools/venv`, installed with pip when missing or at another version.
 pub fn schemathesis() -> anyhow::Result<()> {
-    let have = output(&mut Command::new(schemathesis_path()).arg("--version"));
+    let have = output(Command::new(schemathesis_path()).arg("--version"));
     if have.is_some_and(|v| v.trim().ends_with(SCHEMATHESIS_VERSION)) {
         return Ok(());
     }
@@ -241,9 +241,9 @@ pub fn esbuild_path() -> std::path::PathBuf {
 /// wasm-opt (binaryen) and esbuild in `.tools`, in one `npm install`: an `npm install
 /// --no-save` prunes what an earlier one put into the same prefix.
 fn npm_build_tools() -> anyhow::Result<()> {
-    let wasm_opt = output(&mut Command::new(wasm_opt_path()).arg("--version"));
+    let wasm_opt = output(Command::new(wasm_opt_path()).arg("--version"));
     let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
-    let esbuild = output(&mut Command::new(esbuild_path()).arg("--version"));
+    let esbuild = output(Command::new(esbuild_path()).arg("--version"));
     if wasm_opt.is_some_and(|v| v.contains(&format!("version {major}")))
         && esbuild.is_some_and(|v| v.trim() == ESBUILD_VERSION)
     {

@@ -700,6 +700,12 @@ async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm
             .json()
             .clone();
         ensure!(left == json!(0), "the widget replaced the placeholder");
+        let picker = d
+            .execute("return document.querySelector('kassa-checkout').getBoundingClientRect().height;", vec![])
+            .await?
+            .json()
+            .clone();
+        eprintln!("placeholder {} px, picker {picker} px", state["height"]);
         Ok(())
     })
     .await
