@@ -2,7 +2,7 @@
 //! request is retried after the backend may have acted on it, replaced when the customer
 //! starts a new attempt. Pure apart from [`new_key`].
 
-use kassa_wire::{CustomerDetails, ErrorCode};
+use kassa_wire::{CustomerDetails, ErrorCode, MethodId, QuoteId};
 
 use crate::problem::ApiFailure;
 
@@ -12,22 +12,33 @@ pub struct Attempt {
     /// The `Idempotency-Key`.
     pub key: String,
     /// The method id.
-    pub method: String,
+    pub method: MethodId,
+    /// The quote whose total the customer saw on the Pay button.
+    pub quote_id: QuoteId,
     /// The details sent.
     pub customer: CustomerDetails,
 }
 
-/// The attempt for a Pay press: the pending one when it asks for the same thing (its earlier
-/// request may have reached the backend), otherwise a new one with a fresh key.
+/// The attempt for a Pay press: the pending one when it asks for the same thing (same method,
+/// quote and details: its earlier request may have reached the backend), otherwise a new one
+/// with a fresh key.
 pub fn attempt_for(
     pending: Option<&Attempt>,
-    method: &str,
+    method: &MethodId,
+    quote_id: &QuoteId,
     customer: &CustomerDetails,
     new_key: impl FnOnce() -> String,
 ) -> Attempt {
     match pending {
-        Some(a) if a.method == method && a.customer == *customer => a.clone(),
-        _ => Attempt { key: new_key(), method: method.to_owned(), customer: customer.clone() },
+        Some(a) if a.method == *method && a.quote_id == *quote_id && a.customer == *customer => {
+            a.clone()
+        }
+        _ => Attempt {
+            key: new_key(),
+            method: method.clone(),
+            quote_id: quote_id.clone(),
+            customer: customer.clone(),
+        },
     }
 }
 
@@ -82,19 +93,32 @@ mod tests {
     #[test]
     fn a_retry_after_a_network_error_reuses_the_key() {
         let customer = CustomerDetails::default();
-        let first = attempt_for(None, "vipps", &customer, || "k1".into());
+        let (vipps, q1) = (MethodId::parse("vipps").unwrap(), QuoteId::parse("q1").unwrap());
+        let first = attempt_for(None, &vipps, &q1, &customer, || "k1".into());
         assert!(key_survives(&ApiFailure::Unreachable(None)));
-        let again = attempt_for(Some(&first), "vipps", &customer, || "k2".into());
+        let again = attempt_for(Some(&first), &vipps, &q1, &customer, || "k2".into());
         assert_eq!(again.key, "k1");
     }
 
     #[test]
     fn a_different_request_gets_a_new_key() {
         let customer = CustomerDetails::default();
-        let first = attempt_for(None, "vipps", &customer, || "k1".into());
-        assert_eq!(attempt_for(Some(&first), "card", &customer, || "k2".into()).key, "k2");
+        let (vipps, q1) = (MethodId::parse("vipps").unwrap(), QuoteId::parse("q1").unwrap());
+        let first = attempt_for(None, &vipps, &q1, &customer, || "k1".into());
+        assert_eq!(
+            attempt_for(Some(&first), &MethodId::parse("card").unwrap(), &q1, &customer, || "k2"
+                .into())
+            .key,
+            "k2"
+        );
         let other = CustomerDetails { email: Some("a@b.no".into()), ..CustomerDetails::default() };
-        assert_eq!(attempt_for(Some(&first), "vipps", &other, || "k3".into()).key, "k3");
+        assert_eq!(attempt_for(Some(&first), &vipps, &q1, &other, || "k3".into()).key, "k3");
+        let q2 = QuoteId::parse("q2").unwrap();
+        assert_eq!(
+            attempt_for(Some(&first), &vipps, &q2, &customer, || "k4".into()).key,
+            "k4",
+            "a new quote (a new total on the button) is a new request"
+        );
     }
 
     #[test]
@@ -104,6 +128,7 @@ mod tests {
             message: "We don't sell that.".into(),
             field: None,
             retryable: false,
+            quote: None,
         };
         assert!(!key_survives(&ApiFailure::Api(refused.clone())));
         let in_flight = ApiError {
@@ -121,6 +146,7 @@ mod tests {
             message: "We don't sell that.".into(),
             field: None,
             retryable: false,
+            quote: None,
         });
         let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
         assert_eq!(

@@ -15,8 +15,8 @@
 use std::future::Future;
 
 use kassa_wire::{
-    CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
-    SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+    CartItem, CheckoutConfig, CreateSession, CustomerDetails, MethodId, PaymentMethod, Quote,
+    Session, SessionId, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
 use leptos::{prelude::*, reactive::owner::WeakOwner, task::spawn_local_scoped_with_cancellation};
 use serde::Serialize;
@@ -86,7 +86,7 @@ impl Loaded {
 #[derive(Clone, Copy)]
 pub struct Form {
     /// The method id the customer picked.
-    pub selected: RwSignal<Option<String>>,
+    pub selected: RwSignal<Option<MethodId>>,
     /// What the customer typed, unchecked (not reactive: inputs own their values).
     pub typed: StoredValue<CustomerDetails>,
     /// Field problems from the last check (field key, message).
@@ -101,9 +101,9 @@ enum AfterLoad {
     /// Just the picker.
     Picker,
     /// The page was reloaded while it showed this session's page: show it again.
-    Reopen(String),
+    Reopen(SessionId),
     /// "Try again" with this method after a reload (its details may be known).
-    TryAgain(String),
+    TryAgain(MethodId),
 }
 
 /// One widget's state, shared by its components through Leptos's context
@@ -123,9 +123,9 @@ pub struct Ctx {
     /// What follows the next load.
     after_load: StoredValue<AfterLoad>,
     /// Creates the session for an attempt; its answer is handled by [`created`].
-    create: Action<Attempt, (String, Result<Session, ApiFailure>)>,
+    create: Action<Attempt, (MethodId, Result<Session, ApiFailure>)>,
     /// Cancels a session ("Choose another way to pay"); its answer is handled by [`left`].
-    cancel: Action<String, (String, Result<Session, ApiFailure>)>,
+    cancel: Action<SessionId, (SessionId, Result<Session, ApiFailure>)>,
     /// The attempt whose session request has not been answered for sure.
     pending: StoredValue<Option<Attempt>>,
     /// The widget's owner (weak: it owns this very value) and the owner of its current step.
@@ -175,7 +175,7 @@ impl Ctx {
                 (attempt.method, answer)
             }
         });
-        let cancel = Action::new_local(move |session: &String| {
+        let cancel = Action::new_local(move |session: &SessionId| {
             let session = session.clone();
             let api = setup.with_value(|s| s.api.clone());
             async move {
@@ -273,6 +273,11 @@ impl Ctx {
         self.loaded.try_with_untracked(|l| l.clone()).flatten().flatten().and_then(|(_, l)| l.ok())
     }
 
+    /// The quote the customer sees (not reactive).
+    pub fn quote(self) -> Option<Quote> {
+        self.loaded().map(|l| l.quote)
+    }
+
     /// The method with this id from the config.
     pub fn method(self, id: &str) -> Option<PaymentMethod> {
         self.loaded()?.method(id).cloned()
@@ -324,6 +329,7 @@ fn session_request(setup: StoredValue<Setup, LocalStorage>, attempt: &Attempt) -
         setup.with_value(|s| (s.items.clone(), s.locale.clone(), s.widget.clone()));
     CreateSession {
         items,
+        quote_id: attempt.quote_id.clone(),
         method: attempt.method.clone(),
         return_url: return_url(&widget),
         customer: attempt.customer.clone(),
@@ -500,9 +506,11 @@ pub fn pay(ctx: Ctx) {
     details.extra = extra;
     form.field_errors.set(Vec::new());
     form.extra_errors.set(Vec::new());
-    let attempt = ctx
-        .pending
-        .with_value(|pending| attempt_for(pending.as_ref(), &method.id, &details, new_key));
+    // The quote whose total the Pay button showed.
+    let Some(quote_id) = ctx.quote().map(|q| q.id) else { return };
+    let attempt = ctx.pending.with_value(|pending| {
+        attempt_for(pending.as_ref(), &method.id, &quote_id, &details, new_key)
+    });
     ctx.pending.set_value(Some(attempt));
     create(ctx);
 }
@@ -516,7 +524,7 @@ pub fn create(ctx: Ctx) {
 }
 
 /// The answer to a session request.
-fn created(ctx: Ctx, method: String, answer: Result<Session, ApiFailure>) {
+fn created(ctx: Ctx, method: MethodId, answer: Result<Session, ApiFailure>) {
     if ctx.screen.get_untracked() != Screen::Creating {
         return;
     }
@@ -557,7 +565,7 @@ fn go_to(url: &str) {
 
 /// Shows a reloaded page's open session again: its frame or embedded checkout, or the
 /// screen it has settled on meanwhile. Never navigates the page by itself.
-fn reopen(ctx: Ctx, session: String) {
+fn reopen(ctx: Ctx, session: SessionId) {
     ctx.screen.set(Screen::Loading);
     poll(ctx, session, Check::Reopen);
 }
@@ -578,14 +586,14 @@ pub fn frame_fallback(ctx: Ctx, url: String) {
 
 /// The confirming screen: cancels first if the customer came back through the cancel URL
 /// and the session is still open, then polls with back-off until the session settles.
-pub fn confirm(ctx: Ctx, session: String, check: Check) {
+pub fn confirm(ctx: Ctx, session: SessionId, check: Check) {
     ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
     poll(ctx, session, check);
 }
 
 /// Asks for the session until it settles (with back-off, within the poll budget); what each
 /// answer means is [`polled`]'s to say.
-fn poll(ctx: Ctx, session: String, check: Check) {
+fn poll(ctx: Ctx, session: SessionId, check: Check) {
     let api = ctx.api();
     ctx.run(async move {
         let mut cancel_first = check == Check::CancelThenConfirm;
@@ -615,7 +623,7 @@ fn poll(ctx: Ctx, session: String, check: Check) {
 }
 
 /// "Choose another way to pay" from a frame: cancels the open session, then the picker.
-pub fn leave_for_picker(ctx: Ctx, session: String) {
+pub fn leave_for_picker(ctx: Ctx, session: SessionId) {
     ctx.touched();
     ctx.stop();
     ctx.screen.set(Screen::Loading);
@@ -624,7 +632,7 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
 
 /// The answer to "Choose another way to pay". If the session was paid (or invoiced) after
 /// all, that wins over going back to the picker.
-fn left(ctx: Ctx, session: String, answer: Result<Session, ApiFailure>) {
+fn left(ctx: Ctx, session: SessionId, answer: Result<Session, ApiFailure>) {
     if ctx.screen.get_untracked() != Screen::Loading {
         return;
     }
@@ -674,7 +682,7 @@ pub fn start_over(ctx: Ctx) {
 
 /// "Try again" after a failed payment: the same method, a new attempt with a new key. If
 /// the details that method needs are not known (after a reload), the picker asks for them.
-pub fn try_again(ctx: Ctx, method: String) {
+pub fn try_again(ctx: Ctx, method: MethodId) {
     ctx.touched();
     strip_return_params();
     ctx.pending.set_value(None);
@@ -693,7 +701,7 @@ pub fn try_again(ctx: Ctx, method: String) {
 }
 
 /// The customer picked a method.
-pub fn select(ctx: Ctx, id: String) {
+pub fn select(ctx: Ctx, id: MethodId) {
     ctx.touched();
     emit(ctx, "kassa:method-selected", &MethodDetail { method: &id });
     ctx.form.field_errors.update(|e| e.retain(|(k, _)| *k != "method"));

@@ -138,6 +138,7 @@ mod tests {
             message: "The total 2.00 NOK is below Stripe's minimum charge of 3.00 NOK.".into(),
             field: None,
             retryable: false,
+            quote: None,
         };
         let failure = ApiFailure::for_answer(502, Some(refused.clone()));
         assert_eq!(failure, ApiFailure::Api(refused.clone()));

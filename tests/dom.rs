@@ -282,7 +282,7 @@ fn config_json() -> String {
     .replace("ORIGIN", &origin())
 }
 
-const QUOTE: &str = r#"{"lines":[
+const QUOTE: &str = r#"{"id":"q1","expires_at":"2026-12-01T12:15:00Z","lines":[
   {"sku":"kayak-2h","name":"Kayak, 2 hours","quantity":2,"unit_price":{"amount_minor":60000,"currency":"NOK"},"line_total":{"amount_minor":120000,"currency":"NOK"},"start_date":"2026-12-01","end_date":"2026-12-01"},
   {"sku":"life-jacket","name":"Life jacket","quantity":2,"unit_price":{"amount_minor":12500,"currency":"NOK"},"line_total":{"amount_minor":25000,"currency":"NOK"}}
  ],"total":{"amount_minor":145000,"currency":"NOK"}}"#;
@@ -530,6 +530,11 @@ async fn a_double_click_creates_one_session() {
     assert_eq!(keys[0].as_deref().map(str::len), Some(36), "an Idempotency-Key (UUID) is sent");
     let body = last_body("POST", "/v1/checkout/sessions");
     assert_eq!(get(&body, "method").as_string().as_deref(), Some("card"));
+    assert_eq!(
+        get(&body, "quote_id").as_string().as_deref(),
+        Some("q1"),
+        "the session names the quote whose total the Pay button showed"
+    );
     assert!(get(&body, "price").is_undefined());
     let created = w.events_named("kassa:session-created");
     assert_eq!(get(&created[0], "session_id").as_string().as_deref(), Some("ks_dbl"));

@@ -39,7 +39,7 @@ pub fn MethodPicker(
                         class="kassa-method__input"
                         type="radio"
                         name="kassa-method"
-                        value=id
+                        value=id.into_string()
                         data-testid=testid
                         prop:checked=checked
                         on:change=move |_| flow::select(ctx, pick.clone())
