@@ -2,7 +2,7 @@
 //! request is retried after the backend may have acted on it, replaced when the customer
 //! starts a new attempt. Pure apart from [`new_key`].
 
-use kassa_wire::{CustomerDetails, ErrorCode, MethodId, QuoteId};
+use kassa_wire::{CustomerDetails, ErrorCode, MethodId, Quote, QuoteId};
 
 use crate::problem::ApiFailure;
 
@@ -50,6 +50,33 @@ pub fn key_survives(failure: &ApiFailure) -> bool {
         ApiFailure::Api(e) => {
             matches!(e.code, ErrorCode::IdempotencyKeyInFlight | ErrorCode::RateLimited)
         }
+    }
+}
+
+/// What a session request refused for its quote asks of the widget (contracts: a 409 with
+/// `quote_expired` or `price_changed` creates nothing and carries the fresh quote).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Repriced {
+    /// The quote only ran out of time and the total is the one the customer saw: send the
+    /// same request again at once with the fresh quote (once).
+    Renew(Quote),
+    /// The price differs: show the new total and let the customer press Pay again.
+    Changed(Quote),
+    /// The quote ran out of time again right after a renewal: keep the fresh quote and say
+    /// that the payment did not start; Pay asks again.
+    Stale(Quote),
+}
+
+/// Reads a refusal for its quote; `None` for any other failure. `renewed` is true when the
+/// refused request was itself the widget's own renewal.
+pub fn repriced(failure: &ApiFailure, renewed: bool) -> Option<Repriced> {
+    let ApiFailure::Api(e) = failure else { return None };
+    let quote = e.quote.clone()?;
+    match e.code {
+        ErrorCode::PriceChanged => Some(Repriced::Changed(quote)),
+        ErrorCode::QuoteExpired if renewed => Some(Repriced::Stale(quote)),
+        ErrorCode::QuoteExpired => Some(Repriced::Renew(quote)),
+        _ => None,
     }
 }
 
@@ -119,6 +146,35 @@ mod tests {
             "k4",
             "a new quote (a new total on the button) is a new request"
         );
+    }
+
+    fn refusal(code: ErrorCode, quote: Option<Quote>) -> ApiFailure {
+        ApiFailure::Api(ApiError {
+            code,
+            message: "m".into(),
+            field: None,
+            retryable: false,
+            quote,
+        })
+    }
+
+    #[test]
+    fn an_expired_quote_is_renewed_once_and_a_new_price_is_shown() {
+        let fresh = Quote {
+            id: QuoteId::parse("q2").unwrap(),
+            expires_at: "2026-12-01T12:30:00Z".into(),
+            lines: vec![],
+            total: kassa_wire::Money::from_minor(150_000, kassa_wire::Currency::NOK).unwrap(),
+        };
+        let expired = refusal(ErrorCode::QuoteExpired, Some(fresh.clone()));
+        assert_eq!(repriced(&expired, false), Some(Repriced::Renew(fresh.clone())));
+        assert_eq!(repriced(&expired, true), Some(Repriced::Stale(fresh.clone())), "once");
+        let changed = refusal(ErrorCode::PriceChanged, Some(fresh.clone()));
+        assert_eq!(repriced(&changed, false), Some(Repriced::Changed(fresh.clone())));
+        assert_eq!(repriced(&changed, true), Some(Repriced::Changed(fresh.clone())));
+        assert_eq!(repriced(&refusal(ErrorCode::PriceChanged, None), false), None);
+        assert_eq!(repriced(&refusal(ErrorCode::UnknownSku, Some(fresh)), false), None);
+        assert_eq!(repriced(&ApiFailure::Malformed, false), None);
     }
 
     #[test]

@@ -15,8 +15,8 @@
 use std::future::Future;
 
 use kassa_wire::{
-    CartItem, CheckoutConfig, CreateSession, CustomerDetails, MethodId, PaymentMethod, Quote,
-    Session, SessionId, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+    CartItem, CheckoutConfig, CreateSession, CustomerDetails, MethodId, Money, PaymentMethod,
+    Quote, Session, SessionId, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
 use leptos::{prelude::*, reactive::owner::WeakOwner, task::spawn_local_scoped_with_cancellation};
 use serde::Serialize;
@@ -25,7 +25,7 @@ use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
 use crate::{
     api::{sleep, to_js, Api, Prefetched},
-    attempt::{attempt_for, key_survives, new_key, Attempt},
+    attempt::{attempt_for, key_survives, new_key, repriced, Attempt, Repriced},
     customer,
     lang::Locale,
     navigate,
@@ -123,11 +123,17 @@ pub struct Ctx {
     /// What follows the next load.
     after_load: StoredValue<AfterLoad>,
     /// Creates the session for an attempt; its answer is handled by [`created`].
-    create: Action<Attempt, (MethodId, Result<Session, ApiFailure>)>,
+    create: Action<Attempt, (Attempt, Result<Session, ApiFailure>)>,
     /// Cancels a session ("Choose another way to pay"); its answer is handled by [`left`].
     cancel: Action<SessionId, (SessionId, Result<Session, ApiFailure>)>,
     /// The attempt whose session request has not been answered for sure.
     pending: StoredValue<Option<Attempt>>,
+    /// The quote the customer sees (the loaded one, or the fresh one from a refusal).
+    pub quote: RwSignal<Option<Quote>>,
+    /// The new total after the backend refused a request because the price changed.
+    pub price_notice: RwSignal<Option<Money>>,
+    /// True while the request in flight is the widget's own renewal of an expired quote.
+    renewed: StoredValue<bool>,
     /// The widget's owner (weak: it owns this very value) and the owner of its current step.
     owners: StoredValue<(WeakOwner, Option<Owner>)>,
     /// True after the customer did something (focus only moves after that).
@@ -172,7 +178,7 @@ impl Ctx {
             let api = setup.with_value(|s| s.api.clone());
             async move {
                 let answer = api.create_session(&body, &attempt.key).await;
-                (attempt.method, answer)
+                (attempt, answer)
             }
         });
         let cancel = Action::new_local(move |session: &SessionId| {
@@ -198,6 +204,9 @@ impl Ctx {
             create,
             cancel,
             pending: StoredValue::new(None),
+            quote: RwSignal::new(None),
+            price_notice: RwSignal::new(None),
+            renewed: StoredValue::new(false),
             owners: StoredValue::new((Owner::current().unwrap_or_default().downgrade(), None)),
             acted: StoredValue::new(false),
         };
@@ -209,8 +218,8 @@ impl Ctx {
             }
         });
         Effect::new(move |_| {
-            if let Some((method, answer)) = create.value().get() {
-                untrack(|| created(ctx, method, answer));
+            if let Some((attempt, answer)) = create.value().get() {
+                untrack(|| created(ctx, attempt, answer));
             }
         });
         Effect::new(move |_| {
@@ -275,7 +284,7 @@ impl Ctx {
 
     /// The quote the customer sees (not reactive).
     pub fn quote(self) -> Option<Quote> {
-        self.loaded().map(|l| l.quote)
+        self.quote.get_untracked()
     }
 
     /// The method with this id from the config.
@@ -306,6 +315,8 @@ impl Ctx {
                 return show(self, Screen::Problem(problem));
             }
         };
+        self.quote.set(Some(loaded.quote.clone()));
+        self.price_notice.set(None);
         let usable = loaded.usable_methods();
         if self.form.selected.get_untracked().is_none() && usable.len() == 1 {
             self.form.selected.set(Some(usable[0].id.clone()));
@@ -506,6 +517,8 @@ pub fn pay(ctx: Ctx) {
     details.extra = extra;
     form.field_errors.set(Vec::new());
     form.extra_errors.set(Vec::new());
+    ctx.price_notice.set(None);
+    ctx.renewed.set_value(false);
     // The quote whose total the Pay button showed.
     let Some(quote_id) = ctx.quote().map(|q| q.id) else { return };
     let attempt = ctx.pending.with_value(|pending| {
@@ -524,10 +537,11 @@ pub fn create(ctx: Ctx) {
 }
 
 /// The answer to a session request.
-fn created(ctx: Ctx, method: MethodId, answer: Result<Session, ApiFailure>) {
+fn created(ctx: Ctx, attempt: Attempt, answer: Result<Session, ApiFailure>) {
     if ctx.screen.get_untracked() != Screen::Creating {
         return;
     }
+    let method = attempt.method.clone();
     match answer {
         Ok(session) => {
             ctx.pending.set_value(None);
@@ -536,10 +550,39 @@ fn created(ctx: Ctx, method: MethodId, answer: Result<Session, ApiFailure>) {
             act(ctx, &session, ctx.method(&method).as_ref());
         }
         Err(failure) => {
+            if let Some(r) = repriced(&failure, ctx.renewed.get_value()) {
+                return reprice(ctx, attempt, r, &failure);
+            }
             if !key_survives(&failure) {
                 ctx.pending.set_value(None);
             }
             let problem = problem_for(&failure, Retry::Create, Next::Picker, ctx.lang());
+            show(ctx, Screen::Problem(problem));
+        }
+    }
+}
+
+/// The backend created nothing because the quote expired or the price changed: take the
+/// fresh quote, then send again by ourselves (same total) or let the customer decide.
+fn reprice(ctx: Ctx, attempt: Attempt, r: Repriced, failure: &ApiFailure) {
+    // The request differs from now on (another quote id), so its key is done with.
+    ctx.pending.set_value(None);
+    match r {
+        Repriced::Renew(quote) => {
+            let renewed = Attempt { key: new_key(), quote_id: quote.id.clone(), ..attempt };
+            ctx.quote.set(Some(quote));
+            ctx.renewed.set_value(true);
+            ctx.pending.set_value(Some(renewed));
+            create(ctx);
+        }
+        Repriced::Changed(quote) => {
+            ctx.price_notice.set(Some(quote.total));
+            ctx.quote.set(Some(quote));
+            ctx.screen.set(Screen::Picker);
+        }
+        Repriced::Stale(quote) => {
+            ctx.quote.set(Some(quote));
+            let problem = problem_for(failure, Retry::Load, Next::Picker, ctx.lang());
             show(ctx, Screen::Problem(problem));
         }
     }
