@@ -149,13 +149,13 @@ mod tests {
     }
 
     fn refusal(code: ErrorCode, quote: Option<Quote>) -> ApiFailure {
-        ApiFailure::Api(ApiError {
+        ApiFailure::Api(Box::new(ApiError {
             code,
             message: "m".into(),
             field: None,
             retryable: false,
             quote,
-        })
+        }))
     }
 
     #[test]
@@ -186,24 +186,29 @@ mod tests {
             retryable: false,
             quote: None,
         };
-        assert!(!key_survives(&ApiFailure::Api(refused.clone())));
+        assert!(!key_survives(&ApiFailure::Api(Box::new(refused.clone()))));
         let in_flight = ApiError {
             code: ErrorCode::IdempotencyKeyInFlight,
             retryable: true,
             ..refused.clone()
         };
-        assert!(key_survives(&ApiFailure::Api(in_flight)));
-        let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker, Locale::en);
+        assert!(key_survives(&ApiFailure::Api(Box::new(in_flight))));
+        let p = problem_for(
+            &ApiFailure::Api(Box::new(refused)),
+            Retry::Create,
+            Next::Picker,
+            Locale::en,
+        );
         assert_eq!(p.title, "We don't sell that.");
         assert_eq!(p.next, Next::Picker);
         assert_eq!(p.code, "unknown_sku");
-        let refused = ApiFailure::Api(ApiError {
+        let refused = ApiFailure::Api(Box::new(ApiError {
             code: ErrorCode::UnknownSku,
             message: "We don't sell that.".into(),
             field: None,
             retryable: false,
             quote: None,
-        });
+        }));
         let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
         assert_eq!(
             de.title, "Die Zahlung konnte nicht gestartet werden.",

@@ -151,13 +151,13 @@ mod tests {
 
     #[test]
     fn a_refusal_stops_at_once() {
-        let gone = Err(ApiFailure::Api(ApiError {
+        let gone = Err(ApiFailure::Api(Box::new(ApiError {
             code: ErrorCode::SessionNotFound,
             message: "No such session.".into(),
             field: None,
             retryable: false,
             quote: None,
-        }));
+        })));
         let Polled::Show(Screen::Problem(p)) = polled(gone, Check::Confirm, 0, retry(), Locale::en)
         else {
             panic!("a 4xx is not polled again")
