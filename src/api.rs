@@ -1,26 +1,25 @@
-//! The merchant backend client: `fetch`, the browser's JSON parser (`Response.json()`), and
-//! serde into the `kassa-wire` types through `json.rs`. No serde_json: the browser already
-//! parses JSON, and that keeps the widget small.
+//! The merchant backend client: requests through `gloo-net`, answers parsed by the browser
+//! (`Response.json()`) and read into the `kassa-wire` types by `serde-wasm-bindgen`. No
+//! serde_json in the widget: the browser already parses JSON, and that keeps the Wasm small.
 //!
 //! Every failure becomes an [`ApiFailure`] (`ApiFailure::for_answer`): no answer or a 5xx is
 //! "unreachable" (the widget offers Retry), a 4xx or a provider's refusal carries the
 //! backend's [`ApiError`], written for people.
 
-use std::marker::PhantomData;
+use std::future::Future;
 
-use js_sys::Promise;
+use gloo_net::http::{Request, RequestBuilder};
+use js_sys::{Array, Promise, Reflect};
 use kassa_wire::{
     ApiError, CartItem, CheckoutConfig, CreateSession, Quote, QuoteRequest, Session,
     IDEMPOTENCY_KEY_HEADER,
 };
 use serde::{de::DeserializeOwned, Serialize};
-
-use crate::json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestCredentials, RequestInit, Response};
+use web_sys::RequestCredentials;
 
-use crate::state::ApiFailure;
+use crate::problem::ApiFailure;
 
 /// How long a request may take before the backend counts as unreachable.
 const TIMEOUT_MS: u32 = 20_000;
@@ -37,104 +36,180 @@ impl Api {
         Api { base }
     }
 
+    /// The backend base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `GET /v1/checkout/config`.
-    pub fn config(&self) -> Pending<CheckoutConfig> {
-        self.start("GET", "/v1/checkout/config", None, None)
+    pub async fn config(&self) -> Result<CheckoutConfig, ApiFailure> {
+        send(Request::get(&self.url("/v1/checkout/config")), None).await
     }
 
     /// `POST /v1/checkout/quote`.
-    pub fn quote(&self, items: &[CartItem]) -> Pending<Quote> {
-        let body = encode(&QuoteRequest { items: items.to_vec() });
-        self.start("POST", "/v1/checkout/quote", Some(body), None)
+    pub async fn quote(&self, items: &[CartItem]) -> Result<Quote, ApiFailure> {
+        let body = QuoteRequest { items: items.to_vec() };
+        send(Request::post(&self.url("/v1/checkout/quote")), Some(json_text(&body)?)).await
     }
 
-    /// `POST /v1/checkout/sessions` under `key`.
-    pub fn create_session(&self, body: &CreateSession, key: &str) -> Pending<Session> {
-        self.start("POST", "/v1/checkout/sessions", Some(encode(body)), Some(key))
+    /// `POST /v1/checkout/sessions` under the idempotency `key`.
+    pub async fn create_session(
+        &self,
+        body: &CreateSession,
+        key: &str,
+    ) -> Result<Session, ApiFailure> {
+        let request =
+            Request::post(&self.url("/v1/checkout/sessions")).header(IDEMPOTENCY_KEY_HEADER, key);
+        send(request, Some(json_text(body)?)).await
     }
 
     /// `GET /v1/checkout/sessions/{id}`.
-    pub fn session(&self, id: &str) -> Pending<Session> {
-        self.start("GET", &session_path(id, ""), None, None)
+    pub async fn session(&self, id: &str) -> Result<Session, ApiFailure> {
+        send(Request::get(&self.session_url(id, "")), None).await
     }
 
     /// `POST /v1/checkout/sessions/{id}/cancel`.
-    pub fn cancel(&self, id: &str) -> Pending<Session> {
-        self.start("POST", &session_path(id, "/cancel"), None, None)
+    pub async fn cancel(&self, id: &str) -> Result<Session, ApiFailure> {
+        send(Request::post(&self.session_url(id, "/cancel")), None).await
     }
 
-    /// Sends one request now; its answer is read by [`Pending::answer`]. Two requests
-    /// started one after the other are in flight together.
-    fn start<T>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Result<String, ApiFailure>>,
-        key: Option<&str>,
-    ) -> Pending<T> {
-        Pending { fetch: self.fetch(method, path, body, key), answer: PhantomData }
-    }
-
-    fn fetch(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Result<String, ApiFailure>>,
-        key: Option<&str>,
-    ) -> Result<JsFuture, ApiFailure> {
-        let unreachable = |_| ApiFailure::Unreachable(None);
-        let headers = Headers::new().map_err(unreachable)?;
-        let _ = headers.set("Accept", "application/json");
-        let init = RequestInit::new();
-        init.set_method(method);
-        // The backend is another origin; it needs no cookies from the page.
-        init.set_credentials(RequestCredentials::Omit);
-        if has_abort_timeout() {
-            init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS)));
-        }
-        if let Some(body) = body {
-            let _ = headers.set("Content-Type", "application/json");
-            init.set_body(&JsValue::from_str(&body?));
-        }
-        if let Some(key) = key {
-            let _ = headers.set(IDEMPOTENCY_KEY_HEADER, key);
-        }
-        init.set_headers(&headers);
+    fn url(&self, path: &str) -> String {
         let mut url = self.base.clone();
         url.push_str(path);
-        let window = web_sys::window().ok_or(ApiFailure::Unreachable(None))?;
-        Ok(JsFuture::from(window.fetch_with_str_and_init(&url, &init)))
+        url
+    }
+
+    fn session_url(&self, id: &str, suffix: &str) -> String {
+        let mut url = self.url("/v1/checkout/sessions/");
+        url.push_str(&String::from(js_sys::encode_uri_component(id)));
+        url.push_str(suffix);
+        url
     }
 }
 
-/// A request in flight whose answer is a `T`.
-#[must_use = "a request's answer must be read"]
-pub struct Pending<T> {
-    fetch: Result<JsFuture, ApiFailure>,
-    answer: PhantomData<T>,
+/// Sends `request` (with a JSON `body`, if any) and reads its answer.
+async fn send<T: DeserializeOwned>(
+    request: RequestBuilder,
+    body: Option<String>,
+) -> Result<T, ApiFailure> {
+    let (status, body) = exchange(request, body).await;
+    judge(status, body)
 }
 
-impl<T: DeserializeOwned> Pending<T> {
-    /// The parsed answer, or why there is none.
-    pub async fn answer(self) -> Result<T, ApiFailure> {
-        json::from_js(read(self.fetch?).await?).map_err(|_| ApiFailure::Malformed)
-    }
-}
-
-/// The parsed JSON body of a 2xx answer; otherwise the failure.
-async fn read(fetch: JsFuture) -> Result<JsValue, ApiFailure> {
-    let response: Response =
-        fetch.await.map_err(|_| ApiFailure::Unreachable(None))?.unchecked_into();
-    let status = response.status();
-    let json = match response.json() {
+/// The request/answer exchange itself, kept apart from the typed reading in [`judge`] so that
+/// it exists once in the Wasm rather than once per answer type: the answer's status (0 when
+/// there was none) and its JSON body as the browser parsed it (`None` when it was not JSON).
+async fn exchange(request: RequestBuilder, body: Option<String>) -> (u16, Option<JsValue>) {
+    // The backend is another origin; it needs no cookies from the page.
+    let mut request =
+        request.header("Accept", "application/json").credentials(RequestCredentials::Omit);
+    let timeout = has_abort_timeout().then(|| web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
+    request = request.abort_signal(timeout.as_ref());
+    let request = match body {
+        Some(text) => {
+            request.header("Content-Type", "application/json").body(JsValue::from_str(&text))
+        }
+        None => request.build(),
+    };
+    let Ok(request) = request else { return (0, None) };
+    let Ok(response) = request.send().await else { return (0, None) };
+    let response = web_sys::Response::from(response);
+    let body = match response.json() {
         Ok(p) => JsFuture::from(p).await.ok(),
         Err(_) => None,
     };
-    if response.ok() {
-        return json.ok_or(ApiFailure::Malformed);
+    (response.status(), body)
+}
+
+/// The answer `T` of a request that ended with `status` and the parsed JSON `body` (`None`
+/// when it was not JSON); status 0 means no answer at all. Also reads answers the loader
+/// fetched before the Wasm started (`kassaPrefetch`), which come in this shape.
+pub fn judge<T: DeserializeOwned>(status: u16, body: Option<JsValue>) -> Result<T, ApiFailure> {
+    if status == 0 {
+        return Err(ApiFailure::Unreachable(None));
     }
-    let error = json.and_then(|j| json::from_js::<ApiError>(j).ok());
+    let body = body.filter(|b| !b.is_null() && !b.is_undefined());
+    if (200..300).contains(&status) {
+        return body
+            .and_then(|b| serde_wasm_bindgen::from_value(b).ok())
+            .ok_or(ApiFailure::Malformed);
+    }
+    let error = body.and_then(|b| serde_wasm_bindgen::from_value::<ApiError>(b).ok());
     Err(ApiFailure::for_answer(status, error))
+}
+
+/// The answers the loader (`www/kassa.js`) fetched while the Wasm downloaded: it leaves
+/// `kassaPrefetch = {config, quote, key}` on the element, each a promise of
+/// `{status, body}` that never rejects (status 0: no answer), and `key` the JSON text of
+/// `[endpoint, locale attribute, quote request body]` it asked with.
+pub struct Prefetched {
+    config: JsValue,
+    quote: JsValue,
+}
+
+impl Prefetched {
+    /// Takes the loader's answers off `host` (the property goes either way) when they were
+    /// asked for exactly as this widget would ask: the same endpoint, `locale` attribute and
+    /// quote request body.
+    pub fn take(host: &JsValue, api: &Api, locale_attr: &str, items: &[CartItem]) -> Option<Self> {
+        let name = JsValue::from_str("kassaPrefetch");
+        let found = Reflect::get(host, &name).ok().filter(JsValue::is_object)?;
+        let _ = Reflect::delete_property(host.unchecked_ref::<js_sys::Object>(), &name);
+        let body = json_text(&QuoteRequest { items: items.to_vec() }).ok()?;
+        let parts = [api.base(), locale_attr, body.as_str()];
+        let ours =
+            js_sys::JSON::stringify(&parts.iter().map(|p| JsValue::from_str(p)).collect::<Array>());
+        let theirs = Reflect::get(&found, &JsValue::from_str("key")).ok()?.as_string()?;
+        let get = |key: &str| Reflect::get(&found, &JsValue::from_str(key)).ok();
+        if ours.ok().map(String::from)? != theirs {
+            return None;
+        }
+        Some(Prefetched { config: get("config")?, quote: get("quote")? })
+    }
+
+    /// The prefetched config and quote; for either the loader got no answer to, the widget's
+    /// own request.
+    pub async fn answers(
+        self,
+        api: &Api,
+        items: &[CartItem],
+    ) -> (Result<CheckoutConfig, ApiFailure>, Result<Quote, ApiFailure>) {
+        futures::future::join(
+            answer_or(self.config, api.config()),
+            answer_or(self.quote, api.quote(items)),
+        )
+        .await
+    }
+}
+
+/// The `{status, body}` that `promise` resolves to, read as a `T`; `own` (not started until
+/// needed) when there is none or the loader got no answer (status 0).
+async fn answer_or<T: DeserializeOwned>(
+    promise: JsValue,
+    own: impl Future<Output = Result<T, ApiFailure>>,
+) -> Result<T, ApiFailure> {
+    if let Ok(promise) = promise.dyn_into::<Promise>() {
+        if let Ok(answer) = JsFuture::from(promise).await {
+            let get = |key: &str| Reflect::get(&answer, &JsValue::from_str(key)).ok();
+            let status = get("status").and_then(|s| s.as_f64()).unwrap_or(0.0);
+            if (100.0..600.0).contains(&status) {
+                return judge(status as u16, get("body"));
+            }
+        }
+    }
+    own.await
+}
+
+/// `value` as JSON text, through the browser's `JSON.stringify`.
+fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, ApiFailure> {
+    let value = to_js(value).ok_or(ApiFailure::Malformed)?;
+    js_sys::JSON::stringify(&value).ok().map(String::from).ok_or(ApiFailure::Malformed)
+}
+
+/// `value` as a plain JavaScript value (objects, not `Map`s), for request bodies, event
+/// details and messages.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Option<JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).ok()
 }
 
 /// `AbortSignal.timeout` exists (not in Safari before 16): calling a missing function would
@@ -144,17 +219,6 @@ fn has_abort_timeout() -> bool {
     js_sys::Reflect::get(&js_sys::global(), &key("AbortSignal"))
         .and_then(|ctor| js_sys::Reflect::get(&ctor, &key("timeout")))
         .is_ok_and(|f| f.is_function())
-}
-
-fn session_path(id: &str, suffix: &str) -> String {
-    let mut p = String::from("/v1/checkout/sessions/");
-    p.push_str(&String::from(js_sys::encode_uri_component(id)));
-    p.push_str(suffix);
-    p
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<String, ApiFailure> {
-    json::to_json(value).map_err(|_| ApiFailure::Malformed)
 }
 
 /// Resolves after `ms` milliseconds.

@@ -1,46 +1,44 @@
 //! The effectful half of the checkout: runs requests, moves the [`Screen`], emits events.
 //!
-//! `state.rs` decides; this module does. Every asynchronous step carries the `epoch` it was
-//! started in and drops its result if the customer has moved on (or the element was removed)
-//! in the meantime, so a late answer never overwrites a newer screen.
+//! The pure modules decide (`outcome`, `problem`, `attempt`, `customer`, `returns`,
+//! `poll::polled`); this module does, with Leptos's own tools:
+//! - config and quote are one [`LocalResource`], fetched when the widget starts and again on
+//!   "Retry" or "Start over"; a newer fetch replaces an older one in flight;
+//! - creating a session and cancelling one are [`Action`]s: a second dispatch supersedes the
+//!   first (only the latest answer is kept), and `pending()` makes the Pay button busy;
+//! - everything else that waits (polling, the notice before a redirect, the parent frame's
+//!   takeover) runs as the widget's current *step* ([`Ctx::run`]): each step's task lives
+//!   under its own reactive owner, and starting the next step cleans that owner up, which
+//!   aborts the task (`spawn_local_scoped_with_cancellation`). So a late answer never
+//!   overwrites a newer screen, and unmounting the widget (its owner goes) stops everything.
+
+use std::future::Future;
 
 use kassa_wire::{
-    Action, CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote,
-    Session, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+    CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
+    SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{prelude::*, reactive::owner::WeakOwner, task::spawn_local_scoped_with_cancellation};
 use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
 use crate::{
-    api::{sleep, Api},
+    api::{sleep, to_js, Api, Prefetched},
+    attempt::{attempt_for, key_survives, new_key, Attempt},
+    customer,
     lang::Locale,
     navigate,
-    state::{
-        self, after_session, attempt_for, key_survives, problem_for, problem_for_url, AfterSession,
-        ApiFailure, Attempt, Embed, Next, Retry, Return, Screen,
-    },
+    outcome::{after_session, supported, AfterSession},
+    poll::{poll_delay_ms, polled, Check, Polled},
+    problem::{problem_for, problem_for_url, ApiFailure},
+    returns::Return,
+    screen::{Embed, Next, Retry, Screen},
     t,
 };
 
-/// Everything one widget instance shares between its components. `Copy`: all handles.
-#[derive(Clone, Copy)]
-pub struct Ctx {
-    /// The current screen.
-    pub screen: RwSignal<Screen>,
-    /// The method id the customer picked.
-    pub selected: RwSignal<Option<String>>,
-    /// Field problems from the last Pay press (field key, message).
-    pub field_errors: RwSignal<Vec<(&'static str, &'static str)>>,
-    /// Problems with the provider's extra fields (field id, message).
-    pub extra_errors: RwSignal<Vec<(String, &'static str)>>,
-    /// Non-reactive per-instance data.
-    pub env: StoredValue<Env, LocalStorage>,
-}
-
-/// The non-reactive part of an instance.
-pub struct Env {
+/// What one widget was mounted with; fixed for its life.
+pub struct Setup {
     /// The backend client.
     pub api: Api,
     /// The page's cart, already checked.
@@ -55,98 +53,288 @@ pub struct Env {
     pub widget: String,
     /// The `<kassa-checkout>` element, where events are dispatched.
     pub host: HtmlElement,
-    /// The backend's config, once loaded.
-    pub config: Option<CheckoutConfig>,
-    /// The backend's price of the page's cart, once loaded.
-    pub quote: Option<Quote>,
-    /// What the customer typed, unchecked.
-    pub typed: CustomerDetails,
-    /// The attempt whose session request has not been answered yet.
-    pub pending: Option<Attempt>,
-    /// Bumped whenever the flow moves on; stale async work compares against it.
-    pub epoch: u32,
-    /// False once the element is gone.
-    pub alive: bool,
+    /// The details the page already knows (`customer-*` attributes).
+    pub prefill: CustomerDetails,
+    /// Config and quote as the loader fetched them while the Wasm downloaded, for the first
+    /// load only.
+    pub prefetched: Option<Prefetched>,
+}
+
+/// The backend's config and its price of the page's cart, loaded together.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// Merchant name and payment methods.
+    pub config: CheckoutConfig,
+    /// The priced cart.
+    pub quote: Quote,
+}
+
+impl Loaded {
+    /// The method with this id.
+    pub fn method(&self, id: &str) -> Option<&PaymentMethod> {
+        self.config.methods.iter().find(|m| m.id == id)
+    }
+
+    /// The methods this widget can present, in the backend's order.
+    pub fn usable_methods(&self) -> Vec<PaymentMethod> {
+        self.config.methods.iter().filter(|m| supported(m)).cloned().collect()
+    }
+}
+
+/// The customer's side of the picker: the chosen method, what was typed, and the problems
+/// found in it.
+#[derive(Clone, Copy)]
+pub struct Form {
+    /// The method id the customer picked.
+    pub selected: RwSignal<Option<String>>,
+    /// What the customer typed, unchecked (not reactive: inputs own their values).
+    pub typed: StoredValue<CustomerDetails>,
+    /// Field problems from the last check (field key, message).
+    pub field_errors: RwSignal<Vec<(&'static str, &'static str)>>,
+    /// Problems with the provider's extra fields (field id, message).
+    pub extra_errors: RwSignal<Vec<(String, &'static str)>>,
+}
+
+/// What to do once config and quote are in, besides showing the picker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum AfterLoad {
+    /// Just the picker.
+    Picker,
+    /// The page was reloaded while it showed this session's page: show it again.
+    Reopen(String),
+    /// "Try again" with this method after a reload (its details may be known).
+    TryAgain(String),
+}
+
+/// One widget's state, shared by its components through Leptos's context
+/// ([`use_ctx`]). `Copy`: all handles, disposed with the widget's owner.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// What the widget was mounted with.
+    pub setup: StoredValue<Setup, LocalStorage>,
+    /// The current screen.
+    pub screen: RwSignal<Screen>,
+    /// The picker's form.
+    pub form: Form,
+    /// Config and quote (`None` until asked for: a return from the provider needs neither).
+    loaded: LocalResource<Option<(u32, Result<Loaded, ApiFailure>)>>,
+    /// The number of the latest load asked for, and of the latest one acted on.
+    loads: StoredValue<(u32, u32)>,
+    /// What follows the next load.
+    after_load: StoredValue<AfterLoad>,
+    /// Creates the session for an attempt; its answer is handled by [`created`].
+    create: Action<Attempt, (String, Result<Session, ApiFailure>)>,
+    /// Cancels a session ("Choose another way to pay"); its answer is handled by [`left`].
+    cancel: Action<String, (String, Result<Session, ApiFailure>)>,
+    /// The attempt whose session request has not been answered for sure.
+    pending: StoredValue<Option<Attempt>>,
+    /// The widget's owner (weak: it owns this very value) and the owner of its current step.
+    owners: StoredValue<(WeakOwner, Option<Owner>)>,
     /// True after the customer did something (focus only moves after that).
-    pub interacted: bool,
-    /// A method to retry with once the config is loaded ("Try again" after a reload).
-    pub retry_method: Option<String>,
-    /// A session whose framed or embedded page to show again once the config is loaded
-    /// (the page was reloaded while it showed).
-    pub resume: Option<String>,
+    acted: StoredValue<bool>,
+}
+
+/// The widget's [`Ctx`], provided by the `Checkout` component.
+pub fn use_ctx() -> Ctx {
+    expect_context::<Ctx>()
 }
 
 impl Ctx {
-    /// A fresh instance state.
-    pub fn new(env: Env) -> Self {
-        Ctx {
+    /// The state of a fresh widget, created under (and disposed with) the current owner.
+    pub fn new(setup: Setup) -> Self {
+        let prefill = setup.prefill.clone();
+        let setup = StoredValue::new_local(setup);
+        let loads = StoredValue::new((0u32, 0u32));
+        let loaded = LocalResource::new(move || {
+            let (wanted, _) = loads.get_value();
+            let api = setup.with_value(|s| s.api.clone());
+            let items = setup.with_value(|s| s.items.clone());
+            let prefetched = if wanted == 0 {
+                None
+            } else {
+                setup.try_update_value(|s| s.prefetched.take()).flatten()
+            };
+            async move {
+                if wanted == 0 {
+                    return None;
+                }
+                // Both requests are in flight before either answer is awaited.
+                let (config, quote) = match prefetched {
+                    Some(prefetched) => prefetched.answers(&api, &items).await,
+                    None => futures::future::join(api.config(), api.quote(&items)).await,
+                };
+                Some((wanted, config.and_then(|config| Ok(Loaded { config, quote: quote? }))))
+            }
+        });
+        let create = Action::new_local(move |attempt: &Attempt| {
+            let attempt = attempt.clone();
+            let body = session_request(setup, &attempt);
+            let api = setup.with_value(|s| s.api.clone());
+            async move {
+                let answer = api.create_session(&body, &attempt.key).await;
+                (attempt.method, answer)
+            }
+        });
+        let cancel = Action::new_local(move |session: &String| {
+            let session = session.clone();
+            let api = setup.with_value(|s| s.api.clone());
+            async move {
+                let answer = api.cancel(&session).await;
+                (session, answer)
+            }
+        });
+        let ctx = Ctx {
+            setup,
             screen: RwSignal::new(Screen::Loading),
-            selected: RwSignal::new(None),
-            field_errors: RwSignal::new(Vec::new()),
-            extra_errors: RwSignal::new(Vec::new()),
-            env: StoredValue::new_local(env),
+            form: Form {
+                selected: RwSignal::new(None),
+                typed: StoredValue::new(prefill),
+                field_errors: RwSignal::new(Vec::new()),
+                extra_errors: RwSignal::new(Vec::new()),
+            },
+            loaded,
+            loads,
+            after_load: StoredValue::new(AfterLoad::Picker),
+            create,
+            cancel,
+            pending: StoredValue::new(None),
+            owners: StoredValue::new((Owner::current().unwrap_or_default().downgrade(), None)),
+            acted: StoredValue::new(false),
+        };
+        provide_context(ctx);
+        // Each answer is handled once, by the step that asked for it.
+        Effect::new(move |_| {
+            if let Some(Some((n, answer))) = loaded.get() {
+                untrack(|| ctx.on_loaded(n, answer));
+            }
+        });
+        Effect::new(move |_| {
+            if let Some((method, answer)) = create.value().get() {
+                untrack(|| created(ctx, method, answer));
+            }
+        });
+        Effect::new(move |_| {
+            if let Some((session, answer)) = cancel.value().get() {
+                untrack(|| left(ctx, session, answer));
+            }
+        });
+        ctx
+    }
+
+    /// Runs `task` as the widget's current step, ending the previous step first (its owner
+    /// is cleaned up, which aborts its task).
+    fn run(self, task: impl Future<Output = ()> + 'static) {
+        let root = self.owners.try_with_value(|(root, _)| root.upgrade()).flatten();
+        let Some(owner) = root.map(|root| root.child()) else { return };
+        self.stop();
+        self.owners.update_value(|(_, step)| *step = Some(owner.clone()));
+        owner.with(|| spawn_local_scoped_with_cancellation(task));
+    }
+
+    /// Ends the current step, if any: whatever it was waiting for no longer matters.
+    fn stop(self) {
+        if let Some(Some(step)) = self.owners.try_update_value(|(_, step)| step.take()) {
+            step.cleanup();
         }
     }
 
-    /// Starts a new step: later answers to earlier steps are ignored.
-    fn begin(self) -> u32 {
-        self.env
-            .try_update_value(|e| {
-                e.epoch = e.epoch.wrapping_add(1);
-                e.epoch
-            })
-            .unwrap_or(0)
-    }
-
-    /// True while `epoch` is still the current step of a mounted widget.
-    fn live(self, epoch: u32) -> bool {
-        self.env.try_with_value(|e| e.alive && e.epoch == epoch).unwrap_or(false)
-    }
-
-    fn api(self) -> Api {
-        self.env.with_value(|e| e.api.clone())
+    /// The backend client.
+    pub fn api(self) -> Api {
+        self.setup.with_value(|s| s.api.clone())
     }
 
     /// The locale for formatting.
     pub fn locale(self) -> String {
-        self.env.with_value(|e| e.locale.clone())
+        self.setup.with_value(|s| s.locale.clone())
     }
 
     /// The language of the texts.
     pub fn lang(self) -> Locale {
-        self.env.try_with_value(|e| e.lang).unwrap_or(Locale::en)
+        self.setup.try_with_value(|s| s.lang).unwrap_or(Locale::en)
+    }
+
+    /// The `<kassa-checkout>` element.
+    pub fn host(self) -> Option<HtmlElement> {
+        self.setup.try_with_value(|s| s.host.clone())
     }
 
     /// Records that the customer acted, so focus may follow the flow.
     pub fn touched(self) {
-        self.env.update_value(|e| e.interacted = true);
+        self.acted.set_value(true);
+    }
+
+    /// True once the customer has acted.
+    pub fn has_acted(self) -> bool {
+        self.acted.try_get_value().unwrap_or(false)
+    }
+
+    /// Config and quote, once both are in (not reactive).
+    pub fn loaded(self) -> Option<Loaded> {
+        self.loaded.try_with_untracked(|l| l.clone()).flatten().flatten().and_then(|(_, l)| l.ok())
     }
 
     /// The method with this id from the config.
     pub fn method(self, id: &str) -> Option<PaymentMethod> {
-        self.env.with_value(|e| e.config.as_ref()?.methods.iter().find(|m| m.id == id).cloned())
+        self.loaded()?.method(id).cloned()
     }
 
-    /// True once config and quote are in.
-    pub fn loaded(self) -> bool {
-        self.env.with_value(|e| e.config.is_some())
+    /// Asks for config and quote (again), then does `next`.
+    fn load(self, next: AfterLoad) {
+        self.stop();
+        self.after_load.set_value(next);
+        self.screen.set(Screen::Loading);
+        self.loads.update_value(|(wanted, _)| *wanted += 1);
+        self.loaded.refetch();
     }
 
-    /// What the customer has typed so far.
-    pub fn typed(self) -> CustomerDetails {
-        self.env.with_value(|e| e.typed.clone())
+    /// Config and quote (or why not) for load number `n`.
+    fn on_loaded(self, n: u32, answer: Result<Loaded, ApiFailure>) {
+        let (wanted, handled) = self.loads.get_value();
+        if n != wanted || n == handled {
+            return;
+        }
+        self.loads.set_value((wanted, n));
+        let loaded = match answer {
+            Ok(loaded) => loaded,
+            Err(f) => {
+                let problem = problem_for(&f, Retry::Load, Next::Nothing, self.lang());
+                return show(self, Screen::Problem(problem));
+            }
+        };
+        let usable = loaded.usable_methods();
+        if self.form.selected.get_untracked().is_none() && usable.len() == 1 {
+            self.form.selected.set(Some(usable[0].id.clone()));
+        }
+        let next = self.after_load.try_update_value(|a| std::mem::replace(a, AfterLoad::Picker));
+        if !matches!(next, Some(AfterLoad::Reopen(_))) {
+            self.screen.set(Screen::Picker);
+        }
+        emit(self, "kassa:ready", &Empty {});
+        match next {
+            Some(AfterLoad::Reopen(session)) => reopen(self, session),
+            Some(AfterLoad::TryAgain(method)) => try_again(self, method),
+            _ => {}
+        }
     }
+}
 
-    /// Stops all work; called when the element leaves the page.
-    pub fn dispose(self) {
-        self.env.try_update_value(|e| e.alive = false);
+/// The session request for `attempt`.
+fn session_request(setup: StoredValue<Setup, LocalStorage>, attempt: &Attempt) -> CreateSession {
+    let (items, locale, widget) =
+        setup.with_value(|s| (s.items.clone(), s.locale.clone(), s.widget.clone()));
+    CreateSession {
+        items,
+        method: attempt.method.clone(),
+        return_url: return_url(&widget),
+        customer: attempt.customer.clone(),
+        locale: Some(locale),
     }
 }
 
 /// Dispatches `kassa:<name>` on the host element: bubbling, composed, with `detail`.
 pub fn emit<T: Serialize>(ctx: Ctx, name: &str, detail: &T) {
-    let detail = crate::json::to_js(detail);
-    let Some(host) = ctx.env.try_with_value(|e| e.host.clone()) else { return };
+    let detail = to_js(detail).unwrap_or(JsValue::NULL);
+    let Some(host) = ctx.host() else { return };
     let init = CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
@@ -184,6 +372,17 @@ struct ErrorDetail<'a> {
     message: &'a str,
 }
 
+/// The event that goes with `screen`, if any: `(name, session id)`.
+fn session_event(screen: &Screen) -> Option<(&'static str, &str)> {
+    Some(match screen {
+        Screen::Invoiced { session } => ("kassa:invoiced", session),
+        Screen::Failed { session, .. } => ("kassa:failed", session),
+        Screen::Cancelled { session } => ("kassa:cancelled", session),
+        Screen::Expired { session, .. } => ("kassa:expired", session),
+        _ => return None,
+    })
+}
+
 /// Shows `screen` and emits the event that goes with it; starts polling for `Confirming`.
 pub fn show(ctx: Ctx, screen: Screen) {
     match &screen {
@@ -196,32 +395,25 @@ pub fn show(ctx: Ctx, screen: Screen) {
                 currency: p.amount.currency().code(),
             },
         ),
-        Screen::Invoiced { session } => {
-            emit(ctx, "kassa:invoiced", &SessionDetail { session_id: session, method: None })
-        }
-        Screen::Failed { session, .. } => {
-            emit(ctx, "kassa:failed", &SessionDetail { session_id: session, method: None })
-        }
-        Screen::Cancelled { session } => {
-            emit(ctx, "kassa:cancelled", &SessionDetail { session_id: session, method: None })
-        }
-        Screen::Expired { session, .. } => {
-            emit(ctx, "kassa:expired", &SessionDetail { session_id: session, method: None })
-        }
         Screen::Problem(p) => {
             emit(ctx, "kassa:error", &ErrorDetail { code: &p.code, message: &p.title })
         }
-        _ => {}
+        other => {
+            if let Some((name, session)) = session_event(other) {
+                emit(ctx, name, &SessionDetail { session_id: session, method: None });
+            }
+        }
     }
     if let Screen::Iframe { session, .. } | Screen::Embedded(Embed { session, .. }) = &screen {
         mark_in_address(ctx, session);
     }
-    if let Screen::Confirming { session, stalled: false } = &screen {
-        let session = session.clone();
-        ctx.screen.set(screen);
-        poll(ctx, session, false, false);
-    } else {
-        ctx.screen.set(screen);
+    let confirm = match &screen {
+        Screen::Confirming { session, stalled: false } => Some(session.clone()),
+        _ => None,
+    };
+    ctx.screen.set(screen);
+    if let Some(session) = confirm {
+        poll(ctx, session, Check::Confirm);
     }
 }
 
@@ -230,36 +422,34 @@ const PARENT_TAKEOVER_MS: u32 = 3_000;
 
 /// The first step of a mounted widget: resume a return from a provider, or load the checkout.
 pub fn start(ctx: Ctx, returned: Option<Return>) {
-    let Some(ret) = returned else { return load(ctx) };
+    let Some(ret) = returned else { return ctx.load(AfterLoad::Picker) };
     if ret.reload {
-        // (c) The page was reloaded while it showed the provider's page: show it again.
-        ctx.env.update_value(|e| e.resume = Some(ret.session));
-        return load(ctx);
+        // The page was reloaded while it showed the provider's page: show it again.
+        return ctx.load(AfterLoad::Reopen(ret.session));
     }
-    let window = web_sys::window();
-    let framed = window.as_ref().is_some_and(|w| {
-        let me: &JsValue = w.as_ref();
-        w.parent().ok().flatten().is_some_and(|p| AsRef::<JsValue>::as_ref(&p) != me)
-    });
-    if framed {
-        // (a) We are the provider's return page inside our own iframe: hand over to the
-        // widget in the parent page, which owns the checkout.
+    if in_a_frame() {
+        // We are the provider's return page inside our own iframe: hand over to the widget
+        // in the parent page, which owns the checkout.
         post_return_to_parent(&ret);
         ctx.screen.set(Screen::Returning);
         // A parent widget that accepts the message removes this frame at once. If we are
         // still here, the parent is some other page that happens to frame this one: confirm
         // the payment here instead of waiting forever.
-        let epoch = ctx.begin();
-        spawn_local(async move {
+        ctx.run(async move {
             sleep(PARENT_TAKEOVER_MS).await;
-            if ctx.live(epoch) {
-                confirm(ctx, ret.session, ret.cancelled);
-            }
+            confirm(ctx, ret.session.clone(), ret.check());
         });
         return;
     }
     ctx.touched();
-    confirm(ctx, ret.session, ret.cancelled);
+    confirm(ctx, ret.session.clone(), ret.check());
+}
+
+/// True when this page is inside a frame.
+fn in_a_frame() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let me: &JsValue = window.as_ref();
+    window.parent().ok().flatten().is_some_and(|p| AsRef::<JsValue>::as_ref(&p) != me)
 }
 
 fn post_return_to_parent(ret: &Return) {
@@ -277,173 +467,91 @@ fn post_return_to_parent(ret: &Return) {
         session: &ret.session,
         outcome: if ret.cancelled { "cancel" } else { "success" },
     };
-    let _ = parent.post_message(&crate::json::to_js(&msg), &origin);
-}
-
-/// Loads config and quote in parallel, then shows the picker.
-pub fn load(ctx: Ctx) {
-    let epoch = ctx.begin();
-    ctx.screen.set(Screen::Loading);
-    let api = ctx.api();
-    let items = ctx.env.with_value(|e| e.items.clone());
-    spawn_local(async move {
-        // Both requests are in flight before either answer is awaited.
-        let (config, quote) = (api.config(), api.quote(&items));
-        let (config, quote) = (config.answer().await, quote.answer().await);
-        if !ctx.live(epoch) {
-            return;
-        }
-        match (config, quote) {
-            (Ok(config), Ok(quote)) => {
-                let usable: Vec<_> =
-                    config.methods.iter().filter(|m| state::supported(m)).collect();
-                if ctx.selected.get_untracked().is_none() && usable.len() == 1 {
-                    ctx.selected.set(Some(usable[0].id.clone()));
-                }
-                ctx.env.update_value(|e| {
-                    e.config = Some(config);
-                    e.quote = Some(quote);
-                });
-                let resume = ctx.env.try_update_value(|e| e.resume.take()).flatten();
-                if resume.is_none() {
-                    ctx.screen.set(Screen::Picker);
-                }
-                emit(ctx, "kassa:ready", &Empty {});
-                if let Some(session) = resume {
-                    return reopen(ctx, session);
-                }
-                if let Some(method) = ctx.env.try_update_value(|e| e.retry_method.take()).flatten()
-                {
-                    try_again(ctx, method);
-                }
-            }
-            (Err(f), _) | (_, Err(f)) => {
-                show(ctx, Screen::Problem(problem_for(&f, Retry::Load, Next::Nothing, ctx.lang())))
-            }
-        }
-    });
+    let Some(msg) = to_js(&msg) else { return };
+    let _ = parent.post_message(&msg, &origin);
 }
 
 /// The Pay button: checks the method and fields, then creates the session. Does nothing
 /// while a request is already in flight, so double clicks create nothing extra.
 pub fn pay(ctx: Ctx) {
     ctx.touched();
-    if ctx.screen.get_untracked() != Screen::Picker {
+    if ctx.screen.get_untracked() != Screen::Picker || ctx.create.pending().get_untracked() {
         return;
     }
-    let Some(method) = ctx.selected.get_untracked().and_then(|id| ctx.method(&id)) else {
-        ctx.field_errors.set(vec![("method", t!(ctx.lang(), choose_method_error))]);
+    let l = ctx.lang();
+    let form = ctx.form;
+    let Some(method) = form.selected.get_untracked().and_then(|id| ctx.method(&id)) else {
+        form.field_errors.set(vec![("method", t!(l, choose_method_error))]);
         return;
     };
-    let typed = ctx.typed();
-    let checked = state::customer_for(&method.required_fields, &typed, ctx.lang());
-    let extra = state::extra_for(&method.extra_fields, &typed, ctx.lang());
-    let (mut customer, extra) = match (checked, extra) {
+    let typed = form.typed.get_value();
+    let checked = customer::customer_for(&method.required_fields, &typed, l);
+    let extra = customer::extra_for(&method.extra_fields, &typed, l);
+    let (mut details, extra) = match (checked, extra) {
         (Ok(c), Ok(x)) => (c, x),
         (checked, extra) => {
-            ctx.field_errors.set(
-                checked
-                    .err()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(f, m)| (state::field_key(f), m))
-                    .collect(),
-            );
-            ctx.extra_errors.set(extra.err().unwrap_or_default());
+            let errors = checked.err().unwrap_or_default();
+            form.field_errors
+                .set(errors.into_iter().map(|(f, m)| (customer::field_key(f), m)).collect());
+            form.extra_errors.set(extra.err().unwrap_or_default());
             return;
         }
     };
-    customer.extra = extra;
-    ctx.field_errors.set(Vec::new());
-    ctx.extra_errors.set(Vec::new());
-    ctx.env.update_value(|e| {
-        let attempt = attempt_for(e.pending.as_ref(), &method.id, &customer, new_key);
-        e.pending = Some(attempt);
-    });
+    details.extra = extra;
+    form.field_errors.set(Vec::new());
+    form.extra_errors.set(Vec::new());
+    let attempt = ctx
+        .pending
+        .with_value(|pending| attempt_for(pending.as_ref(), &method.id, &details, new_key));
+    ctx.pending.set_value(Some(attempt));
     create(ctx);
-}
-
-/// A fresh idempotency key: `crypto.randomUUID()`, or a v4 UUID from `getRandomValues`
-/// where `randomUUID` is missing (insecure contexts).
-fn new_key() -> String {
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
-    let Some(crypto) = crypto else { return String::from("kassa-no-crypto") };
-    let has_uuid = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID"))
-        .is_ok_and(|f| f.is_function());
-    if has_uuid {
-        return crypto.random_uuid();
-    }
-    let mut bytes = [0u8; 16];
-    let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    s
 }
 
 /// Sends the pending attempt's session request (again, with the same key, on Retry).
 pub fn create(ctx: Ctx) {
-    let Some(attempt) = ctx.env.with_value(|e| e.pending.clone()) else { return };
-    let Some(method) = ctx.method(&attempt.method) else { return };
-    let epoch = ctx.begin();
+    let Some(attempt) = ctx.pending.get_value() else { return };
+    ctx.stop();
     ctx.screen.set(Screen::Creating);
-    let (api, items, locale) =
-        ctx.env.with_value(|e| (e.api.clone(), e.items.clone(), e.locale.clone()));
-    let body = CreateSession {
-        items,
-        method: attempt.method.clone(),
-        return_url: return_url(ctx),
-        customer: attempt.customer.clone(),
-        locale: Some(locale),
-    };
-    spawn_local(async move {
-        let result = api.create_session(&body, &attempt.key).answer().await;
-        if !ctx.live(epoch) {
-            return;
+    ctx.create.dispatch_local(attempt);
+}
+
+/// The answer to a session request.
+fn created(ctx: Ctx, method: String, answer: Result<Session, ApiFailure>) {
+    if ctx.screen.get_untracked() != Screen::Creating {
+        return;
+    }
+    match answer {
+        Ok(session) => {
+            ctx.pending.set_value(None);
+            let detail = SessionDetail { session_id: &session.id, method: Some(&method) };
+            emit(ctx, "kassa:session-created", &detail);
+            act(ctx, &session, ctx.method(&method).as_ref());
         }
-        match result {
-            Ok(session) => {
-                ctx.env.update_value(|e| e.pending = None);
-                emit(
-                    ctx,
-                    "kassa:session-created",
-                    &SessionDetail { session_id: &session.id, method: Some(&method.id) },
-                );
-                act(ctx, &session, Some(&method));
+        Err(failure) => {
+            if !key_survives(&failure) {
+                ctx.pending.set_value(None);
             }
-            Err(failure) => {
-                if !key_survives(&failure) {
-                    ctx.env.update_value(|e| e.pending = None);
-                }
-                show(
-                    ctx,
-                    Screen::Problem(problem_for(&failure, Retry::Create, Next::Picker, ctx.lang())),
-                );
-            }
+            let problem = problem_for(&failure, Retry::Create, Next::Picker, ctx.lang());
+            show(ctx, Screen::Problem(problem));
         }
-    });
+    }
 }
 
 /// Does what a session answer asks: a settled screen, a checked redirect, a frame, Stripe.
 fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
     match after_session(session, method, navigate::check, ctx.lang()) {
         Ok(AfterSession::Show(screen)) => show(ctx, screen),
-        Ok(AfterSession::Redirect(url)) => {
-            // The button keeps saying "Processing…" while the page goes.
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().assign(&url);
-            }
-        }
+        // The button keeps saying "Processing…" while the page goes.
+        Ok(AfterSession::Redirect(url)) => go_to(&url),
         Ok(AfterSession::FrameRefused(url)) => frame_fallback(ctx, url),
         Err(e) => show(ctx, Screen::Problem(problem_for_url(&e, ctx.lang()))),
+    }
+}
+
+/// Sends the whole page to `url` (already checked).
+fn go_to(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
     }
 }
 
@@ -451,22 +559,7 @@ fn act(ctx: Ctx, session: &Session, method: Option<&PaymentMethod>) {
 /// screen it has settled on meanwhile. Never navigates the page by itself.
 fn reopen(ctx: Ctx, session: String) {
     ctx.screen.set(Screen::Loading);
-    poll(ctx, session, false, true);
-}
-
-/// Writes `session` (and this widget's name) into the address without navigating, so that a
-/// reload while the provider's page shows in the widget comes back to it ([`reopen`]).
-/// No storage: the address is all there is, as for a return from the provider.
-fn mark_in_address(ctx: Ctx, session: &str) {
-    let Some(w) = web_sys::window() else { return };
-    let Ok(url) = web_sys::Url::new(&clean_url(false)) else { return };
-    let params = url.search_params();
-    params.set(RETURN_SESSION_PARAM, session);
-    params.set(WIDGET_PARAM, &ctx.env.with_value(|e| e.widget.clone()));
-    url.set_search(&String::from(params.to_string()));
-    if let Ok(history) = w.history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
-    }
+    poll(ctx, session, Check::Reopen);
 }
 
 /// How long the "taking you to the payment page" notice shows before the page goes.
@@ -476,28 +569,163 @@ const FALLBACK_NOTICE_MS: u32 = 1_500;
 /// load in time): say so, then send the whole page to the same (already checked) URL. The
 /// return URL brings the customer back to this widget.
 pub fn frame_fallback(ctx: Ctx, url: String) {
-    let epoch = ctx.begin();
     ctx.screen.set(Screen::Redirecting);
-    spawn_local(async move {
+    ctx.run(async move {
         sleep(FALLBACK_NOTICE_MS).await;
-        if ctx.live(epoch) {
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().assign(&url);
+        go_to(&url);
+    });
+}
+
+/// The confirming screen: cancels first if the customer came back through the cancel URL
+/// and the session is still open, then polls with back-off until the session settles.
+pub fn confirm(ctx: Ctx, session: String, check: Check) {
+    ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
+    poll(ctx, session, check);
+}
+
+/// Asks for the session until it settles (with back-off, within the poll budget); what each
+/// answer means is [`polled`]'s to say.
+fn poll(ctx: Ctx, session: String, check: Check) {
+    let api = ctx.api();
+    ctx.run(async move {
+        let mut cancel_first = check == Check::CancelThenConfirm;
+        let mut waited = 0;
+        let mut n = 0;
+        loop {
+            let mut answer = api.session(&session).await;
+            if cancel_first && answer.as_ref().is_ok_and(|s| !s.state.is_settled()) {
+                cancel_first = false;
+                answer = api.cancel(&session).await;
+                if !answer.as_ref().is_ok_and(|s| s.state.is_settled()) {
+                    continue;
+                }
             }
+            let retry = Retry::Confirm { session: session.clone(), cancelled: cancel_first };
+            match polled(answer, check, waited, retry, ctx.lang()) {
+                Polled::Show(screen) => return show(ctx, screen),
+                Polled::Act(s) => return act(ctx, &s, ctx.method(&s.method).as_ref()),
+                Polled::Again => {}
+            }
+            let delay = poll_delay_ms(n);
+            n += 1;
+            waited += delay;
+            sleep(delay).await;
         }
     });
 }
 
+/// "Choose another way to pay" from a frame: cancels the open session, then the picker.
+pub fn leave_for_picker(ctx: Ctx, session: String) {
+    ctx.touched();
+    ctx.stop();
+    ctx.screen.set(Screen::Loading);
+    ctx.cancel.dispatch_local(session);
+}
+
+/// The answer to "Choose another way to pay". If the session was paid (or invoiced) after
+/// all, that wins over going back to the picker.
+fn left(ctx: Ctx, session: String, answer: Result<Session, ApiFailure>) {
+    if ctx.screen.get_untracked() != Screen::Loading {
+        return;
+    }
+    match answer {
+        Ok(s) if matches!(s.state, SessionState::Paid | SessionState::Invoiced) => {
+            act(ctx, &s, None)
+        }
+        _ => {
+            emit(ctx, "kassa:cancelled", &SessionDetail { session_id: &session, method: None });
+            strip_return_params();
+            ctx.screen.set(Screen::Picker);
+        }
+    }
+}
+
+/// "Retry" on a problem screen.
+pub fn retry(ctx: Ctx, what: Retry) {
+    ctx.touched();
+    match what {
+        Retry::Load => ctx.load(AfterLoad::Picker),
+        Retry::Create => create(ctx),
+        Retry::Confirm { session, cancelled } => {
+            confirm(ctx, session, if cancelled { Check::CancelThenConfirm } else { Check::Confirm })
+        }
+    }
+}
+
+/// "Choose another method" / "Choose a payment method": back to the picker.
+pub fn to_picker(ctx: Ctx) {
+    ctx.touched();
+    strip_return_params();
+    ctx.stop();
+    if ctx.loaded().is_some() {
+        ctx.screen.set(Screen::Picker);
+    } else {
+        ctx.load(AfterLoad::Picker);
+    }
+}
+
+/// "Start over": a fresh checkout (new quote, new attempt).
+pub fn start_over(ctx: Ctx) {
+    ctx.touched();
+    strip_return_params();
+    ctx.pending.set_value(None);
+    ctx.load(AfterLoad::Picker);
+}
+
+/// "Try again" after a failed payment: the same method, a new attempt with a new key. If
+/// the details that method needs are not known (after a reload), the picker asks for them.
+pub fn try_again(ctx: Ctx, method: String) {
+    ctx.touched();
+    strip_return_params();
+    ctx.pending.set_value(None);
+    let Some(loaded) = ctx.loaded() else { return ctx.load(AfterLoad::TryAgain(method)) };
+    ctx.stop();
+    ctx.screen.set(Screen::Picker);
+    let Some(m) = loaded.method(&method) else { return };
+    ctx.form.selected.set(Some(method.clone()));
+    let typed = ctx.form.typed.get_value();
+    let l = ctx.lang();
+    if customer::customer_for(&m.required_fields, &typed, l).is_ok()
+        && customer::extra_for(&m.extra_fields, &typed, l).is_ok()
+    {
+        pay(ctx);
+    }
+}
+
+/// The customer picked a method.
+pub fn select(ctx: Ctx, id: String) {
+    ctx.touched();
+    emit(ctx, "kassa:method-selected", &MethodDetail { method: &id });
+    ctx.form.field_errors.update(|e| e.retain(|(k, _)| *k != "method"));
+    ctx.form.selected.set(Some(id));
+}
+
+// ------------------------------------------------------------------ the page's address
+
 /// The query parameter naming the widget a return URL belongs to.
 pub const WIDGET_PARAM: &str = "kassa_widget";
 
+/// Writes `session` (and this widget's name) into the address without navigating, so that a
+/// reload while the provider's page shows in the widget comes back to it ([`reopen`]).
+/// No storage: the address is all there is, as for a return from the provider.
+fn mark_in_address(ctx: Ctx, session: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(url) = web_sys::Url::new(&clean_url(false)) else { return };
+    let params = url.search_params();
+    params.set(RETURN_SESSION_PARAM, session);
+    params.set(WIDGET_PARAM, &ctx.setup.with_value(|s| s.widget.clone()));
+    url.set_search(&String::from(params.to_string()));
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
+    }
+}
+
 /// The page's URL without Kassa's return parameters (and without a fragment), naming this
 /// widget: where the provider sends the customer back. The backend appends the session.
-fn return_url(ctx: Ctx) -> String {
+fn return_url(widget: &str) -> String {
     let href = clean_url(true);
     let Ok(url) = web_sys::Url::new(&href) else { return href };
-    let widget = ctx.env.with_value(|e| e.widget.clone());
-    url.search_params().append(WIDGET_PARAM, &widget);
+    url.search_params().append(WIDGET_PARAM, widget);
     url.href()
 }
 
@@ -535,188 +763,4 @@ fn strip_return_params() {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean_url(false)));
         }
     }
-}
-
-/// The confirming screen: cancels first if the customer came back through the cancel URL
-/// and the session is still open, then polls with back-off until the session settles.
-pub fn confirm(ctx: Ctx, session: String, cancelled: bool) {
-    ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
-    poll(ctx, session, cancelled, false);
-}
-
-/// Asks for the session until it settles (with back-off, within the poll budget). With
-/// `reopen`, an open session whose page the widget shows itself (a frame, Stripe's embedded
-/// checkout) is shown again at once.
-fn poll(ctx: Ctx, session: String, cancelled: bool, reopen: bool) {
-    let epoch = ctx.begin();
-    let api = ctx.api();
-    spawn_local(async move {
-        let mut waited = 0u32;
-        let mut n = 0u32;
-        let mut cancel_pending = cancelled;
-        loop {
-            let result = api.session(&session).answer().await;
-            if !ctx.live(epoch) {
-                return;
-            }
-            let failure = match result {
-                Ok(s) if cancel_pending && !s.state.is_settled() => {
-                    cancel_pending = false;
-                    let result = api.cancel(&s.id).answer().await;
-                    if !ctx.live(epoch) {
-                        return;
-                    }
-                    if let Ok(s) = result {
-                        if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
-                            return show(ctx, screen);
-                        }
-                    }
-                    continue;
-                }
-                Ok(s) => {
-                    if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
-                        return show(ctx, screen);
-                    }
-                    if reopen
-                        && matches!(
-                            s.action,
-                            Some(Action::Iframe { .. } | Action::StripeEmbedded { .. })
-                        )
-                    {
-                        return act(ctx, &s, ctx.method(&s.method).as_ref());
-                    }
-                    None
-                }
-                Err(ApiFailure::Api(e)) => {
-                    let retry = Retry::Confirm { session, cancelled: cancel_pending };
-                    return show(
-                        ctx,
-                        Screen::Problem(problem_for(
-                            &ApiFailure::Api(e),
-                            retry,
-                            Next::StartOver,
-                            ctx.lang(),
-                        )),
-                    );
-                }
-                Err(f) => Some(f),
-            };
-            if waited >= state::POLL_BUDGET_MS {
-                let screen = match failure {
-                    Some(f) => {
-                        let retry = Retry::Confirm { session, cancelled: cancel_pending };
-                        Screen::Problem(problem_for(&f, retry, Next::StartOver, ctx.lang()))
-                    }
-                    None => Screen::Confirming { session, stalled: true },
-                };
-                return show(ctx, screen);
-            }
-            let delay = state::poll_delay_ms(n);
-            n += 1;
-            waited += delay;
-            sleep(delay).await;
-            if !ctx.live(epoch) {
-                return;
-            }
-        }
-    });
-}
-
-/// "Choose another way to pay" from a frame: cancels the open session, then the picker.
-/// If the cancel answer says the session was paid (or invoiced) after all, that wins.
-pub fn leave_for_picker(ctx: Ctx, session: String) {
-    ctx.touched();
-    let epoch = ctx.begin();
-    ctx.screen.set(Screen::Loading);
-    let api = ctx.api();
-    spawn_local(async move {
-        let result = api.cancel(&session).answer().await;
-        if !ctx.live(epoch) {
-            return;
-        }
-        match result {
-            // Paid, or invoiced, after all: that wins over going back to the picker.
-            Ok(s) if matches!(s.state, SessionState::Paid | SessionState::Invoiced) => {
-                act(ctx, &s, None)
-            }
-            _ => {
-                emit(ctx, "kassa:cancelled", &SessionDetail { session_id: &session, method: None });
-                strip_return_params();
-                ctx.screen.set(Screen::Picker);
-            }
-        }
-    });
-}
-
-/// "Retry" on a problem screen.
-pub fn retry(ctx: Ctx, what: Retry) {
-    ctx.touched();
-    match what {
-        Retry::Load => load(ctx),
-        Retry::Create => create(ctx),
-        Retry::Confirm { session, cancelled } => confirm(ctx, session, cancelled),
-    }
-}
-
-/// "Choose another method" / "Choose a payment method": back to the picker.
-pub fn to_picker(ctx: Ctx) {
-    ctx.touched();
-    strip_return_params();
-    ctx.begin();
-    if ctx.loaded() {
-        ctx.screen.set(Screen::Picker);
-    } else {
-        load(ctx);
-    }
-}
-
-/// "Start over": a fresh checkout (new quote, new attempt).
-pub fn start_over(ctx: Ctx) {
-    ctx.touched();
-    strip_return_params();
-    ctx.env.update_value(|e| e.pending = None);
-    load(ctx);
-}
-
-/// "Try again" after a failed payment: the same method, a new attempt with a new key. If
-/// the details that method needs are not known (after a reload), the picker asks for them.
-pub fn try_again(ctx: Ctx, method: String) {
-    ctx.touched();
-    strip_return_params();
-    ctx.env.update_value(|e| e.pending = None);
-    if !ctx.loaded() {
-        ctx.env.update_value(|e| e.retry_method = Some(method));
-        return load(ctx);
-    }
-    let Some(m) = ctx.method(&method) else {
-        ctx.screen.set(Screen::Picker);
-        return;
-    };
-    ctx.selected.set(Some(method));
-    ctx.begin();
-    ctx.screen.set(Screen::Picker);
-    let typed = ctx.typed();
-    if state::customer_for(&m.required_fields, &typed, ctx.lang()).is_ok()
-        && state::extra_for(&m.extra_fields, &typed, ctx.lang()).is_ok()
-    {
-        pay(ctx);
-    }
-}
-
-/// The customer picked a method.
-pub fn select(ctx: Ctx, id: String) {
-    ctx.touched();
-    emit(ctx, "kassa:method-selected", &MethodDetail { method: &id });
-    ctx.field_errors.update(|e| e.retain(|(k, _)| *k != "method"));
-    ctx.selected.set(Some(id));
-}
-
-/// The host element, for embedding code that needs the document.
-pub fn host(ctx: Ctx) -> Option<HtmlElement> {
-    ctx.env.try_with_value(|e| e.host.clone())
-}
-
-/// Casts helper kept here so components need not import `JsCast`.
-pub fn as_html(el: &web_sys::Element) -> Option<HtmlElement> {
-    el.clone().dyn_into().ok()
 }

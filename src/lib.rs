@@ -5,40 +5,44 @@
 //! shadow root, styled only by `kassa.css` from the widget's origin (no inline styles, so a
 //! strict Content-Security-Policy works).
 //!
-//! Map: `options` reads the element's attributes, `api` talks to the merchant backend,
-//! `state` is the pure screen logic, `flow` runs it, `navigate` guards every URL, `lang`
-//! picks the language and its texts (`src/locales/*.json`), `format` writes money, dates and
-//! time left through `Intl`, `embed` frames provider pages, `components` draw it all.
+//! Map: `options` reads the element's attributes, `api` talks to the merchant backend
+//! (gloo-net, serde-wasm-bindgen). The pure rules, one job each and host-tested: `screen`
+//! (what is shown), `outcome` (what a session answer means), `problem` (failures in words),
+//! `attempt` (idempotency keys), `poll` (asking until a session settles), `returns` (the way
+//! back from a provider), `customer` (the customer's details). `flow` runs them with Leptos
+//! resources, actions and owners; `components` and `embed` (frames, Stripe) draw it all;
+//! `navigate` guards every URL, `lang` picks the language and its texts
+//! (`src/locales/*.json`), `format` writes money, dates and time left through `Intl`.
 //!
 //! Besides the element, `www/kassa.js` offers `Kassa.mount(element, options)`; the element's
 //! `customer-*` attributes prefill the details a method needs, and its `id` names it in the
 //! return URL (`kassa_widget`), so that of several widgets only the right one resumes.
 
 pub mod api;
+pub mod attempt;
 pub mod components;
+pub mod customer;
 pub mod embed;
 pub mod flow;
 pub mod format;
-pub mod json;
 pub mod lang;
 pub mod navigate;
 pub mod options;
-pub mod state;
+pub mod outcome;
+pub mod poll;
+pub mod problem;
+pub mod returns;
+pub mod screen;
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Object, Reflect, JSON};
+use js_sys::JSON;
 use kassa_wire::{RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
 
-use crate::{
-    components::checkout::checkout,
-    flow::{Ctx, Env},
-    options::{RawCart, RawLine, RawValue},
-    state::Screen,
-};
+use crate::{components::checkout::Checkout, flow::Setup, options::RawCart};
 
 /// The custom element's tag name.
 pub const TAG: &str = "kassa-checkout";
@@ -140,59 +144,38 @@ pub fn mount(host: HtmlElement) -> Result<Mounted, JsValue> {
     let widget = widget_id(&host);
     let owner = widget.clone();
     let returned = read_return(&widget);
-    let mut typed = kassa_wire::CustomerDetails::default();
+    let mut prefill = kassa_wire::CustomerDetails::default();
     for field in kassa_wire::CustomerField::ALL {
-        let value = attr(state::field_attribute(field)).map(|v| v.trim().to_owned());
-        *typed.slot(field) = value.filter(|v| !v.is_empty());
+        let value = attr(customer::field_attribute(field)).map(|v| v.trim().to_owned());
+        *prefill.slot(field) = value.filter(|v| !v.is_empty());
     }
-
+    // A return from the provider needs no cart; a reload of a framed page quotes it again.
+    let needs_cart = returned.as_ref().is_none_or(|r| r.reload);
+    let page_error = match (&endpoint, &items) {
+        (Err(e), _) => Some(e.message()),
+        (Ok(_), Err(e)) if needs_cart => Some(e.message()),
+        _ => None,
+    };
+    let api = api::Api::new(endpoint.unwrap_or_default());
+    let items = items.unwrap_or_default();
+    let locale_attr = attr("locale").unwrap_or_default();
+    let prefetched = api::Prefetched::take(&host, &api, &locale_attr, &items);
+    let setup = Setup { api, items, prefetched, locale, lang, widget, host, prefill };
     let handle = leptos::mount::mount_to(container, move || {
-        // A return from the provider needs no cart; a reload of a framed page quotes it again.
-        let needs_cart = returned.as_ref().is_none_or(|r| r.reload);
-        let problem = match (&endpoint, &items) {
-            (Err(e), _) => Some(e.message()),
-            (Ok(_), Err(e)) if needs_cart => Some(e.message()),
-            _ => None,
-        };
-        let ctx = Ctx::new(Env {
-            api: api::Api::new(endpoint.unwrap_or_default()),
-            items: items.unwrap_or_default(),
-            locale,
-            lang,
-            widget,
-            host,
-            config: None,
-            quote: None,
-            typed,
-            pending: None,
-            epoch: 0,
-            alive: true,
-            interacted: false,
-            retry_method: None,
-            resume: None,
-        });
-        on_cleanup(move || ctx.dispose());
-        match problem {
-            Some(message) => {
-                web_sys::console::error_1(&JsValue::from_str(&message));
-                flow::show(ctx, Screen::Problem(state::page_problem(message, lang)));
-            }
-            None => flow::start(ctx, returned),
-        }
-        checkout(ctx)
+        view! { <Checkout setup returned page_error/> }
     });
     Ok(Mounted { _handle: Box::new(handle), widget: owner })
 }
 
 /// `kassa_session` / `kassa_return` from the page's URL, if present, well-formed and meant
 /// for this widget: `kassa_widget` names it (a URL without that names any widget).
-fn read_return(widget: &str) -> Option<state::Return> {
+fn read_return(widget: &str) -> Option<returns::Return> {
     let search = window().location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     if params.get(flow::WIDGET_PARAM).is_some_and(|owner| owner != widget) {
         return None;
     }
-    state::parse_return(params.get(RETURN_SESSION_PARAM), params.get(RETURN_OUTCOME_PARAM))
+    returns::parse_return(params.get(RETURN_SESSION_PARAM), params.get(RETURN_OUTCOME_PARAM))
 }
 
 /// The widget's name on its page: the element's `id`, else its position among the page's
@@ -206,48 +189,10 @@ fn widget_id(host: &HtmlElement) -> String {
     format::int_text(u64::from(position.unwrap_or(0) + 1))
 }
 
-/// Parses the `items` attribute with the browser's JSON parser and walks it into the shape
-/// `options::parse_items` judges.
+/// Parses the `items` attribute with the browser's JSON parser and reads it into the shape
+/// `options::parse_items` judges (serde-wasm-bindgen through `RawCart`'s `Deserialize`).
 fn read_items(text: Option<String>) -> RawCart {
     let Some(text) = text else { return RawCart::Absent };
     let Ok(value) = JSON::parse(&text) else { return RawCart::NotJson };
-    if !Array::is_array(&value) {
-        return RawCart::NotArray;
-    }
-    let array: Array = value.unchecked_into();
-    if array.length() as usize > kassa_wire::MAX_CART_LINES {
-        // Too many to be valid; the count is all the message needs.
-        return RawCart::Lines(vec![RawLine::NotObject; array.length() as usize]);
-    }
-    RawCart::Lines(array.iter().map(read_line).collect())
-}
-
-fn read_line(value: JsValue) -> RawLine {
-    if !value.is_object() || Array::is_array(&value) {
-        return RawLine::NotObject;
-    }
-    let object: Object = value.unchecked_into();
-    let unknown = Object::keys(&object)
-        .iter()
-        .filter_map(|k| k.as_string())
-        .find(|k| !matches!(k.as_str(), "sku" | "quantity" | "start_date" | "end_date"));
-    let get = |key: &str| {
-        let v = Reflect::get(&object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
-        if v.is_null() || v.is_undefined() {
-            RawValue::Missing
-        } else if let Some(s) = v.as_string() {
-            RawValue::Str(s)
-        } else if let Some(n) = v.as_f64() {
-            RawValue::Num(n)
-        } else {
-            RawValue::Other
-        }
-    };
-    RawLine::Object {
-        sku: get("sku"),
-        quantity: get("quantity"),
-        start_date: get("start_date"),
-        end_date: get("end_date"),
-        unknown,
-    }
+    serde_wasm_bindgen::from_value(value).unwrap_or(RawCart::NotArray)
 }

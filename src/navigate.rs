@@ -67,15 +67,15 @@ pub fn origin_of(url: &str) -> Result<String, UrlError> {
     if authority.contains('@') {
         return Err(UrlError::Userinfo);
     }
-    let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']').ok_or(UrlError::Malformed)?;
-        let (h, after) = authority.split_at(end + 1);
-        let inner = &h[1..h.len() - 1];
+    // No index slicing here: its panic path would keep `char`'s Debug formatting in the Wasm.
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (inner, after) = bracketed.split_once(']').ok_or(UrlError::Malformed)?;
         if inner.is_empty()
             || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         {
             return Err(UrlError::Malformed);
         }
+        let h = authority.strip_suffix(after).unwrap_or(authority);
         match after {
             "" => (h, None),
             _ => (h, Some(after.strip_prefix(':').ok_or(UrlError::Malformed)?)),

@@ -4,10 +4,15 @@
 //! here is checked before the widget talks to anyone, and a mistake becomes one sentence
 //! for the website owner (who can fix it), never a request to the backend.
 //!
-//! The JSON of `items` is parsed by the browser (`JSON.parse`) and walked into [`RawLine`]s
-//! by `lib.rs`; the rules themselves are pure so that they are tested on the host.
+//! The JSON of `items` is parsed by the browser (`JSON.parse`) and read into a [`RawCart`]
+//! by serde-wasm-bindgen through the `Deserialize` impls below, which accept any JSON and
+//! keep what the rules need to explain a mistake; the rules themselves ([`parse_items`]) are
+//! pure, so that they are tested on the host (with serde_json in place of the browser).
+
+use std::fmt;
 
 use kassa_wire::{CartItem, MAX_CART_LINES, MAX_QUANTITY};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::{format::int_text, navigate};
 
@@ -53,8 +58,157 @@ pub enum RawCart {
     NotJson,
     /// Valid JSON, but not an array.
     NotArray,
+    /// An array with more elements than a cart may have: how many.
+    TooMany(usize),
     /// The array's elements.
     Lines(Vec<RawLine>),
+}
+
+/// Accepts any JSON value: an array becomes its lines (or, when too long, just its length);
+/// anything else is [`RawCart::NotArray`].
+impl<'de> Deserialize<'de> for RawCart {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Shape(Kind::Cart)).map(|shape| match shape {
+            Raw::Cart(cart) => cart,
+            _ => RawCart::NotArray,
+        })
+    }
+}
+
+/// Accepts any JSON value: an object becomes its known keys (and its first unknown one);
+/// anything else is [`RawLine::NotObject`].
+impl<'de> Deserialize<'de> for RawLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Shape(Kind::Line)).map(|shape| match shape {
+            Raw::Line(line) => line,
+            _ => RawLine::NotObject,
+        })
+    }
+}
+
+/// Accepts any JSON value.
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Shape(Kind::Value)).map(|shape| match shape {
+            Raw::Value(value) => value,
+            _ => RawValue::Other,
+        })
+    }
+}
+
+/// Which of the three raw shapes a [`Shape`] visitor reads.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Cart,
+    Line,
+    Value,
+}
+
+/// What a [`Shape`] visitor read.
+enum Raw {
+    Cart(RawCart),
+    Line(RawLine),
+    Value(RawValue),
+    /// A value of no interest for this kind (drained, so the parser can go on).
+    Other,
+}
+
+/// One visitor for all three raw shapes: one set of `visit_*` functions in the Wasm.
+struct Shape(Kind);
+
+impl Shape {
+    fn scalar(&self, value: RawValue) -> Raw {
+        if self.0 == Kind::Value {
+            Raw::Value(value)
+        } else {
+            Raw::Other
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Shape {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Other))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Num(n as f64)))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Num(n as f64)))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Num(n)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Str(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Str(s)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Missing))
+    }
+
+    fn visit_none<E>(self) -> Result<Raw, E> {
+        Ok(self.scalar(RawValue::Missing))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        if self.0 != Kind::Cart {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(self.scalar(RawValue::Other));
+        }
+        let mut lines = Vec::new();
+        while lines.len() <= MAX_CART_LINES {
+            match seq.next_element::<RawLine>()? {
+                Some(line) => lines.push(line),
+                None => return Ok(Raw::Cart(RawCart::Lines(lines))),
+            }
+        }
+        // Too many to be valid; the count is all the message needs.
+        let mut count = lines.len();
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            count += 1;
+        }
+        Ok(Raw::Cart(RawCart::TooMany(count)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        if self.0 != Kind::Line {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(self.scalar(RawValue::Other));
+        }
+        let (mut sku, mut quantity) = (RawValue::Missing, RawValue::Missing);
+        let (mut start_date, mut end_date) = (RawValue::Missing, RawValue::Missing);
+        let mut unknown = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "sku" => &mut sku,
+                "quantity" => &mut quantity,
+                "start_date" => &mut start_date,
+                "end_date" => &mut end_date,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    unknown.get_or_insert(key);
+                    continue;
+                }
+            };
+            *slot = map.next_value::<RawValue>()?;
+        }
+        Ok(Raw::Line(RawLine::Object { sku, quantity, start_date, end_date, unknown }))
+    }
 }
 
 /// Why the page's cart cannot be used. Item numbers are 1-based, as a person counts.
@@ -160,6 +314,7 @@ pub fn parse_items(raw: RawCart) -> Result<Vec<CartItem>, ItemsError> {
         RawCart::Absent => return Err(ItemsError::Absent),
         RawCart::NotJson => return Err(ItemsError::NotJson),
         RawCart::NotArray => return Err(ItemsError::NotArray),
+        RawCart::TooMany(n) => return Err(ItemsError::TooMany(n)),
         RawCart::Lines(lines) => lines,
     };
     if lines.is_empty() {

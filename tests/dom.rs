@@ -44,19 +44,23 @@ fn install_fetch() {
         let stub = Function::new_with_args(
             "url, init",
             r#"
-            var method = (init && init.method) || "GET";
-            var path = new URL(url).pathname;
-            var h = init && init.headers;
-            var key = h && h.get ? h.get("Idempotency-Key") : null;
-            window.__kassaCalls.push({ method: method, path: path, key: key, body: init && init.body });
-            var r = window.__kassaRoutes[method + " " + path];
-            if (!r || r.reject) return Promise.reject(new TypeError("Failed to fetch"));
-            var make = function () {
-              return new Response(JSON.stringify(r.body), {
-                status: r.status || 200, headers: { "Content-Type": "application/json" } });
-            };
-            if (r.hold) return new Promise(function (res) { window.__kassaHeld.push(function () { res(make()); }); });
-            return Promise.resolve(make());
+            // The widget's requests come as `Request` objects (gloo-net); the body is read
+            // before the answer is given, so a recorded call always has its body.
+            var req = url instanceof Request ? url : new Request(url, init);
+            var path = new URL(req.url).pathname;
+            var call = { method: req.method, path: path, key: req.headers.get("Idempotency-Key") };
+            window.__kassaCalls.push(call);
+            var r = window.__kassaRoutes[req.method + " " + path];
+            return req.text().then(function (text) {
+              if (text) call.body = text;
+              if (!r || r.reject) return Promise.reject(new TypeError("Failed to fetch"));
+              var make = function () {
+                return new Response(JSON.stringify(r.body), {
+                  status: r.status || 200, headers: { "Content-Type": "application/json" } });
+              };
+              if (r.hold) return new Promise(function (res) { window.__kassaHeld.push(function () { res(make()); }); });
+              return make();
+            });
             "#,
         );
         set(&w, "__kassaStub", &stub);
@@ -164,12 +168,19 @@ struct Widget {
 impl Widget {
     /// Creates `<kassa-checkout>` with `attrs`, listens to its events, and attaches it.
     fn mount(attrs: &[(&str, &str)]) -> Widget {
+        Widget::mount_prepared(attrs, |_| {})
+    }
+
+    /// [`Widget::mount`], with `prepare` run on the element before it is attached (as the
+    /// loader prepares it).
+    fn mount_prepared(attrs: &[(&str, &str)], prepare: impl FnOnce(&HtmlElement)) -> Widget {
         kassa::start(origin(), String::from("https://backend.test"));
         let host: HtmlElement =
             document().create_element("kassa-checkout").unwrap().unchecked_into();
         for (k, v) in attrs {
             host.set_attribute(k, v).unwrap();
         }
+        prepare(&host);
         let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let mut listeners = Vec::new();
         for name in [
@@ -314,6 +325,86 @@ async fn picker_with(method: &str) -> Widget {
     w.click(&id);
     leptos::task::tick().await;
     w
+}
+
+// ---------------------------------------------------------------- the loader's prefetch
+
+/// Leaves `kassaPrefetch` on `host` as the loader does: promises of `{status, body}` and the
+/// key they were asked with.
+fn set_prefetch(host: &HtmlElement, key: &str, quote_status: u16) {
+    let answer = |status: u16, body: &str| {
+        let o = Object::new();
+        set(&o, "status", &JsValue::from(status));
+        set(&o, "body", &if status == 0 { JsValue::NULL } else { JSON::parse(body).unwrap() });
+        Promise::resolve(&o)
+    };
+    let p = Object::new();
+    set(&p, "config", &answer(200, &config_json()));
+    set(&p, "quote", &answer(quote_status, QUOTE));
+    set(&p, "key", &JsValue::from_str(key));
+    set(host, "kassaPrefetch", &p);
+}
+
+/// The loader's key for this page's requests with the `locale` attribute `locale`.
+fn prefetch_key(locale: &str) -> String {
+    let mut body = String::from(r#"{"items":"#);
+    body.push_str(ITEMS);
+    body.push('}');
+    let parts = Array::of3(&"https://backend.test".into(), &locale.into(), &body.as_str().into());
+    JSON::stringify(&parts).unwrap().into()
+}
+
+#[wasm_bindgen_test]
+async fn the_loaders_prefetched_answers_are_used_only_for_the_same_requests() {
+    let attrs = [("items", ITEMS), ("locale", "en-US")];
+    let healthy = || {
+        install_fetch();
+        route("GET /v1/checkout/config", 200, &config_json());
+        route("POST /v1/checkout/quote", 200, QUOTE);
+    };
+
+    healthy();
+    let w = Widget::mount_prepared(&attrs, |h| set_prefetch(h, &prefetch_key("en-US"), 200));
+    w.wait_state("picker").await;
+    assert!(calls().is_empty(), "answers made for these very requests are used: {:?}", calls());
+    assert!(get(&w.host, "kassaPrefetch").is_undefined(), "the widget takes the property");
+    assert!(w.by_testid("kassa-total").text_content().unwrap().contains("450"));
+    drop(w);
+
+    healthy();
+    let w = Widget::mount_prepared(&attrs, |h| set_prefetch(h, &prefetch_key("de"), 200));
+    w.wait_state("picker").await;
+    assert_eq!(calls_to("GET", "/v1/checkout/config").len(), 1, "another key: ask again");
+    assert_eq!(calls_to("POST", "/v1/checkout/quote").len(), 1, "another key: ask again");
+    assert!(get(&w.host, "kassaPrefetch").is_undefined());
+    drop(w);
+
+    healthy();
+    let w = Widget::mount_prepared(&attrs, |h| set_prefetch(h, &prefetch_key("en-US"), 0));
+    w.wait_state("picker").await;
+    assert!(calls_to("GET", "/v1/checkout/config").is_empty(), "the config answer is used");
+    assert_eq!(calls_to("POST", "/v1/checkout/quote").len(), 1, "no answer (status 0): ask");
+}
+
+#[wasm_bindgen_test]
+async fn the_loading_screen_keeps_the_placeholders_height() {
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    hold("POST /v1/checkout/quote");
+    let w = Widget::mount(&[("items", ITEMS)]);
+    w.wait_state("loading").await;
+    let root = w.by_testid("kassa-root");
+    assert!(
+        root.class_list().contains("kassa--placeholder"),
+        "while loading, the root wears the loader's placeholder class (its height)"
+    );
+    let held = || Array::from(&get(&window().into(), "__kassaHeld")).length() > 0;
+    until("the quote request to be held", held).await;
+    assert_eq!(w.state(), "loading");
+    release_held();
+    w.wait_state("picker").await;
+    assert!(!w.by_testid("kassa-root").class_list().contains("kassa--placeholder"));
 }
 
 // ---------------------------------------------------------------- the page's cart

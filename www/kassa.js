@@ -7,7 +7,10 @@
  * Content-Security-Policy without 'wasm-unsafe-eval', or a failed download), every
  * <kassa-checkout> says so instead of staying blank. No dependencies, no inline styles, no eval.
  * Script API: Kassa.mount(elementOrContainer, {items, locale, endpoint, id, customer})
- * returns {element, update(options), unmount()}. */
+ * returns {element, update(options), unmount()}.
+ * While the Wasm downloads, each <kassa-checkout> shows a placeholder of the picker's height
+ * (class kassa--placeholder in kassa.css, so the page does not jump) and its config and quote
+ * requests are already under way: see `prefetch` below. */
 (function () {
   "use strict";
   var TAG = "kassa-checkout";
@@ -45,6 +48,87 @@
       if (c in customer) el.setAttribute("customer-" + c.replace(/_/g, "-"), String(customer[c]));
     }
   }
+  /* Prefetch (the contract with the widget): as soon as the loader sees a <kassa-checkout>,
+   * it starts the widget's first two requests, GET {endpoint}/v1/checkout/config and
+   * POST {endpoint}/v1/checkout/quote, exactly as the widget makes them (Accept and
+   * Content-Type JSON, no credentials, 20 s timeout), and leaves them on the element as
+   *   el.kassaPrefetch = { config: Promise, quote: Promise, key: string }
+   * Each promise resolves to { status, body } (body: the parsed JSON, or null) and never
+   * rejects; a network failure is { status: 0, body: null }. key is
+   *   JSON.stringify([endpoint, locale, body])
+   * with endpoint as the widget uses it (attribute or data-endpoint, trimmed, no trailing /),
+   * locale the element's locale attribute ("" when none) and body the exact quote request
+   * body sent. The widget uses an answer only when its own request would be identical, then
+   * deletes the property; otherwise (or on status 0) it asks itself. The quote is prefetched
+   * only for a cart already in the canonical form the widget sends (objects of sku, integer
+   * quantity, optional start_date/end_date, in that order); anything else is the widget's
+   * to judge and explain. */
+  var configs = {};
+  var quotes = {};
+  function request(method, url, body) {
+    var headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    var init = { method: method, headers: headers, credentials: "omit", body: body };
+    if (window.AbortSignal && AbortSignal.timeout) init.signal = AbortSignal.timeout(20000);
+    return fetch(url, init).then(function (r) {
+      return r.json().then(
+        function (json) { return { status: r.status, body: json }; },
+        function () { return { status: r.status, body: null }; });
+    }, function () { return { status: 0, body: null }; });
+  }
+  function canonicalItems(text) {
+    var lines;
+    try { lines = JSON.parse(text); } catch (_) { return null; }
+    if (!Array.isArray(lines) || !lines.length) return null;
+    var out = [];
+    for (var i = 0; i < lines.length; i++) {
+      var l = lines[i];
+      if (!l || typeof l !== "object" || Array.isArray(l)) return null;
+      for (var k in l) if (!/^(sku|quantity|start_date|end_date)$/.test(k)) return null;
+      if (typeof l.sku !== "string" || typeof l.quantity !== "number" || l.quantity % 1 !== 0) return null;
+      var line = { sku: l.sku, quantity: l.quantity };
+      if ("start_date" in l) { if (typeof l.start_date !== "string") return null; line.start_date = l.start_date; }
+      if ("end_date" in l) { if (typeof l.end_date !== "string") return null; line.end_date = l.end_date; }
+      out.push(line);
+    }
+    return JSON.stringify({ items: out });
+  }
+  function prefetch(el) {
+    if ("kassaPrefetch" in el || el.__kassa) return;
+    var own = (el.getAttribute("endpoint") || "").trim();
+    var api = (own || endpoint.trim()).replace(/\/+$/, "");
+    var body = canonicalItems(el.getAttribute("items") || "");
+    if (!/^https?:\/\/[^?#\s]+$/.test(api) || body === null) return;
+    var key = JSON.stringify([api, el.getAttribute("locale") || "", body]);
+    if (!configs[api]) configs[api] = request("GET", api + "/v1/checkout/config");
+    if (!quotes[key]) quotes[key] = request("POST", api + "/v1/checkout/quote", body);
+    el.kassaPrefetch = { config: configs[api], quote: quotes[key], key: key };
+  }
+  /* The placeholder: the widget's shadow root, styled by kassa.css only, at the height of
+   * the picker; the widget renders into the same root and replaces it. */
+  function placeholder(el) {
+    if (el.shadowRoot || !el.attachShadow) return;
+    var root = el.attachShadow({ mode: "open" });
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = base + "/kassa.css";
+    var box = document.createElement("div");
+    box.className = "kassa kassa--placeholder";
+    box.setAttribute("aria-busy", "true");
+    box.setAttribute("data-testid", "kassa-placeholder");
+    root.appendChild(link);
+    root.appendChild(box);
+  }
+  function prepare(el) {
+    if (customElements.get(TAG)) return; /* the widget runs: it asks and draws itself */
+    try { prefetch(el); } catch (_) { /* the widget asks itself */ }
+    placeholder(el);
+  }
+  function prepareAll() {
+    var els = document.getElementsByTagName(TAG);
+    for (var i = 0; i < els.length; i++) prepare(els[i]);
+  }
+
   window.Kassa = {
     /* Mounts a checkout in `target` (a <kassa-checkout>, or a container that gets one).
      * `update` sets new options (new items are priced again); `unmount` removes it and
@@ -55,6 +139,7 @@
       var el = own ? document.createElement(TAG) : target;
       apply(el, options);
       if (own) target.appendChild(el);
+      if (supported) prepare(el);
       return {
         element: el,
         update: function (next) { apply(el, next); },
@@ -111,7 +196,8 @@
     }
   }
 
-  if (typeof WebAssembly !== "object" || !window.customElements || !src) {
+  var supported = typeof WebAssembly === "object" && !!window.customElements && !!src;
+  if (!supported) {
     var run = function () { fail(new Error("unsupported")); };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
     else run();
@@ -120,6 +206,8 @@
 
   // Performance marks for `cargo xtask bench` (glue import, Wasm fetch+compile+instantiate, start).
   var mark = function (name) { try { performance.mark(name); } catch (_) { /* no User Timing */ } };
+  prepareAll();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", prepareAll);
   mark("kassa:import");
   import(base + "/kassa_widget.js")
     .then(function (m) {

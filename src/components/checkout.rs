@@ -1,22 +1,38 @@
-//! `checkout`: the widget's root. Draws the current screen, keeps `data-state` on the
+//! `Checkout`: the widget's root. Draws the current screen, keeps `data-state` on the
 //! root, announces changes in a live region and moves focus to the new heading.
 
 use leptos::{html::Div, prelude::*};
 use wasm_bindgen::JsCast;
 
-use super::{
-    customer_fields::customer_fields, method_picker::method_picker, order_summary::order_summary,
-    pay_button::pay_button, status_panel::status_panel,
-};
+use super::{picker::Picker, status_panel::StatusPanel};
 use crate::{
-    embed::{iframe::frame, stripe::stripe_checkout},
-    flow::{self, Ctx},
-    state::{self, Screen},
+    embed::{iframe::Frame, stripe::StripeCheckout},
+    flow::{self, Ctx, Setup},
+    problem::page_problem,
+    returns::Return,
+    screen::Screen,
 };
 
-/// The whole widget for one `<kassa-checkout>` element; `ctx` is created by `lib.rs` when
-/// the element is mounted.
-pub fn checkout(ctx: Ctx) -> impl IntoView {
+/// The whole widget for one `<kassa-checkout>` element. Provides the widget's [`Ctx`] to
+/// every component below it.
+#[component]
+pub fn Checkout(
+    /// What the element was mounted with.
+    setup: Setup,
+    /// The way back from a provider, when the page's address carries one for this widget.
+    returned: Option<Return>,
+    /// What is wrong with the page's own setup (its items, its endpoint), in words for the
+    /// website owner: shown instead of the checkout.
+    page_error: Option<String>,
+) -> impl IntoView {
+    let ctx = Ctx::new(setup);
+    match page_error {
+        Some(message) => {
+            web_sys::console::error_1(&message.as_str().into());
+            flow::show(ctx, Screen::Problem(page_problem(message, ctx.lang())));
+        }
+        None => flow::start(ctx, returned),
+    }
     let drawn = Memo::new(move |_| ctx.screen.with(Screen::drawn));
     let root = NodeRef::<Div>::new();
 
@@ -24,7 +40,7 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
     // page owns focus until then).
     Effect::new(move |_| {
         drawn.track();
-        if !ctx.env.try_with_value(|e| e.interacted).unwrap_or(false) {
+        if !ctx.has_acted() {
             return;
         }
         set_timeout(
@@ -44,6 +60,9 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
     view! {
         <div
             class="kassa"
+            // While config and quote load, the root keeps the height of the loader's
+            // placeholder (`kassa.css`), so the host page does not jump when it goes.
+            class:kassa--placeholder=move || ctx.screen.with(|s| *s == Screen::Loading)
             data-testid="kassa-root"
             data-state=move || ctx.screen.with(Screen::as_str)
             node_ref=root
@@ -51,63 +70,19 @@ pub fn checkout(ctx: Ctx) -> impl IntoView {
             <p class="kassa-sr" role="status" aria-live="polite" data-testid="kassa-live">
                 {move || ctx.screen.with(|s| s.announcement(ctx.lang()))}
             </p>
-            {move || screen_view(ctx, drawn.get())}
+            {move || screen_view(drawn.get())}
         </div>
     }
 }
 
-fn screen_view(ctx: Ctx, screen: Screen) -> AnyView {
+/// The component that draws `screen`.
+fn screen_view(screen: Screen) -> AnyView {
     match screen {
-        Screen::Picker | Screen::Creating => picker(ctx),
+        Screen::Picker | Screen::Creating => view! { <Picker/> }.into_any(),
         Screen::Iframe { session, url, title, expires_at } => {
-            frame(ctx, session, url, title, expires_at)
+            view! { <Frame session url title expires_at/> }.into_any()
         }
-        Screen::Embedded(embed) => stripe_checkout(ctx, embed),
-        other => status_panel(ctx, other),
-    }
-}
-
-fn picker(ctx: Ctx) -> AnyView {
-    view! {
-        <section class="kassa-picker" data-testid="kassa-picker">
-            {order_summary(ctx)}
-            <form
-                class="kassa-form"
-                novalidate
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    flow::pay(ctx);
-                    focus_first_error(ctx, &ev);
-                }
-            >
-                {method_picker(ctx)}
-                {customer_fields(ctx)}
-                {pay_button(ctx)}
-            </form>
-        </section>
-    }
-    .into_any()
-}
-
-/// After a refused Pay press, puts the cursor where the first problem is.
-fn focus_first_error(ctx: Ctx, ev: &web_sys::SubmitEvent) {
-    let key = ctx.field_errors.with_untracked(|e| e.first().map(|(k, _)| (*k).to_owned())).or_else(
-        || ctx.extra_errors.with_untracked(|e| e.first().map(|(id, _)| state::extra_key(id))),
-    );
-    let Some(key) = key else { return };
-    let key = key.as_str();
-    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
-        return;
-    };
-    let mut selector = String::from("#kassa-field-");
-    selector.push_str(key);
-    let selector = if key == "method" { "input[type=radio]" } else { selector.as_str() };
-    if let Some(el) = form
-        .query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = el.focus();
+        Screen::Embedded(embed) => view! { <StripeCheckout embed/> }.into_any(),
+        other => view! { <StatusPanel screen=other/> }.into_any(),
     }
 }

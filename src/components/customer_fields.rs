@@ -1,4 +1,4 @@
-//! `customer_fields`: only the details the chosen method requires, each with the right
+//! `CustomerFields`: only the details the chosen method requires, each with the right
 //! input type, autocomplete token and inputmode, checked inline; an error is tied to its
 //! field through `aria-describedby` and `aria-invalid`, and said by a polite live region.
 //!
@@ -13,18 +13,25 @@
 use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
 
-use crate::{flow::Ctx, state, t};
+use crate::{
+    customer,
+    flow::{use_ctx, Ctx},
+    t,
+};
 
-/// The fields of the selected method; nothing when it needs none.
-pub fn customer_fields(ctx: Ctx) -> impl IntoView {
+/// The fields of the selected method; nothing when it needs none. What is typed goes to the
+/// widget's form (`Ctx::form`), checked as the customer leaves each field.
+#[component]
+pub fn CustomerFields() -> impl IntoView {
+    let ctx = use_ctx();
     let required = Memo::new(move |_| {
-        let id = ctx.selected.get()?;
+        let id = ctx.form.selected.get()?;
         ctx.method(&id).map(|m| (m.required_fields, m.extra_fields))
     });
     move || {
         required.get().filter(|(f, x)| !f.is_empty() || !x.is_empty()).map(|(fields, extra)| {
             let by_type = fields.contains(&CustomerField::CustomerType);
-            let kind = RwSignal::new(ctx.env.with_value(|e| e.typed.customer_type.clone()));
+            let kind = RwSignal::new(ctx.form.typed.with_value(|t| t.customer_type.clone()));
             let inputs = CustomerField::ALL
                 .into_iter()
                 .filter(|f| fields.contains(f))
@@ -56,14 +63,14 @@ pub fn customer_fields(ctx: Ctx) -> impl IntoView {
 
 /// The error of field `key`, if any.
 fn error_of(ctx: Ctx, key: &'static str) -> Option<&'static str> {
-    ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m))
+    ctx.form.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m))
 }
 
 /// Checks `value` for `f` and records (or clears) its error.
 fn set_error(ctx: Ctx, f: CustomerField, value: &str) {
-    let key = state::field_key(f);
-    let problem = state::check_field(f, value, ctx.lang()).err();
-    ctx.field_errors.update(|e| {
+    let key = customer::field_key(f);
+    let problem = customer::check_field(f, value, ctx.lang()).err();
+    ctx.form.field_errors.update(|e| {
         e.retain(|(k, _)| *k != key);
         if let Some(m) = problem {
             e.push((key, m));
@@ -82,7 +89,7 @@ fn error_line(ctx: Ctx, key: &'static str, id: String) -> impl IntoView {
 
 fn customer_type(ctx: Ctx, kind: RwSignal<Option<String>>) -> AnyView {
     let l = ctx.lang();
-    let key = state::field_key(CustomerField::CustomerType);
+    let key = customer::field_key(CustomerField::CustomerType);
     let radio = |value: &'static str, label: &'static str, first: bool| {
         view! {
             <label class="kassa-choice">
@@ -95,7 +102,7 @@ fn customer_type(ctx: Ctx, kind: RwSignal<Option<String>>) -> AnyView {
                     data-testid=if first { "kassa-customer-private" } else { "kassa-customer-corporate" }
                     prop:checked=move || kind.with(|k| k.as_deref() == Some(value))
                     on:change=move |_| {
-                        ctx.env.update_value(|e| e.typed.customer_type = Some(value.into()));
+                        ctx.form.typed.update_value(|t| t.customer_type = Some(value.into()));
                         kind.set(Some(value.into()));
                         set_error(ctx, CustomerField::CustomerType, value);
                     }
@@ -120,13 +127,13 @@ fn customer_type(ctx: Ctx, kind: RwSignal<Option<String>>) -> AnyView {
 }
 
 fn field(ctx: Ctx, f: CustomerField) -> AnyView {
-    let key = state::field_key(f);
-    let spec = state::field_spec(f, ctx.lang());
+    let key = customer::field_key(f);
+    let spec = customer::field_spec(f, ctx.lang());
     let mut id = String::from("kassa-field-");
     id.push_str(key);
     let mut error_id = String::from("kassa-error-");
     error_id.push_str(key);
-    let initial = ctx.env.with_value(|e| e.typed.get(f).map(str::to_owned));
+    let initial = ctx.form.typed.with_value(|t| t.get(f).map(str::to_owned));
     view! {
         <div class="kassa-field">
             <label class="kassa-field__label" for=id.clone()>{spec.label}</label>
@@ -147,7 +154,7 @@ fn field(ctx: Ctx, f: CustomerField) -> AnyView {
                     if error_of(ctx, key).is_some() {
                         set_error(ctx, f, &value);
                     }
-                    ctx.env.update_value(|e| *state::slot(&mut e.typed, f) = Some(value));
+                    ctx.form.typed.update_value(|t| *t.slot(f) = Some(value));
                 }
                 on:blur=move |ev| {
                     let value = event_target_value(&ev);
@@ -164,13 +171,13 @@ fn field(ctx: Ctx, f: CustomerField) -> AnyView {
 
 /// The error of extra field `id`, if any.
 fn extra_error_of(ctx: Ctx, id: &str) -> Option<&'static str> {
-    ctx.extra_errors.with(|e| e.iter().find(|(k, _)| k == id).map(|(_, m)| *m))
+    ctx.form.extra_errors.with(|e| e.iter().find(|(k, _)| k == id).map(|(_, m)| *m))
 }
 
 /// Checks `value` for extra field `f` and records (or clears) its error.
 fn set_extra_error(ctx: Ctx, f: &ExtraField, value: &str) {
-    let problem = state::check_extra(f, value, ctx.lang()).err();
-    ctx.extra_errors.update(|e| {
+    let problem = customer::check_extra(f, value, ctx.lang()).err();
+    ctx.form.extra_errors.update(|e| {
         e.retain(|(k, _)| *k != f.id);
         if let Some(m) = problem {
             e.push((f.id.clone(), m));
@@ -181,17 +188,17 @@ fn set_extra_error(ctx: Ctx, f: &ExtraField, value: &str) {
 /// One of the provider's own fields: a select for a `select`, else one input (a checkbox
 /// for a `checkbox`, text for the rest). One shape each keeps the widget small.
 fn extra_field(ctx: Ctx, f: ExtraField) -> AnyView {
-    let key = state::extra_key(&f.id);
+    let key = customer::extra_key(&f.id);
     let id = format!("kassa-field-{key}");
     let error_id = format!("kassa-error-{key}");
-    let initial = ctx.env.with_value(|e| state::typed_extra(&e.typed, &f.id).to_owned());
+    let initial = ctx.form.typed.with_value(|t| customer::typed_extra(t, &f.id).to_owned());
     let spec = StoredValue::new(f);
     let on_value = move |value: String, check: bool| {
         spec.with_value(|f| {
             if check || extra_error_of(ctx, &f.id).is_some() {
                 set_extra_error(ctx, f, &value);
             }
-            ctx.env.update_value(|e| state::set_typed_extra(&mut e.typed, &f.id, value));
+            ctx.form.typed.update_value(|t| customer::set_typed_extra(t, &f.id, value));
         });
     };
     let invalid = move || spec.with_value(|f| extra_error_of(ctx, &f.id)).map(|_| "true");

@@ -1,32 +1,34 @@
-//! `method_picker`: the payment methods as one radio group named "Payment method".
+//! `MethodPicker`: the payment methods as one radio group named "Payment method".
 //!
 //! A real `<fieldset>`/`<legend>` with native radios: arrow keys, `aria-checked` and the
 //! group's name come from the browser, not from script.
 
+use kassa_wire::PaymentMethod;
 use leptos::prelude::*;
 
 use crate::{
-    flow::{self, Ctx},
-    state, t,
+    flow::{self, use_ctx},
+    t,
 };
 
-/// One radio per usable method, named by its display name.
-pub fn method_picker(ctx: Ctx) -> impl IntoView {
-    let methods = ctx.env.with_value(|e| {
-        e.config
-            .as_ref()
-            .map(|c| c.methods.iter().filter(|m| state::supported(m)).cloned().collect::<Vec<_>>())
-    });
-    let error =
-        move || ctx.field_errors.with(|e| e.iter().find(|(k, _)| *k == "method").map(|(_, m)| *m));
+/// One radio per method, named by its display name; the choice goes to the widget's form.
+#[component]
+pub fn MethodPicker(
+    /// The methods to offer, in order (only those this widget can present).
+    methods: Vec<PaymentMethod>,
+) -> impl IntoView {
+    let ctx = use_ctx();
+    let selected = ctx.form.selected;
+    let error = move || {
+        ctx.form.field_errors.with(|e| e.iter().find(|(k, _)| *k == "method").map(|(_, m)| *m))
+    };
     let radios = methods
-        .unwrap_or_default()
         .into_iter()
         .map(|m| {
             let id = m.id;
             let checked = {
                 let id = id.clone();
-                move || ctx.selected.with(|s| s.as_deref() == Some(id.as_str()))
+                move || selected.with(|s| s.as_deref() == Some(id.as_str()))
             };
             let mut testid = String::from("kassa-method-");
             testid.push_str(&id);

@@ -1,8 +1,10 @@
-//! The widget's components, one per file. They draw the state; `flow.rs` moves it.
+//! The widget's components, one per file, each a `#[component]` with documented props.
+//! They draw the state and read the widget's `flow::Ctx` from context; `flow.rs` moves it.
 
 pub mod checkout;
 pub mod customer_fields;
 pub mod method_picker;
 pub mod order_summary;
 pub mod pay_button;
+pub mod picker;
 pub mod status_panel;

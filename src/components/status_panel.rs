@@ -1,4 +1,4 @@
-//! `status_panel`: every screen that is not the picker or a frame: loading, confirming,
+//! `StatusPanel`: every screen that is not the picker or a frame: loading, confirming,
 //! the receipt, invoiced, failed, cancelled, expired and problems. Each has an `<h2>` and a clear way
 //! on.
 //!
@@ -8,9 +8,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    flow::{self, Ctx},
+    flow::{self, use_ctx},
     format,
-    state::{Next, Screen},
+    poll::Check,
+    screen::{Next, Screen},
     t,
 };
 
@@ -43,8 +44,13 @@ struct Panel {
     actions: Vec<Action>,
 }
 
-/// One status screen: any `screen` but the picker and the frames.
-pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
+/// One status screen, with its heading and its way on.
+#[component]
+pub fn StatusPanel(
+    /// Any screen but the picker and the frames.
+    screen: Screen,
+) -> impl IntoView {
+    let ctx = use_ctx();
     let l = ctx.lang();
     let panel = match screen {
         Screen::Loading => Panel {
@@ -68,7 +74,7 @@ pub fn status_panel(ctx: Ctx, screen: Screen) -> AnyView {
             text: stalled.then(|| t!(l, stalled).into()),
             actions: if stalled {
                 vec![action(t!(l, check_again), "kassa-check-again", move || {
-                    flow::confirm(ctx, session.clone(), false)
+                    flow::confirm(ctx, session.clone(), Check::Confirm)
                 })]
             } else {
                 vec![]

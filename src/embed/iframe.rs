@@ -23,9 +23,9 @@ use leptos::{ev, html::Iframe, prelude::*};
 use wasm_bindgen::JsValue;
 
 use crate::{
-    flow::{self, Ctx},
-    format, lang, navigate,
-    state::{self, Screen},
+    flow::{self, use_ctx, Ctx},
+    format, lang, navigate, returns,
+    screen::Screen,
     t,
 };
 
@@ -35,15 +35,19 @@ pub const FRAME_LOAD_MS: u64 = 15_000;
 /// minutes, while a payment session's own expiry (an hour, a day) is no hold.
 const HOLD_SHOWN_SECS: i64 = 31 * 60;
 
-/// The framed payment page for `session` with a "Choose another way to pay" button. `url` was
-/// checked against the method's allowed origins; `title` is "{display_name} payment page".
-pub fn frame(
-    ctx: Ctx,
+/// The framed payment page with a "Choose another way to pay" button.
+#[component]
+pub fn Frame(
+    /// The Kassa session the page pays.
     session: String,
+    /// The provider's page, already checked against the method's allowed origins.
     url: String,
+    /// The frame's title, "{display_name} payment page".
     title: String,
+    /// Unix seconds when the provider's hold on the booking ends (Checkfront), if any.
     expires_at: Option<i64>,
-) -> AnyView {
+) -> impl IntoView {
+    let ctx = use_ctx();
     let frame = NodeRef::<Iframe>::new();
     let provider_origin = navigate::origin_of(&url).ok();
     let expected = session.clone();
@@ -64,7 +68,7 @@ pub fn frame(
             let height = js_sys::Reflect::get(&data, &JsValue::from_str("height"))
                 .ok()
                 .and_then(|v| v.as_f64());
-            if let Some(px) = state::frame_height(text("type").as_deref(), height) {
+            if let Some(px) = frame_height(text("type").as_deref(), height) {
                 if let Some(f) = frame.get_untracked() {
                     let mut value = format::int_text(u64::from(px));
                     value.push_str("px");
@@ -78,12 +82,14 @@ pub fn frame(
         if window().location().origin().ok().as_deref() != Some(origin.as_str()) {
             return;
         }
-        let Some(ret) = state::parse_return_message(text("type"), text("session"), text("outcome"))
+        let Some(ret) =
+            returns::parse_return_message(text("type"), text("session"), text("outcome"))
         else {
             return;
         };
         if ret.session == expected {
-            flow::confirm(ctx, ret.session, ret.cancelled);
+            let check = ret.check();
+            flow::confirm(ctx, ret.session, check);
         }
     });
     on_cleanup(move || listener.remove());
@@ -135,7 +141,14 @@ pub fn frame(
             </button>
         </section>
     }
-    .into_any()
+}
+
+/// The height to give a provider frame for a `{type: "…:resize", height}` message (already
+/// known to come from the frame, on the provider's origin): whole pixels, 120 to 4000.
+pub fn frame_height(kind: Option<&str>, height: Option<f64>) -> Option<u32> {
+    let h = height.filter(|h| h.is_finite())?;
+    (kind?.ends_with(":resize") && (1.0..=10_000.0).contains(&h))
+        .then(|| h.ceil().clamp(120.0, 4000.0) as u32)
 }
 
 /// "The hold ends in 14 minutes", counted down each second; at zero, the expired screen.

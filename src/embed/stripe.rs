@@ -37,8 +37,10 @@ use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    flow::{self, Ctx},
-    state::{self, Embed, Next, Problem, Screen},
+    flow::{self, use_ctx, Ctx},
+    outcome::settled_screen,
+    poll::Check,
+    screen::{Embed, Next, Problem, Screen},
     t,
 };
 
@@ -144,12 +146,16 @@ fn mount_node(host: &web_sys::HtmlElement) -> Option<web_sys::Element> {
     Some(el)
 }
 
-/// The card form and a "Choose another way to pay" button. `embed` holds the keys and the
-/// checked script URL.
-pub fn stripe_checkout(ctx: Ctx, embed: Embed) -> AnyView {
+/// The card form and a "Choose another way to pay" button.
+#[component]
+pub fn StripeCheckout(
+    /// The session's keys and the checked Stripe.js URL.
+    embed: Embed,
+) -> impl IntoView {
+    let ctx = use_ctx();
     let token = next_token();
     WANTED.with(|w| w.set(token));
-    let node = flow::host(ctx).and_then(|host| mount_node(&host));
+    let node = ctx.host().and_then(|host| mount_node(&host));
     match &node {
         Some(el) => spawn_local(start(ctx, embed.clone(), el.clone(), token)),
         None => flow::show(ctx, failed(ctx, embed.clone())),
@@ -184,7 +190,6 @@ pub fn stripe_checkout(ctx: Ctx, embed: Embed) -> AnyView {
             </button>
         </section>
     }
-    .into_any()
 }
 
 /// "We couldn't start the card form", with "Try again" and "Choose another way to pay".
@@ -205,6 +210,7 @@ enum Failure {
     Broken,
 }
 
+#[cfg_attr(feature = "split", leptos::lazy)]
 async fn start(ctx: Ctx, embed: Embed, el: web_sys::Element, token: u32) {
     // Page-wide, one start at a time: wait for the previous one to mount or give up.
     let mut done = None;
@@ -288,7 +294,7 @@ async fn mount_within(
     }
     // The session may have expired (or been paid) while Stripe.js loaded.
     if let Ok(s) = ctx_session(ctx, &embed.session).await {
-        if let Some(screen) = state::settled_screen(&s, ctx.lang()) {
+        if let Some(screen) = settled_screen(&s, ctx.lang()) {
             return Err(Failure::Settled(screen));
         }
     }
@@ -302,7 +308,7 @@ async fn mount_within(
     let session = embed.session.clone();
     let on_complete = Closure::<dyn FnMut()>::new(move || {
         if WANTED.with(Cell::get) == token {
-            flow::confirm(ctx, session.clone(), false);
+            flow::confirm(ctx, session.clone(), Check::Confirm);
         }
     });
     let options = Object::new();
@@ -343,8 +349,8 @@ async fn mount_within(
 
 /// The backend's view of the session (a failed request is no reason not to try Stripe).
 async fn ctx_session(ctx: Ctx, session: &str) -> Result<kassa_wire::Session, ()> {
-    let api = ctx.env.try_with_value(|e| e.api.clone()).ok_or(())?;
-    api.session(session).answer().await.map_err(drop)
+    let api = ctx.setup.try_with_value(|s| s.api.clone()).ok_or(())?;
+    api.session(session).await.map_err(drop)
 }
 
 /// dahlia and later: `createEmbeddedCheckoutPage`; earlier trains: `initEmbeddedCheckout`.

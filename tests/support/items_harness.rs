@@ -1,41 +1,13 @@
 //! The widget's `items` rules on any text, shared by the property test (`tests/items.rs`)
 //! and the cargo-fuzz target (`fuzz/fuzz_targets/widget_items.rs`), which include this file.
 
-use kassa::options::{parse_items, RawCart, RawLine, RawValue};
+use kassa::options::{parse_items, RawCart};
 use kassa_wire::{MAX_CART_LINES, MAX_QUANTITY};
-use serde_json::Value;
 
-/// What `lib.rs`'s `read_items` makes of the attribute in a browser, with serde_json in place
-/// of `JSON.parse` (numbers arrive as `f64` in both).
+/// What `lib.rs`'s `read_items` makes of the attribute in a browser: the same
+/// `Deserialize` impl, with serde_json in place of `JSON.parse` + serde-wasm-bindgen.
 pub fn raw_cart(text: &str) -> RawCart {
-    let Ok(value) = serde_json::from_str::<Value>(text) else { return RawCart::NotJson };
-    let Value::Array(lines) = value else { return RawCart::NotArray };
-    RawCart::Lines(
-        lines
-            .iter()
-            .map(|line| {
-                let Value::Object(object) = line else { return RawLine::NotObject };
-                let get = |key: &str| match object.get(key) {
-                    None | Some(Value::Null) => RawValue::Missing,
-                    Some(Value::String(s)) => RawValue::Str(s.clone()),
-                    Some(Value::Number(n)) => n.as_f64().map_or(RawValue::Other, RawValue::Num),
-                    Some(_) => RawValue::Other,
-                };
-                RawLine::Object {
-                    sku: get("sku"),
-                    quantity: get("quantity"),
-                    start_date: get("start_date"),
-                    end_date: get("end_date"),
-                    unknown: object
-                        .keys()
-                        .find(|k| {
-                            !matches!(k.as_str(), "sku" | "quantity" | "start_date" | "end_date")
-                        })
-                        .cloned(),
-                }
-            })
-            .collect(),
-    )
+    serde_json::from_str(text).unwrap_or(RawCart::NotJson)
 }
 
 /// Whatever the page writes, the rules answer a cart or one sentence for its owner, and an

@@ -31,10 +31,21 @@ pub struct Args {
     /// First of the simulator's five ports (Stripe, Payfect, Front Payment, Checkfront, BokaMera).
     #[arg(long, default_value_t = 8101)]
     sim_port: u16,
+    /// Port of the example merchant receiver (`examples/receiver`), which prints each booking.
+    #[arg(long, default_value_t = 8787)]
+    receiver_port: u16,
     /// Build and configure, then exit instead of serving (a smoke test of the demo).
     #[arg(long)]
     check: bool,
+    /// Start only the simulator and the backend (no widget build), for `trunk serve`: its
+    /// demo page (`index.html`, http://127.0.0.1:8090/) rebuilds the widget on every change
+    /// and talks to this backend, which accepts that origin too.
+    #[arg(long)]
+    no_widget: bool,
 }
+
+/// The origin `trunk serve` serves the demo page on (`Trunk.toml`, `[serve]`).
+const TRUNK_SERVE_ORIGIN: &str = "http://127.0.0.1:8090";
 
 /// Kills the child processes when the demo ends, however it ends.
 struct Children(Vec<Child>);
@@ -50,8 +61,10 @@ impl Drop for Children {
 
 /// Runs the demo until interrupted.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    setup::widget_tools()?;
-    widget::build()?;
+    if !args.no_widget {
+        setup::widget_tools()?;
+        widget::build()?;
+    }
     step("building the backend and the simulator");
     sh(cargo().args(["build", "-p", "kassa-server", "-p", "kassa-sim"]))?;
 
@@ -65,7 +78,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     write_site(&site, &api_url)?;
 
     let secrets = Secrets::generate()?;
-    let config = std::fs::read_to_string(root().join("crates/server/configuration/demo.toml"))?
+    let mut config = std::fs::read_to_string(root().join("crates/server/configuration/demo.toml"))?;
+    if args.no_widget {
+        let origins = "allowed_origins = [\"${SITE_URL}\"]";
+        anyhow::ensure!(config.contains(origins), "demo.toml has no `{origins}` line");
+        config = config.replace(
+            origins,
+            &format!("allowed_origins = [\"${{SITE_URL}}\", \"{TRUNK_SERVE_ORIGIN}\"]"),
+        );
+    }
+    let config = config
         .replace("${API_BIND}", &format!("{host}:{}", args.api_port))
         .replace("${API_URL}", &api_url)
         .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.join("kassa.db").display()))
@@ -78,6 +100,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .replace("${FRONT_PAYMENT_URL}", &url(2))
         .replace("${CHECKFRONT_URL}", &url(3))
         .replace("${BOKAMERA_URL}", &url(4));
+    // The merchant's receiver gets every order event, signed (issue 14).
+    let config = format!(
+        "{config}\n[outbox.endpoints.receiver]\nurl = \"http://{host}:{}/\"\n",
+        args.receiver_port
+    );
     let config_path = dir.join("kassa.toml");
     std::fs::write(&config_path, config)?;
     if args.check {
@@ -124,6 +151,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .context("starting kassa-sim")?;
     let mut children = Children(vec![sim]);
     wait_for(port(0))?;
+    setup::receiver()?;
+    let receiver = Command::new("node")
+        .arg("receiver.mjs")
+        .current_dir(root().join("examples/receiver"))
+        .env("KASSA_WEBHOOK_SECRET", &secrets.receiver_webhook)
+        .env("PORT", args.receiver_port.to_string())
+        .spawn()
+        .context("starting the example receiver (node)")?;
+    children.0.push(receiver);
+    wait_for(args.receiver_port)?;
     let server = Command::new(bin.join("kassa-server"))
         .arg("--config")
         .arg(&config_path)
@@ -138,6 +175,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .env("KASSA_PROVIDERS__BOKAMERA__API_KEY", &secrets.bokamera_key)
         .env("KASSA_PROVIDERS__CHECKFRONT__WEBHOOK_TOKEN", &secrets.checkfront_webhook_token)
         .env("KASSA_PROVIDERS__BOKAMERA__WEBHOOK_TOKEN", &secrets.bokamera_webhook_token)
+        .env("KASSA_OUTBOX__ENDPOINTS__RECEIVER__SECRET", &secrets.receiver_webhook)
         .spawn()
         .context("starting kassa-server")?;
     children.0.push(server);
@@ -145,7 +183,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     wait_for(args.site_port)?;
 
     println!("\nKassa demo is running.\n");
-    println!("  Booking page:      {site_url}/");
+    if args.no_widget {
+        println!(
+            "  Booking page:      {TRUNK_SERVE_ORIGIN}/ (run `trunk serve` in another terminal)"
+        );
+        println!("  Last built bundle: {site_url}/");
+    } else {
+        println!("  Booking page:      {site_url}/");
+    }
     println!("  Merchant backend:  {api_url}/v1/checkout/config");
     println!(
         "  Provider simulator: Stripe {} · Payfect {} · Front Payment {} · Checkfront {} · BokaMera {}",
@@ -154,6 +199,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         url(2),
         url(3),
         url(4)
+    );
+    println!(
+        "  Merchant receiver: http://{host}:{} (examples/receiver: prints each paid booking here)",
+        args.receiver_port
     );
     println!("\nPress Ctrl-C to stop.");
     loop {
@@ -180,6 +229,7 @@ struct Secrets {
     bokamera_key: String,
     checkfront_webhook_token: String,
     bokamera_webhook_token: String,
+    receiver_webhook: String,
 }
 
 impl Secrets {
@@ -200,6 +250,10 @@ impl Secrets {
             bokamera_key: uuid_like(&random(16)?),
             checkfront_webhook_token: hex(24)?,
             bokamera_webhook_token: hex(24)?,
+            receiver_webhook: format!(
+                "whsec_{}",
+                base64::engine::general_purpose::STANDARD.encode(random(32)?)
+            ),
         })
     }
 }
@@ -232,6 +286,10 @@ fn write_site(site: &Path, api_url: &str) -> anyhow::Result<()> {
         std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
     std::fs::write(site.join("index.html"), index)?;
     std::fs::copy(www.join("demo.css"), site.join("demo.css"))?;
+    if !widget::dist_dir().exists() {
+        // `--no-widget` before any `cargo xtask widget`: the trunk serve page is the one to use.
+        return Ok(());
+    }
     for entry in walk(&widget::dist_dir())? {
         let rel = entry.strip_prefix(widget::dist_dir())?;
         let target = site.join("kassa").join(rel);

@@ -4,6 +4,8 @@
 //! changes whenever any byte does, so it can be served as immutable) with:
 //! - the bundle, its loader filled with the Wasm's SHA-384, so that the loader fetches the
 //!   Wasm with `integrity` and a changed byte stops the widget (`docs/security.md` R-W2);
+//!   likewise the glue filled with each `#[lazy]` chunk's SHA-384 for the split loader's
+//!   fetches (`split.rs`), so every Wasm file the widget runs is checked;
 //! - `manifest.json`: every file with its size and `sha384-…` hash (the PCI DSS 6.4.3
 //!   script inventory entry);
 //! - `snippet.html`: the `<script>` tag with the loader's `integrity`, ready to paste.
@@ -16,7 +18,7 @@ use sha2::{Digest, Sha384};
 
 use crate::{
     run::{root, step},
-    setup, widget,
+    setup, split, widget,
 };
 
 /// The placeholder in `www/kassa.js` that receives the Wasm's hash.
@@ -41,9 +43,10 @@ pub fn run() -> anyhow::Result<()> {
         "www/kassa.js lacks {WASM_SRI_PLACEHOLDER}"
     );
     let loader = loader.replace(WASM_SRI_PLACEHOLDER, &wasm_sri);
+    let glue = with_chunk_integrity(&built)?;
 
     let version = env!("CARGO_PKG_VERSION");
-    let tag: String = Sha384::digest([&wasm[..], loader.as_bytes()].concat())
+    let tag: String = Sha384::digest([&wasm[..], loader.as_bytes(), glue.as_bytes()].concat())
         .iter()
         .take(4)
         .map(|b| format!("{b:02x}"))
@@ -55,6 +58,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     copy_dir(&built, &out)?;
     std::fs::write(out.join("kassa.js"), &loader)?;
+    std::fs::write(out.join(GLUE), &glue)?;
 
     let mut files = vec![];
     collect(&out, &out, &mut files)?;
@@ -83,6 +87,30 @@ pub fn run() -> anyhow::Result<()> {
     std::fs::write(out.join("snippet.html"), snippet)?;
     step(&format!("self-hostable bundle written to {} (Wasm {wasm_sri})", out.display()));
     Ok(())
+}
+
+/// The glue, whose split loader fetches the chunks.
+const GLUE: &str = "kassa_widget.js";
+
+/// The glue with every chunk's integrity placeholder filled in; fails when a chunk in the
+/// bundle has no placeholder or a placeholder names no chunk.
+fn with_chunk_integrity(bundle: &Path) -> anyhow::Result<String> {
+    let mut glue = std::fs::read_to_string(bundle.join(GLUE)).context("reading the glue")?;
+    for entry in std::fs::read_dir(bundle)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".wasm") || name == "kassa_widget_bg.wasm" {
+            continue;
+        }
+        let placeholder = format!("{}{name}", split::SRI_PLACEHOLDER);
+        anyhow::ensure!(glue.contains(&placeholder), "the glue fetches chunk {name} unchecked");
+        let bytes = std::fs::read(bundle.join(&name))?;
+        glue = glue.replace(&placeholder, &sri(&bytes));
+    }
+    anyhow::ensure!(
+        !glue.contains(split::SRI_PLACEHOLDER),
+        "the glue names a chunk that is not in the bundle"
+    );
+    Ok(glue)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {

@@ -3,7 +3,8 @@
 //!
 //! Versions are pinned: wasm-bindgen-cli must equal the `wasm-bindgen` crate in Cargo.lock;
 //! wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 emits broken Wasm: pitfall P3 in
-//! `docs/toolchain.md`); Chromium
+//! `docs/toolchain.md`) and esbuild from npm too, both into `.tools`; Trunk from crates.io at
+//! the last release that builds with this rustc (0.22 needs a newer one: P1); Chromium
 //! and ChromeDriver come from Debian, as does PostgreSQL.
 
 use std::process::Command;
@@ -14,6 +15,10 @@ use crate::run::{cargo, output, root, run, step};
 
 /// binaryen on npm, whose `wasm-opt` runs on node.
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// esbuild on npm: minifies the loader and the CSS, bundles and minifies the Wasm's JS glue.
+pub const ESBUILD_VERSION: &str = "0.28.2";
+/// Trunk on crates.io (`Trunk.toml` asks for `^0.21.14`).
+pub const TRUNK_VERSION: &str = "0.21.14";
 /// axe-core on npm: the accessibility checker the browser tests inject into every screen.
 pub const AXE_CORE_VERSION: &str = "4.14.1";
 /// Debian packages the tests use.
@@ -25,7 +30,35 @@ pub fn all() -> anyhow::Result<()> {
     widget_tools()?;
     axe_core()?;
     stripe_node()?;
+    receiver()?;
     schemathesis()
+}
+
+/// The official Standard Webhooks library for Node, at the version
+/// `examples/receiver/package-lock.json` pins (`npm ci` there, only when that version is not
+/// installed): the example merchant receiver and the outbox tests' receiver verify every
+/// delivery with it.
+pub fn receiver() -> anyhow::Result<()> {
+    let dir = root().join("examples/receiver");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .context("reading examples/receiver/package-lock.json")?;
+    let want = locked_npm_version(&lock, "node_modules/standardwebhooks")
+        .context("examples/receiver/package-lock.json pins no standardwebhooks")?;
+    let have = std::fs::read_to_string(dir.join("node_modules/standardwebhooks/package.json"))
+        .unwrap_or_default();
+    if have.contains(&format!("\"version\": \"{want}\"")) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing the Standard Webhooks library standardwebhooks@{want} (npm ci, once)"
+    ));
+    run(Command::new("npm").args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        "examples/receiver",
+    ]))
 }
 
 /// Stripe's official Node library, at the version `tests/stripe-node/package-lock.json` pins
@@ -117,7 +150,18 @@ fn axe_core() -> anyhow::Result<()> {
 pub fn widget_tools() -> anyhow::Result<()> {
     wasm_target()?;
     wasm_bindgen()?;
-    wasm_opt()
+    npm_build_tools()?;
+    trunk()
+}
+
+/// Trunk, installed with `cargo install --locked` when missing or at another version.
+fn trunk() -> anyhow::Result<()> {
+    let have = output(Command::new("trunk").arg("--version").env("PATH", crate::run::tool_path()));
+    if have.as_deref().is_some_and(|v| v.split_whitespace().nth(1) == Some(TRUNK_VERSION)) {
+        return Ok(());
+    }
+    step(&format!("installing Trunk {TRUNK_VERSION} (cargo install, about 7 minutes, once)"));
+    run(cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
 }
 
 /// Debian packages, installed only when missing.
@@ -189,13 +233,25 @@ pub fn wasm_opt_path() -> std::path::PathBuf {
     root().join(".tools/node_modules/.bin/wasm-opt")
 }
 
-fn wasm_opt() -> anyhow::Result<()> {
-    let have = output(&mut Command::new(wasm_opt_path()).arg("--version"));
+/// The esbuild binary.
+pub fn esbuild_path() -> std::path::PathBuf {
+    root().join(".tools/node_modules/.bin/esbuild")
+}
+
+/// wasm-opt (binaryen) and esbuild in `.tools`, in one `npm install`: an `npm install
+/// --no-save` prunes what an earlier one put into the same prefix.
+fn npm_build_tools() -> anyhow::Result<()> {
+    let wasm_opt = output(&mut Command::new(wasm_opt_path()).arg("--version"));
     let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
-    if have.is_some_and(|v| v.contains(&format!("version {major}"))) {
+    let esbuild = output(&mut Command::new(esbuild_path()).arg("--version"));
+    if wasm_opt.is_some_and(|v| v.contains(&format!("version {major}")))
+        && esbuild.is_some_and(|v| v.trim() == ESBUILD_VERSION)
+    {
         return Ok(());
     }
-    step(&format!("installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+    step(&format!(
+        "installing wasm-opt and esbuild (npm binaryen@{BINARYEN_VERSION} esbuild@{ESBUILD_VERSION})"
+    ));
     std::fs::create_dir_all(root().join(".tools"))?;
     run(Command::new("npm").args([
         "install",
@@ -205,5 +261,6 @@ fn wasm_opt() -> anyhow::Result<()> {
         "--no-fund",
         "--no-save",
         &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("esbuild@{ESBUILD_VERSION}"),
     ]))
 }

@@ -7,7 +7,10 @@
 //! payment reached the store. This command runs that test with a longer load phase and prints
 //! its report (`target/tmp/soak-report.json`).
 
-use crate::run::{cargo, root, run as sh, step};
+use crate::{
+    run::{cargo, root, run as sh, step},
+    setup,
+};
 
 /// Options.
 #[derive(Debug, clap::Args)]
@@ -25,6 +28,8 @@ pub struct Args {
 
 /// Runs the soak and prints its report.
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    // The merchant's receiver in the soak verifies with the Standard Webhooks library for Node.
+    setup::receiver()?;
     step(&format!(
         "crash soak: {} s of load, {} customers, {}",
         args.secs,

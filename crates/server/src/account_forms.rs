@@ -178,6 +178,9 @@ mod tests {
             extra_fields: vec![],
             allowed_origins: vec![],
             stripe_js_url: None,
+            group: kassa_wire::MethodGroup::BookingPage,
+            marks: vec![kassa_wire::Mark::BookingPage],
+            label: None,
         };
         let form = AccountForm {
             required: vec![CustomerField::Email, CustomerField::Name],

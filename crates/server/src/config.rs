@@ -37,6 +37,12 @@ pub struct Settings {
     /// Crash recovery, reconciliation and rate limits (optional; see `reliability`).
     #[serde(default)]
     pub reliability: crate::reliability::ReliabilitySettings,
+    /// The merchant's event endpoints and their delivery rules (optional; see `outbox`).
+    #[serde(default)]
+    pub outbox: crate::outbox::settings::OutboxSettings,
+    /// The orders API's token (optional; see `operator`).
+    #[serde(default)]
+    pub operator: crate::outbox::settings::OperatorSettings,
     /// Quotes (optional; see [`CheckoutSettings`]).
     #[serde(default)]
     pub checkout: CheckoutSettings,
@@ -83,6 +89,10 @@ pub struct MerchantSettings {
     pub name: String,
     /// ISO 4217 code of every price.
     pub currency: String,
+    /// The merchant's country, ISO 3166-1 alpha-2 (`NO`): forms that ask for the customer's
+    /// country start there.
+    #[serde(default)]
+    pub country: Option<String>,
 }
 
 /// One product or bookable service.
@@ -108,8 +118,22 @@ pub struct MethodSettings {
     pub id: kassa_wire::MethodId,
     /// The provider handling it.
     pub provider: ProviderId,
-    /// The customer-facing name.
-    pub display_name: String,
+    /// The merchant's own name for the method, shown as written in every language (older
+    /// configs call it `display_name`). Absent: the picker names it from its marks and group
+    /// in the customer's language (`kassa_wire::MethodName`).
+    #[serde(default, alias = "display_name")]
+    pub label: Option<String>,
+    /// The marks shown beside its name (names of `kassa_wire::Mark`: `visa`, `apple_pay`, …),
+    /// instead of its provider's defaults (`methods::defaults`); `[]` shows none.
+    #[serde(default)]
+    pub marks: Option<Vec<String>>,
+    /// The picker group it appears in (`card`, `vipps`, `wallet`, `invoice`, `crypto`,
+    /// `booking_page`, `other`), instead of its provider's default.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Selected when the picker opens (at most one method).
+    #[serde(default)]
+    pub default: bool,
     /// Redirect, iframe or Stripe embedded.
     pub presentation: Presentation,
     /// Provider-specific selector (e.g. Front Payment's `via`).
@@ -233,6 +257,15 @@ impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         let currency = Currency::from_code(&self.merchant.currency)
             .map_err(|e| invalid("merchant.currency", e.to_string()))?;
+        if let Some(country) = &self.merchant.country {
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(invalid(
+                    "merchant.country",
+                    format!("`{country}` is not an ISO 3166-1 alpha-2 code such as `NO`"),
+                ));
+            }
+        }
+        crate::methods::check(&self.methods).map_err(|(key, message)| invalid(key, message))?;
         for origin in &self.server.allowed_origins {
             check_origin(origin).map_err(|m| invalid("server.allowed_origins", m))?;
         }
@@ -273,6 +306,9 @@ impl Settings {
             }
         }
         self.check_stripe_js_urls()?;
+        crate::outbox::settings::check(&self.outbox).map_err(|(key, m)| invalid(key, m))?;
+        crate::outbox::settings::check_operator(&self.operator)
+            .map_err(|(key, m)| invalid(key, m))?;
         let mut ids = HashSet::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = format!("methods[{i}]");
@@ -596,6 +632,80 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = error_for(|t| t.replace("id = \"payfect-redirect\"", "id = \"payfect-iframe\""));
         assert!(e.contains("methods[3]"), "{e}");
+    }
+
+    #[test]
+    fn a_mark_that_does_not_exist_stops_the_server_with_the_methods_id() {
+        let e = error_for(|t| {
+            t.replace("variant = \"visa\"\n", "variant = \"visa\"\nmarks = [\"visa\", \"vias\"]\n")
+        });
+        assert!(e.contains("methods[5].marks"), "{e}");
+        assert!(e.contains("`fp-visa`") && e.contains("`vias`"), "{e}");
+        assert!(e.contains("visa, mastercard, vipps, apple_pay"), "the error lists the marks: {e}");
+        let e = error_for(|t| {
+            t.replace("variant = \"vipps\"\n", "variant = \"vipps\"\ngroup = \"wallets\"\n")
+        });
+        assert!(e.contains("methods[4].group") && e.contains("`fp-vipps`"), "{e}");
+        let e = error_for(|t| {
+            t.replace("id = \"stripe-hosted\"\n", "id = \"stripe-hosted\"\ndefault = true\n")
+                .replace("id = \"fp-vipps\"\n", "id = \"fp-vipps\"\ndefault = true\n")
+        });
+        assert!(e.contains("methods[4].default") && e.contains("`stripe-hosted`"), "{e}");
+        let e =
+            error_for(|t| t.replace("display_name = \"Visa (Front Payment)\"", "label = \" \""));
+        assert!(e.contains("methods[5].label") && e.contains("`fp-visa`"), "{e}");
+        let e = error_for(|t| t.replace("country = \"NO\"\n", "country = \"Norway\"\n"));
+        assert!(e.contains("merchant.country"), "{e}");
+    }
+
+    #[test]
+    fn every_demo_method_gets_its_group_and_marks_and_keeps_its_name() {
+        use kassa_wire::{Mark, MethodGroup};
+        let settings = parse(&demo_toml(), CF_TOKEN).unwrap();
+        let methods = crate::methods::public(&settings);
+        let by_id = |id: &str| methods.iter().find(|m| m.id == id).unwrap();
+        assert_eq!(by_id("fp-vipps").group, MethodGroup::Vipps);
+        assert_eq!(by_id("fp-vipps").marks, [Mark::Vipps]);
+        assert_eq!(by_id("fp-applepay").marks, [Mark::ApplePay]);
+        assert_eq!(by_id("fp-googlepay").group, MethodGroup::Wallet);
+        assert_eq!(by_id("stripe-hosted").marks, [Mark::Visa, Mark::Mastercard]);
+        assert_eq!(by_id("payfect-iframe").group, MethodGroup::Crypto);
+        assert_eq!(by_id("fp-invoice").marks, [Mark::Invoice]);
+        assert_eq!(by_id("checkfront").group, MethodGroup::BookingPage);
+        assert_eq!(by_id("bokamera-embedded").group, MethodGroup::Card);
+        assert!(methods.iter().all(|m| !m.marks.is_empty()), "every method shows a mark");
+        // The demo's labels are its own: the picker shows them as written.
+        assert_eq!(by_id("stripe-hosted").label.as_deref(), Some("Card (Stripe)"));
+        assert_eq!(by_id("stripe-hosted").display_name, "Card (Stripe)");
+        assert!(crate::methods::look_alike_warnings(&methods).is_empty());
+        assert_eq!(settings.merchant.country.as_deref(), Some("NO"));
+        assert_eq!(crate::methods::default_method(&settings), None);
+    }
+
+    #[test]
+    fn overrides_replace_the_defaults_and_unlabelled_methods_are_named_in_english() {
+        let text = demo_toml()
+            .replace("display_name = \"Card (Stripe)\"\n", "default = true\n")
+            .replace("display_name = \"Card, on this page (Stripe)\"\n", "")
+            .replace("display_name = \"Vipps (Front Payment)\"\n", "")
+            .replace("display_name = \"Card, on this page (BokaMera)\"\n", "")
+            .replace(
+                "display_name = \"Visa (Front Payment)\"\n",
+                "marks = [\"visa\", \"card\"]\ngroup = \"other\"\n",
+            );
+        let settings = parse(&text, CF_TOKEN).unwrap();
+        let methods = crate::methods::public(&settings);
+        let by_id = |id: &str| methods.iter().find(|m| m.id == id).unwrap();
+        assert_eq!(crate::methods::default_method(&settings).as_deref(), Some("stripe-hosted"));
+        let visa = by_id("fp-visa");
+        assert_eq!(visa.marks, [kassa_wire::Mark::Visa, kassa_wire::Mark::Card]);
+        assert_eq!(visa.group, kassa_wire::MethodGroup::Other);
+        assert_eq!(by_id("fp-vipps").display_name, "Vipps");
+        assert_eq!(by_id("fp-vipps").label, None);
+        // Three unlabelled cards: two providers, and Stripe twice in two places.
+        assert_eq!(by_id("stripe-hosted").display_name, "Card (Stripe, on the payment page)");
+        assert_eq!(by_id("stripe-embedded").display_name, "Card (Stripe, on this page)");
+        assert_eq!(by_id("bokamera-embedded").display_name, "Card (BokaMera)");
     }
 
     #[test]

@@ -84,6 +84,12 @@ fn is_loopback_url(url: &Url) -> bool {
     }
 }
 
+/// Whether `ip` is globally routable: the rule the merchant-event worker applies to the
+/// addresses an endpoint's host name resolves to (`crate::outbox::sender`).
+pub fn is_public(ip: IpAddr) -> bool {
+    is_global(ip)
+}
+
 /// Whether `ip` is globally routable (what `IpAddr::is_global` will say once stable).
 fn is_global(ip: IpAddr) -> bool {
     match ip {

@@ -23,8 +23,16 @@ use crate::{config::Settings, routes, state::AppState};
 /// Largest request body accepted (session creation, webhooks).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The API with its cross-cutting layers.
+/// The API with its cross-cutting layers, and no orders API (tests of the checkout alone).
 pub fn app(state: AppState) -> Router {
+    let operator = crate::operator::api::OperatorState::new(state.store.clone(), None, Vec::new());
+    app_with_operator(state, operator)
+}
+
+/// The API with its cross-cutting layers, and the orders API beside it: outside the CORS
+/// layer, so no browser on the widget's origins may read it (issue 14), but inside the
+/// security headers, timeouts and request ids.
+pub fn app_with_operator(state: AppState, operator: crate::operator::api::OperatorState) -> Router {
     let origins: Vec<HeaderValue> =
         state.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     // Exact origins only: never `*`, never `null`, never a reflected unknown origin (R-H1).
@@ -43,6 +51,11 @@ pub fn app(state: AppState) -> Router {
         // A body sent a byte at a time cannot hold a worker past the timeout (R-H3).
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(cors)
+        .merge(
+            crate::operator::api::router(operator)
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)),
+        )
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(
@@ -121,12 +134,26 @@ pub async fn spawn_on(
     for warning in settings.stripe_minimum_warnings() {
         tracing::warn!("{warning}");
     }
+    for warning in crate::methods::look_alike_warnings(&crate::methods::public(&settings)) {
+        tracing::warn!("{warning}");
+    }
+    let outbox_settings = std::mem::take(&mut settings.outbox);
+    let operator_token = settings.operator.token.take();
     let state = AppState::build(settings).await?;
+    let outbox = std::sync::Arc::new(crate::outbox::Outbox::build(&outbox_settings)?);
+    let operator = crate::operator::api::OperatorState::new(
+        state.store.clone(),
+        operator_token,
+        outbox.endpoint_names(),
+    );
     let api_addr = listener.local_addr()?;
     let api = tokio::spawn(async move {
         // Recovery runs as long as the API does (R-S4); dropping the task stops both.
         let _recovery = crate::recovery::spawn(state.clone());
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        // So does the merchant-event worker (issue 14).
+        let _outbox = crate::outbox::spawn(state.store.clone(), outbox);
+        let service =
+            app_with_operator(state, operator).into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "the API server stopped");
         }

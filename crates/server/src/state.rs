@@ -4,7 +4,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context as _;
 use kassa_providers::Provider;
-use kassa_wire::{CheckoutConfig, PaymentMethod, ProviderId};
+use kassa_wire::{CheckoutConfig, ProviderId};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -69,34 +69,13 @@ impl AppState {
         let http = kassa_providers::build_client().context("building the HTTP client")?;
         let providers = build_providers(&settings, &http)?;
 
-        let methods_public = settings
-            .methods
-            .iter()
-            .map(|m| {
-                let (origins, stripe_js) =
-                    settings.provider_pages(m.provider).unwrap_or((&[], None));
-                // The merchant's own pages are always a fine place to go: some flows (an
-                // invoice that needs no payment page) send the customer straight back.
-                let mut allowed = origins.to_vec();
-                allowed.extend(settings.server.allowed_origins.iter().cloned());
-                PaymentMethod {
-                    id: m.id.clone(),
-                    provider: m.provider,
-                    display_name: m.display_name.clone(),
-                    presentation: m.presentation,
-                    required_fields: m.required_fields.clone(),
-                    extra_fields: vec![],
-                    allowed_origins: allowed,
-                    stripe_js_url: (m.presentation == kassa_wire::Presentation::StripeEmbedded)
-                        .then(|| stripe_js.map(str::to_owned))
-                        .flatten(),
-                }
-            })
-            .collect();
+        let methods_public = crate::methods::public(&settings);
         let checkout_config = CheckoutConfig {
             merchant_name: settings.merchant.name.clone(),
             currency,
             methods: methods_public,
+            default_method: crate::methods::default_method(&settings),
+            country: settings.merchant.country.clone(),
         };
         let page_origins = ProviderId::ALL
             .into_iter()

@@ -18,7 +18,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{named::named_enum, MethodId, Money, QuoteId, SessionId, SessionState};
+use crate::{
+    named::named_enum, Mark, MethodGroup, MethodId, Money, QuoteId, SessionId, SessionState,
+};
 
 /// The header that makes session creation idempotent (one per checkout attempt).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -40,6 +42,14 @@ pub struct CheckoutConfig {
     pub currency: crate::Currency,
     /// Payment methods in the order the picker shows them.
     pub methods: Vec<PaymentMethod>,
+    /// The [`PaymentMethod::id`] the picker selects at first, the merchant's choice; absent:
+    /// none is selected until the customer picks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_method: Option<String>,
+    /// The merchant's country (ISO 3166-1 alpha-2, e.g. `NO`): where a form asks for the
+    /// customer's country, it starts there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// One entry in the picker: a provider, possibly narrowed to one of its methods.
@@ -49,7 +59,9 @@ pub struct PaymentMethod {
     pub id: MethodId,
     /// Which provider handles it.
     pub provider: ProviderId,
-    /// The name the customer sees, e.g. `Card (Stripe)`.
+    /// The method's name in English, e.g. `Card (Stripe)`: the merchant's label when there is
+    /// one, else the name the picker would show in English. A widget that knows
+    /// [`PaymentMethod::label`] and [`PaymentMethod::group`] names the method itself.
     pub display_name: String,
     /// How the provider's page reaches the customer.
     pub presentation: Presentation,
@@ -66,6 +78,23 @@ pub struct PaymentMethod {
     /// Where the Stripe.js script is loaded from, for `stripe_embedded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_js_url: Option<String>,
+    /// What the customer picks it as: the picker groups methods by it
+    /// ([`crate::group_order`]). Absent from an older backend: [`MethodGroup::Other`].
+    #[serde(default)]
+    pub group: MethodGroup,
+    /// The marks shown beside its name, in order: files `marks/<mark>.svg` beside the widget
+    /// bundle. Names this version does not know are left out.
+    #[serde(
+        default,
+        deserialize_with = "crate::picker::known_marks",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub marks: Vec<Mark>,
+    /// The merchant's own name for it, shown as written. Absent: the picker names it in the
+    /// customer's language ([`crate::MethodName`]); [`PaymentMethod::display_name`] is then an
+    /// English name for clients that do not know this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 named_enum! {

@@ -32,6 +32,7 @@ mod money;
 mod named;
 mod national_id;
 mod phone;
+mod picker;
 mod state;
 
 pub use contract::*;
@@ -45,4 +46,5 @@ pub use locale::{LanguageTag, LanguageTagError};
 pub use money::{Currency, Money, MoneyError, MAX_SAFE_MINOR};
 pub use national_id::{NationalIdError, OrganisationNumber, PersonalNumber};
 pub use phone::{Phone, PhoneError};
+pub use picker::{group_order, picker_entries, Mark, MethodGroup, MethodName, PickerEntry, Place};
 pub use state::{PaymentEvent, SessionState};

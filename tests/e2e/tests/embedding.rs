@@ -508,7 +508,9 @@ async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Res
         d.goto(&page).await?;
         let w = CheckoutPage::new(&d);
         w.wait_state("picker").await?;
-        // One byte flipped on the server: the widget refuses to start and asks the backend nothing.
+        // One byte flipped on the server: the widget refuses to start and asks the backend
+        // nothing (the loader's prefetch of config and quote, made while the Wasm downloads,
+        // is all that may have gone out: no session, no order).
         let mut bad = wasm.clone();
         let middle = bad.len() / 2;
         bad[middle] ^= 1;
@@ -525,7 +527,14 @@ async fn the_loader_refuses_a_wasm_that_does_not_match_its_hash() -> anyhow::Res
             .await?
             .json()
             .clone();
-        ensure!(calls == json!([]), "the backend was called: {calls}");
+        let prefetched = [format!("{api}/v1/checkout/config"), format!("{api}/v1/checkout/quote")];
+        let others: Vec<&Value> = calls
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| !prefetched.iter().any(|p| c.as_str() == Some(p)))
+            .collect();
+        ensure!(others.is_empty(), "the backend was called: {calls}");
         Ok(())
     })
     .await
@@ -630,4 +639,68 @@ async fn a_provider_page_that_does_not_load_in_time_opens_in_the_whole_window() 
             Ok(())
         })
         .await
+}
+
+/// What the loader leaves on the first `<kassa-checkout>` while the Wasm is held back.
+const LOADER_STATE: &str = r#"
+const done = arguments[arguments.length - 1];
+const el = document.querySelector('kassa-checkout');
+const root = el && el.shadowRoot;
+const box = root && root.querySelector('[data-testid=kassa-placeholder]');
+const sheet = root && root.querySelector('link[rel=stylesheet]');
+const p = el && el.kassaPrefetch;
+if (!box || !p || !sheet || !sheet.sheet) { done(null); return; }
+Promise.all([p.config, p.quote]).then(([config, quote]) => done({
+  key: p.key, config: config.status, quote: quote.status,
+  total: quote.body && quote.body.total, methods: config.body && config.body.methods && config.body.methods.length,
+  className: box.className, inline: root.querySelectorAll('[style]').length,
+  height: el.getBoundingClientRect().height, defined: !!customElements.get('kassa-checkout'),
+}));
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm_downloads(
+) -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let (page, api) = (stack.booking_page(), stack.api_url.clone());
+    Browser::start().await?.run(|d| async move {
+        // The Wasm does not arrive until released: what shows meanwhile is the loader's.
+        hold(&d, "*kassa_widget_bg.wasm").await?;
+        d.goto(&page).await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        let state = loop {
+            let state = d.execute_async(LOADER_STATE, vec![]).await?.json().clone();
+            if !state.is_null() {
+                break state;
+            }
+            ensure!(tokio::time::Instant::now() < deadline, "no placeholder and prefetch");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        ensure!(state["defined"] == json!(false), "the widget had not started: {state}");
+        // The exact body the widget sends for the page's cart, and the key that names it.
+        let body = json!({"items": serde_json::from_str::<Value>(ITEMS)?}).to_string();
+        let key = json!([api, "", body]).to_string();
+        ensure!(state["key"] == json!(key), "prefetch key {} is not {key}", state["key"]);
+        ensure!(state["config"] == json!(200) && state["quote"] == json!(200), "answers: {state}");
+        ensure!(state["methods"].as_u64().is_some_and(|n| n > 0), "config has methods: {state}");
+        ensure!(state["total"].is_object(), "the quote has a total: {state}");
+        ensure!(state["className"] == json!("kassa kassa--placeholder"), "placeholder: {state}");
+        ensure!(state["inline"] == json!(0), "no inline styles (CSP): {state}");
+        // 30em of the default 16px font: the picker's height, held from the start.
+        ensure!(state["height"].as_f64().is_some_and(|h| h >= 480.0), "height: {state}");
+        release(&d).await?;
+        let w = CheckoutPage::new(&d);
+        w.wait_state("picker").await?;
+        let left = d
+            .execute(
+                "return document.querySelector('kassa-checkout').shadowRoot.querySelectorAll('[data-testid=kassa-placeholder]').length;",
+                vec![],
+            )
+            .await?
+            .json()
+            .clone();
+        ensure!(left == json!(0), "the widget replaced the placeholder");
+        Ok(())
+    })
+    .await
 }

@@ -9,10 +9,14 @@ use serde_json::json;
 
 const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"},{"sku":"life-jacket","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
 
-/// Records the body of every request the page sends with `fetch`.
+/// Records the body of every request the page sends with `fetch`, given as text in `init`
+/// or as a `Request` (the widget's gloo-net passes one).
 const FETCH_PROBE: &str = "window.__bodies = [];\
 const f = window.fetch;\
-window.fetch = function (url, init) { if (init && typeof init.body === 'string') window.__bodies.push(init.body); return f.apply(this, arguments); };";
+window.fetch = function (input, init) {\
+  if (input instanceof Request) input.clone().text().then(function (t) { if (t) window.__bodies.push(t); });\
+  else if (init && typeof init.body === 'string') window.__bodies.push(init.body);\
+  return f.apply(this, arguments); };";
 
 fn page(locale: Option<&str>) -> String {
     let attr = locale.map(|l| format!(" locale=\"{l}\"")).unwrap_or_default();

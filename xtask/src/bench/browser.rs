@@ -35,7 +35,15 @@ var resolveDone, resolveNav;
 window.__benchDone = new Promise(function (r) { resolveDone = r; });
 window.__benchNav = new Promise(function (r) { resolveNav = r; });
 B.hold = /[?&]hold/.test(location.search);
+// Cumulative layout shift (shifts not caused by input), from navigation start.
+B.cls = 0;
+var addShifts = function (entries) { entries.forEach(function (e) { if (!e.hadRecentInput) B.cls += e.value; }); };
+try {
+  B.shifts = new PerformanceObserver(function (list) { addShifts(list.getEntries()); });
+  B.shifts.observe({ type: 'layout-shift', buffered: true });
+} catch (_) { B.cls = null; }
 B.collect = function () {
+  if (B.shifts) addShifts(B.shifts.takeRecords());
   var nav = performance.getEntriesByType('navigation')[0] || {};
   var marks = {};
   performance.getEntriesByType('mark').forEach(function (m) { marks[m.name] = m.startTime; });
@@ -44,7 +52,7 @@ B.collect = function () {
              transfer: r.transferSize, encoded: r.encodedBodySize, decoded: r.decodedBodySize };
   });
   return { pickerAt: B.pickerAt == null ? null : B.pickerAt, readyAt: B.readyAt == null ? null : B.readyAt,
-           firstState: B.firstState || null, error: B.error || B.adyenError || null, items: B.items || 0,
+           firstState: B.firstState || null, error: B.error || B.adyenError || null, items: B.items || 0, cls: B.cls,
            nav: { responseEnd: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd },
            marks: marks, res: res };
 };
@@ -144,7 +152,8 @@ fn page(title: &str, head: &str, body: &str) -> String {
          <header class=\"site-header\"><p class=\"brand\">Fjord Kayak Tours</p><nav aria-label=\"Site\"><a href=\"#tour\">Tours</a> · <a href=\"#book\">Book</a></nav></header>\n\
          <main>\n<section id=\"tour\" class=\"tour\"><h1>Two-hour kayak tour on the Oslofjord</h1>\
          <p>Paddle past the islands with a guide, 1 December 2026 at 10:00. For two people, with life-jackets.</p></section>\n\
-         <section id=\"book\" class=\"checkout\" aria-labelledby=\"book-heading\"><h2 id=\"book-heading\">Pay for your booking</h2>\n{body}\n</section>\n</main>\n</body>\n</html>\n"
+         <section id=\"book\" class=\"checkout\" aria-labelledby=\"book-heading\"><h2 id=\"book-heading\">Pay for your booking</h2>\n{body}\n</section>\n\
+         <p class=\"after-checkout\">Questions? Call us on +47 22 00 00 00. (Content below the checkout: it moves if the checkout changes height, which the layout shift counts.)</p>\n</main>\n</body>\n</html>\n"
     )
 }
 
@@ -249,6 +258,12 @@ var t = setTimeout(function () { done({ timeout: true, partial: window.__bench &
 (window.__benchDone || Promise.resolve({ error: 'no instrumentation on this page' })).then(function (r) { clearTimeout(t); done(r); });
 "#;
 
+/// The layout shift 500 ms after interactive (late shifts: images, fonts, a late resize).
+const WAIT_SETTLED: &str = r#"
+var done = arguments[arguments.length - 1];
+setTimeout(function () { done(window.__bench && window.__bench.collect ? window.__bench.collect().cls : null); }, 500);
+"#;
+
 const WAIT_NAV: &str = r#"
 var done = arguments[arguments.length - 1];
 var t = setTimeout(function () { done({ timeout: true }); }, 30000);
@@ -271,7 +286,11 @@ async fn load(driver: &Session, url: &str, cold: bool) -> anyhow::Result<Value> 
         driver.cdp("Network.clearBrowserCache", json!({})).await?;
     }
     driver.goto(url).await?;
-    Ok(driver.execute_async(WAIT_DONE).await?.json().clone())
+    let mut r = driver.execute_async(WAIT_DONE).await?.json().clone();
+    if r.is_object() {
+        r["clsSettled"] = driver.execute_async(WAIT_SETTLED).await?.json().clone();
+    }
+    Ok(r)
 }
 
 fn resource<'a>(r: &'a Value, suffix: &str) -> Option<&'a Value> {
@@ -342,6 +361,9 @@ impl Series {
             "picker_items": self.loads.first().map(|r| r["items"].clone()),
             "failures": failed.iter().take(3).map(|r| json!({"error": r["error"], "timeout": r["timeout"], "firstState": r["firstState"]})).collect::<Vec<_>>(),
             "dom_content_loaded": Dist::of(&self.loads.iter().filter_map(|r| r["nav"]["dcl"].as_f64()).collect::<Vec<_>>()).json(),
+            "cls_at_interactive": Dist::of(&self.loads.iter().filter_map(|r| r["cls"].as_f64()).collect::<Vec<_>>()).json(),
+            "cls_settled": Dist::of(&self.loads.iter().filter_map(|r| r["clsSettled"].as_f64()).collect::<Vec<_>>()).json(),
+            "cls_settled_max": self.loads.iter().filter_map(|r| r["clsSettled"].as_f64()).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x)))),
         });
         if self.variant == Variant::Kassa {
             let at = |f: &dyn Fn(&Value) -> Option<f64>| {

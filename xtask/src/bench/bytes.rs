@@ -13,7 +13,9 @@ use super::{npm, TWIGGY};
 use crate::{
     run::{root, run, step, tool_path},
     setup::wasm_opt_path,
-    size::{measure, Sizes, BROTLI_CEILING, BROTLI_GOAL},
+    size::{
+        measure, measure_bundle, Sizes, BROTLI_GOAL, CRITICAL_BROTLI_CEILING, TOTAL_BROTLI_CEILING,
+    },
     widget::dist_dir,
 };
 
@@ -57,17 +59,18 @@ fn measure_files(files: &[PathBuf], base: &Path) -> anyhow::Result<(Vec<Value>, 
 pub fn run_phase() -> anyhow::Result<Value> {
     step("size: the widget bundle and the anchors (raw, gzip -9, brotli -q 11)");
     let dist = dist_dir();
-    let (files, kassa) = measure_files(&files_under(&dist)?, &dist)?;
-    for f in &files {
-        eprintln!(
-            "    kassa {:<44} {:>8} {:>8} {:>8}",
-            f["file"].as_str().unwrap_or(""),
-            f["raw"],
-            f["gzip"],
-            f["brotli"]
-        );
+    let bundle = measure_bundle(&dist)?;
+    let mut files = vec![];
+    for (name, part, s) in &bundle.files {
+        eprintln!("    kassa {name:<36} {part:>8?} {:>8} {:>8} {:>8}", s.raw, s.gzip, s.brotli);
+        let mut row = sizes_json(s);
+        row["file"] = json!(name);
+        row["part"] = json!(format!("{part:?}").to_lowercase());
+        files.push(row);
     }
-    eprintln!("    kassa total {:>41} {:>8} {:>8}", kassa.raw, kassa.gzip, kassa.brotli);
+    let (kassa, whole) = (bundle.critical, bundle.total);
+    eprintln!("    kassa critical path {:>33} {:>8} {:>8}", kassa.raw, kassa.gzip, kassa.brotli);
+    eprintln!("    kassa total {:>41} {:>8} {:>8}", whole.raw, whole.gzip, whole.brotli);
     let mut anchors = vec![];
     for a in npm::build_anchors()? {
         let base = npm::dir().join("out");
@@ -82,6 +85,7 @@ pub fn run_phase() -> anyhow::Result<Value> {
             "total": sizes_json(&total),
             "kassa_over_anchor_brotli": ratio(kassa.brotli, total.brotli),
             "kassa_over_anchor_gzip": ratio(kassa.gzip, total.gzip),
+            "kassa_total_over_anchor_brotli": ratio(whole.brotli, total.brotli),
         }));
     }
     let breakdown = match wasm_breakdown() {
@@ -90,11 +94,14 @@ pub fn run_phase() -> anyhow::Result<Value> {
     };
     let glue = glue_breakdown(&dist.join("kassa_widget.js")).unwrap_or(Value::Null);
     Ok(json!({
-        "kassa": {"files": files, "total": sizes_json(&kassa)},
+        // `critical` is what the goal and the anchor ratios compare: the bytes before the
+        // picker is usable. `whole` adds the lazy chunks and the brand marks.
+        "kassa": {"files": files, "total": sizes_json(&kassa), "critical": sizes_json(&kassa), "whole": sizes_json(&whole)},
         "goal_brotli": BROTLI_GOAL,
         "to_goal_brotli": kassa.brotli as i64 - BROTLI_GOAL as i64,
-        "ceiling_brotli": BROTLI_CEILING,
-        "under_ceiling": kassa.brotli <= BROTLI_CEILING,
+        "ceiling_brotli": CRITICAL_BROTLI_CEILING,
+        "whole_ceiling_brotli": TOTAL_BROTLI_CEILING,
+        "under_ceiling": kassa.brotli <= CRITICAL_BROTLI_CEILING && whole.brotli <= TOTAL_BROTLI_CEILING,
         "anchors": anchors,
         "wasm": breakdown,
         "js_glue": glue,
@@ -120,7 +127,7 @@ fn wasm_breakdown() -> anyhow::Result<Value> {
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
-    let wasm = root().join("target/wasm32-unknown-unknown/widget/kassa.wasm");
+    let wasm = root().join("target/wasm32-unknown-unknown/widget/kassa_bundle.wasm");
     run(Command::new("wasm-bindgen")
         .env("PATH", tool_path())
         .args([

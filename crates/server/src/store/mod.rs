@@ -23,10 +23,17 @@ mod inbox;
 mod json;
 mod order;
 mod orders;
+mod outbox;
+mod search;
 
 pub use inbox::{Change, InboxKey, Noted};
 pub use json::Json;
 pub use order::{NewOrder, Order};
+pub use outbox::{
+    event_type, now_ms, Delivery, DeliveryFilter, DeliveryState, DueDelivery, OutboxCounts,
+    OutboxEvent,
+};
+pub use search::{OrderFilter, Transition};
 
 /// How long a request may hold an order while it calls the provider. Longer than an
 /// adapter's whole retry deadline (10 s by default), so a live call never loses its lease;

@@ -400,6 +400,8 @@ pub(super) async fn transition(
         .context("moving the order")?;
         if done.rows_affected() == 1 {
             log_transition(conn, id, current, next, cause).await?;
+            // The merchant's event, in this same transaction (issue 14).
+            super::outbox::record_event(conn, id, current, next, cause).await?;
             return Ok(Some(Applied::Moved(next)));
         }
     }

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use kassa_server::openapi::DOCUMENT;
 use kassa_wire::{
     Action, ApiError, CartItem, CheckoutConfig, CreateSession, Currency, CustomerDetails,
-    CustomerField, ErrorCode, MethodId, Money, PaymentMethod, Presentation, ProviderId, Quote,
-    QuoteId, QuoteLine, QuoteRequest, Receipt, RedirectReason, Session, SessionId, SessionState,
+    CustomerField, ErrorCode, Mark, MethodGroup, MethodId, Money, PaymentMethod, Presentation,
+    ProviderId, Quote, QuoteId, QuoteLine, QuoteRequest, Receipt, RedirectReason, Session,
+    SessionId, SessionState,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
@@ -171,15 +172,27 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         }],
         allowed_origins: vec![],
         stripe_js_url: Some("u".into()),
+        group: MethodGroup::Card,
+        marks: vec![Mark::Visa],
+        label: Some("Kort".into()),
     };
-    let bare_method = PaymentMethod { stripe_js_url: None, extra_fields: vec![], ..method.clone() };
+    let bare_method = PaymentMethod {
+        stripe_js_url: None,
+        extra_fields: vec![],
+        marks: vec![],
+        label: None,
+        ..method.clone()
+    };
     fields_match("PaymentMethod", &method, &bare_method);
     let config = CheckoutConfig {
         merchant_name: "m".into(),
         currency: Currency::NOK,
         methods: vec![method],
+        default_method: Some("m".into()),
+        country: Some("NO".into()),
     };
-    fields_match("CheckoutConfig", &config, &config);
+    let bare_config = CheckoutConfig { default_method: None, country: None, ..config.clone() };
+    fields_match("CheckoutConfig", &config, &bare_config);
     let receipt = Receipt { amount: nok(1), provider_reference: "r".into(), paid_at: 1 };
     fields_match("Receipt", &receipt, &receipt);
     let session = Session {
@@ -237,6 +250,8 @@ fn every_enum_lists_exactly_the_wire_values() {
     assert_eq!(enum_values("ProviderId"), names(ProviderId::ALL));
     assert_eq!(enum_values("SessionState"), names(SessionState::ALL));
     assert_eq!(enum_values("CustomerField"), names(CustomerField::ALL));
+    assert_eq!(enum_values("Mark"), names(Mark::ALL));
+    assert_eq!(enum_values("MethodGroup"), names(MethodGroup::ALL));
     assert_eq!(enum_values("RedirectReason"), names([RedirectReason::FrameRefused]));
     assert_eq!(
         enum_values("Presentation"),

@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod instances;
 mod observability;
+mod outbox;
 mod soak;
 mod store;
 mod support;

@@ -7,7 +7,10 @@
 //! customer walked away); every payment made at a provider is `paid` in the store (webhooks
 //! that arrived while the backend was down are taken when the simulator retries them, else
 //! reconciliation finds them); Stripe holds exactly one session per order; and the server's
-//! log holds none of the configured secrets or customer details.
+//! log holds none of the configured secrets or customer details. The merchant's receiver
+//! (`support/receiver.mjs`, verifying with the official Standard Webhooks library) gets every
+//! order event through the crashes, while it fails now and then: every paid order's
+//! `order.paid` event is processed once, none is lost.
 //!
 //! The bounded run here is part of `cargo test` (about 15 s of load, a few kills).
 //! `cargo xtask soak` runs it longer through the same environment variables:
@@ -35,6 +38,7 @@ use crate::support::{
     app::{
         client, create_body, fast_sim, method_of, payable_sessions, session_reference, sim_sessions,
     },
+    receiver::{outbox_toml, Receiver, OPERATOR_TOKEN, SECRET},
     Backend,
 };
 
@@ -70,6 +74,26 @@ struct Report {
     /// Log lines that carry the customer's request id (order stored, webhook taken).
     log_trails_followed: usize,
     final_states: BTreeMap<String, i64>,
+    /// Merchant events stored (issue 14).
+    events_created: i64,
+    /// Distinct events the receiver processed.
+    events_delivered: usize,
+    /// Attempts beyond each delivery's first (the receiver failed, or a crash interrupted).
+    delivery_attempts_retried: i64,
+    /// Events answered 2xx more than once (a crash between the answer and its record); the
+    /// receiver processed each once by its id.
+    events_redelivered_after_success: usize,
+    /// Paid orders whose `order.paid` event never reached the receiver, plus stored events
+    /// it never processed.
+    events_lost: usize,
+    /// Deliveries the receiver refused as badly signed.
+    deliveries_failing_verification: usize,
+    /// From the event's commit to the receiver processing it, milliseconds.
+    delivery_latency_ms_p50: i64,
+    /// The same, at the 95th percentile.
+    delivery_latency_ms_p95: i64,
+    /// The same, the longest.
+    delivery_latency_ms_max: i64,
     wall_secs: u64,
 }
 
@@ -199,6 +223,7 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
     sim_config.payfect.delivery = patient.clone();
     sim_config.front_payment.delivery = patient;
     let sim = kassa_sim::start(sim_config.clone()).await.unwrap();
+    let receiver = Receiver::start().await;
 
     let toml = include_str!("support/kassa.toml")
         .replace("bind = \"127.0.0.1:0\"", &format!("bind = \"127.0.0.1:{port}\""))
@@ -215,7 +240,8 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
         .replace(
             "recovery_interval_ms = 10000",
             "recovery_interval_ms = 1000\nreconcile_after_secs = 10",
-        );
+        )
+        + &outbox_toml(&receiver.url).replace("poll_interval_ms = 50", "poll_interval_ms = 200");
     let config = dir.path().join("kassa.toml");
     std::fs::write(&config, toml).unwrap();
     let env: Vec<(String, String)> = [
@@ -244,8 +270,9 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let secrets: Vec<String> =
+    let mut secrets: Vec<String> =
         env.iter().map(|(_, v)| v.trim_matches(['[', ']']).to_owned()).collect();
+    secrets.extend([SECRET.to_owned(), OPERATOR_TOKEN.to_owned()]);
 
     let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-server.log");
     let _ = std::fs::remove_file(&log);
@@ -273,7 +300,10 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
         crashes += 1;
         tokio::time::sleep(Duration::from_millis(rng.gen_range(0..500))).await;
         server.start().await;
+        // The merchant's system has its bad moments too.
+        receiver.mode(if rng.gen_bool(0.3) { "fail" } else { "ok" }, 0).await;
     }
+    receiver.mode("ok", 0).await;
     for c in customers {
         c.await.expect("a customer finished");
     }
@@ -291,14 +321,19 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
                 missing += 1;
             }
         }
-        if (unfinished == 0 && missing == 0) || Instant::now() > drain_until {
+        let events = store.outbox_events().await.unwrap();
+        let processed = receiver.log().await.processed;
+        let undelivered = events.iter().filter(|e| !processed.contains_key(&e.id)).count();
+        if (unfinished == 0 && missing == 0 && undelivered == 0) || Instant::now() > drain_until {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     server.kill().await;
 
-    let report = measure(&settings, &store, &truth, &sim, crashes, &secrets, &log, started).await;
+    let mut report =
+        measure(&settings, &store, &truth, &sim, crashes, &secrets, &log, started).await;
+    measure_events(&mut report, &store, &truth, &receiver).await;
     let text = serde_json::to_string_pretty(&report).unwrap();
     println!("soak report:\n{text}");
     std::fs::write(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-report.json"), &text)
@@ -318,6 +353,44 @@ async fn the_backend_killed_at_random_under_load_loses_no_order_and_leaves_none_
     );
     assert_eq!(report.log_trails_broken, 0, "a log line lost the checkout's request id");
     assert!(report.log_trails_followed > report.orders_acknowledged, "the log shows the checkouts");
+    assert!(report.events_created > 0, "paid orders made merchant events");
+    assert_eq!(report.events_lost, 0, "merchant events lost");
+    assert_eq!(report.deliveries_failing_verification, 0, "badly signed deliveries");
+}
+
+/// The merchant events' figures: what the store holds against what the receiver processed.
+async fn measure_events(report: &mut Report, store: &Store, truth: &Truth, receiver: &Receiver) {
+    let events = store.outbox_events().await.unwrap();
+    let counts = store.outbox_counts().await.unwrap();
+    let log = receiver.log().await;
+    report.events_created = counts.events;
+    report.events_delivered = log.processed.len();
+    report.delivery_attempts_retried = counts.retries;
+    report.events_redelivered_after_success = log.acked.values().filter(|n| **n > 1).count();
+    report.deliveries_failing_verification = log.attempts.iter().filter(|a| !a.verified).count();
+    let mut lost = events.iter().filter(|e| !log.processed.contains_key(&e.id)).count();
+    for order in &truth.paid {
+        let paid_event =
+            events.iter().find(|e| &e.order_id == order && e.event_type == "order.paid");
+        if paid_event.is_none() {
+            lost += 1;
+        }
+    }
+    report.events_lost = lost;
+    let created: HashMap<&str, i64> =
+        events.iter().map(|e| (e.id.as_str(), e.created_at)).collect();
+    let mut latencies: Vec<i64> =
+        log.booked.iter().filter_map(|b| created.get(b.id.as_str()).map(|at| b.at - at)).collect();
+    latencies.sort_unstable();
+    let at = |q: usize| {
+        latencies
+            .get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    report.delivery_latency_ms_p50 = at(50);
+    report.delivery_latency_ms_p95 = at(95);
+    report.delivery_latency_ms_max = latencies.last().copied().unwrap_or(0);
 }
 
 /// A free port below the kernel's ephemeral range, so that it stays ours while the backend is

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod pg;
+pub mod receiver;
 
 use self::pg::PgServer;
 

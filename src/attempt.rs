@@ -1,0 +1,131 @@
+//! One checkout attempt and its `Idempotency-Key`: one key per attempt, kept when the same
+//! request is retried after the backend may have acted on it, replaced when the customer
+//! starts a new attempt. Pure apart from [`new_key`].
+
+use kassa_wire::{CustomerDetails, ErrorCode};
+
+use crate::problem::ApiFailure;
+
+/// One checkout attempt: what was asked for, under which idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The `Idempotency-Key`.
+    pub key: String,
+    /// The method id.
+    pub method: String,
+    /// The details sent.
+    pub customer: CustomerDetails,
+}
+
+/// The attempt for a Pay press: the pending one when it asks for the same thing (its earlier
+/// request may have reached the backend), otherwise a new one with a fresh key.
+pub fn attempt_for(
+    pending: Option<&Attempt>,
+    method: &str,
+    customer: &CustomerDetails,
+    new_key: impl FnOnce() -> String,
+) -> Attempt {
+    match pending {
+        Some(a) if a.method == method && a.customer == *customer => a.clone(),
+        _ => Attempt { key: new_key(), method: method.to_owned(), customer: customer.clone() },
+    }
+}
+
+/// Whether an attempt stays pending (and its key is reused) after this failure: yes when the
+/// backend may have acted on the request (no answer, 5xx) or asks us to come back later.
+pub fn key_survives(failure: &ApiFailure) -> bool {
+    match failure {
+        ApiFailure::Unreachable(_) | ApiFailure::Malformed => true,
+        ApiFailure::Api(e) => {
+            matches!(e.code, ErrorCode::IdempotencyKeyInFlight | ErrorCode::RateLimited)
+        }
+    }
+}
+
+/// A fresh idempotency key: `crypto.randomUUID()`, or a v4 UUID from `getRandomValues`
+/// where `randomUUID` is missing (insecure contexts).
+pub fn new_key() -> String {
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    let Some(crypto) = crypto else { return String::from("kassa-no-crypto") };
+    let has_uuid = js_sys::Reflect::get(&crypto, &wasm_bindgen::JsValue::from_str("randomUUID"))
+        .is_ok_and(|f| f.is_function());
+    if has_uuid {
+        return crypto.random_uuid();
+    }
+    let mut bytes = [0u8; 16];
+    let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        lang::Locale,
+        problem::problem_for,
+        screen::{Next, Retry},
+    };
+    use kassa_wire::{ApiError, CustomerDetails};
+
+    use super::*;
+
+    #[test]
+    fn a_retry_after_a_network_error_reuses_the_key() {
+        let customer = CustomerDetails::default();
+        let first = attempt_for(None, "vipps", &customer, || "k1".into());
+        assert!(key_survives(&ApiFailure::Unreachable(None)));
+        let again = attempt_for(Some(&first), "vipps", &customer, || "k2".into());
+        assert_eq!(again.key, "k1");
+    }
+
+    #[test]
+    fn a_different_request_gets_a_new_key() {
+        let customer = CustomerDetails::default();
+        let first = attempt_for(None, "vipps", &customer, || "k1".into());
+        assert_eq!(attempt_for(Some(&first), "card", &customer, || "k2".into()).key, "k2");
+        let other = CustomerDetails { email: Some("a@b.no".into()), ..CustomerDetails::default() };
+        assert_eq!(attempt_for(Some(&first), "vipps", &other, || "k3".into()).key, "k3");
+    }
+
+    #[test]
+    fn a_definite_refusal_ends_the_attempt() {
+        let refused = ApiError {
+            code: ErrorCode::UnknownSku,
+            message: "We don't sell that.".into(),
+            field: None,
+            retryable: false,
+        };
+        assert!(!key_survives(&ApiFailure::Api(refused.clone())));
+        let in_flight = ApiError {
+            code: ErrorCode::IdempotencyKeyInFlight,
+            retryable: true,
+            ..refused.clone()
+        };
+        assert!(key_survives(&ApiFailure::Api(in_flight)));
+        let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker, Locale::en);
+        assert_eq!(p.title, "We don't sell that.");
+        assert_eq!(p.next, Next::Picker);
+        assert_eq!(p.code, "unknown_sku");
+        let refused = ApiFailure::Api(ApiError {
+            code: ErrorCode::UnknownSku,
+            message: "We don't sell that.".into(),
+            field: None,
+            retryable: false,
+        });
+        let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
+        assert_eq!(
+            de.title, "Die Zahlung konnte nicht gestartet werden.",
+            "no English on a German page"
+        );
+    }
+}

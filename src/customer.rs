@@ -1,0 +1,358 @@
+//! The customer's details: which fields a method asks for, how each is asked for (label,
+//! input type, autocomplete), and the rules each value must pass before it is sent. Pure.
+
+use kassa_wire::{CustomerDetails, CustomerField, ExtraField, ExtraValue};
+
+use crate::{lang::Locale, t};
+
+/// How a customer field is asked for: label, input type, autocomplete token, inputmode.
+pub struct FieldSpec {
+    /// The visible label.
+    pub label: &'static str,
+    /// The `<input type>`.
+    pub kind: &'static str,
+    /// The autocomplete token (WCAG 1.3.5), `off` where none fits.
+    pub autocomplete: &'static str,
+    /// The `inputmode` for on-screen keyboards, when not implied by `kind`.
+    pub inputmode: Option<&'static str>,
+}
+
+/// How `field` is asked for in `l`.
+pub fn field_spec(field: CustomerField, l: Locale) -> FieldSpec {
+    let (label, kind, autocomplete, inputmode) = match field {
+        CustomerField::Name => (t!(l, name), "text", "name", None),
+        CustomerField::Email => (t!(l, email), "email", "email", None),
+        CustomerField::Phone => (t!(l, phone), "tel", "tel", None),
+        CustomerField::CustomerType => (t!(l, customer_type), "radio", "off", None),
+        CustomerField::PersonalNumber => (t!(l, personal_number), "text", "off", Some("numeric")),
+        CustomerField::OrganisationId => (t!(l, organisation_id), "text", "off", Some("numeric")),
+        CustomerField::StreetAddress => (t!(l, street_address), "text", "street-address", None),
+        CustomerField::PostalCode => (t!(l, postal_code), "text", "postal-code", None),
+        CustomerField::City => (t!(l, city), "text", "address-level2", None),
+        CustomerField::Country => (t!(l, country), "text", "country", None),
+    };
+    FieldSpec { label, kind, autocomplete, inputmode }
+}
+
+/// The element attribute that prefills a field, e.g. `customer-email`.
+pub fn field_attribute(field: CustomerField) -> &'static str {
+    match field {
+        CustomerField::Name => "customer-name",
+        CustomerField::Email => "customer-email",
+        CustomerField::Phone => "customer-phone",
+        CustomerField::CustomerType => "customer-type",
+        CustomerField::PersonalNumber => "customer-personal-number",
+        CustomerField::OrganisationId => "customer-organisation-id",
+        CustomerField::StreetAddress => "customer-street-address",
+        CustomerField::PostalCode => "customer-postal-code",
+        CustomerField::City => "customer-city",
+        CustomerField::Country => "customer-country",
+    }
+}
+
+/// The stable id part of a field (`name`, `email`, `phone`, …).
+pub fn field_key(field: CustomerField) -> &'static str {
+    match field {
+        CustomerField::Name => "name",
+        CustomerField::Email => "email",
+        CustomerField::Phone => "phone",
+        CustomerField::CustomerType => "customer_type",
+        CustomerField::PersonalNumber => "personal_number",
+        CustomerField::OrganisationId => "organisation_id",
+        CustomerField::StreetAddress => "street_address",
+        CustomerField::PostalCode => "postal_code",
+        CustomerField::City => "city",
+        CustomerField::Country => "country",
+    }
+}
+
+/// The fields to show for a method, in form order: with a customer type, the personal number
+/// only for a private person and the organisation number only for a company (neither until
+/// the type is chosen).
+pub fn visible_fields(required: &[CustomerField], typed: &CustomerDetails) -> Vec<CustomerField> {
+    let by_type = required.contains(&CustomerField::CustomerType);
+    let kind = typed.customer_type.as_deref();
+    CustomerField::ALL
+        .into_iter()
+        .filter(|f| required.contains(f))
+        .filter(|f| match f {
+            CustomerField::PersonalNumber if by_type => kind == Some("private"),
+            CustomerField::OrganisationId if by_type => kind == Some("corporate"),
+            _ => true,
+        })
+        .collect()
+}
+
+/// Checks one field and returns the value to send, or a message for the customer in `l`.
+pub fn check_field(field: CustomerField, value: &str, l: Locale) -> Result<String, &'static str> {
+    let v = value.trim();
+    match field {
+        CustomerField::Name => {
+            if v.is_empty() || v.chars().count() > 200 {
+                Err(t!(l, err_name))
+            } else {
+                Ok(v.to_owned())
+            }
+        }
+        CustomerField::Email => {
+            let ok = v.len() <= 254
+                && !v.contains(char::is_whitespace)
+                && v.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                });
+            if ok {
+                Ok(v.to_owned())
+            } else {
+                Err(t!(l, err_email))
+            }
+        }
+        CustomerField::Phone => {
+            let compact: String =
+                v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+            let digits = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
+            match digits {
+                Some(d) if (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
+                    let mut e164 = String::from("+");
+                    e164.push_str(d);
+                    Ok(e164)
+                }
+                _ => Err(t!(l, err_phone)),
+            }
+        }
+        CustomerField::CustomerType => match v {
+            "private" | "corporate" => Ok(v.to_owned()),
+            _ => Err(t!(l, err_customer_type)),
+        },
+        CustomerField::PersonalNumber => digits(v, 11, t!(l, err_personal_number)),
+        CustomerField::OrganisationId => digits(v, 9, t!(l, err_organisation_id)),
+        CustomerField::StreetAddress | CustomerField::City => {
+            if v.is_empty() || v.chars().count() > 200 {
+                Err(t!(l, err_required))
+            } else {
+                Ok(v.to_owned())
+            }
+        }
+        CustomerField::PostalCode => {
+            if (3..=10).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
+            {
+                Ok(v.to_owned())
+            } else {
+                Err(t!(l, err_postal_code))
+            }
+        }
+        CustomerField::Country => {
+            if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+                Ok(v.to_ascii_uppercase())
+            } else {
+                Err(t!(l, err_country))
+            }
+        }
+    }
+}
+
+/// Exactly `n` digits (spaces allowed while typing).
+fn digits(v: &str, n: usize, message: &'static str) -> Result<String, &'static str> {
+    let compact: String = v.chars().filter(|c| *c != ' ').collect();
+    if compact.len() == n && compact.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(compact)
+    } else {
+        Err(message)
+    }
+}
+
+/// Reads the details a method needs from what was typed; every other field (and the number
+/// that does not go with the customer type) is left out.
+pub fn customer_for(
+    required: &[CustomerField],
+    typed: &CustomerDetails,
+    l: Locale,
+) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
+    let mut out = CustomerDetails::default();
+    let mut errors = Vec::new();
+    for field in visible_fields(required, typed) {
+        match check_field(field, typed.get(field).unwrap_or(""), l) {
+            Ok(v) => *out.slot(field) = Some(v),
+            Err(e) => errors.push((field, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
+/// as `-`), for element ids: `kassa-field-x-guide_language`.
+pub fn extra_key(id: &str) -> String {
+    let mut key = String::from("x-");
+    key.extend(id.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            c
+        } else {
+            '-'
+        }
+    }));
+    key
+}
+
+/// Checks the value typed for a provider's extra field: what to send (`None` for an optional
+/// field left empty), or a message for the customer in `l`. Length is bounded by the input.
+pub fn check_extra(
+    field: &ExtraField,
+    value: &str,
+    l: Locale,
+) -> Result<Option<String>, &'static str> {
+    let v = value.trim();
+    let ok = match field.kind.as_str() {
+        ExtraField::SELECT => v.is_empty() || field.options.iter().any(|o| o.value == v),
+        ExtraField::CHECKBOX => v.is_empty() || v == "1",
+        _ => true,
+    };
+    match (v.is_empty(), ok) {
+        (_, false) => Err(t!(l, err_required)),
+        (true, _) if field.required => Err(t!(l, err_required)),
+        (true, _) => Ok(None),
+        (false, _) => Ok(Some(v.to_owned())),
+    }
+}
+
+/// What was typed for extra field `id`.
+pub fn typed_extra<'a>(typed: &'a CustomerDetails, id: &str) -> &'a str {
+    typed.extra.iter().find(|v| v.id == id).map_or("", |v| v.value.as_str())
+}
+
+/// Records what was typed for extra field `id`.
+pub fn set_typed_extra(typed: &mut CustomerDetails, id: &str, value: String) {
+    match typed.extra.iter_mut().find(|v| v.id == id) {
+        Some(slot) => slot.value = value,
+        None => typed.extra.push(ExtraValue { id: id.to_owned(), value }),
+    }
+}
+
+/// Reads the values of a method's extra fields from what was typed; others are left out.
+pub fn extra_for(
+    fields: &[ExtraField],
+    typed: &CustomerDetails,
+    l: Locale,
+) -> Result<Vec<ExtraValue>, Vec<(String, &'static str)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for field in fields {
+        match check_extra(field, typed_extra(typed, &field.id), l) {
+            Ok(Some(value)) => out.push(ExtraValue { id: field.id.clone(), value }),
+            Ok(None) => {}
+            Err(e) => errors.push((field.id.clone(), e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
+        let language = ExtraField {
+            id: "guide_language".into(),
+            label: "Guide language".into(),
+            kind: ExtraField::SELECT.into(),
+            required: true,
+            options: vec![kassa_wire::FieldOption { value: "en".into(), label: "English".into() }],
+        };
+        let note = ExtraField {
+            id: "note".into(),
+            label: "Note".into(),
+            kind: ExtraField::TEXTAREA.into(),
+            required: false,
+            options: vec![],
+        };
+        let fields = [language, note];
+        let mut typed = CustomerDetails::default();
+        let errors = extra_for(&fields, &typed, Locale::en).unwrap_err();
+        assert_eq!(errors, [("guide_language".to_owned(), t!(Locale::en, err_required))]);
+        set_typed_extra(&mut typed, "guide_language", "fr".into());
+        assert!(extra_for(&fields, &typed, Locale::en).is_err(), "not one of the choices");
+        set_typed_extra(&mut typed, "guide_language", " en ".into());
+        set_typed_extra(&mut typed, "stray", "x".into());
+        let sent = extra_for(&fields, &typed, Locale::en).unwrap();
+        assert_eq!(sent, [ExtraValue { id: "guide_language".into(), value: "en".into() }]);
+        assert_eq!(extra_key("a b/c"), "x-a-b-c");
+    }
+
+    #[test]
+    fn only_required_fields_are_sent_and_each_is_checked() {
+        let typed = CustomerDetails {
+            name: Some(" Kari Nordmann ".into()),
+            email: Some("kari@example.no".into()),
+            phone: Some("+47 912 34 567".into()),
+            ..CustomerDetails::default()
+        };
+        let got = customer_for(&[CustomerField::Email, CustomerField::Phone], &typed, Locale::en)
+            .unwrap();
+        assert_eq!(got.name, None);
+        assert_eq!(got.email.as_deref(), Some("kari@example.no"));
+        assert_eq!(got.phone.as_deref(), Some("+4791234567"));
+        let errors = customer_for(
+            &[CustomerField::Name, CustomerField::Email],
+            &CustomerDetails::default(),
+            Locale::en,
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn the_customer_type_decides_which_number_is_asked_for() {
+        let invoice = [
+            CustomerField::CustomerType,
+            CustomerField::Name,
+            CustomerField::PersonalNumber,
+            CustomerField::OrganisationId,
+        ];
+        let mut typed = CustomerDetails::default();
+        assert_eq!(
+            visible_fields(&invoice, &typed),
+            [CustomerField::CustomerType, CustomerField::Name]
+        );
+        typed.customer_type = Some("private".into());
+        assert!(visible_fields(&invoice, &typed).contains(&CustomerField::PersonalNumber));
+        assert!(!visible_fields(&invoice, &typed).contains(&CustomerField::OrganisationId));
+        typed.customer_type = Some("corporate".into());
+        typed.name = Some("Fjord AS".into());
+        typed.organisation_id = Some("912 345 678".into());
+        typed.personal_number = Some("01019012345".into());
+        let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
+        assert_eq!(sent.organisation_id.as_deref(), Some("912345678"));
+        assert_eq!(sent.personal_number, None, "a company sends no personal number");
+        let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
+        assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
+    }
+
+    #[test]
+    fn field_rules_accept_real_values_and_refuse_junk() {
+        let check = |f, v| check_field(f, v, Locale::en);
+        assert!(check(CustomerField::Email, "a@b").is_err());
+        assert!(check(CustomerField::Email, "a b@c.no").is_err());
+        assert!(check(CustomerField::Email, "@c.no").is_err());
+        assert_eq!(check(CustomerField::Phone, "0047 91234567").unwrap(), "+4791234567");
+        assert!(check(CustomerField::Phone, "91234567").is_err());
+        assert!(check(CustomerField::Phone, "+47 abc").is_err());
+        assert!(check(CustomerField::Name, "   ").is_err());
+        assert_eq!(check(CustomerField::Country, "no").unwrap(), "NO");
+        let email = field_spec(CustomerField::Email, Locale::de);
+        assert_eq!((email.label, email.kind, email.autocomplete), ("E-Mail", "email", "email"));
+        assert_eq!(field_spec(CustomerField::Phone, Locale::en).autocomplete, "tel");
+        assert_eq!(field_spec(CustomerField::PostalCode, Locale::en).autocomplete, "postal-code");
+    }
+}

@@ -1,0 +1,160 @@
+//! How a failed request or a refused URL becomes a [`Problem`] for the customer: the words
+//! (in the customer's language where the error code says enough), the `kassa:error` code and
+//! the way on. Pure.
+
+use kassa_wire::{ApiError, ErrorCode};
+
+use crate::{
+    lang::Locale,
+    navigate::UrlError,
+    screen::{Next, Problem, Retry},
+    t,
+};
+
+/// How a request to the backend failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiFailure {
+    /// The request never got an answer, or the answer was a 5xx (with its body, if any).
+    Unreachable(Option<ApiError>),
+    /// A 4xx with an [`ApiError`] body.
+    Api(ApiError),
+    /// An answer the widget cannot read.
+    Malformed,
+}
+
+impl ApiFailure {
+    /// The failure for an answer that was not a 2xx: its status and the [`ApiError`] in its
+    /// body, if one could be read. A 5xx means the backend (or what is behind it) is not
+    /// there, except a provider that answered and refused the payment (`provider_rejected`,
+    /// a 502: a total under the provider's minimum charge, a price the booking system
+    /// changed). Retrying cannot help with that one, so it is shown as the backend wrote it,
+    /// with another way to pay.
+    pub fn for_answer(status: u16, error: Option<ApiError>) -> ApiFailure {
+        match (status >= 500, error) {
+            (true, Some(e)) if e.code == ErrorCode::ProviderRejected => ApiFailure::Api(e),
+            (true, e) => ApiFailure::Unreachable(e),
+            (false, Some(e)) => ApiFailure::Api(e),
+            (false, None) => ApiFailure::Malformed,
+        }
+    }
+
+    /// The `kassa:error` code.
+    pub fn code(&self) -> String {
+        match self {
+            ApiFailure::Unreachable(_) => String::from("unreachable"),
+            ApiFailure::Malformed => String::from("malformed_response"),
+            ApiFailure::Api(e) => error_code_str(e.code).to_owned(),
+        }
+    }
+}
+
+fn error_code_str(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidRequest => "invalid_request",
+        ErrorCode::UnknownSku => "unknown_sku",
+        ErrorCode::UnknownMethod => "unknown_method",
+        ErrorCode::ReturnUrlNotAllowed => "return_url_not_allowed",
+        ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
+        ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+        ErrorCode::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+        ErrorCode::SessionNotFound => "session_not_found",
+        ErrorCode::ProviderUnavailable => "provider_unavailable",
+        ErrorCode::ProviderRejected => "provider_rejected",
+        ErrorCode::RateLimited => "rate_limited",
+        ErrorCode::PayloadTooLarge => "payload_too_large",
+        ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+        _ => "internal",
+    }
+}
+
+/// The problem screen for a failed request. `retry` is what "Retry" repeats; `otherwise` is
+/// offered when retrying cannot help.
+///
+/// The backend writes its messages in English; where the customer can act on the error code
+/// alone, the widget says it in the customer's language and keeps the backend's text out.
+pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next, l: Locale) -> Problem {
+    let (title, detail, next) = match failure {
+        ApiFailure::Unreachable(e) => {
+            // The backend's own words, in English, only for an English page.
+            let detail = e.as_ref().filter(|_| l == Locale::en).map(|e| e.message.clone());
+            (t!(l, unreachable).into(), detail, Next::Retry(retry))
+        }
+        ApiFailure::Malformed => (t!(l, malformed).into(), None, Next::Retry(retry)),
+        ApiFailure::Api(e) => {
+            let next = if e.retryable { Next::Retry(retry) } else { otherwise };
+            let title = match e.code {
+                ErrorCode::ProviderUnavailable => t!(l, provider_unavailable).into(),
+                ErrorCode::RateLimited => t!(l, rate_limited).into(),
+                _ if l == Locale::en => e.message.clone(),
+                _ => t!(l, not_started).into(),
+            };
+            (title, None, next)
+        }
+    };
+    Problem { title, detail, next, code: failure.code() }
+}
+
+/// The problem screen for a refused payment URL (the reason goes to the console).
+pub fn problem_for_url(error: &UrlError, l: Locale) -> Problem {
+    web_log(&error.message());
+    Problem {
+        title: t!(l, url_refused).into(),
+        detail: Some(t!(l, url_refused_text).into()),
+        next: Next::Picker,
+        code: String::from("url_refused"),
+    }
+}
+
+/// A problem with the page's own setup: the detail is for the website owner, in English.
+pub fn page_problem(message: String, l: Locale) -> Problem {
+    Problem {
+        title: t!(l, cant_start).into(),
+        detail: Some(message),
+        next: Next::Nothing,
+        code: String::from("invalid_page"),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn web_log(message: &str) {
+    web_sys::console::error_1(&wasm_bindgen::JsValue::from_str(message));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn web_log(_message: &str) {}
+
+#[cfg(test)]
+mod tests {
+    use kassa_wire::ApiError;
+
+    use crate::screen::Screen;
+
+    use super::*;
+
+    #[test]
+    fn a_provider_that_refused_the_payment_is_not_an_unreachable_backend() {
+        let refused = ApiError {
+            code: ErrorCode::ProviderRejected,
+            message: "The total 2.00 NOK is below Stripe's minimum charge of 3.00 NOK.".into(),
+            field: None,
+            retryable: false,
+        };
+        let failure = ApiFailure::for_answer(502, Some(refused.clone()));
+        assert_eq!(failure, ApiFailure::Api(refused.clone()));
+        let p = problem_for(&failure, Retry::Create, Next::Picker, Locale::en);
+        assert_eq!(p.title, refused.message);
+        assert_eq!(p.next, Next::Picker, "another way to pay, not a retry of the same");
+        let down = ApiError { code: ErrorCode::ProviderUnavailable, ..refused };
+        assert!(matches!(ApiFailure::for_answer(503, Some(down)), ApiFailure::Unreachable(_)));
+        assert_eq!(ApiFailure::for_answer(500, None), ApiFailure::Unreachable(None));
+        assert_eq!(ApiFailure::for_answer(404, None), ApiFailure::Malformed);
+    }
+
+    #[test]
+    fn an_unreachable_backend_offers_retry() {
+        let p = problem_for(&ApiFailure::Unreachable(None), Retry::Load, Next::Nothing, Locale::en);
+        assert_eq!(p.title, t!(Locale::en, unreachable));
+        assert_eq!(p.next, Next::Retry(Retry::Load));
+        assert_eq!(Screen::Problem(p).as_str(), "error");
+    }
+}
