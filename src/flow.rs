@@ -302,8 +302,19 @@ impl Ctx {
             }
         };
         let usable = loaded.usable_methods();
-        if self.form.selected.get_untracked().is_none() && usable.len() == 1 {
-            self.form.selected.set(Some(usable[0].id.clone()));
+        if self.form.selected.get_untracked().is_none() {
+            // The only method, else the one the merchant chose to select at first.
+            let first = match usable.as_slice() {
+                [only] => Some(only.id.clone()),
+                _ => loaded
+                    .config
+                    .default_method
+                    .clone()
+                    .filter(|d| usable.iter().any(|m| &m.id == d)),
+            };
+            if first.is_some() {
+                self.form.selected.set(first);
+            }
         }
         let next = self.after_load.try_update_value(|a| std::mem::replace(a, AfterLoad::Picker));
         if !matches!(next, Some(AfterLoad::Reopen(_))) {
