@@ -2,7 +2,7 @@
 //! request is retried after the backend may have acted on it, replaced when the customer
 //! starts a new attempt. Pure apart from [`new_key`].
 
-use kassa_wire::{CustomerDetails, ErrorCode};
+use kassa_wire::{CustomerDetails, ErrorCode, MethodId, Quote, QuoteId};
 
 use crate::problem::ApiFailure;
 
@@ -12,22 +12,33 @@ pub struct Attempt {
     /// The `Idempotency-Key`.
     pub key: String,
     /// The method id.
-    pub method: String,
+    pub method: MethodId,
+    /// The quote whose total the customer saw on the Pay button.
+    pub quote_id: QuoteId,
     /// The details sent.
     pub customer: CustomerDetails,
 }
 
-/// The attempt for a Pay press: the pending one when it asks for the same thing (its earlier
-/// request may have reached the backend), otherwise a new one with a fresh key.
+/// The attempt for a Pay press: the pending one when it asks for the same thing (same method,
+/// quote and details: its earlier request may have reached the backend), otherwise a new one
+/// with a fresh key.
 pub fn attempt_for(
     pending: Option<&Attempt>,
-    method: &str,
+    method: &MethodId,
+    quote_id: &QuoteId,
     customer: &CustomerDetails,
     new_key: impl FnOnce() -> String,
 ) -> Attempt {
     match pending {
-        Some(a) if a.method == method && a.customer == *customer => a.clone(),
-        _ => Attempt { key: new_key(), method: method.to_owned(), customer: customer.clone() },
+        Some(a) if a.method == *method && a.quote_id == *quote_id && a.customer == *customer => {
+            a.clone()
+        }
+        _ => Attempt {
+            key: new_key(),
+            method: method.clone(),
+            quote_id: quote_id.clone(),
+            customer: customer.clone(),
+        },
     }
 }
 
@@ -39,6 +50,33 @@ pub fn key_survives(failure: &ApiFailure) -> bool {
         ApiFailure::Api(e) => {
             matches!(e.code, ErrorCode::IdempotencyKeyInFlight | ErrorCode::RateLimited)
         }
+    }
+}
+
+/// What a session request refused for its quote asks of the widget (contracts: a 409 with
+/// `quote_expired` or `price_changed` creates nothing and carries the fresh quote).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Repriced {
+    /// The quote only ran out of time and the total is the one the customer saw: send the
+    /// same request again at once with the fresh quote (once).
+    Renew(Quote),
+    /// The price differs: show the new total and let the customer press Pay again.
+    Changed(Quote),
+    /// The quote ran out of time again right after a renewal: keep the fresh quote and say
+    /// that the payment did not start; Pay asks again.
+    Stale(Quote),
+}
+
+/// Reads a refusal for its quote; `None` for any other failure. `renewed` is true when the
+/// refused request was itself the widget's own renewal.
+pub fn repriced(failure: &ApiFailure, renewed: bool) -> Option<Repriced> {
+    let ApiFailure::Api(e) = failure else { return None };
+    let quote = e.quote.clone()?;
+    match e.code {
+        ErrorCode::PriceChanged => Some(Repriced::Changed(quote)),
+        ErrorCode::QuoteExpired if renewed => Some(Repriced::Stale(quote)),
+        ErrorCode::QuoteExpired => Some(Repriced::Renew(quote)),
+        _ => None,
     }
 }
 
@@ -82,19 +120,61 @@ mod tests {
     #[test]
     fn a_retry_after_a_network_error_reuses_the_key() {
         let customer = CustomerDetails::default();
-        let first = attempt_for(None, "vipps", &customer, || "k1".into());
+        let (vipps, q1) = (MethodId::parse("vipps").unwrap(), QuoteId::parse("q1").unwrap());
+        let first = attempt_for(None, &vipps, &q1, &customer, || "k1".into());
         assert!(key_survives(&ApiFailure::Unreachable(None)));
-        let again = attempt_for(Some(&first), "vipps", &customer, || "k2".into());
+        let again = attempt_for(Some(&first), &vipps, &q1, &customer, || "k2".into());
         assert_eq!(again.key, "k1");
     }
 
     #[test]
     fn a_different_request_gets_a_new_key() {
         let customer = CustomerDetails::default();
-        let first = attempt_for(None, "vipps", &customer, || "k1".into());
-        assert_eq!(attempt_for(Some(&first), "card", &customer, || "k2".into()).key, "k2");
+        let (vipps, q1) = (MethodId::parse("vipps").unwrap(), QuoteId::parse("q1").unwrap());
+        let first = attempt_for(None, &vipps, &q1, &customer, || "k1".into());
+        assert_eq!(
+            attempt_for(Some(&first), &MethodId::parse("card").unwrap(), &q1, &customer, || "k2"
+                .into())
+            .key,
+            "k2"
+        );
         let other = CustomerDetails { email: Some("a@b.no".into()), ..CustomerDetails::default() };
-        assert_eq!(attempt_for(Some(&first), "vipps", &other, || "k3".into()).key, "k3");
+        assert_eq!(attempt_for(Some(&first), &vipps, &q1, &other, || "k3".into()).key, "k3");
+        let q2 = QuoteId::parse("q2").unwrap();
+        assert_eq!(
+            attempt_for(Some(&first), &vipps, &q2, &customer, || "k4".into()).key,
+            "k4",
+            "a new quote (a new total on the button) is a new request"
+        );
+    }
+
+    fn refusal(code: ErrorCode, quote: Option<Quote>) -> ApiFailure {
+        ApiFailure::Api(Box::new(ApiError {
+            code,
+            message: "m".into(),
+            field: None,
+            retryable: false,
+            quote,
+        }))
+    }
+
+    #[test]
+    fn an_expired_quote_is_renewed_once_and_a_new_price_is_shown() {
+        let fresh = Quote {
+            id: QuoteId::parse("q2").unwrap(),
+            expires_at: "2026-12-01T12:30:00Z".into(),
+            lines: vec![],
+            total: kassa_wire::Money::from_minor(150_000, kassa_wire::Currency::NOK).unwrap(),
+        };
+        let expired = refusal(ErrorCode::QuoteExpired, Some(fresh.clone()));
+        assert_eq!(repriced(&expired, false), Some(Repriced::Renew(fresh.clone())));
+        assert_eq!(repriced(&expired, true), Some(Repriced::Stale(fresh.clone())), "once");
+        let changed = refusal(ErrorCode::PriceChanged, Some(fresh.clone()));
+        assert_eq!(repriced(&changed, false), Some(Repriced::Changed(fresh.clone())));
+        assert_eq!(repriced(&changed, true), Some(Repriced::Changed(fresh.clone())));
+        assert_eq!(repriced(&refusal(ErrorCode::PriceChanged, None), false), None);
+        assert_eq!(repriced(&refusal(ErrorCode::UnknownSku, Some(fresh)), false), None);
+        assert_eq!(repriced(&ApiFailure::Malformed, false), None);
     }
 
     #[test]
@@ -104,24 +184,31 @@ mod tests {
             message: "We don't sell that.".into(),
             field: None,
             retryable: false,
+            quote: None,
         };
-        assert!(!key_survives(&ApiFailure::Api(refused.clone())));
+        assert!(!key_survives(&ApiFailure::Api(Box::new(refused.clone()))));
         let in_flight = ApiError {
             code: ErrorCode::IdempotencyKeyInFlight,
             retryable: true,
             ..refused.clone()
         };
-        assert!(key_survives(&ApiFailure::Api(in_flight)));
-        let p = problem_for(&ApiFailure::Api(refused), Retry::Create, Next::Picker, Locale::en);
+        assert!(key_survives(&ApiFailure::Api(Box::new(in_flight))));
+        let p = problem_for(
+            &ApiFailure::Api(Box::new(refused)),
+            Retry::Create,
+            Next::Picker,
+            Locale::en,
+        );
         assert_eq!(p.title, "We don't sell that.");
         assert_eq!(p.next, Next::Picker);
         assert_eq!(p.code, "unknown_sku");
-        let refused = ApiFailure::Api(ApiError {
+        let refused = ApiFailure::Api(Box::new(ApiError {
             code: ErrorCode::UnknownSku,
             message: "We don't sell that.".into(),
             field: None,
             retryable: false,
-        });
+            quote: None,
+        }));
         let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
         assert_eq!(
             de.title, "Die Zahlung konnte nicht gestartet werden.",

@@ -15,8 +15,8 @@
 use std::future::Future;
 
 use kassa_wire::{
-    CartItem, CheckoutConfig, CreateSession, CustomerDetails, PaymentMethod, Quote, Session,
-    SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
+    CartItem, CheckoutConfig, CreateSession, CustomerDetails, MethodId, Money, PaymentMethod,
+    Quote, Session, SessionId, SessionState, RETURN_OUTCOME_PARAM, RETURN_SESSION_PARAM,
 };
 use leptos::{prelude::*, reactive::owner::WeakOwner, task::spawn_local_scoped_with_cancellation};
 use serde::Serialize;
@@ -25,7 +25,7 @@ use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
 use crate::{
     api::{sleep, to_js, Api, Prefetched},
-    attempt::{attempt_for, key_survives, new_key, Attempt},
+    attempt::{attempt_for, key_survives, new_key, repriced, Attempt, Repriced},
     customer,
     lang::Locale,
     navigate,
@@ -86,7 +86,7 @@ impl Loaded {
 #[derive(Clone, Copy)]
 pub struct Form {
     /// The method id the customer picked.
-    pub selected: RwSignal<Option<String>>,
+    pub selected: RwSignal<Option<MethodId>>,
     /// What the customer typed, unchecked (not reactive: inputs own their values).
     pub typed: StoredValue<CustomerDetails>,
     /// Field problems from the last check (field key, message).
@@ -101,9 +101,9 @@ enum AfterLoad {
     /// Just the picker.
     Picker,
     /// The page was reloaded while it showed this session's page: show it again.
-    Reopen(String),
+    Reopen(SessionId),
     /// "Try again" with this method after a reload (its details may be known).
-    TryAgain(String),
+    TryAgain(MethodId),
 }
 
 /// One widget's state, shared by its components through Leptos's context
@@ -123,11 +123,17 @@ pub struct Ctx {
     /// What follows the next load.
     after_load: StoredValue<AfterLoad>,
     /// Creates the session for an attempt; its answer is handled by [`created`].
-    create: Action<Attempt, (String, Result<Session, ApiFailure>)>,
+    create: Action<Attempt, (Attempt, Result<Session, ApiFailure>)>,
     /// Cancels a session ("Choose another way to pay"); its answer is handled by [`left`].
-    cancel: Action<String, (String, Result<Session, ApiFailure>)>,
+    cancel: Action<SessionId, (SessionId, Result<Session, ApiFailure>)>,
     /// The attempt whose session request has not been answered for sure.
     pending: StoredValue<Option<Attempt>>,
+    /// The quote the customer sees (the loaded one, or the fresh one from a refusal).
+    pub quote: RwSignal<Option<Quote>>,
+    /// The new total after the backend refused a request because the price changed.
+    pub price_notice: RwSignal<Option<Money>>,
+    /// True while the request in flight is the widget's own renewal of an expired quote.
+    renewed: StoredValue<bool>,
     /// The widget's owner (weak: it owns this very value) and the owner of its current step.
     owners: StoredValue<(WeakOwner, Option<Owner>)>,
     /// True after the customer did something (focus only moves after that).
@@ -172,10 +178,10 @@ impl Ctx {
             let api = setup.with_value(|s| s.api.clone());
             async move {
                 let answer = api.create_session(&body, &attempt.key).await;
-                (attempt.method, answer)
+                (attempt, answer)
             }
         });
-        let cancel = Action::new_local(move |session: &String| {
+        let cancel = Action::new_local(move |session: &SessionId| {
             let session = session.clone();
             let api = setup.with_value(|s| s.api.clone());
             async move {
@@ -198,6 +204,9 @@ impl Ctx {
             create,
             cancel,
             pending: StoredValue::new(None),
+            quote: RwSignal::new(None),
+            price_notice: RwSignal::new(None),
+            renewed: StoredValue::new(false),
             owners: StoredValue::new((Owner::current().unwrap_or_default().downgrade(), None)),
             acted: StoredValue::new(false),
         };
@@ -209,8 +218,8 @@ impl Ctx {
             }
         });
         Effect::new(move |_| {
-            if let Some((method, answer)) = create.value().get() {
-                untrack(|| created(ctx, method, answer));
+            if let Some((attempt, answer)) = create.value().get() {
+                untrack(|| created(ctx, attempt, answer));
             }
         });
         Effect::new(move |_| {
@@ -273,6 +282,11 @@ impl Ctx {
         self.loaded.try_with_untracked(|l| l.clone()).flatten().flatten().and_then(|(_, l)| l.ok())
     }
 
+    /// The quote the customer sees (not reactive).
+    pub fn quote(self) -> Option<Quote> {
+        self.quote.get_untracked()
+    }
+
     /// The method with this id from the config.
     pub fn method(self, id: &str) -> Option<PaymentMethod> {
         self.loaded()?.method(id).cloned()
@@ -301,16 +315,16 @@ impl Ctx {
                 return show(self, Screen::Problem(problem));
             }
         };
+        self.quote.set(Some(loaded.quote.clone()));
+        self.price_notice.set(None);
         let usable = loaded.usable_methods();
         if self.form.selected.get_untracked().is_none() {
             // The only method, else the one the merchant chose to select at first.
             let first = match usable.as_slice() {
                 [only] => Some(only.id.clone()),
-                _ => loaded
-                    .config
-                    .default_method
-                    .clone()
-                    .filter(|d| usable.iter().any(|m| &m.id == d)),
+                _ => loaded.config.default_method.as_deref().and_then(|d| {
+                    usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())
+                }),
             };
             if first.is_some() {
                 self.form.selected.set(first);
@@ -335,6 +349,7 @@ fn session_request(setup: StoredValue<Setup, LocalStorage>, attempt: &Attempt) -
         setup.with_value(|s| (s.items.clone(), s.locale.clone(), s.widget.clone()));
     CreateSession {
         items,
+        quote_id: attempt.quote_id.clone(),
         method: attempt.method.clone(),
         return_url: return_url(&widget),
         customer: attempt.customer.clone(),
@@ -511,9 +526,13 @@ pub fn pay(ctx: Ctx) {
     details.extra = extra;
     form.field_errors.set(Vec::new());
     form.extra_errors.set(Vec::new());
-    let attempt = ctx
-        .pending
-        .with_value(|pending| attempt_for(pending.as_ref(), &method.id, &details, new_key));
+    ctx.price_notice.set(None);
+    ctx.renewed.set_value(false);
+    // The quote whose total the Pay button showed.
+    let Some(quote_id) = ctx.quote().map(|q| q.id) else { return };
+    let attempt = ctx.pending.with_value(|pending| {
+        attempt_for(pending.as_ref(), &method.id, &quote_id, &details, new_key)
+    });
     ctx.pending.set_value(Some(attempt));
     create(ctx);
 }
@@ -527,10 +546,11 @@ pub fn create(ctx: Ctx) {
 }
 
 /// The answer to a session request.
-fn created(ctx: Ctx, method: String, answer: Result<Session, ApiFailure>) {
+fn created(ctx: Ctx, attempt: Attempt, answer: Result<Session, ApiFailure>) {
     if ctx.screen.get_untracked() != Screen::Creating {
         return;
     }
+    let method = attempt.method.clone();
     match answer {
         Ok(session) => {
             ctx.pending.set_value(None);
@@ -539,10 +559,39 @@ fn created(ctx: Ctx, method: String, answer: Result<Session, ApiFailure>) {
             act(ctx, &session, ctx.method(&method).as_ref());
         }
         Err(failure) => {
+            if let Some(r) = repriced(&failure, ctx.renewed.get_value()) {
+                return reprice(ctx, attempt, r, &failure);
+            }
             if !key_survives(&failure) {
                 ctx.pending.set_value(None);
             }
             let problem = problem_for(&failure, Retry::Create, Next::Picker, ctx.lang());
+            show(ctx, Screen::Problem(problem));
+        }
+    }
+}
+
+/// The backend created nothing because the quote expired or the price changed: take the
+/// fresh quote, then send again by ourselves (same total) or let the customer decide.
+fn reprice(ctx: Ctx, attempt: Attempt, r: Repriced, failure: &ApiFailure) {
+    // The request differs from now on (another quote id), so its key is done with.
+    ctx.pending.set_value(None);
+    match r {
+        Repriced::Renew(quote) => {
+            let renewed = Attempt { key: new_key(), quote_id: quote.id.clone(), ..attempt };
+            ctx.quote.set(Some(quote));
+            ctx.renewed.set_value(true);
+            ctx.pending.set_value(Some(renewed));
+            create(ctx);
+        }
+        Repriced::Changed(quote) => {
+            ctx.price_notice.set(Some(quote.total));
+            ctx.quote.set(Some(quote));
+            ctx.screen.set(Screen::Picker);
+        }
+        Repriced::Stale(quote) => {
+            ctx.quote.set(Some(quote));
+            let problem = problem_for(failure, Retry::Load, Next::Picker, ctx.lang());
             show(ctx, Screen::Problem(problem));
         }
     }
@@ -568,7 +617,7 @@ fn go_to(url: &str) {
 
 /// Shows a reloaded page's open session again: its frame or embedded checkout, or the
 /// screen it has settled on meanwhile. Never navigates the page by itself.
-fn reopen(ctx: Ctx, session: String) {
+fn reopen(ctx: Ctx, session: SessionId) {
     ctx.screen.set(Screen::Loading);
     poll(ctx, session, Check::Reopen);
 }
@@ -589,14 +638,14 @@ pub fn frame_fallback(ctx: Ctx, url: String) {
 
 /// The confirming screen: cancels first if the customer came back through the cancel URL
 /// and the session is still open, then polls with back-off until the session settles.
-pub fn confirm(ctx: Ctx, session: String, check: Check) {
+pub fn confirm(ctx: Ctx, session: SessionId, check: Check) {
     ctx.screen.set(Screen::Confirming { session: session.clone(), stalled: false });
     poll(ctx, session, check);
 }
 
 /// Asks for the session until it settles (with back-off, within the poll budget); what each
 /// answer means is [`polled`]'s to say.
-fn poll(ctx: Ctx, session: String, check: Check) {
+fn poll(ctx: Ctx, session: SessionId, check: Check) {
     let api = ctx.api();
     ctx.run(async move {
         let mut cancel_first = check == Check::CancelThenConfirm;
@@ -626,7 +675,7 @@ fn poll(ctx: Ctx, session: String, check: Check) {
 }
 
 /// "Choose another way to pay" from a frame: cancels the open session, then the picker.
-pub fn leave_for_picker(ctx: Ctx, session: String) {
+pub fn leave_for_picker(ctx: Ctx, session: SessionId) {
     ctx.touched();
     ctx.stop();
     ctx.screen.set(Screen::Loading);
@@ -635,7 +684,7 @@ pub fn leave_for_picker(ctx: Ctx, session: String) {
 
 /// The answer to "Choose another way to pay". If the session was paid (or invoiced) after
 /// all, that wins over going back to the picker.
-fn left(ctx: Ctx, session: String, answer: Result<Session, ApiFailure>) {
+fn left(ctx: Ctx, session: SessionId, answer: Result<Session, ApiFailure>) {
     if ctx.screen.get_untracked() != Screen::Loading {
         return;
     }
@@ -685,7 +734,7 @@ pub fn start_over(ctx: Ctx) {
 
 /// "Try again" after a failed payment: the same method, a new attempt with a new key. If
 /// the details that method needs are not known (after a reload), the picker asks for them.
-pub fn try_again(ctx: Ctx, method: String) {
+pub fn try_again(ctx: Ctx, method: MethodId) {
     ctx.touched();
     strip_return_params();
     ctx.pending.set_value(None);
@@ -704,7 +753,7 @@ pub fn try_again(ctx: Ctx, method: String) {
 }
 
 /// The customer picked a method.
-pub fn select(ctx: Ctx, id: String) {
+pub fn select(ctx: Ctx, id: MethodId) {
     ctx.touched();
     emit(ctx, "kassa:method-selected", &MethodDetail { method: &id });
     ctx.form.field_errors.update(|e| e.retain(|(k, _)| *k != "method"));

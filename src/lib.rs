@@ -8,8 +8,8 @@
 //! Map: `options` reads the element's attributes, `api` talks to the merchant backend
 //! (gloo-net, serde-wasm-bindgen). The pure rules, one job each and host-tested: `screen`
 //! (what is shown), `outcome` (what a session answer means), `problem` (failures in words),
-//! `attempt` (idempotency keys), `poll` (asking until a session settles), `returns` (the way
-//! back from a provider), `customer` (the customer's details). `flow` runs them with Leptos
+//! `attempt` (idempotency keys, a refused quote), `poll` (asking until a session settles),
+//! `returns` (the way back from a provider), `customer` (the customer's details). `flow` runs them with Leptos
 //! resources, actions and owners; `components` and `embed` (frames, Stripe) draw it all;
 //! `navigate` guards every URL, `lang` picks the language and its texts
 //! (`src/locales/*.json`), `format` writes money, dates and time left through `Intl`.

@@ -107,7 +107,7 @@ pub fn supported(method: &PaymentMethod) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::navigate::check_pure;
-    use kassa_wire::{Currency, Money, ProviderId, Quote, Receipt};
+    use kassa_wire::{Currency, MethodId, Money, ProviderId, Quote, QuoteId, Receipt, SessionId};
 
     use super::*;
 
@@ -121,11 +121,16 @@ mod tests {
 
     fn session(state: SessionState, action: Option<Action>) -> Session {
         Session {
-            id: "ks_1".into(),
+            id: SessionId::parse("ks_1").unwrap(),
             state,
-            method: "vipps".into(),
+            method: MethodId::parse("vipps").unwrap(),
             provider: ProviderId::FrontPayment,
-            quote: Quote { lines: vec![], total: nok(145_000) },
+            quote: Quote {
+                id: QuoteId::parse("q1").unwrap(),
+                expires_at: "2026-12-01T12:15:00Z".into(),
+                lines: vec![],
+                total: nok(145_000),
+            },
             action,
             expires_at: None,
             receipt: None,
@@ -135,7 +140,7 @@ mod tests {
 
     fn method(presentation: Presentation) -> PaymentMethod {
         PaymentMethod {
-            id: "vipps".into(),
+            id: MethodId::parse("vipps").unwrap(),
             provider: ProviderId::FrontPayment,
             display_name: "Vipps".into(),
             presentation,
@@ -177,9 +182,10 @@ mod tests {
         let s = session(SessionState::Invoiced, None);
         assert_eq!(
             settled_screen(&s, Locale::en),
-            Some(Screen::Invoiced { session: "ks_1".into() })
+            Some(Screen::Invoiced { session: SessionId::parse("ks_1").unwrap() })
         );
-        let text = Screen::Invoiced { session: "ks_1".into() }.announcement(Locale::en);
+        let text = Screen::Invoiced { session: SessionId::parse("ks_1").unwrap() }
+            .announcement(Locale::en);
         assert_eq!(text, "Booking confirmed: the invoice is on its way");
     }
 
@@ -197,7 +203,10 @@ mod tests {
             assert_eq!(problem.code, "unconfirmed");
             assert_eq!(
                 problem.next,
-                Next::Retry(Retry::Confirm { session: "ks_1".into(), cancelled: false })
+                Next::Retry(Retry::Confirm {
+                    session: SessionId::parse("ks_1").unwrap(),
+                    cancelled: false
+                })
             );
             let Some(Screen::Problem(nb)) = settled_screen(&s, Locale::nb) else { panic!() };
             assert!(nb.title.contains("ks_1") && nb.title.starts_with("Vi kunne ikke"));
@@ -287,7 +296,10 @@ mod tests {
         let s = session(SessionState::Open, None);
         assert_eq!(
             after_session(&s, None, check, Locale::en),
-            Ok(AfterSession::Show(Screen::Confirming { session: "ks_1".into(), stalled: false }))
+            Ok(AfterSession::Show(Screen::Confirming {
+                session: SessionId::parse("ks_1").unwrap(),
+                stalled: false
+            }))
         );
     }
 }

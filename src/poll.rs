@@ -82,17 +82,25 @@ pub fn polled(
 
 #[cfg(test)]
 mod tests {
-    use kassa_wire::{ApiError, Currency, ErrorCode, Money, ProviderId, Quote, SessionState};
+    use kassa_wire::{
+        ApiError, Currency, ErrorCode, MethodId, Money, ProviderId, Quote, QuoteId, SessionId,
+        SessionState,
+    };
 
     use super::*;
 
     fn session(state: SessionState, action: Option<Action>) -> Session {
         Session {
-            id: "ks_1".into(),
+            id: SessionId::parse("ks_1").unwrap(),
             state,
-            method: "vipps".into(),
+            method: MethodId::parse("vipps").unwrap(),
             provider: ProviderId::FrontPayment,
-            quote: Quote { lines: vec![], total: Money::from_minor(100, Currency::NOK).unwrap() },
+            quote: Quote {
+                id: QuoteId::parse("q1").unwrap(),
+                expires_at: "2026-12-01T12:15:00Z".into(),
+                lines: vec![],
+                total: Money::from_minor(100, Currency::NOK).unwrap(),
+            },
             action,
             expires_at: None,
             receipt: None,
@@ -101,7 +109,7 @@ mod tests {
     }
 
     fn retry() -> Retry {
-        Retry::Confirm { session: "ks_1".into(), cancelled: false }
+        Retry::Confirm { session: SessionId::parse("ks_1").unwrap(), cancelled: false }
     }
 
     #[test]
@@ -126,7 +134,10 @@ mod tests {
         assert_eq!(polled(open(), Check::Confirm, 0, retry(), Locale::en), Polled::Again);
         assert_eq!(
             polled(open(), Check::Confirm, POLL_BUDGET_MS, retry(), Locale::en),
-            Polled::Show(Screen::Confirming { session: "ks_1".into(), stalled: true })
+            Polled::Show(Screen::Confirming {
+                session: SessionId::parse("ks_1").unwrap(),
+                stalled: true
+            })
         );
         let down = || Err(ApiFailure::Unreachable(None));
         assert_eq!(polled(down(), Check::Confirm, 0, retry(), Locale::en), Polled::Again);
@@ -140,12 +151,13 @@ mod tests {
 
     #[test]
     fn a_refusal_stops_at_once() {
-        let gone = Err(ApiFailure::Api(ApiError {
+        let gone = Err(ApiFailure::Api(Box::new(ApiError {
             code: ErrorCode::SessionNotFound,
             message: "No such session.".into(),
             field: None,
             retryable: false,
-        }));
+            quote: None,
+        })));
         let Polled::Show(Screen::Problem(p)) = polled(gone, Check::Confirm, 0, retry(), Locale::en)
         else {
             panic!("a 4xx is not polled again")

@@ -15,9 +15,9 @@ use crate::{
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiFailure {
     /// The request never got an answer, or the answer was a 5xx (with its body, if any).
-    Unreachable(Option<ApiError>),
-    /// A 4xx with an [`ApiError`] body.
-    Api(ApiError),
+    Unreachable(Option<Box<ApiError>>),
+    /// A 4xx with an [`ApiError`] body (boxed: it may carry a whole fresh quote).
+    Api(Box<ApiError>),
     /// An answer the widget cannot read.
     Malformed,
 }
@@ -30,7 +30,7 @@ impl ApiFailure {
     /// changed). Retrying cannot help with that one, so it is shown as the backend wrote it,
     /// with another way to pay.
     pub fn for_answer(status: u16, error: Option<ApiError>) -> ApiFailure {
-        match (status >= 500, error) {
+        match (status >= 500, error.map(Box::new)) {
             (true, Some(e)) if e.code == ErrorCode::ProviderRejected => ApiFailure::Api(e),
             (true, e) => ApiFailure::Unreachable(e),
             (false, Some(e)) => ApiFailure::Api(e),
@@ -138,9 +138,10 @@ mod tests {
             message: "The total 2.00 NOK is below Stripe's minimum charge of 3.00 NOK.".into(),
             field: None,
             retryable: false,
+            quote: None,
         };
         let failure = ApiFailure::for_answer(502, Some(refused.clone()));
-        assert_eq!(failure, ApiFailure::Api(refused.clone()));
+        assert_eq!(failure, ApiFailure::Api(Box::new(refused.clone())));
         let p = problem_for(&failure, Retry::Create, Next::Picker, Locale::en);
         assert_eq!(p.title, refused.message);
         assert_eq!(p.next, Next::Picker, "another way to pay, not a retry of the same");

@@ -1,13 +1,15 @@
 //! The way back from a provider: the `kassa_session` / `kassa_return` parameters of the
 //! page's address, and the message a framed return page posts to its parent. Pure.
 
+use kassa_wire::SessionId;
+
 use crate::poll::Check;
 
 /// The Kassa parameters on a return URL, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Return {
     /// Kassa session id.
-    pub session: String,
+    pub session: SessionId,
     /// The provider sent the customer to the cancel URL.
     pub cancelled: bool,
     /// No outcome: not a return from the provider but a reload of a page on which the
@@ -29,7 +31,7 @@ impl Return {
 
 /// Reads `kassa_session` and `kassa_return` from the page URL. A malformed id is ignored.
 pub fn parse_return(session: Option<String>, outcome: Option<String>) -> Option<Return> {
-    let session = session.filter(|s| valid_session_id(s))?;
+    let session = SessionId::parse(session?).ok()?;
     Some(Return {
         session,
         cancelled: outcome.as_deref() == Some("cancel"),
@@ -51,13 +53,8 @@ pub fn parse_return_message(
         Some("cancel") => true,
         _ => return None,
     };
-    let session = session.filter(|s| valid_session_id(s))?;
+    let session = SessionId::parse(session?).ok()?;
     Some(Return { session, cancelled, reload: false })
-}
-
-fn valid_session_id(s: &str) -> bool {
-    (1..=128).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 #[cfg(test)]
@@ -95,7 +92,11 @@ mod tests {
         };
         assert_eq!(
             msg("kassa:return", "ks_1", "success"),
-            Some(Return { session: "ks_1".into(), cancelled: false, reload: false })
+            Some(Return {
+                session: SessionId::parse("ks_1").unwrap(),
+                cancelled: false,
+                reload: false
+            })
         );
         assert_eq!(msg("kassa:return", "ks_1", "paid"), None);
         assert_eq!(msg("other", "ks_1", "success"), None);

@@ -1,7 +1,7 @@
 //! What the widget shows: one [`Screen`] at a time, and the ways on from a [`Problem`].
 //! Pure: no DOM, no fetch. Each screen has exactly one `data-state` value.
 
-use kassa_wire::Money;
+use kassa_wire::{MethodId, Money, SessionId};
 
 use crate::{lang::Locale, t};
 
@@ -17,7 +17,7 @@ pub enum Screen {
     /// The provider's page framed inside the widget.
     Iframe {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
         /// The checked provider URL.
         url: String,
         /// The iframe's title, e.g. "Vipps payment page".
@@ -30,7 +30,7 @@ pub enum Screen {
     /// Waiting for the backend to settle the session.
     Confirming {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
         /// The polling budget ran out without a settled state.
         stalled: bool,
     },
@@ -44,24 +44,24 @@ pub enum Screen {
     /// confirmed, no money has moved yet. Never shown as paid.
     Invoiced {
         /// Kassa session id, shown as the reference.
-        session: String,
+        session: SessionId,
     },
     /// The provider declined.
     Failed {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
         /// The method that was used, for "Try again".
-        method: String,
+        method: MethodId,
     },
     /// The customer cancelled.
     Cancelled {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
     },
     /// The session ran out of time.
     Expired {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
         /// The provider's hold on the booking ran out while the widget counted it down.
         hold: bool,
     },
@@ -122,7 +122,7 @@ impl Screen {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Embed {
     /// Kassa session id.
-    pub session: String,
+    pub session: SessionId,
     /// The Checkout Session's client secret.
     pub client_secret: String,
     /// `pk_…`.
@@ -137,7 +137,7 @@ pub struct Embed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaidView {
     /// Kassa session id: the order reference.
-    pub session: String,
+    pub session: SessionId,
     /// What the provider confirmed (or the quote's total when the receipt is not in yet).
     pub amount: Money,
     /// The provider's own reference.
@@ -183,7 +183,7 @@ pub enum Retry {
     /// Confirming a session.
     Confirm {
         /// Kassa session id.
-        session: String,
+        session: SessionId,
         /// The customer came back through the cancel URL.
         cancelled: bool,
     },

@@ -282,7 +282,7 @@ fn config_json() -> String {
     .replace("ORIGIN", &origin())
 }
 
-const QUOTE: &str = r#"{"lines":[
+const QUOTE: &str = r#"{"id":"q1","expires_at":"2026-12-01T12:15:00Z","lines":[
   {"sku":"kayak-2h","name":"Kayak, 2 hours","quantity":2,"unit_price":{"amount_minor":60000,"currency":"NOK"},"line_total":{"amount_minor":120000,"currency":"NOK"},"start_date":"2026-12-01","end_date":"2026-12-01"},
   {"sku":"life-jacket","name":"Life jacket","quantity":2,"unit_price":{"amount_minor":12500,"currency":"NOK"},"line_total":{"amount_minor":25000,"currency":"NOK"}}
  ],"total":{"amount_minor":145000,"currency":"NOK"}}"#;
@@ -530,11 +530,89 @@ async fn a_double_click_creates_one_session() {
     assert_eq!(keys[0].as_deref().map(str::len), Some(36), "an Idempotency-Key (UUID) is sent");
     let body = last_body("POST", "/v1/checkout/sessions");
     assert_eq!(get(&body, "method").as_string().as_deref(), Some("card"));
+    assert_eq!(
+        get(&body, "quote_id").as_string().as_deref(),
+        Some("q1"),
+        "the session names the quote whose total the Pay button showed"
+    );
     assert!(get(&body, "price").is_undefined());
     let created = w.events_named("kassa:session-created");
     assert_eq!(get(&created[0], "session_id").as_string().as_deref(), Some("ks_dbl"));
     let frame = w.by_testid("kassa-iframe");
     assert_eq!(frame.get_attribute("title").as_deref(), Some("Card payment page"));
+}
+
+/// A 409 refusal of a session request for its quote, with a fresh quote `q2` of NOK 1,500.
+fn refused_for_quote(code: &str) -> String {
+    let fresh = QUOTE
+        .replace(r#""id":"q1""#, r#""id":"q2""#)
+        .replace(r#""line_total":{"amount_minor":25000"#, r#""line_total":{"amount_minor":30000"#)
+        .replace(r#""total":{"amount_minor":145000"#, r#""total":{"amount_minor":150000"#);
+    let mut s = String::from(r#"{"code":""#);
+    s.push_str(code);
+    s.push_str(r#"","message":"The price has changed.","retryable":false,"quote":"#);
+    s.push_str(&fresh);
+    s.push('}');
+    s
+}
+
+#[wasm_bindgen_test]
+async fn a_changed_price_is_shown_and_pay_buys_the_new_total() {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 409, &refused_for_quote("price_changed"));
+    w.click("kassa-pay");
+    until("the price notice", || w.q("[data-testid=kassa-price-changed]").is_some()).await;
+    assert_eq!(w.state(), "picker", "the customer decides: nothing is sent by itself");
+    assert_eq!(calls_to("POST", "/v1/checkout/sessions").len(), 1);
+    let new_total = intl_money("en-US", "NOK", "1500.00");
+    let notice = w.by_testid("kassa-price-changed").text_content().unwrap();
+    assert!(notice.contains("The price has changed"), "{notice}");
+    assert!(notice.contains(&new_total), "{notice}");
+    let total = w.by_testid("kassa-total").text_content().unwrap();
+    assert!(total.contains(&new_total), "the order summary shows the new quote: {total}");
+    assert_eq!(w.by_testid("kassa-pay").text_content().unwrap(), String::from("Pay ") + &new_total);
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_new", "open", "card", Some(&frame_action()), ""),
+    );
+    w.click("kassa-pay");
+    w.wait_state("iframe").await;
+    let body = last_body("POST", "/v1/checkout/sessions");
+    assert_eq!(get(&body, "quote_id").as_string().as_deref(), Some("q2"), "the new quote");
+    let keys = calls_to("POST", "/v1/checkout/sessions");
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1], "another request, another idempotency key");
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_quote_is_renewed_by_itself_once() {
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 409, &refused_for_quote("quote_expired"));
+    hold("POST /v1/checkout/sessions");
+    w.click("kassa-pay");
+    until("the first request", || calls_to("POST", "/v1/checkout/sessions").len() == 1).await;
+    route(
+        "POST /v1/checkout/sessions",
+        201,
+        &session_json("ks_renewed", "open", "card", Some(&frame_action()), ""),
+    );
+    release_held();
+    w.wait_state("iframe").await;
+    let keys = calls_to("POST", "/v1/checkout/sessions");
+    assert_eq!(keys.len(), 2, "one renewal, without a press on Pay");
+    assert_ne!(keys[0], keys[1], "the renewal is another request");
+    let body = last_body("POST", "/v1/checkout/sessions");
+    assert_eq!(get(&body, "quote_id").as_string().as_deref(), Some("q2"));
+
+    drop(w);
+
+    // Expired again right after a renewal: no loop; the customer is told and may pay again.
+    let w = picker_with("card").await;
+    route("POST /v1/checkout/sessions", 409, &refused_for_quote("quote_expired"));
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert_eq!(calls_to("POST", "/v1/checkout/sessions").len(), 2, "one renewal only");
 }
 
 #[wasm_bindgen_test]

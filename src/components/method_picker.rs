@@ -102,7 +102,7 @@ fn method_radio(ctx: Ctx, method: PaymentMethod, name: String, base: &str) -> im
                 class="kassa-method__input"
                 type="radio"
                 name="kassa-method"
-                value=id
+                value=id.into_string()
                 data-testid=testid
                 prop:checked=checked
                 on:change=move |_| flow::select(ctx, pick.clone())

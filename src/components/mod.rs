@@ -8,4 +8,5 @@ pub mod method_picker;
 pub mod order_summary;
 pub mod pay_button;
 pub mod picker;
+pub mod price_notice;
 pub mod status_panel;

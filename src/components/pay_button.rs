@@ -10,12 +10,14 @@ use crate::{flow::use_ctx, format, lang::fill, screen::Screen, t};
 /// The submit button of the picker form.
 #[component]
 pub fn PayButton(
-    /// The total the customer pays, as the backend quoted it.
-    total: Money,
+    /// The total the customer pays, as the backend quoted it (last).
+    #[prop(into)]
+    total: Signal<Money>,
 ) -> impl IntoView {
     let ctx = use_ctx();
     let l = ctx.lang();
-    let label = fill(t!(l, pay), &format::money(total, &ctx.locale()));
+    let locale = ctx.locale();
+    let label = move || fill(t!(l, pay), &format::money(total.get(), &locale));
     let busy = Memo::new(move |_| ctx.screen.with(|s| *s == Screen::Creating));
     view! {
         <button
@@ -25,7 +27,7 @@ pub fn PayButton(
             aria-disabled=move || busy.get().then_some("true")
             data-testid="kassa-pay"
         >
-            {move || if busy.get() { String::from(t!(l, processing)) } else { label.clone() }}
+            {move || if busy.get() { String::from(t!(l, processing)) } else { label() }}
         </button>
     }
 }

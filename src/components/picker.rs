@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 
 use super::{
     customer_fields::CustomerFields, method_picker::MethodPicker, order_summary::OrderSummary,
-    pay_button::PayButton,
+    pay_button::PayButton, price_notice::PriceNotice,
 };
 use crate::{
     customer,
@@ -22,10 +22,17 @@ pub fn Picker() -> impl IntoView {
     // The screens after Pay load while the customer reads this one.
     super::after_pay::preload();
     let methods = loaded.usable_methods();
-    let total = loaded.quote.total;
+    let merchant = loaded.config.merchant_name;
+    // The quote can change under the customer's eyes (a new price from the backend).
+    let quote = move || ctx.quote.get().unwrap_or_else(|| loaded.quote.clone());
+    let total = {
+        let quote = quote.clone();
+        Signal::derive(move || quote().total)
+    };
     view! {
         <section class="kassa-picker" data-testid="kassa-picker">
-            <OrderSummary merchant=loaded.config.merchant_name quote=loaded.quote/>
+            {move || view! { <OrderSummary merchant=merchant.clone() quote=quote()/> }}
+            <PriceNotice/>
             <form
                 class="kassa-form"
                 novalidate

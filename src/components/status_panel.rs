@@ -84,7 +84,7 @@ pub fn StatusPanel(
         Screen::Paid(paid) => {
             let mut rows = vec![
                 (t!(l, amount), "kassa-receipt-amount", format::money(paid.amount, &ctx.locale())),
-                (t!(l, reference), "kassa-receipt-reference", paid.session),
+                (t!(l, reference), "kassa-receipt-reference", paid.session.into_string()),
             ];
             if let Some(r) = paid.provider_reference {
                 rows.push((t!(l, provider_reference), "kassa-receipt-provider-reference", r));
@@ -99,7 +99,7 @@ pub fn StatusPanel(
         Screen::Invoiced { session } => Panel {
             class: "kassa-status kassa-status--invoiced",
             title: Some(t!(l, invoiced).into()),
-            rows: vec![(t!(l, reference), "kassa-receipt-reference", session)],
+            rows: vec![(t!(l, reference), "kassa-receipt-reference", session.into_string())],
             ..Panel::default()
         },
         Screen::Failed { method, .. } => Panel {

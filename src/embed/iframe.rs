@@ -19,6 +19,7 @@
 
 use std::time::Duration;
 
+use kassa_wire::SessionId;
 use leptos::{ev, html::Iframe, prelude::*};
 use wasm_bindgen::JsValue;
 
@@ -39,7 +40,7 @@ const HOLD_SHOWN_SECS: i64 = 31 * 60;
 #[component]
 pub fn Frame(
     /// The Kassa session the page pays.
-    session: String,
+    session: SessionId,
     /// The provider's page, already checked against the method's allowed origins.
     url: String,
     /// The frame's title, "{display_name} payment page".
@@ -152,7 +153,7 @@ pub fn frame_height(kind: Option<&str>, height: Option<f64>) -> Option<u32> {
 }
 
 /// "The hold ends in 14 minutes", counted down each second; at zero, the expired screen.
-fn hold_timer(ctx: Ctx, session: String, expires_at: i64) -> Option<AnyView> {
+fn hold_timer(ctx: Ctx, session: SessionId, expires_at: i64) -> Option<AnyView> {
     let now = || (js_sys::Date::now() / 1000.0) as i64;
     let left = RwSignal::new(expires_at - now());
     if left.get_untracked() > HOLD_SHOWN_SECS {

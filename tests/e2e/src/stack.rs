@@ -9,6 +9,9 @@ use tokio::net::TcpListener;
 pub mod secrets {
     /// Stripe secret key.
     pub const STRIPE_SECRET_KEY: &str = "sk_test_e2e_4eC39HqLyjWDarjtT1zdp7dc";
+    /// The backend's quote-signing key (`checkout.quote_key`), so a test can issue a quote
+    /// the backend honours, e.g. one from before a price change.
+    pub const QUOTE_KEY: &str = "e2e-quote-key-0123456789abcdef";
     /// Stripe publishable key.
     pub const STRIPE_PUBLISHABLE_KEY: &str = "pk_test_e2e_TYooMQauvdEDq54NiTphI7jx";
     /// Stripe webhook signing secret.
@@ -147,6 +150,7 @@ pub fn settings_for(
         ("providers.bokamera.api_key", secrets::BOKAMERA_KEY.into()),
         ("providers.checkfront.webhook_token", secrets::CHECKFRONT_WEBHOOK_TOKEN.into()),
         ("providers.bokamera.webhook_token", secrets::BOKAMERA_WEBHOOK_TOKEN.into()),
+        ("checkout.quote_key", secrets::QUOTE_KEY.into()),
     ];
     if let Some(train) = train {
         let script = format!("{}{}", sim.stripe_url, train.script_path());
