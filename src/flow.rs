@@ -320,12 +320,13 @@ impl Ctx {
         let usable = loaded.usable_methods();
         if self.form.selected.get_untracked().is_none() {
             // The only method, else the one the merchant chose to select at first.
-            let first = match usable.as_slice() {
-                [only] => Some(only.id.clone()),
-                _ => loaded.config.default_method.as_deref().and_then(|d| {
-                    usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())
-                }),
-            };
+            let first =
+                match usable.as_slice() {
+                    [only] => Some(only.id.clone()),
+                    _ => loaded.config.default_method.as_deref().and_then(|d| {
+                        usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())
+                    }),
+                };
             if first.is_some() {
                 self.form.selected.set(first);
             }
