@@ -318,8 +318,18 @@ impl Ctx {
         self.quote.set(Some(loaded.quote.clone()));
         self.price_notice.set(None);
         let usable = loaded.usable_methods();
-        if self.form.selected.get_untracked().is_none() && usable.len() == 1 {
-            self.form.selected.set(Some(usable[0].id.clone()));
+        if self.form.selected.get_untracked().is_none() {
+            // The only method, else the one the merchant chose to select at first.
+            let first =
+                match usable.as_slice() {
+                    [only] => Some(only.id.clone()),
+                    _ => loaded.config.default_method.as_deref().and_then(|d| {
+                        usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())
+                    }),
+                };
+            if first.is_some() {
+                self.form.selected.set(first);
+            }
         }
         let next = self.after_load.try_update_value(|a| std::mem::replace(a, AfterLoad::Picker));
         if !matches!(next, Some(AfterLoad::Reopen(_))) {

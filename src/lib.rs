@@ -77,6 +77,12 @@ thread_local! {
     static SETUP: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
+/// Where the widget's files are (`kassa.css`, `marks/`), as the loader found its own URL:
+/// no trailing `/`; empty before the loader called [`start`].
+pub fn bundle_base() -> String {
+    SETUP.with(|s| s.borrow().as_ref().map(|(base, _)| base.clone())).unwrap_or_default()
+}
+
 /// Entry point called by the loader: remembers where the widget's files are (`base_url`,
 /// for `kassa.css`) and the backend named by the script tag, then registers
 /// `<kassa-checkout>`. Elements already in the page upgrade now.

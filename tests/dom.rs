@@ -1233,8 +1233,11 @@ async fn the_customer_type_shows_the_matching_number_and_known_details_are_prefi
     );
     assert_eq!(name.autocomplete(), "name");
     assert!(w.q("#kassa-field-phone").is_none(), "a detail the method does not need is not asked");
+    // A private person at first, so the personal number is asked and the company's is not.
+    let private: web_sys::HtmlInputElement = w.by_testid("kassa-customer-private").unchecked_into();
+    assert!(private.checked(), "the customer is a private person unless they say otherwise");
     assert!(
-        w.q("#kassa-field-personal_number").is_none()
+        w.q("#kassa-field-personal_number").is_some()
             && w.q("#kassa-field-organisation_id").is_none()
     );
 

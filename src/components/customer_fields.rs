@@ -2,8 +2,9 @@
 //! input type, autocomplete token and inputmode, checked inline; an error is tied to its
 //! field through `aria-describedby` and `aria-invalid`, and said by a polite live region.
 //!
-//! The customer type (private person or company) is a radio group; the personal number
-//! appears only for a private person and the organisation number only for a company.
+//! The customer type (private person or company) is a radio group, a private person at
+//! first; the personal number appears only for a private person and the organisation number
+//! only for a company.
 //! Values the page already knows (`customer-*` attributes) are filled in.
 //!
 //! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
@@ -31,6 +32,12 @@ pub fn CustomerFields() -> impl IntoView {
     move || {
         required.get().filter(|(f, x)| !f.is_empty() || !x.is_empty()).map(|(fields, extra)| {
             let by_type = fields.contains(&CustomerField::CustomerType);
+            // A private person unless the customer says otherwise: most customers are one.
+            if by_type {
+                ctx.form.typed.update_value(|t| {
+                    t.customer_type.get_or_insert_with(|| String::from("private"));
+                });
+            }
             let kind = RwSignal::new(ctx.form.typed.with_value(|t| t.customer_type.clone()));
             let inputs = CustomerField::ALL
                 .into_iter()

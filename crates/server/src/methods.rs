@@ -219,8 +219,8 @@ pub fn public(settings: &Settings) -> Vec<PaymentMethod> {
 }
 
 /// The id of the method the merchant selects at first.
-pub fn default_method(settings: &Settings) -> Option<kassa_wire::MethodId> {
-    settings.methods.iter().find(|m| m.default).map(|m| m.id.clone())
+pub fn default_method(settings: &Settings) -> Option<String> {
+    settings.methods.iter().find(|m| m.default).map(|m| m.id.to_string())
 }
 
 #[cfg(test)]

@@ -73,6 +73,17 @@ impl Quotes {
         Quotes { key, ttl_secs: i64::from(ttl_secs) }
     }
 
+    /// Prices `items` from `catalog` and issues their quote, valid from `now`:
+    /// `POST /v1/checkout/quote`.
+    pub fn quote(
+        &self,
+        catalog: &crate::catalog::Catalog,
+        items: &[CartItem],
+        now: i64,
+    ) -> Result<Quote, AppError> {
+        Ok(self.issue(items, catalog.price(items)?, now))
+    }
+
     /// The quote for `priced` (the cart `items`), valid from `now`.
     pub fn issue(&self, items: &[CartItem], priced: Priced, now: i64) -> Quote {
         let expiry = now.saturating_add(self.ttl_secs);

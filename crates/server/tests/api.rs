@@ -241,30 +241,23 @@ async fn quote_prices_from_the_catalog_and_refuses_a_price_from_the_page() {
 }
 
 /// A quote for `cart()` as the backend would have issued it at `issued` (unix seconds), when
-/// a kayak tour cost `kayak_minor`: the price the customer saw then.
-fn quote_seen(kayak_minor: i64, issued: i64) -> Quote {
-    use kassa_server::quotes::{Priced, Quotes};
-    use kassa_wire::{CartItem, Currency, Money, QuoteLine};
-    let nok = |m| Money::from_minor(m, Currency::NOK).unwrap();
-    let items: Vec<CartItem> = serde_json::from_value(cart()).unwrap();
-    let lines = items
-        .iter()
-        .map(|item| {
-            let unit = if item.sku == "kayak-2h" { kayak_minor } else { 7_500 };
-            QuoteLine {
-                sku: item.sku.clone(),
-                name: item.sku.clone(),
-                quantity: item.quantity,
-                unit_price: nok(unit),
-                line_total: nok(unit * i64::from(item.quantity)),
-                start_date: item.start_date.clone(),
-                end_date: item.end_date.clone(),
-            }
-        })
-        .collect::<Vec<_>>();
-    let total = nok(lines.iter().map(|l| l.line_total.minor()).sum());
+/// a kayak tour cost `kayak`: the price the customer saw then.
+fn quote_seen(kayak: &str, issued: i64) -> Quote {
+    use kassa_server::{catalog::Catalog, config::CatalogEntry, quotes::Quotes};
+    let entry = |sku: &str, price: &str| CatalogEntry {
+        sku: sku.into(),
+        name: sku.into(),
+        unit_price: price.into(),
+        requires_dates: false,
+    };
+    let then = Catalog::new(
+        kassa_wire::Currency::NOK,
+        &[entry("kayak-2h", kayak), entry("life-jacket", "75.00")],
+    )
+    .unwrap();
+    let items: Vec<kassa_wire::CartItem> = serde_json::from_value(cart()).unwrap();
     let quotes = Quotes::new(Some(&QUOTE_KEY.to_owned().into()), 900);
-    quotes.issue(&items, Priced { lines, total }, issued)
+    quotes.quote(&then, &items, issued).unwrap()
 }
 
 fn unix_now() -> i64 {
@@ -275,7 +268,7 @@ fn unix_now() -> i64 {
 async fn a_price_changed_since_the_quote_creates_nothing_and_answers_the_new_quote() {
     let app = spawn_app().await;
     // The customer saw the kayak tour at 600.00; the catalogue now says 650.00.
-    let seen = quote_seen(60_000, unix_now());
+    let seen = quote_seen("600.00", unix_now());
     assert_eq!(seen.total.minor(), 135_000);
     let mut body = create_body("stripe-hosted");
     body["quote_id"] = json!(seen.id);
@@ -298,7 +291,7 @@ async fn a_price_changed_since_the_quote_creates_nothing_and_answers_the_new_quo
 #[tokio::test]
 async fn an_expired_quote_at_the_same_price_creates_nothing_and_answers_a_fresh_quote() {
     let app = spawn_app().await;
-    let old = quote_seen(65_000, unix_now() - 901);
+    let old = quote_seen("650.00", unix_now() - 901);
     let mut body = create_body("stripe-hosted");
     body["quote_id"] = json!(old.id);
     let res = app.post("/v1/checkout/sessions", Some("k-old"), &body).await;
@@ -320,7 +313,7 @@ async fn an_expired_quote_at_the_same_price_creates_nothing_and_answers_a_fresh_
 #[tokio::test]
 async fn a_forged_or_malformed_quote_id_is_refused_before_anything_happens() {
     let app = spawn_app().await;
-    let genuine = quote_seen(65_000, unix_now());
+    let genuine = quote_seen("650.00", unix_now());
     let mut forged = genuine.id.to_string();
     forged.replace_range(3..4, if &forged[3..4] == "9" { "8" } else { "9" });
     let other_key = {

@@ -18,7 +18,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{named::named_enum, Mark, MethodGroup, MethodId, Money, QuoteId, SessionId, SessionState};
+use crate::{
+    named::named_enum, Mark, MethodGroup, MethodId, Money, QuoteId, SessionId, SessionState,
+};
 
 /// The header that makes session creation idempotent (one per checkout attempt).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -43,7 +45,7 @@ pub struct CheckoutConfig {
     /// The [`PaymentMethod::id`] the picker selects at first, the merchant's choice; absent:
     /// none is selected until the customer picks one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_method: Option<MethodId>,
+    pub default_method: Option<String>,
     /// The merchant's country (ISO 3166-1 alpha-2, e.g. `NO`): where a form asks for the
     /// customer's country, it starts there.
     #[serde(default, skip_serializing_if = "Option::is_none")]

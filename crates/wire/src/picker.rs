@@ -303,7 +303,6 @@ pub fn group_order(methods: &[PaymentMethod]) -> Vec<MethodGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MethodId;
 
     fn method(
         id: &str,
@@ -313,7 +312,7 @@ mod tests {
         marks: &[Mark],
     ) -> PaymentMethod {
         PaymentMethod {
-            id: MethodId::parse(id).unwrap(),
+            id: crate::MethodId::parse(id).unwrap(),
             provider,
             display_name: id.into(),
             presentation,

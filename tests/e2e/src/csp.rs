@@ -103,7 +103,11 @@ pub fn directives(presentations: &[Presentation], o: &Origins) -> Vec<String> {
             ],
         ),
         directive("style-src", vec![quoted(&["'self'"]), widget.clone()]),
-        directive("img-src", vec![quoted(&["'self'"]), when(stripe, &o.stripe.images)]),
+        // The payment marks are images beside the widget's bundle (`marks/`).
+        directive(
+            "img-src",
+            vec![quoted(&["'self'"]), widget.clone(), when(stripe, &o.stripe.images)],
+        ),
         directive(
             "connect-src",
             vec![
@@ -167,7 +171,7 @@ mod tests {
         let embedded = header_value(&[Presentation::StripeEmbedded], &o);
         for needed in [
             "connect-src 'self' https://widget.example https://backend.example https://api.stripe.com https://checkout.stripe.com",
-            "img-src 'self' https://*.stripe.com",
+            "img-src 'self' https://widget.example https://*.stripe.com",
             "https://hooks.stripe.com",
         ] {
             assert!(embedded.contains(needed), "{needed} missing from {embedded}");

@@ -235,14 +235,15 @@ async fn a_customer_can_pay_and_go_on_by_keyboard_alone_with_visible_focus() -> 
         let w = CheckoutPage::new(&d);
         w.wait_state("picker").await?;
         assert_eq!(focused(&d).await?, json!(null), "focus stays with the page on load");
-        // Tab into the method group, arrows to the fourth method, Tab to Pay, Enter.
+        // Tab into the method group, arrows through it in the order shown (grouped: five
+        // cards, then the crypto methods) to Payfect's page, Tab to Pay, Enter.
         press(&d, Key::Tab).await?;
         let first = focused(&d).await?;
         anyhow::ensure!(
             first[0] == json!("kassa-method-stripe-hosted"),
             "Tab lands on the first method: {first}"
         );
-        for _ in 0..3 {
+        for _ in 0..6 {
             press(&d, Key::Down).await?;
         }
         let picked = focused(&d).await?;

@@ -492,11 +492,10 @@ pub(crate) fn customer_details(
         .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned());
     let (kind, organization_id) = match identity.kind {
         CustomerKind::Private => {
-            if need_identity
-                && personal_number
-                    .as_deref()
-                    .is_none_or(|n| n.len() != 11 || !n.bytes().all(|b| b.is_ascii_digit()))
-            {
+            // A Norwegian fødselsnummer, by kassa-wire's one rule (check digits included).
+            let norwegian =
+                |n: &str| kassa_wire::PersonalNumber::parse(n, kassa_wire::CountryCode::NO).is_ok();
+            if need_identity && !personal_number.as_deref().is_some_and(norwegian) {
                 return Err(missing(
                     "customer.personal_number",
                     "an 11-digit personal number is required",

@@ -22,8 +22,8 @@ pub struct Change<'a> {
     pub event_type: &'a str,
     /// The order as it is after the change.
     pub order: &'a Order,
-    /// The request that created the order, as stored (its `customer` goes into the event).
-    pub request: &'a Value,
+    /// The customer's details as the creating request stored them.
+    pub customer: &'a Value,
     /// The state before.
     pub from: SessionState,
     /// The state after.
@@ -39,7 +39,6 @@ pub struct Change<'a> {
 /// The JSON text of the event.
 pub fn build(change: &Change<'_>) -> anyhow::Result<String> {
     let order = change.order;
-    let request = change.request;
     let body = json!({
         "type": change.event_type,
         "timestamp": rfc3339(change.at_ms),
@@ -56,7 +55,7 @@ pub fn build(change: &Change<'_>) -> anyhow::Result<String> {
             "total": order.total,
             "paid_minor": order.paid_minor,
             "lines": order.quote.lines,
-            "customer": request.get("customer").cloned().unwrap_or(Value::Null),
+            "customer": change.customer,
             "created_at": rfc3339(order.created_at.saturating_mul(1000)),
         },
     });

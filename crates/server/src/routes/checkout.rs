@@ -19,8 +19,7 @@ pub(super) async fn quote(
     State(state): State<AppState>,
     StrictJson(req): StrictJson<QuoteRequest>,
 ) -> Result<Json<Quote>, AppError> {
-    let priced = state.catalog.price(&req.items)?;
-    Ok(Json(state.quotes.issue(&req.items, priced, crate::store::now())))
+    Ok(Json(state.quotes.quote(&state.catalog, &req.items, crate::store::now())?))
 }
 
 pub(super) async fn create_session(

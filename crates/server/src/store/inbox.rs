@@ -118,6 +118,23 @@ impl Store {
         Ok(noted)
     }
 
+    /// [`Store::apply`] for news that is no notification: `event` to order `id`. `Noted`
+    /// becomes [`Applied`]; an order that does not exist is an error.
+    pub async fn apply_event(
+        &self,
+        id: &str,
+        event: PaymentEvent,
+        cause: &str,
+        paid_minor: Option<i64>,
+    ) -> anyhow::Result<Applied> {
+        let change =
+            Change { order_id: Some(id), event: Some(event), paid_minor, cause, inbox: None };
+        match self.apply(&change).await? {
+            Noted::Applied(applied) => Ok(applied),
+            other => anyhow::bail!("order {id}: {}", other.as_str()),
+        }
+    }
+
     /// How many notifications are in the inbox for `order_id` (tests and audits).
     pub async fn inbox_count(&self, order_id: &str) -> anyhow::Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM inbox WHERE order_id = $1")

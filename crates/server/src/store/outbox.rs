@@ -18,7 +18,7 @@ use anyhow::Context as _;
 use kassa_wire::SessionState;
 use sqlx::{any::AnyRow, AnyConnection, Row as _};
 
-use super::{json::Json, Order, Store};
+use super::{Order, Store};
 
 /// Milliseconds since the epoch now.
 pub fn now_ms() -> i64 {
@@ -168,21 +168,16 @@ pub(super) async fn record_event(
     cause: &str,
 ) -> anyhow::Result<()> {
     let Some(event_type) = event_type(to) else { return Ok(()) };
-    let row = sqlx::query(&format!(
-        "SELECT {}, request_json FROM orders WHERE id = $1",
-        Order::COLUMNS
-    ))
-    .bind(order_id)
-    .fetch_one(&mut *conn)
-    .await
-    .context("reading the order for its event")?;
+    let row =
+        sqlx::query(&format!("SELECT {}, request_json FROM orders WHERE id = $1", Order::COLUMNS))
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("reading the order for its event")?;
     let order = Order::from_row(&row)?;
-    // The creating request as stored (its customer details go into the event); read here, in
-    // the transaction, because the event is written once and never rebuilt.
-    let request: serde_json::Value = row
-        .try_get::<Json<serde_json::Value>, _>("request_json")
-        .map(|json| json.0)
-        .unwrap_or(serde_json::Value::Null);
+    // The creating request's customer details (whatever else it stored stays inside).
+    let request: Option<super::Json<serde_json::Value>> = row.try_get("request_json").ok();
+    let customer = request.and_then(|r| r.0.get("customer").cloned()).unwrap_or_default();
     let seq: i64 = sqlx::query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1")
         .bind(order_id)
         .fetch_one(&mut *conn)
@@ -195,7 +190,7 @@ pub(super) async fn record_event(
         id: &id,
         event_type,
         order: &order,
-        request: &request,
+        customer: &customer,
         from,
         to,
         cause,

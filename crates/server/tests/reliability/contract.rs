@@ -188,7 +188,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         merchant_name: "m".into(),
         currency: Currency::NOK,
         methods: vec![method],
-        default_method: Some(MethodId::parse("m").unwrap()),
+        default_method: Some("m".into()),
         country: Some("NO".into()),
     };
     let bare_config = CheckoutConfig { default_method: None, country: None, ..config.clone() };

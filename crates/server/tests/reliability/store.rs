@@ -53,21 +53,6 @@ fn new_order(key: &str) -> NewOrder<()> {
     }
 }
 
-/// Applies `event` to order `id` as news that is no notification.
-async fn apply_event(
-    store: &Store,
-    id: &str,
-    event: PaymentEvent,
-    cause: &str,
-    paid_minor: Option<i64>,
-) -> anyhow::Result<Applied> {
-    let change = Change { order_id: Some(id), event: Some(event), paid_minor, cause, inbox: None };
-    match store.apply(&change).await? {
-        Noted::Applied(applied) => Ok(applied),
-        other => anyhow::bail!("{other:?}"),
-    }
-}
-
 async fn stored(store: &Store, key: &str) -> SessionId {
     match store.insert_order(&new_order(key)).await.unwrap() {
         Inserted::New(order) => order.id,
@@ -153,7 +138,7 @@ async fn events_in_every_order_never_move_an_order_backwards(backend: Backend) {
         let id = stored(&store, &format!("perm-{n}")).await;
         let mut expected = SessionState::Created;
         for event in &order {
-            apply_event(&store, &id, *event, "test", None).await.unwrap();
+            store.apply_event(&id, *event, "test", None).await.unwrap();
             expected = expected.apply(*event).unwrap_or(expected);
         }
         let state = store.order(&id).await.unwrap().unwrap().state;
@@ -179,9 +164,9 @@ async fn concurrent_events_of_every_kind_end_paid_and_keep_a_gapless_history(bac
     ];
     let tasks = (0..40).map(|i| {
         let (store, id) = (store.clone(), id.clone());
-        tokio::spawn(async move {
-            apply_event(&store, &id, events[i % events.len()], "test", None).await
-        })
+        tokio::spawn(
+            async move { store.apply_event(&id, events[i % events.len()], "test", None).await },
+        )
     });
     for result in join_all(tasks).await {
         result.unwrap().unwrap_or_else(|e| panic!("{backend:?}: an event failed: {e:#}"));
@@ -214,7 +199,7 @@ async fn a_session_recorded_after_a_webhook_settled_the_order_keeps_the_paid_sta
 ) {
     let (store, _db) = open(backend).await;
     let id = stored(&store, "k").await;
-    apply_event(&store, &id, PaymentEvent::Paid, "webhook first", Some(145_000)).await.unwrap();
+    store.apply_event(&id, PaymentEvent::Paid, "webhook first", Some(145_000)).await.unwrap();
     let applied = store.record_provider_session(&id, "cs_late", &action(), None).await.unwrap();
     assert_eq!(applied, Applied::Unchanged(SessionState::Paid));
     let order = store.order(&id).await.unwrap().unwrap();
@@ -255,7 +240,7 @@ async fn an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_pay
     let (store, _db) = open(backend).await;
     let id = stored(&store, "k").await;
     store.record_provider_session(&id, "ODR1", &action(), None).await.unwrap();
-    let applied = apply_event(&store, &id, PaymentEvent::Invoiced, "callback", None).await.unwrap();
+    let applied = store.apply_event(&id, PaymentEvent::Invoiced, "callback", None).await.unwrap();
     assert_eq!(applied, Applied::Moved(SessionState::Invoiced));
     let order = store.order(&id).await.unwrap().unwrap();
     assert_eq!(
@@ -274,11 +259,11 @@ async fn an_invoiced_order_waits_for_its_provider_and_becomes_paid_only_by_a_pay
     assert_eq!(order.last_error.as_deref(), Some("status WHATEVER is not documented"));
 
     for stale in [PaymentEvent::Invoiced, PaymentEvent::Expired, PaymentEvent::Declined] {
-        let applied = apply_event(&store, &id, stale, "late", None).await.unwrap();
+        let applied = store.apply_event(&id, stale, "late", None).await.unwrap();
         assert_eq!(applied, Applied::Unchanged(SessionState::Invoiced), "{stale:?}");
     }
     let applied =
-        apply_event(&store, &id, PaymentEvent::Paid, "invoice paid", Some(145_000)).await.unwrap();
+        store.apply_event(&id, PaymentEvent::Paid, "invoice paid", Some(145_000)).await.unwrap();
     assert_eq!(applied, Applied::Moved(SessionState::Paid));
     assert!(store.orders_to_ask(SessionState::Invoiced, later, 10).await.unwrap().is_empty());
 }

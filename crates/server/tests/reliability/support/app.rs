@@ -22,37 +22,23 @@ const CONFIG: &str = include_str!("kassa.toml");
 /// The key quote ids are signed with, shared by every instance a test starts.
 pub const QUOTE_KEY: &str = "reliability-quote-key-0123456789";
 
-/// The id of the quote the backend gives `items` (priced as the test catalog prices them),
-/// as the widget sends it with Pay; valid for a day.
+/// The id of the quote the backend gives `items` (priced from the test configuration's
+/// catalog), as the widget sends it with Pay; valid for a day.
 pub fn quote_id(items: &Value) -> String {
-    use kassa_server::quotes::{Priced, Quotes};
-    use kassa_wire::{CartItem, Currency, Money, QuoteLine};
-    let nok = |m| Money::from_minor(m, Currency::NOK).expect("an amount");
-    let items: Vec<CartItem> = serde_json::from_value(items.clone()).expect("a cart");
-    let lines: Vec<QuoteLine> = items
-        .iter()
-        .map(|item| {
-            let unit = if item.sku == "kayak-2h" { 65_000 } else { 7_500 };
-            QuoteLine {
-                sku: item.sku.clone(),
-                name: item.sku.clone(),
-                quantity: item.quantity,
-                unit_price: nok(unit),
-                line_total: nok(unit * i64::from(item.quantity)),
-                start_date: item.start_date.clone(),
-                end_date: item.end_date.clone(),
-            }
-        })
-        .collect();
-    let total = nok(lines.iter().map(|l| l.line_total.minor()).sum());
+    use figment::providers::{Format as _, Toml};
+    use kassa_server::{catalog::Catalog, config::CatalogEntry, quotes::Quotes};
+    let config = figment::Figment::from(Toml::string(CONFIG));
+    let currency: String = config.extract_inner("merchant.currency").expect("a currency");
+    let entries: Vec<CatalogEntry> = config.extract_inner("catalog").expect("the catalog");
+    let currency = kassa_wire::Currency::from_code(&currency).expect("a currency code");
+    let catalog = Catalog::new(currency, &entries).expect("the catalog");
+    let items: Vec<kassa_wire::CartItem> = serde_json::from_value(items.clone()).expect("a cart");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs() as i64;
-    Quotes::new(Some(&QUOTE_KEY.to_owned().into()), 86_400)
-        .issue(&items, Priced { lines, total }, now)
-        .id
-        .to_string()
+    let quotes = Quotes::new(Some(&QUOTE_KEY.to_owned().into()), 86_400);
+    quotes.quote(&catalog, &items, now).expect("the cart prices").id.to_string()
 }
 
 /// The webhook path tokens of the providers whose notifications are unsigned (R-K3).
