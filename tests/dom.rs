@@ -275,9 +275,9 @@ const ITEMS: &str = r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01"
 
 fn config_json() -> String {
     r#"{"merchant_name":"Fjord Kayaks","currency":"NOK","methods":[
-      {"id":"card","provider":"payfect","display_name":"Card","presentation":"iframe","required_fields":[],"allowed_origins":["ORIGIN"]},
-      {"id":"vipps","provider":"front_payment","display_name":"Vipps","presentation":"redirect","required_fields":["phone"],"allowed_origins":["https://pay.example.com"]},
-      {"id":"stripe","provider":"stripe","display_name":"Card (Stripe)","presentation":"stripe_embedded","required_fields":["email"],"allowed_origins":["ORIGIN"],"stripe_js_url":"ORIGIN/stripe.js"}
+      {"id":"card","provider":"payfect","display_name":"Card","label":"Card","presentation":"iframe","required_fields":[],"allowed_origins":["ORIGIN"]},
+      {"id":"vipps","provider":"front_payment","display_name":"Vipps","label":"Vipps","presentation":"redirect","required_fields":["phone"],"allowed_origins":["https://pay.example.com"]},
+      {"id":"stripe","provider":"stripe","display_name":"Card (Stripe)","label":"Card (Stripe)","presentation":"stripe_embedded","required_fields":["email"],"allowed_origins":["ORIGIN"],"stripe_js_url":"ORIGIN/stripe.js"}
     ]}"#
     .replace("ORIGIN", &origin())
 }
@@ -456,7 +456,7 @@ async fn the_picker_is_a_radio_group_named_payment_method() {
             radio.closest("label").unwrap().unwrap().text_content().unwrap().trim().to_owned()
         })
         .collect();
-    assert_eq!(names, ["Card", "Vipps", "Card (Stripe)"], "radios are named by display_name");
+    assert_eq!(names, ["Card", "Vipps", "Card (Stripe)"], "radios are named by the merchant's labels");
     assert_eq!(w.events_named("kassa:ready").len(), 1);
     let selected = w.events_named("kassa:method-selected");
     assert_eq!(get(&selected[0], "method").as_string().as_deref(), Some("card"));
