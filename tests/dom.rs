@@ -456,7 +456,11 @@ async fn the_picker_is_a_radio_group_named_payment_method() {
             radio.closest("label").unwrap().unwrap().text_content().unwrap().trim().to_owned()
         })
         .collect();
-    assert_eq!(names, ["Card", "Vipps", "Card (Stripe)"], "radios are named by the merchant's labels");
+    assert_eq!(
+        names,
+        ["Card", "Vipps", "Card (Stripe)"],
+        "radios are named by the merchant's labels"
+    );
     assert_eq!(w.events_named("kassa:ready").len(), 1);
     let selected = w.events_named("kassa:method-selected");
     assert_eq!(get(&selected[0], "method").as_string().as_deref(), Some("card"));

@@ -69,6 +69,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     sh(cargo().args(["build", "-p", "kassa-server", "-p", "kassa-sim"]))?;
 
     let dir = root().join("target/demo");
+    // Each demo starts a fresh simulator with fresh secrets, which knows none of an earlier
+    // run's payments: an old database's open orders could never be reconciled and would
+    // warn every recovery run. The demo's orders live as long as the demo.
+    for file in ["kassa.db", "kassa.db-wal", "kassa.db-shm"] {
+        match std::fs::remove_file(dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing the last demo's {file}"));
+            }
+            _ => {}
+        }
+    }
     let site = dir.join("site");
     let host = "127.0.0.1";
     let api_url = format!("http://{host}:{}", args.api_port);
