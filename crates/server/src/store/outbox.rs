@@ -441,18 +441,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("reading an order's events")?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxEvent {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    seq: r.try_get("seq")?,
-                    event_type: r.try_get("event_type")?,
-                    payload: r.try_get("payload")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     /// Every event (tests and the soak), in no particular order.
@@ -463,18 +452,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("reading events")?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxEvent {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    seq: r.try_get("seq")?,
-                    event_type: r.try_get("event_type")?,
-                    payload: r.try_get("payload")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     /// Totals over the outbox.
@@ -509,6 +487,19 @@ impl Store {
     }
 }
 
+/// An `outbox_events` row as an [`OutboxEvent`].
+fn event_from_row(r: &AnyRow) -> anyhow::Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        seq: r.try_get("seq")?,
+        event_type: r.try_get("event_type")?,
+        payload: r.try_get("payload")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// A `deliveries` row as a [`Delivery`].
 fn delivery_from_row(r: &AnyRow) -> anyhow::Result<Delivery> {
     let state: String = r.try_get("state")?;
     Ok(Delivery {
