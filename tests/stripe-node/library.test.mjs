@@ -265,13 +265,28 @@ test('every webhook the simulator delivers verifies with stripe.webhooks.constru
   }
 });
 
+/**
+ * Asks the backend for a Stripe hosted session as the widget does: the quote first, then the
+ * session naming the quote the customer saw (`quote_id`).
+ */
+const createAtBackend = async (items, idempotencyKey) => {
+  const quoted = await fetch(`${kassaApi}/v1/checkout/quote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ items }),
+  });
+  assert.equal(quoted.status, 200, await quoted.clone().text());
+  const quote = await quoted.json();
+  return fetch(`${kassaApi}/v1/checkout/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    body: JSON.stringify({ items, method: 'stripe-hosted', return_url: returnUrl, quote_id: quote.id }),
+  });
+};
+
 test('the backend refuses a cart under Stripe\'s minimum charge before calling Stripe, saying why', async () => {
   const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
-  const response = await fetch(`${kassaApi}/v1/checkout/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `node-small-${now()}-${Math.random()}` },
-    body: JSON.stringify({ items: [{ sku: 'sticker', quantity: 2 }], method: 'stripe-hosted', return_url: returnUrl }),
-  });
+  const response = await createAtBackend([{ sku: 'sticker', quantity: 2 }], `node-small-${now()}-${Math.random()}`);
   const body = await response.json();
   assert.equal(response.status, 502, JSON.stringify(body));
   assert.equal(body.code, 'provider_rejected');
@@ -292,11 +307,7 @@ const toBackend = (payload, header) =>
 
 test('the backend accepts a webhook signed by the library and refuses tampered, stale and wrongly signed ones', async () => {
   // An order at the backend, paid at the simulated Stripe; its event comes to us first.
-  const created = await fetch(`${kassaApi}/v1/checkout/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `node-order-${now()}-${Math.random()}` },
-    body: JSON.stringify({ items: [{ sku: 'life-jacket', quantity: 1 }], method: 'stripe-hosted', return_url: returnUrl }),
-  });
+  const created = await createAtBackend([{ sku: 'life-jacket', quantity: 1 }], `node-order-${now()}-${Math.random()}`);
   assert.equal(created.status, 200, await created.clone().text());
   const order = await created.json();
   const cs = new URL(order.action.url).pathname.split('/').pop();
