@@ -23,6 +23,8 @@ pub mod attempt;
 pub mod components;
 pub mod customer;
 pub mod embed;
+#[cfg(test)]
+mod fixtures;
 pub mod flow;
 pub mod format;
 pub mod lang;

@@ -107,7 +107,7 @@ pub fn supported(method: &PaymentMethod) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::navigate::check_pure;
-    use kassa_wire::{Currency, MethodId, Money, ProviderId, Quote, QuoteId, Receipt, SessionId};
+    use kassa_wire::{Currency, MethodId, Money, ProviderId, Receipt, SessionId};
 
     use super::*;
 
@@ -119,24 +119,7 @@ mod tests {
         Money::from_minor(minor, Currency::NOK).unwrap()
     }
 
-    fn session(state: SessionState, action: Option<Action>) -> Session {
-        Session {
-            id: SessionId::parse("ks_1").unwrap(),
-            state,
-            method: MethodId::parse("vipps").unwrap(),
-            provider: ProviderId::FrontPayment,
-            quote: Quote {
-                id: QuoteId::parse("q1").unwrap(),
-                expires_at: "2026-12-01T12:15:00Z".into(),
-                lines: vec![],
-                total: nok(145_000),
-            },
-            action,
-            expires_at: None,
-            receipt: None,
-            unconfirmed: false,
-        }
-    }
+    use crate::fixtures::session;
 
     fn method(presentation: Presentation) -> PaymentMethod {
         PaymentMethod {

@@ -82,31 +82,11 @@ pub fn polled(
 
 #[cfg(test)]
 mod tests {
-    use kassa_wire::{
-        ApiError, Currency, ErrorCode, MethodId, Money, ProviderId, Quote, QuoteId, SessionId,
-        SessionState,
-    };
+    use kassa_wire::{ApiError, ErrorCode, SessionId, SessionState};
 
     use super::*;
 
-    fn session(state: SessionState, action: Option<Action>) -> Session {
-        Session {
-            id: SessionId::parse("ks_1").unwrap(),
-            state,
-            method: MethodId::parse("vipps").unwrap(),
-            provider: ProviderId::FrontPayment,
-            quote: Quote {
-                id: QuoteId::parse("q1").unwrap(),
-                expires_at: "2026-12-01T12:15:00Z".into(),
-                lines: vec![],
-                total: Money::from_minor(100, Currency::NOK).unwrap(),
-            },
-            action,
-            expires_at: None,
-            receipt: None,
-            unconfirmed: false,
-        }
-    }
+    use crate::fixtures::session;
 
     fn retry() -> Retry {
         Retry::Confirm { session: SessionId::parse("ks_1").unwrap(), cancelled: false }
