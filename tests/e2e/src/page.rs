@@ -99,7 +99,9 @@ impl<'a> CheckoutPage<'a> {
             .await?;
         let mut found = vec![];
         for el in ret.elements()? {
-            let (r, n) = accessible(self.driver, &el).await?;
+            let Some((r, n)) = accessible_if_present(self.driver, &el).await? else {
+                continue;
+            };
             let name_ok = if prefix { n.starts_with(name) } else { n == name };
             if r == role && name_ok {
                 found.push(el);
@@ -226,7 +228,10 @@ impl<'a> CheckoutPage<'a> {
             .await?;
         let mut found = vec![];
         for el in ret.elements()? {
-            if accessible(self.driver, &el).await?.1.starts_with(label) {
+            let Some((_, name)) = accessible_if_present(self.driver, &el).await? else {
+                continue;
+            };
+            if name.starts_with(label) {
                 found.push(el);
             }
         }
@@ -329,6 +334,20 @@ pub async fn same_document(driver: &WebDriver) -> anyhow::Result<bool> {
     driver.enter_default_frame().await?;
     let tag = driver.execute("return window.__kassaE2eTag || null;", vec![]).await?;
     Ok(tag.json() == &json!("untouched"))
+}
+
+/// [`accessible`] for an element found by a query a moment ago: `None` when the widget has
+/// re-rendered since and the element is gone, so a waiting caller looks again instead of
+/// failing on a stale reference.
+async fn accessible_if_present(
+    driver: &WebDriver,
+    el: &WebElement,
+) -> anyhow::Result<Option<(String, String)>> {
+    match accessible(driver, el).await {
+        Ok(found) => Ok(Some(found)),
+        Err(_) if !el.is_present().await.unwrap_or(false) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Chromium's computed role and accessible name for `el`.
