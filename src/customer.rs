@@ -1,7 +1,10 @@
 //! The customer's details: which fields a method asks for, how each is asked for (label,
-//! input type, autocomplete), and the rules each value must pass before it is sent. Pure.
+//! input type, autocomplete), and the rules each value must pass before it is sent: kassa-wire's
+//! `Customer::parse` and `CustomerField::check`, the very rules the backend applies. Pure.
 
-use kassa_wire::{CustomerDetails, CustomerField, ExtraField, ExtraValue};
+use kassa_wire::{
+    Customer, CustomerDetails, CustomerField, CustomerKind, ExtraField, ExtraValue, FieldProblem,
+};
 
 use crate::{lang::Locale, t};
 
@@ -68,123 +71,51 @@ pub fn field_key(field: CustomerField) -> &'static str {
 
 /// The fields to show for a method, in form order: with a customer type, the personal number
 /// only for a private person and the organisation number only for a company (neither until
-/// the type is chosen).
+/// the type is chosen). The rule is kassa-wire's, shared with the backend.
 pub fn visible_fields(required: &[CustomerField], typed: &CustomerDetails) -> Vec<CustomerField> {
-    let by_type = required.contains(&CustomerField::CustomerType);
-    let kind = typed.customer_type.as_deref();
-    CustomerField::ALL
-        .into_iter()
-        .filter(|f| required.contains(f))
-        .filter(|f| match f {
-            CustomerField::PersonalNumber if by_type => kind == Some("private"),
-            CustomerField::OrganisationId if by_type => kind == Some("corporate"),
-            _ => true,
-        })
-        .collect()
+    let kind = typed.customer_type.as_deref().map(str::trim).and_then(CustomerKind::parse);
+    CustomerField::needed(required, kind)
 }
 
-/// Checks one field and returns the value to send, or a message for the customer in `l`.
+/// Checks one field and returns the value to send (its normal form), or a message for the
+/// customer in `l`. The rule is kassa-wire's ([`CustomerField::check`]), the backend's own.
 pub fn check_field(field: CustomerField, value: &str, l: Locale) -> Result<String, &'static str> {
-    let v = value.trim();
+    field.check(value, None).map_err(|problem| message(field, problem, l))
+}
+
+/// The translated message for what is wrong with `field`.
+pub fn message(field: CustomerField, problem: FieldProblem, l: Locale) -> &'static str {
     match field {
-        CustomerField::Name => {
-            if v.is_empty() || v.chars().count() > 200 {
-                Err(t!(l, err_name))
-            } else {
-                Ok(v.to_owned())
-            }
-        }
-        CustomerField::Email => {
-            let ok = v.len() <= 254
-                && !v.contains(char::is_whitespace)
-                && v.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty()
-                        && !domain.contains('@')
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                });
-            if ok {
-                Ok(v.to_owned())
-            } else {
-                Err(t!(l, err_email))
-            }
-        }
-        CustomerField::Phone => {
-            let compact: String =
-                v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
-            let digits = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
-            match digits {
-                Some(d) if (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
-                    let mut e164 = String::from("+");
-                    e164.push_str(d);
-                    Ok(e164)
-                }
-                _ => Err(t!(l, err_phone)),
-            }
-        }
-        CustomerField::CustomerType => match v {
-            "private" | "corporate" => Ok(v.to_owned()),
-            _ => Err(t!(l, err_customer_type)),
-        },
-        CustomerField::PersonalNumber => digits(v, 11, t!(l, err_personal_number)),
-        CustomerField::OrganisationId => digits(v, 9, t!(l, err_organisation_id)),
-        CustomerField::StreetAddress | CustomerField::City => {
-            if v.is_empty() || v.chars().count() > 200 {
-                Err(t!(l, err_required))
-            } else {
-                Ok(v.to_owned())
-            }
-        }
-        CustomerField::PostalCode => {
-            if (3..=10).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
-            {
-                Ok(v.to_owned())
-            } else {
-                Err(t!(l, err_postal_code))
-            }
-        }
-        CustomerField::Country => {
-            if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
-                Ok(v.to_ascii_uppercase())
-            } else {
-                Err(t!(l, err_country))
-            }
-        }
+        CustomerField::Name => t!(l, err_name),
+        CustomerField::Email => t!(l, err_email),
+        CustomerField::Phone => t!(l, err_phone),
+        CustomerField::CustomerType => t!(l, err_customer_type),
+        CustomerField::PersonalNumber => t!(l, err_personal_number),
+        CustomerField::OrganisationId => t!(l, err_organisation_id),
+        CustomerField::PostalCode if problem != FieldProblem::Missing => t!(l, err_postal_code),
+        CustomerField::Country if problem != FieldProblem::Missing => t!(l, err_country),
+        CustomerField::StreetAddress
+        | CustomerField::City
+        | CustomerField::PostalCode
+        | CustomerField::Country => t!(l, err_required),
     }
 }
 
-/// Exactly `n` digits (spaces allowed while typing).
-fn digits(v: &str, n: usize, message: &'static str) -> Result<String, &'static str> {
-    let compact: String = v.chars().filter(|c| *c != ' ').collect();
-    if compact.len() == n && compact.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(compact)
-    } else {
-        Err(message)
-    }
-}
-
-/// Reads the details a method needs from what was typed; every other field (and the number
-/// that does not go with the customer type) is left out.
+/// Reads the details a method needs from what was typed, by kassa-wire's
+/// [`Customer::parse`] (the backend's rule); every other field (and the number that does not
+/// go with the customer type) is left out.
 pub fn customer_for(
     required: &[CustomerField],
     typed: &CustomerDetails,
     l: Locale,
 ) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
-    let mut out = CustomerDetails::default();
-    let mut errors = Vec::new();
+    let mut shown = CustomerDetails::default();
     for field in visible_fields(required, typed) {
-        match check_field(field, typed.get(field).unwrap_or(""), l) {
-            Ok(v) => *out.slot(field) = Some(v),
-            Err(e) => errors.push((field, e)),
-        }
+        *shown.slot(field) = typed.get(field).map(str::to_owned);
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    Customer::parse(&shown, required).map(|c| c.details()).map_err(|errors| {
+        errors.into_iter().map(|e| (e.field, message(e.field, e.problem, l))).collect()
+    })
 }
 
 /// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
@@ -330,10 +261,14 @@ mod tests {
         assert!(!visible_fields(&invoice, &typed).contains(&CustomerField::OrganisationId));
         typed.customer_type = Some("corporate".into());
         typed.name = Some("Fjord AS".into());
-        typed.organisation_id = Some("912 345 678".into());
+        typed.organisation_id = Some("974 760 673".into());
         typed.personal_number = Some("01019012345".into());
         let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
-        assert_eq!(sent.organisation_id.as_deref(), Some("912345678"));
+        assert_eq!(sent.organisation_id.as_deref(), Some("974760673"));
+        typed.organisation_id = Some("974 760 674".into());
+        let wrong = customer_for(&invoice, &typed, Locale::en).unwrap_err();
+        assert_eq!(wrong[0].0, CustomerField::OrganisationId, "the check digit is checked");
+        typed.organisation_id = Some("974 760 673".into());
         assert_eq!(sent.personal_number, None, "a company sends no personal number");
         let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
         assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
@@ -346,7 +281,10 @@ mod tests {
         assert!(check(CustomerField::Email, "a b@c.no").is_err());
         assert!(check(CustomerField::Email, "@c.no").is_err());
         assert_eq!(check(CustomerField::Phone, "0047 91234567").unwrap(), "+4791234567");
-        assert!(check(CustomerField::Phone, "91234567").is_err());
+        // Without a country code a number is read in the customer's country (Norway unless
+        // the form says otherwise): the backend's rule, from kassa-wire.
+        assert_eq!(check(CustomerField::Phone, "91234567").unwrap(), "+4791234567");
+        assert!(check(CustomerField::Phone, "+47 12").is_err());
         assert!(check(CustomerField::Phone, "+47 abc").is_err());
         assert!(check(CustomerField::Name, "   ").is_err());
         assert_eq!(check(CustomerField::Country, "no").unwrap(), "NO");
