@@ -3,7 +3,8 @@
 //! `Customer::parse` and `CustomerField::check`, the very rules the backend applies. Pure.
 
 use kassa_wire::{
-    Customer, CustomerDetails, CustomerField, CustomerKind, ExtraField, ExtraValue, FieldProblem,
+    CountryCode, Customer, CustomerDetails, CustomerField, CustomerKind, ExtraField, ExtraValue,
+    FieldProblem, Phone,
 };
 
 use crate::{lang::Locale, t};
@@ -78,9 +79,27 @@ pub fn visible_fields(required: &[CustomerField], typed: &CustomerDetails) -> Ve
 }
 
 /// Checks one field and returns the value to send (its normal form), or a message for the
-/// customer in `l`. The rule is kassa-wire's ([`CustomerField::check`]), the backend's own.
-pub fn check_field(field: CustomerField, value: &str, l: Locale) -> Result<String, &'static str> {
-    field.check(value, None).map_err(|problem| message(field, problem, l))
+/// customer in `l`. The rule is kassa-wire's ([`CustomerField::check`]), the backend's own;
+/// `country` is what the form's country field holds (a phone number without its code, a
+/// postal code and the national numbers are read for it), as the backend reads it.
+pub fn check_field(
+    field: CustomerField,
+    value: &str,
+    country: Option<&str>,
+    l: Locale,
+) -> Result<String, &'static str> {
+    let country = country.and_then(|c| CountryCode::parse(c.trim()).ok());
+    field.check(value, country).map_err(|problem| message(field, problem, l))
+}
+
+/// What a valid value is shown back as once the customer leaves the field: a phone number
+/// as the customer will be called, `+47 91234567` (its country code apart, E.123), so a number
+/// typed without its code shows which country it was read for. `None`: leave it as typed.
+pub fn shown_back(field: CustomerField, normal: &str) -> Option<String> {
+    match field {
+        CustomerField::Phone => Phone::parse(normal, None).ok().map(|p| p.grouped()),
+        _ => None,
+    }
 }
 
 /// The translated message for what is wrong with `field`.
@@ -190,7 +209,98 @@ pub fn extra_for(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Text as people (and attackers) type it: any script, separators, leading zeros, long
+    /// runs, and shapes close to each field's real values.
+    fn hostile() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,24}",
+            "[0-9 +()./\\-]{0,20}",
+            "0{0,4}[0-9]{4,13}",
+            "(\\+|00)?(47|46|45|49|44|1|354)[ -]?(\\(0\\))?[0-9 .-]{4,16}",
+            "[0-9]{6}[-+ A]?[0-9]{3,5}[0-9A-Y]?",
+            "[A-Za-zÅØÆåøæ0-9 ]{0,12}",
+            "[a-zA-Z0-9.+_-]{0,12}@[a-zA-Z0-9ø.-]{0,12}",
+            Just(String::from("private")),
+            Just(String::from("corporate")),
+            "[a-zA-Z ]{0,3}",
+            "[a-zåø]{1,3}".prop_map(|s| s.repeat(70)),
+        ]
+    }
+
+    proptest! {
+        /// The widget and the backend accept exactly the same customers: what the widget
+        /// would send as typed is refused by the backend exactly when the widget refuses it,
+        /// and what the widget sends once it accepts is taken by the backend as it is.
+        #[test]
+        fn the_widget_and_the_backend_accept_the_same_customers(
+            values in proptest::collection::vec(proptest::option::of(hostile()), 10),
+            required_bits in 0u16..1024,
+        ) {
+            let mut typed = CustomerDetails::default();
+            for (field, value) in CustomerField::ALL.into_iter().zip(values) {
+                *typed.slot(field) = value;
+            }
+            let required: Vec<CustomerField> = CustomerField::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| required_bits & (1 << i) != 0)
+                .map(|(_, f)| f)
+                .collect();
+            let mut as_typed = CustomerDetails::default();
+            for field in visible_fields(&required, &typed) {
+                *as_typed.slot(field) = typed.get(field).map(str::to_owned);
+            }
+            let widget = customer_for(&required, &typed, Locale::en);
+            let backend = Customer::parse(&as_typed, &required);
+            match (&widget, &backend) {
+                (Ok(sent), Ok(parsed)) => {
+                    prop_assert_eq!(sent, &parsed.details());
+                    let again = Customer::parse(sent, &required).map(|c| c.details());
+                    prop_assert_eq!(again.as_ref(), Ok(sent));
+                }
+                (Err(w), Err(b)) => {
+                    let fields: Vec<CustomerField> = b.iter().map(|e| e.field).collect();
+                    prop_assert_eq!(w.iter().map(|(f, _)| *f).collect::<Vec<_>>(), fields);
+                }
+                _ => prop_assert!(false, "widget {:?} but backend {:?}", widget, backend),
+            }
+            // Field by field, as the customer leaves each one: the widget's verdict is the
+            // backend's on a request holding that field and the form's country.
+            for field in CustomerField::ALL {
+                let value = typed.get(field).unwrap_or("");
+                let alone = check_field(field, value, typed.country.as_deref(), Locale::en);
+                let mut request =
+                    CustomerDetails { country: typed.country.clone(), ..CustomerDetails::default() };
+                *request.slot(field) = Some(value.to_owned());
+                let backend = Customer::parse(&request, &[field]);
+                let refused = backend.as_ref().err().is_some_and(|e| e.iter().any(|e| e.field == field));
+                prop_assert_eq!(alone.is_err(), refused, "{:?} {:?}", field, value);
+                if let (Ok(normal), Ok(parsed)) = (&alone, &backend) {
+                    let details = parsed.details();
+                    prop_assert_eq!(Some(normal.as_str()), details.get(field));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_phone_number_is_read_in_the_forms_country_and_shown_back_with_its_code() {
+        let phone = |v, c| check_field(CustomerField::Phone, v, c, Locale::en);
+        assert_eq!(phone("070-123 45 67", Some("se")).as_deref(), Ok("+46701234567"));
+        assert_eq!(phone("151 23456789", Some("DE")), Err(t!(Locale::en, err_phone)));
+        assert_eq!(phone("0151 23456789", Some("DE")).as_deref(), Ok("+4915123456789"));
+        assert_eq!(phone("912 34 567", None).as_deref(), Ok("+4791234567"));
+        assert_eq!(phone("0047 912.34.567", Some("SE")).as_deref(), Ok("+4791234567"));
+        assert_eq!(
+            shown_back(CustomerField::Phone, "+46701234567").as_deref(),
+            Some("+46 701234567")
+        );
+        assert_eq!(shown_back(CustomerField::Email, "kari@example.no"), None);
+    }
 
     #[test]
     fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
@@ -276,7 +386,7 @@ mod tests {
 
     #[test]
     fn field_rules_accept_real_values_and_refuse_junk() {
-        let check = |f, v| check_field(f, v, Locale::en);
+        let check = |f, v| check_field(f, v, None, Locale::en);
         assert!(check(CustomerField::Email, "a@b").is_err());
         assert!(check(CustomerField::Email, "a b@c.no").is_err());
         assert!(check(CustomerField::Email, "@c.no").is_err());

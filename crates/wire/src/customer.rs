@@ -207,7 +207,7 @@ impl PostalCode {
             return Err(FieldProblem::Malformed);
         }
         Ok(PostalCode(match country {
-            Some(CountryCode::SE) => format!("{} {}", &compact[..3], &compact[3..]),
+            Some(CountryCode::SE) => joined(&compact[..3], ' ', &compact[3..]),
             Some(CountryCode::NO | CountryCode::DK | CountryCode::DE) => compact,
             _ => text.to_ascii_uppercase(),
         }))
@@ -217,6 +217,16 @@ impl PostalCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `head`, `sep` and `tail` as one text (without `format!`, whose machinery the widget's
+/// Wasm would carry for it).
+pub(crate) fn joined(head: &str, sep: char, tail: &str) -> String {
+    let mut out = String::with_capacity(head.len() + 1 + tail.len());
+    out.push_str(head);
+    out.push(sep);
+    out.push_str(tail);
+    out
 }
 
 fn british_postcode(compact: &str) -> Result<PostalCode, FieldProblem> {
@@ -234,7 +244,7 @@ fn british_postcode(compact: &str) -> Result<PostalCode, FieldProblem> {
         return Err(FieldProblem::Malformed);
     }
     let (outward, inward) = upper.split_at(upper.len() - 3);
-    Ok(PostalCode(format!("{outward} {inward}")))
+    Ok(PostalCode(joined(outward, ' ', inward)))
 }
 
 impl From<NationalIdError> for FieldProblem {
