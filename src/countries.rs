@@ -2,32 +2,42 @@
 //! [`CountryCode::assigned`], the list the backend checks against), each named in the
 //! customer's language by the browser (`Intl.DisplayNames` with `type: "region"`) and sorted
 //! as that language sorts (`Intl.Collator`), so "Østerrike" comes after "Zambia" in Norwegian
-//! and "Österreich" beside "Oman" in German. The names cost the Wasm nothing: the browser has
-//! them.
+//! and "Österreich" beside "Oman" in German. The names cost the Wasm nothing (the browser has
+//! them), and so does the sort: it runs in the few lines of JavaScript below, where the
+//! collator is, instead of pulling a sort into the Wasm.
 
-use js_sys::{Array, Function, Intl, Object, Reflect};
+use js_sys::Array;
 use kassa_wire::CountryCode;
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+export function named_countries(locale, codes) {
+  var names = new Intl.DisplayNames([locale], { type: "region" });
+  var order = new Intl.Collator([locale]).compare;
+  var list = [];
+  for (var i = 0; i < codes.length; i += 2) {
+    var code = codes.slice(i, i + 2);
+    list.push([code, names.of(code) || code]);
+  }
+  list.sort(function (a, b) { return order(a[1], b[1]); });
+  return list.flat();
+}
+"#)]
+extern "C" {
+    /// `[code, name, code, name, …]` for the two-letter `codes` run together, sorted by name.
+    fn named_countries(locale: &str, codes: &str) -> Array;
+}
 
 /// Every country as `(code, name in locale)`, sorted by name as `locale` sorts. A code the
 /// browser has no name for is named by its code.
 pub fn country_names(locale: &str) -> Vec<(CountryCode, String)> {
-    let locales = Array::of1(&JsValue::from_str(locale));
-    let options = Object::new();
-    let _ = Reflect::set(&options, &JsValue::from_str("type"), &JsValue::from_str("region"));
-    let names = Intl::DisplayNames::new(&locales, &options);
-    let mut list: Vec<(CountryCode, JsValue)> = CountryCode::assigned()
-        .map(|code| {
-            let name = names.of(code.as_str()).map_or_else(|| code.as_str().into(), JsValue::from);
-            (code, name)
+    let codes: String = CountryCode::assigned().map(|c| c.as_str().to_owned()).collect();
+    let flat = named_countries(locale, &codes);
+    (0..flat.length() / 2)
+        .filter_map(|i| {
+            let code = CountryCode::parse(&flat.get(2 * i).as_string()?).ok()?;
+            let name = flat.get(2 * i + 1).as_string()?;
+            Some((code, name))
         })
-        .collect();
-    let compare: Function = Intl::Collator::new(&locales, &Object::new()).compare();
-    list.sort_by(|(_, a), (_, b)| {
-        let order = compare.call2(&JsValue::UNDEFINED, a, b).ok().and_then(|o| o.as_f64());
-        order.unwrap_or(0.0).partial_cmp(&0.0).unwrap_or(core::cmp::Ordering::Equal)
-    });
-    list.into_iter()
-        .map(|(code, name)| (code, name.as_string().unwrap_or_else(|| code.as_str().to_owned())))
         .collect()
 }

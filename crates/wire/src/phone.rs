@@ -77,7 +77,10 @@ impl Phone {
             match c {
                 '0'..='9' => digits.push(c),
                 // `(0)`: the trunk prefix kept in brackets, dropped in international form.
-                '(' if international && rest.contains("(0)") && chars.peek() == Some(&'0') => {
+                '(' if international
+                    && rest.as_bytes().windows(3).any(|w| w == b"(0)")
+                    && chars.peek() == Some(&'0') =>
+                {
                     chars.next();
                     if chars.next() != Some(')') {
                         return Err(PhoneError::Malformed);
