@@ -7,6 +7,11 @@
 //! only for a company.
 //! Values the page already knows (`customer-*` attributes) are filled in.
 //!
+//! Each field is checked as it is left by kassa-wire's rule, the backend's own, in the country
+//! the form holds. The country is a list of every country named in the customer's language
+//! (`countries.rs`), starting at the merchant's. A phone number, once left and right, is shown
+//! back as it was understood: `+47 91234567`.
+//!
 //! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
 //! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
 //! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
