@@ -1,7 +1,11 @@
 //! The customer's details: which fields a method asks for, how each is asked for (label,
-//! input type, autocomplete), and the rules each value must pass before it is sent. Pure.
+//! input type, autocomplete), and the rules each value must pass before it is sent: kassa-wire's
+//! `Customer::parse` and `CustomerField::check`, the very rules the backend applies. Pure.
 
-use kassa_wire::{CustomerDetails, CustomerField, ExtraField, ExtraValue};
+use kassa_wire::{
+    CountryCode, Customer, CustomerDetails, CustomerField, CustomerKind, ExtraField, ExtraValue,
+    FieldProblem, Phone,
+};
 
 use crate::{lang::Locale, t};
 
@@ -68,123 +72,69 @@ pub fn field_key(field: CustomerField) -> &'static str {
 
 /// The fields to show for a method, in form order: with a customer type, the personal number
 /// only for a private person and the organisation number only for a company (neither until
-/// the type is chosen).
+/// the type is chosen). The rule is kassa-wire's, shared with the backend.
 pub fn visible_fields(required: &[CustomerField], typed: &CustomerDetails) -> Vec<CustomerField> {
-    let by_type = required.contains(&CustomerField::CustomerType);
-    let kind = typed.customer_type.as_deref();
-    CustomerField::ALL
-        .into_iter()
-        .filter(|f| required.contains(f))
-        .filter(|f| match f {
-            CustomerField::PersonalNumber if by_type => kind == Some("private"),
-            CustomerField::OrganisationId if by_type => kind == Some("corporate"),
-            _ => true,
-        })
-        .collect()
+    let kind = typed.customer_type.as_deref().map(str::trim).and_then(CustomerKind::parse);
+    CustomerField::needed(required, kind)
 }
 
-/// Checks one field and returns the value to send, or a message for the customer in `l`.
-pub fn check_field(field: CustomerField, value: &str, l: Locale) -> Result<String, &'static str> {
-    let v = value.trim();
+/// Checks one field and returns the value to send (its normal form), or a message for the
+/// customer in `l`. The rule is kassa-wire's ([`CustomerField::check`]), the backend's own;
+/// `country` is what the form's country field holds (a phone number without its code, a
+/// postal code and the national numbers are read for it), as the backend reads it.
+pub fn check_field(
+    field: CustomerField,
+    value: &str,
+    country: Option<&str>,
+    l: Locale,
+) -> Result<String, &'static str> {
+    let country = country.and_then(|c| CountryCode::parse(c.trim()).ok());
+    field.check(value, country).map_err(|problem| message(field, problem, l))
+}
+
+/// What a valid value is shown back as once the customer leaves the field: a phone number
+/// as the customer will be called, `+47 91234567` (its country code apart, E.123), so a number
+/// typed without its code shows which country it was read for. `None`: leave it as typed.
+pub fn shown_back(field: CustomerField, normal: &str) -> Option<String> {
     match field {
-        CustomerField::Name => {
-            if v.is_empty() || v.chars().count() > 200 {
-                Err(t!(l, err_name))
-            } else {
-                Ok(v.to_owned())
-            }
-        }
-        CustomerField::Email => {
-            let ok = v.len() <= 254
-                && !v.contains(char::is_whitespace)
-                && v.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty()
-                        && !domain.contains('@')
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                });
-            if ok {
-                Ok(v.to_owned())
-            } else {
-                Err(t!(l, err_email))
-            }
-        }
-        CustomerField::Phone => {
-            let compact: String =
-                v.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
-            let digits = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
-            match digits {
-                Some(d) if (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
-                    let mut e164 = String::from("+");
-                    e164.push_str(d);
-                    Ok(e164)
-                }
-                _ => Err(t!(l, err_phone)),
-            }
-        }
-        CustomerField::CustomerType => match v {
-            "private" | "corporate" => Ok(v.to_owned()),
-            _ => Err(t!(l, err_customer_type)),
-        },
-        CustomerField::PersonalNumber => digits(v, 11, t!(l, err_personal_number)),
-        CustomerField::OrganisationId => digits(v, 9, t!(l, err_organisation_id)),
-        CustomerField::StreetAddress | CustomerField::City => {
-            if v.is_empty() || v.chars().count() > 200 {
-                Err(t!(l, err_required))
-            } else {
-                Ok(v.to_owned())
-            }
-        }
-        CustomerField::PostalCode => {
-            if (3..=10).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
-            {
-                Ok(v.to_owned())
-            } else {
-                Err(t!(l, err_postal_code))
-            }
-        }
-        CustomerField::Country => {
-            if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
-                Ok(v.to_ascii_uppercase())
-            } else {
-                Err(t!(l, err_country))
-            }
-        }
+        CustomerField::Phone => Phone::parse(normal, None).ok().map(|p| p.grouped()),
+        _ => None,
     }
 }
 
-/// Exactly `n` digits (spaces allowed while typing).
-fn digits(v: &str, n: usize, message: &'static str) -> Result<String, &'static str> {
-    let compact: String = v.chars().filter(|c| *c != ' ').collect();
-    if compact.len() == n && compact.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(compact)
-    } else {
-        Err(message)
+/// The translated message for what is wrong with `field`.
+pub fn message(field: CustomerField, problem: FieldProblem, l: Locale) -> &'static str {
+    match field {
+        CustomerField::Name => t!(l, err_name),
+        CustomerField::Email => t!(l, err_email),
+        CustomerField::Phone => t!(l, err_phone),
+        CustomerField::CustomerType => t!(l, err_customer_type),
+        CustomerField::PersonalNumber => t!(l, err_personal_number),
+        CustomerField::OrganisationId => t!(l, err_organisation_id),
+        CustomerField::PostalCode if problem != FieldProblem::Missing => t!(l, err_postal_code),
+        CustomerField::Country if problem != FieldProblem::Missing => t!(l, err_country),
+        CustomerField::StreetAddress
+        | CustomerField::City
+        | CustomerField::PostalCode
+        | CustomerField::Country => t!(l, err_required),
     }
 }
 
-/// Reads the details a method needs from what was typed; every other field (and the number
-/// that does not go with the customer type) is left out.
+/// Reads the details a method needs from what was typed, by kassa-wire's
+/// [`Customer::parse`] (the backend's rule); every other field (and the number that does not
+/// go with the customer type) is left out.
 pub fn customer_for(
     required: &[CustomerField],
     typed: &CustomerDetails,
     l: Locale,
 ) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
-    let mut out = CustomerDetails::default();
-    let mut errors = Vec::new();
+    let mut shown = CustomerDetails::default();
     for field in visible_fields(required, typed) {
-        match check_field(field, typed.get(field).unwrap_or(""), l) {
-            Ok(v) => *out.slot(field) = Some(v),
-            Err(e) => errors.push((field, e)),
-        }
+        *shown.slot(field) = typed.get(field).map(str::to_owned);
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    Customer::parse(&shown, required).map(|c| c.details()).map_err(|errors| {
+        errors.into_iter().map(|e| (e.field, message(e.field, e.problem, l))).collect()
+    })
 }
 
 /// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
@@ -262,6 +212,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_phone_number_is_read_in_the_forms_country_and_shown_back_with_its_code() {
+        let phone = |v, c| check_field(CustomerField::Phone, v, c, Locale::en);
+        assert_eq!(phone("070-123 45 67", Some("se")).as_deref(), Ok("+46701234567"));
+        assert_eq!(phone("151 23456789", Some("DE")), Err(t!(Locale::en, err_phone)));
+        assert_eq!(phone("0151 23456789", Some("DE")).as_deref(), Ok("+4915123456789"));
+        assert_eq!(phone("912 34 567", None).as_deref(), Ok("+4791234567"));
+        assert_eq!(phone("0047 912.34.567", Some("SE")).as_deref(), Ok("+4791234567"));
+        assert_eq!(
+            shown_back(CustomerField::Phone, "+46701234567").as_deref(),
+            Some("+46 701234567")
+        );
+        assert_eq!(shown_back(CustomerField::Email, "kari@example.no"), None);
+    }
+
+    #[test]
     fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
         let language = ExtraField {
             id: "guide_language".into(),
@@ -330,10 +295,14 @@ mod tests {
         assert!(!visible_fields(&invoice, &typed).contains(&CustomerField::OrganisationId));
         typed.customer_type = Some("corporate".into());
         typed.name = Some("Fjord AS".into());
-        typed.organisation_id = Some("912 345 678".into());
+        typed.organisation_id = Some("974 760 673".into());
         typed.personal_number = Some("01019012345".into());
         let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
-        assert_eq!(sent.organisation_id.as_deref(), Some("912345678"));
+        assert_eq!(sent.organisation_id.as_deref(), Some("974760673"));
+        typed.organisation_id = Some("974 760 674".into());
+        let wrong = customer_for(&invoice, &typed, Locale::en).unwrap_err();
+        assert_eq!(wrong[0].0, CustomerField::OrganisationId, "the check digit is checked");
+        typed.organisation_id = Some("974 760 673".into());
         assert_eq!(sent.personal_number, None, "a company sends no personal number");
         let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
         assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
@@ -341,12 +310,15 @@ mod tests {
 
     #[test]
     fn field_rules_accept_real_values_and_refuse_junk() {
-        let check = |f, v| check_field(f, v, Locale::en);
+        let check = |f, v| check_field(f, v, None, Locale::en);
         assert!(check(CustomerField::Email, "a@b").is_err());
         assert!(check(CustomerField::Email, "a b@c.no").is_err());
         assert!(check(CustomerField::Email, "@c.no").is_err());
         assert_eq!(check(CustomerField::Phone, "0047 91234567").unwrap(), "+4791234567");
-        assert!(check(CustomerField::Phone, "91234567").is_err());
+        // Without a country code a number is read in the customer's country (Norway unless
+        // the form says otherwise): the backend's rule, from kassa-wire.
+        assert_eq!(check(CustomerField::Phone, "91234567").unwrap(), "+4791234567");
+        assert!(check(CustomerField::Phone, "+47 12").is_err());
         assert!(check(CustomerField::Phone, "+47 abc").is_err());
         assert!(check(CustomerField::Name, "   ").is_err());
         assert_eq!(check(CustomerField::Country, "no").unwrap(), "NO");
@@ -354,5 +326,88 @@ mod tests {
         assert_eq!((email.label, email.kind, email.autocomplete), ("E-Mail", "email", "email"));
         assert_eq!(field_spec(CustomerField::Phone, Locale::en).autocomplete, "tel");
         assert_eq!(field_spec(CustomerField::PostalCode, Locale::en).autocomplete, "postal-code");
+    }
+}
+
+/// The widget's rules against the backend's over hostile input (natively: proptest does not
+/// build for the browser).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod same_rules_as_the_backend {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text as people (and attackers) type it: any script, separators, leading zeros, long
+    /// runs, and shapes close to each field's real values.
+    fn hostile() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,24}",
+            "[0-9 +()./\\-]{0,20}",
+            "0{0,4}[0-9]{4,13}",
+            "(\\+|00)?(47|46|45|49|44|1|354)[ -]?(\\(0\\))?[0-9 .-]{4,16}",
+            "[0-9]{6}[-+ A]?[0-9]{3,5}[0-9A-Y]?",
+            "[A-Za-zÅØÆåøæ0-9 ]{0,12}",
+            "[a-zA-Z0-9.+_-]{0,12}@[a-zA-Z0-9ø.-]{0,12}",
+            Just(String::from("private")),
+            Just(String::from("corporate")),
+            "[a-zA-Z ]{0,3}",
+            "[a-zåø]{1,3}".prop_map(|s| s.repeat(70)),
+        ]
+    }
+
+    proptest! {
+        /// The widget and the backend accept exactly the same customers: what the widget
+        /// would send as typed is refused by the backend exactly when the widget refuses it,
+        /// and what the widget sends once it accepts is taken by the backend as it is.
+        #[test]
+        fn the_widget_and_the_backend_accept_the_same_customers(
+            values in proptest::collection::vec(proptest::option::of(hostile()), 10),
+            required_bits in 0u16..1024,
+        ) {
+            let mut typed = CustomerDetails::default();
+            for (field, value) in CustomerField::ALL.into_iter().zip(values) {
+                *typed.slot(field) = value;
+            }
+            let required: Vec<CustomerField> = CustomerField::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| required_bits & (1 << i) != 0)
+                .map(|(_, f)| f)
+                .collect();
+            let mut as_typed = CustomerDetails::default();
+            for field in visible_fields(&required, &typed) {
+                *as_typed.slot(field) = typed.get(field).map(str::to_owned);
+            }
+            let widget = customer_for(&required, &typed, Locale::en);
+            let backend = Customer::parse(&as_typed, &required);
+            match (&widget, &backend) {
+                (Ok(sent), Ok(parsed)) => {
+                    prop_assert_eq!(sent, &parsed.details());
+                    let again = Customer::parse(sent, &required).map(|c| c.details());
+                    prop_assert_eq!(again.as_ref(), Ok(sent));
+                }
+                (Err(w), Err(b)) => {
+                    let fields: Vec<CustomerField> = b.iter().map(|e| e.field).collect();
+                    prop_assert_eq!(w.iter().map(|(f, _)| *f).collect::<Vec<_>>(), fields);
+                }
+                _ => prop_assert!(false, "widget {:?} but backend {:?}", widget, backend),
+            }
+            // Field by field, as the customer leaves each one: the widget's verdict is the
+            // backend's on a request holding that field and the form's country.
+            for field in CustomerField::ALL {
+                let value = typed.get(field).unwrap_or("");
+                let alone = check_field(field, value, typed.country.as_deref(), Locale::en);
+                let mut request =
+                    CustomerDetails { country: typed.country.clone(), ..CustomerDetails::default() };
+                *request.slot(field) = Some(value.to_owned());
+                let backend = Customer::parse(&request, &[field]);
+                let refused = backend.as_ref().err().is_some_and(|e| e.iter().any(|e| e.field == field));
+                prop_assert_eq!(alone.is_err(), refused, "{:?} {:?}", field, value);
+                if let (Ok(normal), Ok(parsed)) = (&alone, &backend) {
+                    let details = parsed.details();
+                    prop_assert_eq!(Some(normal.as_str()), details.get(field));
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@
 pub mod api;
 pub mod attempt;
 pub mod components;
+pub mod countries;
 pub mod customer;
 pub mod embed;
 #[cfg(test)]

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use kassa_wire::{CartItem, MAX_CART_LINES, MAX_QUANTITY};
+use kassa_wire::{BookingPeriod, CartItem, PeriodError, MAX_CART_LINES, MAX_QUANTITY};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::{format::int_text, navigate};
@@ -337,14 +337,7 @@ pub fn parse_items(raw: RawCart) -> Result<Vec<CartItem>, ItemsError> {
             _ => return Err(ItemsError::Sku(n)),
         };
         let quantity = parse_quantity(&quantity).map_err(|shown| ItemsError::Quantity(n, shown))?;
-        let start_date = parse_date(start_date).map_err(|()| ItemsError::Date(n, "start_date"))?;
-        let end_date = parse_date(end_date).map_err(|()| ItemsError::Date(n, "end_date"))?;
-        if let (Some(s), Some(e)) = (&start_date, &end_date) {
-            // ISO dates order as text.
-            if e < s {
-                return Err(ItemsError::DatesReversed(n));
-            }
-        }
+        let (start_date, end_date) = parse_dates(n, start_date, end_date)?;
         items.push(CartItem { sku, quantity, start_date, end_date });
     }
     Ok(items)
@@ -385,25 +378,24 @@ fn parse_quantity(v: &RawValue) -> Result<u32, Option<String>> {
     }
 }
 
-fn parse_date(v: RawValue) -> Result<Option<String>, ()> {
-    match v {
+/// A line's dates by kassa-wire's [`BookingPeriod`] rule, the backend's own: each optional,
+/// a day the calendar has, the end never before the start.
+fn parse_dates(
+    n: usize,
+    start: RawValue,
+    end: RawValue,
+) -> Result<(Option<String>, Option<String>), ItemsError> {
+    let text = |v: RawValue, field: &'static str| match v {
         RawValue::Missing => Ok(None),
-        RawValue::Str(s) if valid_date(&s) => Ok(Some(s)),
-        _ => Err(()),
-    }
-}
-
-/// `YYYY-MM-DD` with a month 01–12 and a day 01–31.
-fn valid_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let digits = |r: std::ops::Range<usize>| {
-        b[r].iter()
-            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        RawValue::Str(s) => Ok(Some(s)),
+        _ => Err(ItemsError::Date(n, field)),
     };
-    matches!((digits(0..4), digits(5..7), digits(8..10)), (Some(_), Some(1..=12), Some(1..=31)))
+    let (start, end) = (text(start, "start_date")?, text(end, "end_date")?);
+    BookingPeriod::parse(start.as_deref(), end.as_deref()).map_err(|e| match e {
+        PeriodError::Reversed => ItemsError::DatesReversed(n),
+        e => ItemsError::Date(n, e.field()),
+    })?;
+    Ok((start, end))
 }
 
 /// Why the endpoint cannot be used.
@@ -581,6 +573,13 @@ mod tests {
         assert!(
             err(vec![dated("2026-12-02", "2026-12-01")]).contains("item 1 ends before it starts")
         );
+        // A day the calendar lacks: refused here as the backend (the same kassa-wire rule)
+        // would refuse it.
+        assert!(
+            err(vec![dated("2026-02-29", "2026-03-01")]).contains("start_date that is not a date")
+        );
+        let leap = parse_items(RawCart::Lines(vec![dated("2028-02-29", "2028-03-01")])).unwrap();
+        assert_eq!(leap[0].start_date.as_deref(), Some("2028-02-29"));
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! only for a company.
 //! Values the page already knows (`customer-*` attributes) are filled in.
 //!
+//! Each field is checked as it is left by kassa-wire's rule, the backend's own, in the country
+//! the form holds. The country is a list of every country named in the customer's language
+//! (`countries.rs`), starting at the merchant's. A phone number, once left and right, is shown
+//! back as it was understood: `+47 91234567`.
+//!
 //! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
 //! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
 //! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
@@ -15,7 +20,7 @@ use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
 
 use crate::{
-    customer,
+    countries, customer,
     flow::{use_ctx, Ctx},
     t,
 };
@@ -73,16 +78,19 @@ fn error_of(ctx: Ctx, key: &'static str) -> Option<&'static str> {
     ctx.form.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m))
 }
 
-/// Checks `value` for `f` and records (or clears) its error.
-fn set_error(ctx: Ctx, f: CustomerField, value: &str) {
+/// Checks `value` for `f` (in the country the form holds, as the backend reads it) and
+/// records (or clears) its error; the normal form when it is right.
+fn set_error(ctx: Ctx, f: CustomerField, value: &str) -> Option<String> {
     let key = customer::field_key(f);
-    let problem = customer::check_field(f, value, ctx.lang()).err();
+    let country = ctx.form.typed.with_value(|t| t.country.clone());
+    let checked = customer::check_field(f, value, country.as_deref(), ctx.lang());
     ctx.form.field_errors.update(|e| {
         e.retain(|(k, _)| *k != key);
-        if let Some(m) = problem {
+        if let Err(m) = checked {
             e.push((key, m));
         }
     });
+    checked.ok()
 }
 
 /// The always-present error line of a field: a polite live region, empty while all is well.
@@ -134,6 +142,9 @@ fn customer_type(ctx: Ctx, kind: RwSignal<Option<String>>) -> AnyView {
 }
 
 fn field(ctx: Ctx, f: CustomerField) -> AnyView {
+    if f == CustomerField::Country {
+        return country(ctx);
+    }
     let key = customer::field_key(f);
     let spec = customer::field_spec(f, ctx.lang());
     let mut id = String::from("kassa-field-");
@@ -165,12 +176,70 @@ fn field(ctx: Ctx, f: CustomerField) -> AnyView {
                 }
                 on:blur=move |ev| {
                     let value = event_target_value(&ev);
-                    if !value.trim().is_empty() {
-                        set_error(ctx, f, &value);
+                    if value.trim().is_empty() {
+                        return;
+                    }
+                    // A right value is shown back as it was understood (a phone number with
+                    // its country code), and that is what is kept.
+                    let shown = set_error(ctx, f, &value).and_then(|n| customer::shown_back(f, &n));
+                    if let Some(shown) = shown.filter(|s| *s != value) {
+                        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&shown);
+                        ctx.form.typed.update_value(|t| *t.slot(f) = Some(shown));
                     }
                 }
             />
             {error_line(ctx, key, error_id)}
+        </div>
+    }
+    .into_any()
+}
+
+/// The customer's country: a list of every country named in the customer's language and
+/// sorted in it ([`countries::country_names`]), starting at what the page or the customer gave,
+/// else the merchant's country (`config.country`). The value sent is the ISO code.
+fn country(ctx: Ctx) -> AnyView {
+    let f = CustomerField::Country;
+    let key = customer::field_key(f);
+    let spec = customer::field_spec(f, ctx.lang());
+    let merchant = ctx.loaded().and_then(|l| l.config.country);
+    let initial = ctx
+        .form
+        .typed
+        .with_value(|t| t.country.clone())
+        .or(merchant)
+        .and_then(|c| kassa_wire::CountryCode::parse(c.trim()).ok());
+    // What the list shows is what is sent, even if the customer never touches it.
+    ctx.form.typed.update_value(|t| t.country = initial.map(|c| c.as_str().to_owned()));
+    let options = countries::country_names(&ctx.locale())
+        .into_iter()
+        .map(|(code, name)| {
+            view! {
+                <option value=code.as_str().to_owned() selected=Some(code) == initial>{name}</option>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="kassa-field">
+            <label class="kassa-field__label" for="kassa-field-country">{spec.label}</label>
+            <select
+                class="kassa-field__input"
+                id="kassa-field-country"
+                name=key
+                autocomplete=spec.autocomplete
+                required
+                data-testid="kassa-field-country"
+                aria-invalid=move || error_of(ctx, key).map(|_| "true")
+                aria-describedby="kassa-error-country"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    ctx.form.typed.update_value(|t| t.country = Some(value.clone()));
+                    set_error(ctx, f, &value);
+                }
+            >
+                {initial.is_none().then(|| view! { <option value="" selected>"—"</option> })}
+                {options}
+            </select>
+            {error_line(ctx, key, String::from("kassa-error-country"))}
         </div>
     }
     .into_any()

@@ -98,7 +98,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             &format!("allowed_origins = [\"${{SITE_URL}}\", \"{TRUNK_SERVE_ORIGIN}\"]"),
         );
     }
-    let config = config
+    let config = without_labels(&config)
         .replace("${API_BIND}", &format!("{host}:{}", args.api_port))
         .replace("${API_URL}", &api_url)
         .replace("${DATABASE_URL}", &format!("sqlite://{}", dir.join("kassa.db").display()))
@@ -274,6 +274,19 @@ impl Secrets {
 const DEMO_CATALOG: &str = "kayak-2h:Two-hour kayak tour:65000,life-jacket:Life-jacket rental:7500";
 
 /// A GUID-shaped key (BokaMera's API keys are GUIDs).
+/// The demo config without the methods' own labels (`display_name`/`label`), so the demo's
+/// picker names each method as a merchant who sets no label gets it: by what the customer
+/// pays with, in the customer's language, with the provider named only where two methods
+/// would otherwise read the same. (The end-to-end tests keep the labels, as fixed English
+/// names to choose methods by.)
+fn without_labels(config: &str) -> String {
+    config
+        .lines()
+        .filter(|line| !line.starts_with("display_name =") && !line.starts_with("label ="))
+        .flat_map(|line| [line, "\n"])
+        .collect()
+}
+
 fn uuid_like(b: &[u8]) -> String {
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
@@ -345,4 +358,20 @@ fn wait_for(port: u16) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_shows_the_default_labels() {
+        let template =
+            std::fs::read_to_string(root().join("crates/server/configuration/demo.toml")).unwrap();
+        assert!(template.contains("display_name = \"Card (Stripe)\""));
+        let demo = without_labels(&template);
+        assert!(!demo.contains("display_name") && !demo.contains("\nlabel ="), "{demo}");
+        assert_eq!(demo.matches("[[methods]]").count(), template.matches("[[methods]]").count());
+        assert!(demo.contains("id = \"fp-vipps\"\n"));
+    }
 }

@@ -683,6 +683,22 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_without_its_labels_names_every_method_apart() {
+        // `cargo xtask demo` runs the demo config without its labels (the customer's view).
+        let text: String = demo_toml()
+            .lines()
+            .filter(|l| !l.starts_with("display_name ="))
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let settings = parse(&text, CF_TOKEN).unwrap();
+        let methods = crate::methods::public(&settings);
+        assert!(methods.iter().all(|m| m.label.is_none()));
+        assert!(crate::methods::look_alike_warnings(&methods).is_empty());
+        let vipps = methods.iter().find(|m| m.id == "fp-vipps").unwrap();
+        assert_eq!(vipps.display_name, "Vipps", "no provider where none is needed");
+    }
+
+    #[test]
     fn overrides_replace_the_defaults_and_unlabelled_methods_are_named_in_english() {
         let text = demo_toml()
             .replace("display_name = \"Card (Stripe)\"\n", "default = true\n")

@@ -64,6 +64,12 @@ impl CountryCode {
         Ok(CountryCode([a, b]))
     }
 
+    /// Every assigned code, in alphabetical order of the code: the one list a form's country
+    /// choice is built from (the widget names and sorts them in the customer's language).
+    pub fn assigned() -> impl Iterator<Item = CountryCode> {
+        ASSIGNED.chunks_exact(2).map(|c| CountryCode([c[0], c[1]]))
+    }
+
     /// The code as text.
     pub fn as_str(&self) -> &str {
         // Always two ASCII capitals.
@@ -103,6 +109,8 @@ mod tests {
         for code in ["NO", "no", "No", "SE", "DK", "DE", "GB", "FI", "AD", "ZW", "SS"] {
             assert_eq!(CountryCode::parse(code).unwrap().as_str(), code.to_ascii_uppercase());
         }
+        assert_eq!(CountryCode::assigned().count(), 249);
+        assert!(CountryCode::assigned().all(|c| CountryCode::parse(c.as_str()) == Ok(c)));
         // XK (Kosovo) is user-assigned, UK is reserved, EU is not a country.
         for bad in ["XK", "UK", "EU", "ZZ", "N", "NOR", "N0", " NO", "ÑO", "", "Ｎ"] {
             assert_eq!(CountryCode::parse(bad), Err(CountryError), "{bad:?}");

@@ -242,7 +242,7 @@ fn swedish_organisation(text: &str) -> Result<String, NationalIdError> {
     if !luhn(&d) {
         return Err(Checksum);
     }
-    Ok(format!("{}-{}", &t[..6], &t[6..]))
+    Ok(crate::customer::joined(&t[..6], '-', &t[6..]))
 }
 
 fn danish_person(text: &str) -> Result<String, NationalIdError> {
@@ -255,7 +255,7 @@ fn danish_person(text: &str) -> Result<String, NationalIdError> {
     if !real_day(d[0] * 10 + d[1], d[2] * 10 + d[3]) {
         return Err(Malformed);
     }
-    Ok(format!("{}-{}", &t[..6], &t[6..]))
+    Ok(crate::customer::joined(&t[..6], '-', &t[6..]))
 }
 
 fn danish_organisation(text: &str) -> Result<String, NationalIdError> {

@@ -77,7 +77,10 @@ impl Phone {
             match c {
                 '0'..='9' => digits.push(c),
                 // `(0)`: the trunk prefix kept in brackets, dropped in international form.
-                '(' if international && rest.contains("(0)") && chars.peek() == Some(&'0') => {
+                '(' if international
+                    && rest.as_bytes().windows(3).any(|w| w == b"(0)")
+                    && chars.peek() == Some(&'0') =>
+                {
                     chars.next();
                     if chars.next() != Some(')') {
                         return Err(PhoneError::Malformed);
@@ -110,6 +113,22 @@ impl Phone {
     /// The E.164 text, `+4791234567`.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The number as it is shown back to the customer: E.164 with a space after the country
+    /// code where the plan is one of the five above (`+47 91234567`), the international
+    /// notation of ITU-T E.123; another country's number as E.164 (its code's length would
+    /// take a table of every plan). Reads back as the same [`Phone`].
+    pub fn grouped(&self) -> String {
+        let digits = &self.0[1..];
+        match PLANS.iter().find(|p| digits.starts_with(p.code)) {
+            Some(plan) => crate::customer::joined(
+                &self.0[..1 + plan.code.len()],
+                ' ',
+                &digits[plan.code.len()..],
+            ),
+            None => self.0.clone(),
+        }
     }
 }
 
@@ -225,6 +244,15 @@ mod tests {
         assert!(e164(&format!("+47{}", " ".repeat(40)), None).is_err());
     }
 
+    #[test]
+    fn a_number_is_shown_back_with_its_country_code_apart() {
+        let shown = |t, home| Phone::parse(t, home).unwrap().grouped();
+        assert_eq!(shown("912 34 567", Some(CountryCode::NO)), "+47 91234567");
+        assert_eq!(shown("070-123 45 67", Some(CountryCode::SE)), "+46 701234567");
+        assert_eq!(shown("+44 (0)20 7946 0000", None), "+44 2079460000");
+        assert_eq!(shown("+1 (415) 555-0100", None), "+14155550100");
+    }
+
     proptest! {
         #[test]
         fn anything_is_parsed_or_refused_and_a_result_is_canonical(
@@ -235,8 +263,9 @@ mod tests {
                 prop_assert!(phone.0.starts_with('+'));
                 prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
                 prop_assert!((7..=15).contains(&digits.len()));
-                // E.164 in, the same out.
+                // E.164 in, the same out; and what is shown back reads as the same number.
                 prop_assert_eq!(Phone::parse(&phone.0, None), Ok(phone.clone()));
+                prop_assert_eq!(Phone::parse(&phone.grouped(), None), Ok(phone.clone()));
             }
         }
 

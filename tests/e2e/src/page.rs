@@ -523,3 +523,21 @@ impl CheckoutPage<'_> {
             .unwrap_or_else(|_| vec![format!("axe answered {}", ret.json())]))
     }
 }
+
+/// Runs `body` in the page with `root` bound to the widget's shadow root (the first
+/// `<kassa-checkout>`); returns its value.
+pub async fn in_widget(driver: &WebDriver, body: &str) -> anyhow::Result<Value> {
+    let script =
+        format!("const root = document.querySelector('kassa-checkout').shadowRoot; {body}");
+    Ok(driver.execute(script, vec![]).await?.json().clone())
+}
+
+/// Waits until `script` (an expression over the widget's shadow root `root`) is true.
+pub async fn wait_until(driver: &WebDriver, what: &str, script: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while in_widget(driver, &format!("return !!({script});")).await?.as_bool() != Some(true) {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "waited in vain for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}

@@ -109,10 +109,11 @@ pub fn settings(
     database_url: &str,
     sim: &kassa_sim::SimHandle,
 ) -> anyhow::Result<kassa_server::Settings> {
-    settings_for(api_url, site_url, site_dir, database_url, sim, None)
+    settings_for(api_url, site_url, site_dir, database_url, sim, None, None)
 }
 
-/// [`settings`], with the Stripe.js train (and API version) overridden when `train` is set.
+/// [`settings`], with the Stripe.js train (and API version) overridden when `train` is set,
+/// and the demo config's text changed by `edit` when set.
 pub fn settings_for(
     api_url: &str,
     site_url: &str,
@@ -120,9 +121,14 @@ pub fn settings_for(
     database_url: &str,
     sim: &kassa_sim::SimHandle,
     train: Option<StripeTrain>,
+    edit: Option<fn(&str) -> String>,
 ) -> anyhow::Result<kassa_server::Settings> {
+    let template = edit.map_or_else(
+        || kassa_server::config::DEMO_TEMPLATE.to_owned(),
+        |edit| edit(kassa_server::config::DEMO_TEMPLATE),
+    );
     let toml = kassa_server::config::fill_placeholders(
-        kassa_server::config::DEMO_TEMPLATE,
+        &template,
         &[
             ("API_BIND", "127.0.0.1:0"),
             ("API_URL", api_url),
@@ -178,6 +184,9 @@ pub struct StackOptions {
     pub own_site: bool,
     /// The Stripe.js train (and API version) of the backend; `None` keeps the demo config's.
     pub stripe_train: Option<StripeTrain>,
+    /// Changes the demo config's text before it is read (a merchant's other choices, such as
+    /// a default method); `None` keeps it.
+    pub config_edit: Option<fn(&str) -> String>,
 }
 
 /// Headers per page of a site the harness serves.
@@ -230,6 +239,7 @@ impl Stack {
             &database_url,
             &sim,
             options.stripe_train,
+            options.config_edit,
         )?;
         let (site, page_headers) = if options.headers.is_empty() && !options.own_site {
             (Some(site), None)

@@ -7,29 +7,15 @@
 use std::path::Path;
 
 use anyhow::{bail, ensure};
-use kassa_e2e::{page::axe_source, Browser, CheckoutPage, Stack, StackOptions, WAIT};
+use kassa_e2e::{
+    page::{axe_source, in_widget as in_root, wait_until as until},
+    Browser, CheckoutPage, Stack, StackOptions,
+};
 use serde_json::{json, Value};
 use thirtyfour::prelude::*;
 
 const ITEMS: &str =
     r#"[{"sku":"kayak-2h","quantity":2,"start_date":"2026-12-01","end_date":"2026-12-01"}]"#;
-
-/// Runs `body` in the page with `root` bound to the widget's shadow root; returns its value.
-async fn in_root(d: &WebDriver, body: &str) -> anyhow::Result<Value> {
-    let script =
-        format!("const root = document.querySelector('kassa-checkout').shadowRoot; {body}");
-    Ok(d.execute(script, vec![]).await?.json().clone())
-}
-
-/// Waits until `script` (an expression over `root`) is true.
-async fn until(d: &WebDriver, what: &str, script: &str) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while in_root(d, &format!("return !!({script});")).await?.as_bool() != Some(true) {
-        ensure!(tokio::time::Instant::now() < deadline, "waited in vain for {what}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Ok(())
-}
 
 /// Every mark image in the picker has loaded (or failed).
 const MARKS_SETTLED: &str =
