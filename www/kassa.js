@@ -132,7 +132,7 @@
       /* After the picker's first frame. */
       requestAnimationFrame(function () {
         setTimeout(function () {
-          var h = Math.ceil(el.getBoundingClientRect().height);
+          var h = Math.round(el.getBoundingClientRect().height * 100) / 100;
           if (h > 0) {
             try { s.setItem(key, String(h)); } catch (_) { /* storage full or refused */ }
           }

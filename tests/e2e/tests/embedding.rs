@@ -720,8 +720,11 @@ async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        // … so the next load's placeholder has exactly that height: nothing below it moves
-        // when the picker replaces it (layout shift 0).
+        // … and the next load's placeholder takes what was kept, so nothing below it moves
+        // when the picker replaces it (layout shift 0). A different kept height shows that
+        // it is the kept one that applies, over the demo page's own --kassa-placeholder-height.
+        let kept = picker + 40.0;
+        d.execute(KEEP_HEIGHT, vec![json!(kept)]).await?;
         hold(&d, "*kassa_widget_bg.wasm").await?;
         d.goto(&page).await?;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -736,8 +739,8 @@ async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm
         ensure!(again["defined"] == json!(false), "the widget had not started: {again}");
         ensure!(again["inline"] == json!(0), "no inline styles in the shadow root (CSP): {again}");
         ensure!(
-            again["height"].as_f64().is_some_and(|h| (h - picker).abs() <= 1.0),
-            "the placeholder is {} px, the picker {picker} px",
+            again["height"].as_f64().is_some_and(|h| (h - kept).abs() <= 1.0),
+            "the placeholder is {} px, the loader kept {kept} px",
             again["height"]
         );
         release(&d).await?;
@@ -746,6 +749,14 @@ async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm
     })
     .await
 }
+
+/// Replaces the height the loader kept for this page with `arguments[0]`.
+const KEEP_HEIGHT: &str = r#"
+for (let i = 0; i < localStorage.length; i++) {
+  const k = localStorage.key(i);
+  if (k.indexOf('kassa-height:') === 0) localStorage.setItem(k, String(arguments[0]));
+}
+"#;
 
 /// The picker height the loader kept for this page (`www/kassa.js`, `rememberHeight`).
 const KEPT_HEIGHT: &str = r#"
