@@ -9,7 +9,8 @@
  * Script API: Kassa.mount(elementOrContainer, {items, locale, endpoint, id, customer})
  * returns {element, update(options), unmount()}.
  * While the Wasm downloads, each <kassa-checkout> shows a placeholder of the picker's height
- * (class kassa--placeholder in kassa.css, so the page does not jump) and its config and quote
+ * (class kassa--placeholder in kassa.css; the height this browser last saw, else the page's
+ * --kassa-placeholder-height, so the page does not jump) and its config and quote
  * requests are already under way: see `prefetch` below. */
 (function () {
   "use strict";
@@ -104,9 +105,45 @@
     if (!quotes[key]) quotes[key] = request("POST", api + "/v1/checkout/quote", body);
     el.kassaPrefetch = { config: configs[api], quote: quotes[key], key: key };
   }
+  /* The placeholder's height, so the host page does not move when the picker replaces it
+   * (layout shift 0). The picker's height depends on the cart, the methods, the language, the
+   * width and the page's fonts, which nobody knows before it is drawn, so: the height this
+   * browser saw last time for the same endpoint, locale, cart and width (kept in
+   * localStorage at kassa:ready); else the page's own --kassa-placeholder-height (CSS on
+   * kassa-checkout, e.g. measured once on the merchant's page); else 30em (kassa.css). It is
+   * set as that custom property on the element through the CSSOM, which a strict
+   * Content-Security-Policy allows (no style attribute is parsed). */
+  var HEIGHT_KEY = "kassa-height:";
+  function heightKey(el) {
+    var api = ((el.getAttribute("endpoint") || "").trim() || endpoint.trim()).replace(/\/+$/, "");
+    var parent = el.parentNode;
+    var width = parent && parent.clientWidth ? Math.round(parent.clientWidth / 10) : 0;
+    return HEIGHT_KEY + JSON.stringify([api, el.getAttribute("locale") || "", el.getAttribute("items") || "", width]);
+  }
+  function store() { try { return window.localStorage; } catch (_) { return null; } }
+  function rememberHeight(el) {
+    var s = store();
+    if (!s || el.__kassaHeight) return;
+    el.__kassaHeight = true;
+    var key = heightKey(el);
+    var seen = parseFloat(s.getItem(key));
+    if (seen > 0) el.style.setProperty("--kassa-placeholder-height", seen + "px");
+    el.addEventListener("kassa:ready", function () {
+      /* After the picker's first frame. */
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          var h = Math.ceil(el.getBoundingClientRect().height);
+          if (h > 0) {
+            try { s.setItem(key, String(h)); } catch (_) { /* storage full or refused */ }
+          }
+        }, 0);
+      });
+    });
+  }
   /* The placeholder: the widget's shadow root, styled by kassa.css only, at the height of
    * the picker; the widget renders into the same root and replaces it. */
   function placeholder(el) {
+    try { rememberHeight(el); } catch (_) { /* the default height */ }
     if (el.shadowRoot || !el.attachShadow) return;
     var root = el.attachShadow({ mode: "open" });
     var link = document.createElement("link");

@@ -299,17 +299,27 @@ fn random(n: usize) -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The backend that `index.html` names for `trunk serve` (`cargo xtask demo --no-widget`).
+const TRUNK_PAGE_ENDPOINT: &str = "data-endpoint=\"http://127.0.0.1:8080\"";
+
+/// `index.html` (Trunk's page, served as it is) pointed at the backend at `api_url`.
+fn booking_page(page: &str, api_url: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        page.contains(TRUNK_PAGE_ENDPOINT),
+        "index.html no longer names its backend as {TRUNK_PAGE_ENDPOINT}"
+    );
+    Ok(page.replace(TRUNK_PAGE_ENDPOINT, &format!("data-endpoint=\"{api_url}\"")))
+}
+
 /// Writes the booking site: the demo page pointed at the backend, and the widget bundle.
 fn write_site(site: &Path, api_url: &str) -> anyhow::Result<()> {
     if site.exists() {
         std::fs::remove_dir_all(site)?;
     }
     std::fs::create_dir_all(site.join("kassa"))?;
-    let www = root().join("www/demo");
-    let index =
-        std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
-    std::fs::write(site.join("index.html"), index)?;
-    std::fs::copy(www.join("demo.css"), site.join("demo.css"))?;
+    let page = std::fs::read_to_string(root().join("index.html"))?;
+    std::fs::write(site.join("index.html"), booking_page(&page, api_url)?)?;
+    std::fs::copy(root().join("www/demo/demo.css"), site.join("demo.css"))?;
     if !widget::dist_dir().exists() {
         // `--no-widget` before any `cargo xtask widget`: the trunk serve page is the one to use.
         return Ok(());

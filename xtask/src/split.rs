@@ -71,6 +71,9 @@ pub fn split(wasm: &[u8], bundle: &Path, optimise: bool) -> anyhow::Result<()> {
         .arg(bundle)
         .arg(&main))?;
     std::fs::remove_dir_all(&work)?;
+    let glue = bundle.join(format!("{WASM_NAME}.js"));
+    let js = std::fs::read_to_string(&glue).context("reading the glue")?;
+    std::fs::write(&glue, one_import_per_module(&js)?)?;
     if optimise {
         wasm_opt(&bundle.join(format!("{WASM_NAME}_bg.wasm")))?;
         for chunk in &out.split_modules {
@@ -144,6 +147,55 @@ fn wasm_opt(file: &Path) -> anyhow::Result<()> {
         .arg(file))
 }
 
+/// The glue with one namespace import per JavaScript module the Wasm imports from.
+///
+/// wasm-bindgen 0.2.130 (`cli-support`, `js/mod.rs`, the import object of `--target web`)
+/// writes an `import * as importN from "<module>"` line and an `"<module>": importN` entry in
+/// the import object for every Wasm *import entry* from a module it did not generate, not for
+/// every module. The split main module imports several functions from the split loader
+/// (`./__wasm_split.js`), so the object literal got the key `"./__wasm_split.js"` several
+/// times, which esbuild reports as "Duplicate key". It was not a live bug: an ES module has
+/// one namespace object, so every duplicate named the same object and the last one, which
+/// wins, was the right one. It is still fixed here, at the step that produces the glue, so
+/// that the warning cannot hide a real duplicate later and the glue is not larger than it
+/// needs to be. Fails when the glue has no import object of the expected shape.
+fn one_import_per_module(js: &str) -> anyhow::Result<String> {
+    use std::collections::BTreeMap;
+    // The first alias of each module, and every later alias with its module.
+    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut dropped: Vec<(&str, &str)> = vec![];
+    for line in js.lines() {
+        let Some(rest) = line.strip_prefix("import * as ") else { continue };
+        let Some((alias, module)) = rest.split_once(" from ") else { continue };
+        let module = module.trim_end_matches(';').trim_matches('"');
+        if first.contains_key(module) {
+            dropped.push((alias, module));
+        } else {
+            first.insert(module, alias);
+        }
+    }
+    let mut out = String::with_capacity(js.len());
+    for line in js.split_inclusive('\n') {
+        let drop = dropped.iter().any(|(alias, module)| {
+            let text = line.trim();
+            text == format!("import * as {alias} from \"{module}\"")
+                || text == format!("import * as {alias} from \"{module}\";")
+                || text == format!("\"{module}\": {alias},")
+        });
+        if !drop {
+            out.push_str(line);
+        }
+    }
+    for (alias, module) in &dropped {
+        anyhow::ensure!(
+            !out.contains(&format!("{alias},")) && !out.contains(&format!("{alias}.")),
+            "the glue still uses {alias} (for {module}) after its duplicate import was removed: \
+             a new wasm-bindgen glue shape must be looked at"
+        );
+    }
+    Ok(out)
+}
+
 /// The split loader with an integrity placeholder on every chunk's fetch. Fails when the
 /// loader's shape is not the one expected (a new `wasm_split_cli_support` must be looked at).
 fn with_integrity(js: &str, chunks: &[String]) -> anyhow::Result<String> {
@@ -203,6 +255,39 @@ mod tests {
         assert!(wasmparser::Parser::new(0)
             .parse_all(&out)
             .any(|p| matches!(p.unwrap(), wasmparser::Payload::TypeSection(_))));
+    }
+
+    /// The shape wasm-bindgen 0.2.130 writes for a main module with three imports from the
+    /// split loader: one import line and one object key each (esbuild: "Duplicate key").
+    #[test]
+    fn the_glue_imports_each_module_once() {
+        let js = "import { define_element } from './snippets/k/inline0.js';\n\
+                  import * as import1 from \"./__wasm_split.js\"\n\
+                  import * as import2 from \"./__wasm_split.js\"\n\
+                  import * as import3 from \"./__wasm_split.js\"\n\
+                  import * as import4 from \"./other.js\"\n\
+                  function __wbg_get_imports() {\n\
+                  \x20   return {\n\
+                  \x20       __proto__: null,\n\
+                  \x20       \"./kassa_widget_bg.js\": import0,\n\
+                  \"./__wasm_split.js\": import1,\n\
+                  \"./__wasm_split.js\": import2,\n\
+                  \"./__wasm_split.js\": import3,\n\
+                  \"./other.js\": import4,\n\
+                  };\n}\n";
+        let out = one_import_per_module(js).unwrap();
+        assert_eq!(out.matches("from \"./__wasm_split.js\"").count(), 1);
+        assert_eq!(out.matches("\"./__wasm_split.js\":").count(), 1);
+        assert!(out.contains("import * as import1 from \"./__wasm_split.js\"\n"));
+        assert!(out.contains("\"./__wasm_split.js\": import1,\n"));
+        assert!(out.contains("\"./other.js\": import4,\n"));
+        assert!(out.contains("import { define_element }"));
+        assert!(!out.contains("import2") && !out.contains("import3"));
+        // Glue without duplicates is unchanged.
+        assert_eq!(one_import_per_module(&out).unwrap(), out);
+        // A duplicate alias used elsewhere (a shape not understood) is refused.
+        let odd = js.replace("};\n}", "};\n}\nimport2.x();");
+        assert!(one_import_per_module(&odd).is_err());
     }
 
     #[test]

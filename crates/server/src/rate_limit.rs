@@ -6,80 +6,85 @@
 //! sessions a minute, in bursts of up to that many; the next one is answered 429 with
 //! `Retry-After` and the contract's `rate_limited` error, before any work is done.
 //!
-//! The counter is a GCRA ("virtual scheduling"): one timestamp per client, no timers. It
+//! The counting is the `governor` crate's keyed GCRA (one timestamp per client, no timers),
+//! with `Quota::per_minute`: a burst of the limit, then one request per `60 s / limit`. It
 //! counts per process: with several instances behind a load balancer, each counts its own
-//! share. The client is the TCP peer, or, with `trusted_proxy_hops`, the address the last
-//! trusted proxy appended to `X-Forwarded-For` (anything further left can be forged).
+//! share. The middleware is a route layer on `POST /v1/checkout/sessions` alone (see
+//! `routes::router`), so no other route pays for it.
+//!
+//! Who the client is stays our own rule, not `tower_governor`'s key extractors (whose
+//! "smart" extractor believes the leftmost `X-Forwarded-For`, which the client writes): the
+//! client is the TCP peer, or, with `trusted_proxy_hops`, the address the last trusted proxy
+//! appended to `X-Forwarded-For` (anything further left can be forged).
 
 use std::{
-    collections::HashMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
 };
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
+};
+use governor::{
+    clock::{Clock, MonotonicClock},
+    middleware::NoOpMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+    Quota,
 };
 use kassa_wire::{ApiError, ErrorCode};
 
 use crate::reliability::ReliabilitySettings;
 
-/// The limited route.
-const PATH: &str = "/v1/checkout/sessions";
-/// Clients remembered before idle ones are forgotten.
+/// Clients remembered before those whose allowance is full again are forgotten.
 const PRUNE_AT: usize = 10_000;
 
-/// The limiter of one backend process. Cheap to clone.
+/// governor's keyed limiter over client addresses, on clock `C`.
+type Gcra<C> = governor::RateLimiter<
+    IpAddr,
+    DefaultKeyedStateStore<IpAddr>,
+    C,
+    NoOpMiddleware<<C as Clock>::Instant>,
+>;
+
+/// The limiter of one backend process. Cheap to clone. Tests drive the clock through `C`.
 #[derive(Clone, Debug)]
-pub struct RateLimiter {
-    /// Time between two requests at the steady rate.
-    interval: Duration,
-    /// How far ahead of the steady schedule a client may run (the burst).
-    tolerance: Duration,
+pub struct RateLimiter<C: Clock = MonotonicClock> {
+    gcra: Arc<Gcra<C>>,
+    clock: C,
     trusted_hops: usize,
-    /// Per client, the theoretical arrival time of its next request.
-    clients: Arc<Mutex<HashMap<IpAddr, Instant>>>,
 }
 
 impl RateLimiter {
     /// The limiter the settings ask for; `None` when `sessions_per_minute` is 0 (no limit).
     pub fn new(settings: &ReliabilitySettings) -> Option<Self> {
-        let per_minute = settings.sessions_per_minute;
-        if per_minute == 0 {
-            return None;
-        }
-        let interval = Duration::from_secs(60) / per_minute;
-        Some(RateLimiter {
-            interval,
-            tolerance: interval * (per_minute - 1),
-            trusted_hops: settings.trusted_proxy_hops,
-            clients: Arc::default(),
-        })
+        Self::with_clock(settings, MonotonicClock)
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    /// Like [`RateLimiter::new`], on `clock`.
+    pub fn with_clock(settings: &ReliabilitySettings, clock: C) -> Option<Self> {
+        let per_minute = NonZeroU32::new(settings.sessions_per_minute)?;
+        let gcra = governor::RateLimiter::new(
+            Quota::per_minute(per_minute),
+            DefaultKeyedStateStore::default(),
+            clock.clone(),
+        );
+        Some(RateLimiter { gcra: Arc::new(gcra), clock, trusted_hops: settings.trusted_proxy_hops })
     }
 
     /// Counts a request from `client` now: `Ok` if allowed, else how long to wait.
     pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
-        self.check_at(client, Instant::now())
-    }
-
-    /// Counts a request from `client` at `now` (tests drive the clock).
-    pub fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if clients.len() >= PRUNE_AT {
-            clients.retain(|_, tat| *tat > now);
+        if self.gcra.len() >= PRUNE_AT {
+            self.gcra.retain_recent();
         }
-        let tat = clients.get(&client).copied().unwrap_or(now).max(now);
-        let earliest = tat.checked_sub(self.tolerance).unwrap_or(now).max(now);
-        if earliest > now {
-            return Err(earliest - now);
-        }
-        clients.insert(client, tat + self.interval);
-        Ok(())
+        self.gcra.check_key(&client).map_err(|refused| refused.wait_time_from(self.clock.now()))
     }
 
     /// The client a request comes from (see the module docs).
@@ -104,18 +109,13 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: limits `POST /v1/checkout/sessions` per client; lets everything else through.
+/// Middleware for the session-creation route: counts the request against its client and
+/// answers 429 when the client's allowance is spent.
 pub async fn limit_session_creation(
-    State(limiter): State<Option<RateLimiter>>,
+    State(limiter): State<RateLimiter>,
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(limiter) = limiter else {
-        return next.run(req).await;
-    };
-    if req.method() != Method::POST || req.uri().path() != PATH {
-        return next.run(req).await;
-    }
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let client = limiter.client(peer, req.headers());
     match limiter.check(client) {
@@ -144,59 +144,77 @@ fn too_many(secs: u64) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
-    fn limiter(per_minute: u32, trusted_proxy_hops: usize) -> RateLimiter {
+    fn limiter(per_minute: u32, trusted_proxy_hops: usize) -> RateLimiter<FakeRelativeClock> {
         let settings = ReliabilitySettings {
             sessions_per_minute: per_minute,
             trusted_proxy_hops,
             ..Default::default()
         };
-        RateLimiter::new(&settings).unwrap()
+        RateLimiter::with_clock(&settings, FakeRelativeClock::default()).unwrap()
     }
 
     const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     const B: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
 
     #[test]
+    fn no_limit_when_the_setting_is_zero() {
+        let settings = ReliabilitySettings { sessions_per_minute: 0, ..Default::default() };
+        assert!(RateLimiter::new(&settings).is_none());
+    }
+
+    #[test]
     fn a_burst_of_the_limit_passes_and_the_next_request_waits_r_h7() {
-        let (limiter, t0) = (limiter(30, 0), Instant::now());
+        let limiter = limiter(30, 0);
         for i in 0..30 {
-            assert_eq!(limiter.check_at(A, t0), Ok(()), "request {i}");
+            assert_eq!(limiter.check(A), Ok(()), "request {i}");
         }
-        let wait = limiter.check_at(A, t0).unwrap_err();
+        let wait = limiter.check(A).unwrap_err();
         assert_eq!(wait, Duration::from_secs(2), "one request per 2 s at 30 a minute");
-        assert_eq!(limiter.check_at(B, t0), Ok(()), "another client has its own allowance");
+        assert_eq!(limiter.check(B), Ok(()), "another client has its own allowance");
     }
 
     #[test]
     fn the_allowance_comes_back_with_time_r_h7() {
-        let (limiter, t0) = (limiter(30, 0), Instant::now());
+        let limiter = limiter(30, 0);
         for _ in 0..30 {
-            limiter.check_at(A, t0).unwrap();
+            limiter.check(A).unwrap();
         }
-        assert!(limiter.check_at(A, t0).is_err());
-        let t1 = t0 + Duration::from_secs(2);
-        assert_eq!(limiter.check_at(A, t1), Ok(()), "one more after one interval");
-        assert!(limiter.check_at(A, t1).is_err());
-        let t2 = t1 + Duration::from_secs(60);
+        assert!(limiter.check(A).is_err());
+        limiter.clock.advance(Duration::from_secs(2));
+        assert_eq!(limiter.check(A), Ok(()), "one more after one interval");
+        assert!(limiter.check(A).is_err());
+        limiter.clock.advance(Duration::from_secs(60));
         for i in 0..30 {
-            assert_eq!(
-                limiter.check_at(A, t2),
-                Ok(()),
-                "a full burst after a quiet minute, request {i}"
-            );
+            assert_eq!(limiter.check(A), Ok(()), "a full burst after a quiet minute, request {i}");
         }
     }
 
     #[test]
     fn refused_requests_do_not_count_against_the_client() {
-        let (limiter, t0) = (limiter(1, 0), Instant::now());
-        limiter.check_at(A, t0).unwrap();
+        let limiter = limiter(1, 0);
+        limiter.check(A).unwrap();
         for _ in 0..100 {
-            assert!(limiter.check_at(A, t0).is_err());
+            assert!(limiter.check(A).is_err());
         }
-        assert_eq!(limiter.check_at(A, t0 + Duration::from_secs(60)), Ok(()));
+        limiter.clock.advance(Duration::from_secs(60));
+        assert_eq!(limiter.check(A), Ok(()));
+    }
+
+    #[test]
+    fn clients_whose_allowance_is_full_again_are_forgotten_past_the_prune_mark() {
+        let limiter = limiter(2, 0);
+        for i in 0..PRUNE_AT {
+            let n = u32::try_from(i).unwrap();
+            limiter.check(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n))).unwrap();
+        }
+        assert_eq!(limiter.gcra.len(), PRUNE_AT);
+        limiter.clock.advance(Duration::from_secs(60));
+        limiter.check(A).unwrap();
+        assert_eq!(limiter.gcra.len(), 1, "only the client just counted is remembered");
     }
 
     #[test]

@@ -44,9 +44,8 @@ pub fn app_with_operator(state: AppState, operator: crate::operator::api::Operat
     let request_id = HeaderName::from_static("x-request-id");
     let limiter = crate::rate_limit::RateLimiter::new(&state.reliability);
     let timeout = Duration::from_millis(state.reliability.request_timeout_ms.max(1));
-    routes::router()
+    routes::router(limiter)
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(limiter, crate::rate_limit::limit_session_creation))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A body sent a byte at a time cannot hold a worker past the timeout (R-H3).
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))

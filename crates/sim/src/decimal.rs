@@ -4,6 +4,13 @@
 //! `"450.00"`. The simulator turns such text into an integer count of minor units digit by
 //! digit and back, so no amount ever passes through a float. Text with more fractional digits
 //! than the scale allows is refused rather than rounded.
+//!
+//! Why not `rust_decimal` (issue 13 weighed it): its `FromStr` accepts `_` digit separators
+//! (`"1_000.50"`, see paupino/rust-decimal issues 97 and 152), which no provider's JSON or
+//! form value contains, so the simulator would have to check the text itself first anyway;
+//! and it would still need the scale check and the conversion to integer minor units that
+//! make up this module. The parser here is one pass over ASCII digits with checked
+//! arithmetic, and the tests below pin what it refuses.
 
 use std::fmt;
 

@@ -5,6 +5,18 @@
 //! parameters in a different order compare equal, which is what Stripe's idempotency check
 //! ("same parameters") needs. Indexed arrays (`a[0]`, `a[1]`) are maps with numeric keys and
 //! are read back in numeric order by [`Node::as_list`]; `a[]` appends to a list.
+//!
+//! Why this is hand-made and not `serde_qs` (issue 13 weighed it): `serde_qs` fills typed
+//! structs, while the simulator needs the untyped, key-ordered tree itself, to walk it
+//! parameter by parameter for Stripe's per-parameter `invalid_request_error` messages and
+//! to fingerprint it for the idempotency "same parameters" check. Its reading also differs
+//! where it matters here: in its default (strict) mode `%5B`/`%5D` are not brackets, yet
+//! Stripe reads percent-encoded brackets as brackets (stripe-node's `stringifyRequestData`
+//! turns them back into literals only for readability, noting the encoded form "is fine by
+//! the server"); a repeated scalar (`mode=a&mode=b`) is an error there, where this parser
+//! keeps the last value as Rack's nested-query rules do; and it has no Rack-style grouping
+//! of `a[][x]=1&a[][y]=2` into one element. Matching those would take its non-strict mode
+//! plus a post-pass over its output, no smaller than this module.
 
 use std::collections::BTreeMap;
 

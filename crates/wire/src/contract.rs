@@ -426,8 +426,14 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The one thing the widget does to let the customer pay.
+///
+/// Written as an internally tagged object (`{"type": "redirect", "url": …}`) and read through
+/// [`ActionFields`], one flat object, because serde's derived reader for an internally tagged
+/// enum first copies the whole object into a buffer of its own (`Content`) to find the tag,
+/// which cost the widget's Wasm its own generic decoder (`docs/toolchain.md` section 5). The
+/// two read the same JSON the same way, in any key order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "ActionFields")]
 pub enum Action {
     /// Send the whole page to `url`.
     Redirect {
@@ -454,6 +460,56 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stripe_account: Option<String>,
     },
+}
+
+/// [`Action`] as it is read: the tag and every variant's fields, each optional; unknown
+/// fields are ignored, as they are for the tagged form.
+#[derive(Deserialize)]
+struct ActionFields {
+    #[serde(rename = "type")]
+    kind: ActionKind,
+    url: Option<String>,
+    reason: Option<RedirectReason>,
+    client_secret: Option<String>,
+    publishable_key: Option<String>,
+    stripe_account: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActionKind {
+    Redirect,
+    Iframe,
+    StripeEmbedded,
+}
+
+/// A field the action's type requires is missing.
+#[derive(Debug)]
+pub struct MissingActionField(&'static str);
+
+impl std::fmt::Display for MissingActionField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("missing field `")?;
+        f.write_str(self.0)?;
+        f.write_str("`")
+    }
+}
+
+impl TryFrom<ActionFields> for Action {
+    type Error = MissingActionField;
+
+    fn try_from(a: ActionFields) -> Result<Self, Self::Error> {
+        let need = |v: Option<String>, name| v.ok_or(MissingActionField(name));
+        Ok(match a.kind {
+            ActionKind::Redirect => Action::Redirect { url: need(a.url, "url")?, reason: a.reason },
+            ActionKind::Iframe => Action::Iframe { url: need(a.url, "url")? },
+            ActionKind::StripeEmbedded => Action::StripeEmbedded {
+                client_secret: need(a.client_secret, "client_secret")?,
+                publishable_key: need(a.publishable_key, "publishable_key")?,
+                stripe_account: a.stripe_account,
+            },
+        })
+    }
 }
 
 impl Action {
@@ -586,5 +642,49 @@ mod tests {
         assert!(
             serde_json::from_str::<Action>(r#"{"type":"redirect","url":"u","reason":7}"#).is_err()
         );
+    }
+
+    /// Read through `ActionFields`: every variant round-trips, the tag may come anywhere,
+    /// unknown fields are ignored, a missing required field or an unknown type is refused.
+    #[test]
+    fn every_action_reads_back_in_any_key_order() {
+        let all = [
+            Action::redirect("https://p/r"),
+            Action::Iframe { url: "https://p/f".into() },
+            Action::StripeEmbedded {
+                client_secret: "cs_1".into(),
+                publishable_key: "pk_1".into(),
+                stripe_account: Some("acct_1".into()),
+            },
+            Action::StripeEmbedded {
+                client_secret: "cs_2".into(),
+                publishable_key: "pk_2".into(),
+                stripe_account: None,
+            },
+        ];
+        for action in all {
+            let text = serde_json::to_string(&action).unwrap();
+            assert_eq!(serde_json::from_str::<Action>(&text).unwrap(), action, "{text}");
+        }
+        let read = |t: &str| serde_json::from_str::<Action>(t);
+        assert_eq!(
+            read(r#"{"url":"u","extra":1,"type":"iframe"}"#).unwrap(),
+            Action::Iframe { url: "u".into() }
+        );
+        assert_eq!(
+            read(r#"{"publishable_key":"pk","client_secret":"cs","type":"stripe_embedded","stripe_account":null}"#)
+                .unwrap(),
+            Action::StripeEmbedded {
+                client_secret: "cs".into(),
+                publishable_key: "pk".into(),
+                stripe_account: None
+            }
+        );
+        let missing = read(r#"{"type":"stripe_embedded","client_secret":"cs"}"#).unwrap_err();
+        assert!(missing.to_string().contains("publishable_key"), "{missing}");
+        assert!(read(r#"{"type":"iframe"}"#).unwrap_err().to_string().contains("url"));
+        assert!(read(r#"{"type":"popup","url":"u"}"#).is_err());
+        assert!(read(r#"{"url":"u"}"#).is_err());
+        assert!(read(r#"{"type":"iframe","url":5}"#).is_err());
     }
 }

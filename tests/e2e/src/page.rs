@@ -136,22 +136,40 @@ impl<'a> CheckoutPage<'a> {
 
     /// Picks a payment method by its display name.
     pub async fn choose(&self, method: &str) -> anyhow::Result<()> {
-        self.by_role("radio", method).await?.click().await.context("clicking the method")?;
+        self.click_role("radio", method, false).await.context("clicking the method")?;
         Ok(())
     }
 
     /// Clicks the Pay button and returns its accessible name.
     pub async fn pay(&self) -> anyhow::Result<String> {
-        let button = self.by_role_prefix("button", "Pay").await?;
-        let (_, name) = accessible(self.driver, &button).await?;
-        button.click().await?;
-        Ok(name)
+        self.click_role("button", "Pay", true).await
     }
 
     /// Clicks a button by accessible name.
     pub async fn click(&self, name: &str) -> anyhow::Result<()> {
-        self.by_role("button", name).await?.click().await?;
+        self.click_role("button", name, false).await?;
         Ok(())
+    }
+
+    /// Waits for an element with `role` and accessible `name` (or a name starting with it,
+    /// when `prefix`), clicks it and returns its full accessible name. An element the widget
+    /// re-rendered between finding and clicking is found again, as a person's second look would.
+    async fn click_role(&self, role: &str, name: &str, prefix: bool) -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let el = self.wait_role(role, name, prefix).await?;
+            if let Some((_, full_name)) = accessible_if_present(self.driver, &el).await? {
+                match el.click().await {
+                    Ok(()) => return Ok(full_name),
+                    Err(e) if el.is_present().await.unwrap_or(false) => return Err(e.into()),
+                    Err(_) => {}
+                }
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the {role} named {name:?} kept being replaced before it could be clicked"
+            );
+        }
     }
 
     /// Waits for a heading with exactly this accessible name.

@@ -272,12 +272,15 @@ impl Stack {
 
 /// Writes the booking site: the demo page pointed at `api_url`, extra pages, and the widget.
 fn build_site(dir: &Path, api_url: &str, options: &StackOptions) -> anyhow::Result<()> {
-    let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/demo");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     std::fs::create_dir_all(dir.join("kassa"))?;
-    let index =
-        std::fs::read_to_string(www.join("index.html"))?.replace("__KASSA_ENDPOINT__", api_url);
+    // The page `trunk serve` shows (index.html), served as it is, pointed at this backend.
+    let page = std::fs::read_to_string(root.join("index.html"))?;
+    let trunk_endpoint = "data-endpoint=\"http://127.0.0.1:8080\"";
+    anyhow::ensure!(page.contains(trunk_endpoint), "index.html no longer names {trunk_endpoint}");
+    let index = page.replace(trunk_endpoint, &format!("data-endpoint=\"{api_url}\""));
     std::fs::write(dir.join("index.html"), &index)?;
-    std::fs::copy(www.join("demo.css"), dir.join("demo.css"))?;
+    std::fs::copy(root.join("www/demo/demo.css"), dir.join("demo.css"))?;
     for (name, html) in &options.documents {
         std::fs::write(dir.join(name), html.replace("__KASSA_ENDPOINT__", api_url))?;
     }

@@ -706,7 +706,52 @@ async fn the_loader_asks_for_config_and_quote_and_holds_the_place_while_the_wasm
             .json()
             .clone();
         eprintln!("placeholder {} px, picker {picker} px", state["height"]);
+        let picker = picker.as_f64().unwrap_or(0.0);
+        // The loader keeps the picker's height once it is ready …
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let kept = d.execute(KEPT_HEIGHT, vec![]).await?.json().as_f64();
+            if kept.is_some_and(|h| (h - picker).abs() <= 1.0) {
+                break;
+            }
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the loader kept {kept:?} px, the picker is {picker} px"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // … so the next load's placeholder has exactly that height: nothing below it moves
+        // when the picker replaces it (layout shift 0).
+        hold(&d, "*kassa_widget_bg.wasm").await?;
+        d.goto(&page).await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        let again = loop {
+            let state = d.execute_async(LOADER_STATE, vec![]).await?.json().clone();
+            if !state.is_null() {
+                break state;
+            }
+            ensure!(tokio::time::Instant::now() < deadline, "no placeholder on the second load");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        ensure!(again["defined"] == json!(false), "the widget had not started: {again}");
+        ensure!(again["inline"] == json!(0), "no inline styles in the shadow root (CSP): {again}");
+        ensure!(
+            again["height"].as_f64().is_some_and(|h| (h - picker).abs() <= 1.0),
+            "the placeholder is {} px, the picker {picker} px",
+            again["height"]
+        );
+        release(&d).await?;
+        w.wait_state("picker").await?;
         Ok(())
     })
     .await
 }
+
+/// The picker height the loader kept for this page (`www/kassa.js`, `rememberHeight`).
+const KEPT_HEIGHT: &str = r#"
+for (let i = 0; i < localStorage.length; i++) {
+  const k = localStorage.key(i);
+  if (k.indexOf('kassa-height:') === 0) return parseFloat(localStorage.getItem(k));
+}
+return null;
+"#;

@@ -14,7 +14,7 @@ use kassa_server::quotes::{Priced, Quotes};
 use kassa_wire::{CartItem, Money, Quote, QuoteRequest};
 use serde_json::json;
 
-/// The cart on the demo page (`www/demo/index.html`).
+/// The cart on the demo page (`index.html`).
 fn demo_items(stack: &Stack) -> anyhow::Result<Vec<CartItem>> {
     let page = std::fs::read_to_string(stack.site_dir.join("index.html"))?;
     let start = page.find("items='").ok_or_else(|| anyhow::anyhow!("no items on the page"))? + 7;
