@@ -33,12 +33,15 @@ use crate::widget::{dist_dir, WASM_NAME};
 /// five countries, personal and organisation numbers of four with their check digits, postal
 /// codes by country), +7,372 B, down from 14,563 B once `format!`, Unicode case mapping and
 /// string searches left the shared code; the country list and the phone number shown back,
-/// +3,189 B (the names and their sort come from the browser's `Intl`).
-pub const CRITICAL_BROTLI_CEILING: usize = 185_000;
+/// +3,189 B (the names and their sort come from the browser's `Intl`). Lowered to 180,500 B
+/// once merged with the size cuts of the same session (Talc, one flat `Action` read): the
+/// bundle measured 180,148 B.
+pub const CRITICAL_BROTLI_CEILING: usize = 180_500;
 /// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
 /// 203,191 B measured with the critical path above (after-Pay chunk 17,419 B, marks 6,648 B).
-/// Raised with the critical path by 10,000 B (issue 15's forms, issue 13's shared rules).
-pub const TOTAL_BROTLI_CEILING: usize = 214_000;
+/// Raised with the critical path by 10,000 B (issue 15's forms, issue 13's shared rules), then
+/// lowered to just above the 209,019 B measured with the size cuts merged.
+pub const TOTAL_BROTLI_CEILING: usize = 209_500;
 /// Where we want the critical path to be.
 pub const BROTLI_GOAL: usize = 60_000;
 
