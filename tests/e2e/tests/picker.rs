@@ -11,7 +11,7 @@ use kassa_e2e::{
     page::{axe_source, in_widget as in_root, wait_until as until},
     Browser, CheckoutPage, Stack, StackOptions,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use thirtyfour::prelude::*;
 
 const ITEMS: &str =
