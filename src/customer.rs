@@ -120,19 +120,34 @@ pub fn message(field: CustomerField, problem: FieldProblem, l: Locale) -> &'stat
     }
 }
 
+/// The country the values of a form are read in (a phone number without its code, a postal
+/// code, the national numbers): the customer's, where the method asks for it; else the
+/// merchant's (`config.country`); else none, and kassa-wire reads them in Norway.
+pub fn reading_country(
+    required: &[CustomerField],
+    typed: &CustomerDetails,
+    merchant: Option<&str>,
+) -> Option<String> {
+    let asked = required.contains(&CustomerField::Country);
+    if asked { typed.country.as_deref() } else { merchant }.map(str::to_owned)
+}
+
 /// Reads the details a method needs from what was typed, by kassa-wire's
-/// [`Customer::parse`] (the backend's rule); every other field (and the number that does not
-/// go with the customer type) is left out.
+/// [`Customer::parse_in`] (the backend's rule; `merchant` is `config.country`, read where the
+/// form has no country); every other field (and the number that does not go with the
+/// customer type) is left out.
 pub fn customer_for(
     required: &[CustomerField],
     typed: &CustomerDetails,
+    merchant: Option<&str>,
     l: Locale,
 ) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
     let mut shown = CustomerDetails::default();
     for field in visible_fields(required, typed) {
         *shown.slot(field) = typed.get(field).map(str::to_owned);
     }
-    Customer::parse(&shown, required).map(|c| c.details()).map_err(|errors| {
+    let home = merchant.and_then(|c| CountryCode::parse(c.trim()).ok());
+    Customer::parse_in(&shown, required, home).map(|c| c.details()).map_err(|errors| {
         errors.into_iter().map(|e| (e.field, message(e.field, e.problem, l))).collect()
     })
 }
@@ -227,6 +242,29 @@ mod tests {
     }
 
     #[test]
+    fn without_a_country_field_a_phone_number_is_read_in_the_merchants_country() {
+        let vipps = [CustomerField::Phone];
+        let typed =
+            CustomerDetails { phone: Some("070-123 45 67".into()), ..CustomerDetails::default() };
+        let home = reading_country(&vipps, &typed, Some("SE"));
+        assert_eq!(home.as_deref(), Some("SE"));
+        let sent = customer_for(&vipps, &typed, Some("SE"), Locale::en).unwrap();
+        assert_eq!(sent.phone.as_deref(), Some("+46701234567"));
+        assert_eq!(sent.country, None, "the merchant's country is not sent as the customer's");
+        let alone = check_field(CustomerField::Phone, "070-123 45 67", home.as_deref(), Locale::en);
+        assert_eq!(alone.as_deref(), Ok("+46701234567"), "as the customer leaves the field");
+        // A merchant without a country: Norway.
+        let typed =
+            CustomerDetails { phone: Some("912 34 567".into()), ..CustomerDetails::default() };
+        let sent = customer_for(&vipps, &typed, None, Locale::en);
+        assert_eq!(sent.unwrap().phone.as_deref(), Some("+4791234567"));
+        // Where the method asks the country, the customer's choice is the one read.
+        let form = [CustomerField::Phone, CustomerField::Country];
+        let typed = CustomerDetails { country: Some("DE".into()), ..CustomerDetails::default() };
+        assert_eq!(reading_country(&form, &typed, Some("SE")).as_deref(), Some("DE"));
+    }
+
+    #[test]
     fn extra_fields_are_checked_by_kind_and_only_known_ones_are_sent() {
         let language = ExtraField {
             id: "guide_language".into(),
@@ -263,14 +301,16 @@ mod tests {
             phone: Some("+47 912 34 567".into()),
             ..CustomerDetails::default()
         };
-        let got = customer_for(&[CustomerField::Email, CustomerField::Phone], &typed, Locale::en)
-            .unwrap();
+        let got =
+            customer_for(&[CustomerField::Email, CustomerField::Phone], &typed, None, Locale::en)
+                .unwrap();
         assert_eq!(got.name, None);
         assert_eq!(got.email.as_deref(), Some("kari@example.no"));
         assert_eq!(got.phone.as_deref(), Some("+4791234567"));
         let errors = customer_for(
             &[CustomerField::Name, CustomerField::Email],
             &CustomerDetails::default(),
+            None,
             Locale::en,
         )
         .unwrap_err();
@@ -297,14 +337,15 @@ mod tests {
         typed.name = Some("Fjord AS".into());
         typed.organisation_id = Some("974 760 673".into());
         typed.personal_number = Some("01019012345".into());
-        let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
+        let sent = customer_for(&invoice, &typed, None, Locale::en).unwrap();
         assert_eq!(sent.organisation_id.as_deref(), Some("974760673"));
         typed.organisation_id = Some("974 760 674".into());
-        let wrong = customer_for(&invoice, &typed, Locale::en).unwrap_err();
+        let wrong = customer_for(&invoice, &typed, None, Locale::en).unwrap_err();
         assert_eq!(wrong[0].0, CustomerField::OrganisationId, "the check digit is checked");
         typed.organisation_id = Some("974 760 673".into());
         assert_eq!(sent.personal_number, None, "a company sends no personal number");
-        let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
+        let none =
+            customer_for(&invoice, &CustomerDetails::default(), None, Locale::nb).unwrap_err();
         assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
     }
 
@@ -378,7 +419,7 @@ mod same_rules_as_the_backend {
             for field in visible_fields(&required, &typed) {
                 *as_typed.slot(field) = typed.get(field).map(str::to_owned);
             }
-            let widget = customer_for(&required, &typed, Locale::en);
+            let widget = customer_for(&required, &typed, None, Locale::en);
             let backend = Customer::parse(&as_typed, &required);
             match (&widget, &backend) {
                 (Ok(sent), Ok(parsed)) => {

@@ -8,7 +8,8 @@
 //! Values the page already knows (`customer-*` attributes) are filled in.
 //!
 //! Each field is checked as it is left by kassa-wire's rule, the backend's own, in the country
-//! the form holds. The country is a list of every country named in the customer's language
+//! the form holds (where the method asks none, as for Vipps or cards, the merchant's
+//! `config.country`, and Norway only when the config has none). The country is a list of every country named in the customer's language
 //! (`countries.rs`), starting at the merchant's. A phone number, once left and right, is shown
 //! back as it was understood: `+47 91234567`.
 //!
@@ -78,11 +79,11 @@ fn error_of(ctx: Ctx, key: &'static str) -> Option<&'static str> {
     ctx.form.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m))
 }
 
-/// Checks `value` for `f` (in the country the form holds, as the backend reads it) and
-/// records (or clears) its error; the normal form when it is right.
+/// Checks `value` for `f` (in the country the form holds, else the merchant's, as the
+/// backend reads it) and records (or clears) its error; the normal form when it is right.
 fn set_error(ctx: Ctx, f: CustomerField, value: &str) -> Option<String> {
     let key = customer::field_key(f);
-    let country = ctx.form.typed.with_value(|t| t.country.clone());
+    let country = reading_country(ctx);
     let checked = customer::check_field(f, value, country.as_deref(), ctx.lang());
     ctx.form.field_errors.update(|e| {
         e.retain(|(k, _)| *k != key);
@@ -91,6 +92,19 @@ fn set_error(ctx: Ctx, f: CustomerField, value: &str) -> Option<String> {
         }
     });
     checked.ok()
+}
+
+/// The country the selected method's values are read in ([`customer::reading_country`]).
+fn reading_country(ctx: Ctx) -> Option<String> {
+    let loaded = ctx.loaded()?;
+    let required = ctx
+        .form
+        .selected
+        .get_untracked()
+        .and_then(|id| loaded.method(&id).map(|m| m.required_fields.clone()))
+        .unwrap_or_default();
+    let merchant = loaded.config.country.as_deref();
+    ctx.form.typed.with_value(|t| customer::reading_country(&required, t, merchant))
 }
 
 /// The always-present error line of a field: a polite live region, empty while all is well.

@@ -343,10 +343,22 @@ impl Customer {
         details: &CustomerDetails,
         required: &[CustomerField],
     ) -> Result<Customer, Vec<CustomerError>> {
+        Customer::parse_in(details, required, None)
+    }
+
+    /// [`Customer::parse`], reading a phone number without its code, a postal code and the
+    /// national numbers in `home` (the merchant's country) when the details give no country;
+    /// without either, in [`DEFAULT_COUNTRY`].
+    pub fn parse_in(
+        details: &CustomerDetails,
+        required: &[CustomerField],
+        home: Option<CountryCode>,
+    ) -> Result<Customer, Vec<CustomerError>> {
         let mut customer = Customer { extra: details.extra.clone(), ..Customer::default() };
         let mut errors = Vec::new();
         let given = |f: CustomerField| details.get(f).map(str::trim).filter(|t| !t.is_empty());
-        let country = given(CustomerField::Country).and_then(|t| CountryCode::parse(t).ok());
+        let country =
+            given(CustomerField::Country).and_then(|t| CountryCode::parse(t).ok()).or(home);
         let kind = given(CustomerField::CustomerType).and_then(CustomerKind::parse);
         let needed = CustomerField::needed(required, kind);
         let by_type = required.contains(&CustomerField::CustomerType);
@@ -603,6 +615,25 @@ mod tests {
             F::PersonalNumber.check("811218-9876", Some(CountryCode::SE)).as_deref(),
             Ok("811218-9876")
         );
+    }
+
+    #[test]
+    fn without_a_country_field_a_phone_number_is_read_in_the_merchants_country() {
+        let typed = CustomerDetails { phone: Some("070-123 45 67".into()), ..Default::default() };
+        let required = [F::Phone];
+        let swedish = Customer::parse_in(&typed, &required, Some(CountryCode::SE)).unwrap();
+        assert_eq!(swedish.phone.unwrap().as_str(), "+46701234567");
+        let typed = CustomerDetails { phone: Some("912 34 567".into()), ..Default::default() };
+        let norwegian = Customer::parse_in(&typed, &required, None).unwrap();
+        assert_eq!(norwegian.phone.unwrap().as_str(), "+4791234567", "no merchant country: NO");
+        // The customer's own country, when given, wins over the merchant's.
+        let typed = CustomerDetails {
+            phone: Some("070-123 45 67".into()),
+            country: Some("SE".into()),
+            ..Default::default()
+        };
+        let given = Customer::parse_in(&typed, &required, Some(CountryCode::DE)).unwrap();
+        assert_eq!(given.phone.unwrap().as_str(), "+46701234567");
     }
 
     #[test]
