@@ -245,7 +245,7 @@ async fn open_provider_session(
             state.store.note_error(&order.id, &e.to_string()).await?;
             let refused = News::verdict(PaymentEvent::Declined, "provider refused the session");
             news::apply(state, order.provider, Some(&order), &refused).await?;
-            Err(AppError::from_provider(&e))
+            Err(AppError::from_provider(&e).for_order(&order.id))
         }
     }
 }

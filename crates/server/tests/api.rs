@@ -746,14 +746,20 @@ async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_k
     assert_eq!(res.status(), 502);
     let error: ApiError = res.json().await.unwrap();
     assert_eq!(error.code, ErrorCode::ProviderRejected);
-    assert!(error.message.contains("1460.00"), "BokaMera's price is named: {}", error.message);
-    assert!(error.message.contains("1450.00"), "and the quote: {}", error.message);
+    // BokaMera's reason is for the developer, in `detail`; the message stays general.
+    let detail = error.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("1460.00"), "BokaMera's price is named: {detail}");
+    assert!(detail.contains("1450.00"), "and the quote: {detail}");
+    assert!(!error.message.contains("1460.00"), "not in the message: {}", error.message);
+    let reference = error.reference.clone().expect("the stored order is named");
+    assert!(reference.starts_with("ks_"), "{reference}");
     let state: Value = app.sim_state(&app.sim.bokamera_url).await;
     assert_eq!(state["checkouts"], json!([]), "no checkout, nothing charged: {state}");
     // The order is kept, and says it did not go through.
     let again = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
     let kept: Session = again.json().await.unwrap();
     assert_eq!(kept.state, SessionState::Failed);
+    assert_eq!(kept.id.as_str(), reference, "the reference is the kept order's");
     assert!(kept.receipt.is_none());
 }
 

@@ -572,6 +572,15 @@ pub struct ApiError {
     /// The fresh quote, with [`ErrorCode::PriceChanged`] and [`ErrorCode::QuoteExpired`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<Quote>,
+    /// For the developer: what is behind the error in the words of whoever refused
+    /// (with [`ErrorCode::ProviderRejected`], the provider's reason). Never shown to the
+    /// customer, who gets a sentence in their language chosen by [`ApiError::code`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The order reference (`ks_…`, the session id) when an order was stored before the
+    /// error: the customer can quote it to the shop, and the order is not lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 named_enum! {

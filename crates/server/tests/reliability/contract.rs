@@ -241,8 +241,12 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         field: Some("f".into()),
         retryable: true,
         quote: Some(quote.clone()),
+        detail: Some("d".into()),
+        reference: Some("ks_1".into()),
     };
-    fields_match("ApiError", &error, &ApiError { field: None, quote: None, ..error.clone() });
+    let bare =
+        ApiError { field: None, quote: None, detail: None, reference: None, ..error.clone() };
+    fields_match("ApiError", &error, &bare);
 }
 
 #[test]
