@@ -513,7 +513,7 @@ pub fn pay(ctx: Ctx) {
     };
     let typed = form.typed.get_value();
     let merchant = ctx.loaded().and_then(|loaded| loaded.config.country);
-    let checked = customer::customer_for(&method.required_fields, &typed, merchant.as_deref(), l);
+    let checked = customer::customer_for(&method, &typed, merchant.as_deref(), l);
     let extra = customer::extra_for(&method.extra_fields, &typed, l);
     let (mut details, extra) = match (checked, extra) {
         (Ok(c), Ok(x)) => (c, x),
@@ -748,7 +748,7 @@ pub fn try_again(ctx: Ctx, method: MethodId) {
     let typed = ctx.form.typed.get_value();
     let l = ctx.lang();
     let merchant = loaded.config.country.as_deref();
-    if customer::customer_for(&m.required_fields, &typed, merchant, l).is_ok()
+    if customer::customer_for(m, &typed, merchant, l).is_ok()
         && customer::extra_for(&m.extra_fields, &typed, l).is_ok()
     {
         pay(ctx);

@@ -200,6 +200,11 @@ pub fn public(settings: &Settings) -> Vec<PaymentMethod> {
                 display_name: String::new(),
                 presentation: m.presentation,
                 required_fields: m.required_fields.clone(),
+                personal_number_countries: m
+                    .required_fields
+                    .contains(&kassa_wire::CustomerField::PersonalNumber)
+                    .then(|| kassa_providers::personal_number_countries(m.provider).to_vec())
+                    .unwrap_or_default(),
                 extra_fields: vec![],
                 allowed_origins: allowed,
                 stripe_js_url: (m.presentation == Presentation::StripeEmbedded)

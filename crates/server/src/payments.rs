@@ -72,6 +72,9 @@ pub async fn create_session(
     let home = state.checkout_config.country.as_deref().and_then(|c| CountryCode::parse(c).ok());
     let customer =
         Customer::parse_in(&req.customer, &required, home).map_err(|e| AppError::from(e[0]))?;
+    // A private customer the provider cannot identify is refused at the field, before any
+    // order is stored (Front Payment's invoice takes Norwegian personal numbers only).
+    customer.served_by(kassa_providers::personal_number_countries(method.provider))?;
     let mut customer = customer.details();
     customer.extra = crate::account_forms::check_extra(&req.customer.extra, &form.extra)?;
     let locale = req

@@ -680,6 +680,39 @@ async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is
     );
 }
 
+#[tokio::test]
+async fn a_private_invoice_customer_outside_norway_is_refused_at_the_personal_number_first() {
+    let app = spawn_app().await;
+    // The config tells the widget which countries the private invoice serves.
+    let config: Value = app
+        .http
+        .get(format!("{}/v1/checkout/config", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let methods = config["methods"].as_array().unwrap();
+    let invoice = methods.iter().find(|m| m["id"] == "fp-invoice").unwrap();
+    assert_eq!(invoice["personal_number_countries"], json!(["NO"]), "{invoice}");
+    let vipps = methods.iter().find(|m| {
+        m["required_fields"].as_array().is_some_and(|f| !f.contains(&json!("personal_number")))
+    });
+    assert!(vipps.is_some_and(|m| m.get("personal_number_countries").is_none()), "{vipps:?}");
+
+    let mut body = create_body("fp-invoice");
+    body["customer"] = json!({"customer_type": "private", "name": "Sven Svensson", "email": "sven@example.se",
+        "phone": "+46701234567", "personal_number": "811218-9876", "street_address": "Drottninggatan 1",
+        "postal_code": "111 51", "city": "Stockholm", "country": "SE"});
+    let res = app.post("/v1/checkout/sessions", Some("invoice-se"), &body).await;
+    assert_eq!(res.status(), 400);
+    let error = res.json::<ApiError>().await.unwrap();
+    assert_eq!(error.field.as_deref(), Some("customer.personal_number"), "{error:?}");
+    let requests = app.sim_requests(&app.sim.front_payment_url).await;
+    assert!(requests.iter().all(|r| r["method"] != "POST"), "nothing sent: {requests:?}");
+}
+
 /// Going live: the example production configuration for Front Payment is a configuration the
 /// backend accepts, aimed at Front Payment's production API, and its adapter builds.
 #[test]

@@ -68,6 +68,11 @@ pub struct PaymentMethod {
     /// Customer details this method needs; the widget asks for these and no others.
     #[serde(default)]
     pub required_fields: Vec<CustomerField>,
+    /// The only countries whose private customers this method can identify by personal
+    /// number (Front Payment's invoice: `NO`, as BankID checks a Norwegian number); the form
+    /// says so at the personal number before Pay. Empty: every country kassa-wire reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal_number_countries: Vec<crate::CountryCode>,
     /// Details the provider's account asks for that have no [`CustomerField`] (Checkfront's
     /// booking form), labelled by the provider; the widget asks for them like the others and
     /// sends them in [`CustomerDetails::extra`].
