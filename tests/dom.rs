@@ -756,7 +756,7 @@ async fn a_provider_refusal_is_told_in_the_customers_language_with_the_reference
     );
     w.click("kassa-pay");
     w.wait_state("error").await;
-    assert_eq!(w.heading(), "Betalingsleverandøren avviste denne betalingen. Ingenting er trukket; velg en annen betalingsmåte.");
+    assert_eq!(w.heading(), "Betalingsleverandøren avviste betalingen. Velg en annen betalingsmåte.");
     let text = w.text();
     assert!(text.contains("Ordrereferansen din er ks_ref42."), "the reference is given: {text}");
     assert!(
@@ -790,7 +790,7 @@ async fn a_private_invoice_in_a_country_the_method_does_not_serve_is_said_at_the
     };
     let error =
         || w.q("#kassa-error-personal_number").and_then(|e| e.text_content()).unwrap_or_default();
-    let refused = "Det här betalsättet kan inte fakturera en privatperson i landet du valde. Betala som företag eller välj ett annat betalsätt.";
+    let refused = "Faktura till privatpersoner erbjuds inte i det här landet.";
     until("the country list", || w.q("#kassa-field-country").is_some()).await;
     choose("SE");
     until("the number's error", || error() == refused).await;
