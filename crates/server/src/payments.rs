@@ -21,7 +21,7 @@ use crate::{
     news::{self, News},
     return_url::ReturnPage,
     state::AppState,
-    store::{now, Inserted, NewOrder, Order},
+    store::{now, Applied, Inserted, NewOrder, Order},
 };
 
 /// How long a status request waits between asking the provider about the same order.
@@ -223,7 +223,7 @@ async fn open_provider_session(
             session.action =
                 crate::framing::checked(state, provider.id(), session.action, &stored.return_page)
                     .await;
-            state
+            let applied = state
                 .store
                 .record_provider_session(
                     &order.id,
@@ -233,7 +233,19 @@ async fn open_provider_session(
                 )
                 .await?;
             tracing::info!(order = %order.id, provider = provider.id().as_str(), reference = %session.reference, "provider session opened");
-            let order = state.store.order(&order.id).await?.context("order vanished")?;
+            let order = match applied {
+                // What the store just wrote, so the answer needs no second read.
+                Applied::Moved(SessionState::Open) => Order {
+                    state: SessionState::Open,
+                    provider_ref: Some(session.reference),
+                    action: Some(session.action),
+                    expires_at: session.expires_at,
+                    lease_until: None,
+                    ..order
+                },
+                // A webhook settled it first: what the store holds now.
+                _ => state.store.order(&order.id).await?.context("order vanished")?,
+            };
             Ok(session_view(&order))
         }
         Err(e) if crate::error::outcome_unknown(&e) => {

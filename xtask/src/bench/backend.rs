@@ -32,6 +32,10 @@ pub const GOAL_OVERHEAD_P99_MS: f64 = 5.0;
 pub const GOAL_RATE: f64 = 500.0;
 /// Goal: webhooks ingested per second.
 pub const GOAL_WEBHOOKS_PER_S: f64 = 2000.0;
+/// Goal: the server's CPU per session creation at [`GOAL_RATE`] on SQLite, ms (issue 13).
+pub const GOAL_CPU_MS_PER_CREATION: f64 = 0.4;
+/// Goal: the server's CPU per webhook at [`GOAL_WEBHOOKS_PER_S`] on SQLite, ms (issue 13).
+pub const GOAL_CPU_MS_PER_WEBHOOK: f64 = 0.2;
 
 /// The HTTP client of the load generator.
 pub fn client() -> anyhow::Result<reqwest::Client> {
@@ -944,8 +948,22 @@ fn goals(out: &Value, args: &Args) -> Value {
         .flat_map(|db| out[*db]["webhooks"]["steps"].as_array().cloned().unwrap_or_default())
         .filter_map(|s| s["offered_per_s"].as_f64())
         .fold(0.0, f64::max);
+    let cpu_at = |what: &str, rate: f64, goal: f64| {
+        let step = sqlite[what]["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|s| s["offered_per_s"].as_f64() == Some(rate)));
+        let ms = step.and_then(|s| s["cpu"]["server_cpu_ms_per_request"].as_f64());
+        json!({
+            "goal": format!("server CPU per request <= {goal} ms at {rate}/s on SQLite"),
+            "measured_ms": ms,
+            "load_average": step.map_or(Value::Null, |s| s["cpu"]["load_average"].clone()),
+            "met": ms.is_some_and(|ms| ms <= goal),
+        })
+    };
     json!({
         "overhead_p99_at_500": overhead,
+        "cpu_per_creation": cpu_at("sessions", GOAL_RATE, GOAL_CPU_MS_PER_CREATION),
+        "cpu_per_webhook": cpu_at("webhooks", GOAL_WEBHOOKS_PER_S, GOAL_CPU_MS_PER_WEBHOOK),
         "webhooks": {
             "goal": format!("webhook ingestion > {GOAL_WEBHOOKS_PER_S}/s"),
             "sqlite_max_sustained_per_s": hooks("sqlite"),

@@ -67,11 +67,15 @@ impl Store {
     /// transition log), recording a notification in the inbox first, in one transaction.
     pub async fn apply(&self, c: &Change<'_>) -> anyhow::Result<Noted> {
         let mut tx = self.begin_write().await?;
-        let order_id = match (c.order_id, c.inbox) {
-            // The inbox row names the order only if it exists.
-            (Some(id), Some(_)) => current_state(&mut tx, id).await?.map(|_| id),
-            (id, None) => id,
-            (None, Some(_)) => None,
+        // The inbox row names the order only if it exists; the state read to learn that is
+        // the transition's starting point too (one read, not two, in this transaction).
+        let (order_id, known) = match (c.order_id, c.inbox) {
+            (Some(id), Some(_)) => match current_state(&mut tx, id).await? {
+                Some(state) => (Some(id), Some(state)),
+                None => (None, None),
+            },
+            (id, None) => (id, None),
+            (None, Some(_)) => (None, None),
         };
         if let Some(key) = c.inbox {
             let inserted = sqlx::query(
@@ -95,15 +99,21 @@ impl Store {
         let noted = match (order_id, c.event) {
             (None, _) => Noted::UnknownOrder,
             (Some(id), Some(event)) => {
-                match transition(&mut tx, id, event, c.cause, c.paid_minor).await? {
+                match transition(&mut tx, id, known, event, c.cause, c.paid_minor).await? {
                     Some(applied) => Noted::Applied(applied),
                     None => Noted::UnknownOrder,
                 }
             }
-            (Some(id), None) => match current_state(&mut tx, id).await? {
-                Some(state) => Noted::Applied(Applied::Unchanged(state)),
-                None => Noted::UnknownOrder,
-            },
+            (Some(id), None) => {
+                let state = match known {
+                    Some(state) => Some(state),
+                    None => current_state(&mut tx, id).await?,
+                };
+                match state {
+                    Some(state) => Noted::Applied(Applied::Unchanged(state)),
+                    None => Noted::UnknownOrder,
+                }
+            }
         };
         if let Some(key) = c.inbox {
             sqlx::query("UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3")

@@ -16,13 +16,17 @@ impl Store {
         new: &NewOrder<R>,
     ) -> anyhow::Result<Inserted> {
         let now = now();
-        let done = sqlx::query(
+        // RETURNING hands back the stored row in the same statement (SQLite ≥ 3.35 and
+        // PostgreSQL): no second query to read what was just written. On a conflict nothing
+        // is inserted and no row comes back.
+        let inserted = sqlx::query(&format!(
             "INSERT INTO orders (id, idempotency_key, request_hash, state, method, provider, \
              currency, total_minor, quote_json, request_json, lease_until, request_id, \
              provider_attempts, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) \
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING {}",
+            Order::COLUMNS
+        ))
         .bind(&new.id)
         .bind(&new.idempotency_key)
         .bind(&new.request_hash)
@@ -36,12 +40,11 @@ impl Store {
         .bind(now + LEASE_SECS)
         .bind(&new.request_id)
         .bind(now)
-        .execute(&self.writer)
+        .fetch_optional(&self.writer)
         .await
         .context("storing the order")?;
-        if done.rows_affected() == 1 {
-            let order = self.order(&new.id).await?.context("the order vanished after insert")?;
-            return Ok(Inserted::New(order));
+        if let Some(row) = inserted {
+            return Ok(Inserted::New(Order::from_row(&row)?));
         }
         let existing = self
             .order_by_key(&new.idempotency_key)
@@ -368,18 +371,24 @@ pub(super) async fn current_state(
 }
 
 /// Moves the order by `event` inside the caller's transaction; `None` if there is no such
-/// order. On PostgreSQL another transaction may win the row between the read and the
+/// order. `known` is the state this transaction already read, if it did (saves reading it
+/// again). On PostgreSQL another transaction may win the row between the read and the
 /// compare-and-set; then the state is read again (it is newer now) and the rules re-applied.
 pub(super) async fn transition(
     conn: &mut AnyConnection,
     id: &str,
+    mut known: Option<SessionState>,
     event: PaymentEvent,
     cause: &str,
     paid_minor: Option<i64>,
 ) -> anyhow::Result<Option<Applied>> {
     for _ in 0..8 {
-        let Some(current) = current_state(conn, id).await? else {
-            return Ok(None);
+        let current = match known.take() {
+            Some(state) => state,
+            None => match current_state(conn, id).await? {
+                Some(state) => state,
+                None => return Ok(None),
+            },
         };
         let Some(next) = current.apply(event) else {
             return Ok(Some(Applied::Unchanged(current)));
