@@ -155,6 +155,8 @@ mod tests {
             field: None,
             retryable: false,
             quote,
+            detail: None,
+            reference: None,
         }))
     }
 
@@ -185,6 +187,8 @@ mod tests {
             field: None,
             retryable: false,
             quote: None,
+            detail: None,
+            reference: None,
         };
         assert!(!key_survives(&ApiFailure::Api(Box::new(refused.clone()))));
         let in_flight = ApiError {
@@ -208,6 +212,8 @@ mod tests {
             field: None,
             retryable: false,
             quote: None,
+            detail: None,
+            reference: None,
         }));
         let de = problem_for(&refused, Retry::Create, Next::Picker, Locale::de);
         assert_eq!(

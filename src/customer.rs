@@ -4,7 +4,7 @@
 
 use kassa_wire::{
     CountryCode, Customer, CustomerDetails, CustomerField, CustomerKind, ExtraField, ExtraValue,
-    FieldProblem, Phone,
+    FieldProblem, PaymentMethod, Phone,
 };
 
 use crate::{lang::Locale, t};
@@ -104,6 +104,9 @@ pub fn shown_back(field: CustomerField, normal: &str) -> Option<String> {
 
 /// The translated message for what is wrong with `field`.
 pub fn message(field: CustomerField, problem: FieldProblem, l: Locale) -> &'static str {
+    if problem == FieldProblem::NotServed {
+        return t!(l, err_personal_number_country);
+    }
     match field {
         CustomerField::Name => t!(l, err_name),
         CustomerField::Email => t!(l, err_email),
@@ -120,21 +123,60 @@ pub fn message(field: CustomerField, problem: FieldProblem, l: Locale) -> &'stat
     }
 }
 
-/// Reads the details a method needs from what was typed, by kassa-wire's
-/// [`Customer::parse`] (the backend's rule); every other field (and the number that does not
-/// go with the customer type) is left out.
-pub fn customer_for(
+/// The country the values of a form are read in (a phone number without its code, a postal
+/// code, the national numbers): the customer's, where the method asks for it; else the
+/// merchant's (`config.country`); else none, and kassa-wire reads them in Norway.
+pub fn reading_country(
     required: &[CustomerField],
     typed: &CustomerDetails,
+    merchant: Option<&str>,
+) -> Option<String> {
+    let asked = required.contains(&CustomerField::Country);
+    if asked { typed.country.as_deref() } else { merchant }.map(str::to_owned)
+}
+
+/// Reads the details a method needs from what was typed, by kassa-wire's
+/// [`Customer::parse_in`] (the backend's rule; `merchant` is `config.country`, read where the
+/// form has no country); every other field (and the number that does not go with the
+/// customer type) is left out.
+pub fn customer_for(
+    method: &PaymentMethod,
+    typed: &CustomerDetails,
+    merchant: Option<&str>,
     l: Locale,
 ) -> Result<CustomerDetails, Vec<(CustomerField, &'static str)>> {
+    let required = &method.required_fields;
     let mut shown = CustomerDetails::default();
     for field in visible_fields(required, typed) {
         *shown.slot(field) = typed.get(field).map(str::to_owned);
     }
-    Customer::parse(&shown, required).map(|c| c.details()).map_err(|errors| {
-        errors.into_iter().map(|e| (e.field, message(e.field, e.problem, l))).collect()
-    })
+    let home = merchant.and_then(|c| CountryCode::parse(c.trim()).ok());
+    let said = |e: kassa_wire::CustomerError| (e.field, message(e.field, e.problem, l));
+    let customer = Customer::parse_in(&shown, required, home)
+        .map_err(|errors| errors.into_iter().map(said).collect::<Vec<_>>())?;
+    customer.served_by(&method.personal_number_countries).map_err(|e| vec![said(e)])?;
+    Ok(customer.details())
+}
+
+/// Whether the method can identify a private customer of the form's `country` (its
+/// [`PaymentMethod::personal_number_countries`]): checked at the personal number as soon as
+/// the country or the number is given, before the number's own digits, because a right
+/// number of a country the method does not serve cannot be fixed by retyping it.
+pub fn check_served(
+    method: &PaymentMethod,
+    field: CustomerField,
+    country: Option<&str>,
+    l: Locale,
+) -> Result<(), &'static str> {
+    let served = &method.personal_number_countries;
+    let country = country.and_then(|c| CountryCode::parse(c.trim()).ok());
+    let country = country.unwrap_or(kassa_wire::DEFAULT_COUNTRY);
+    match field {
+        CustomerField::PersonalNumber if !served.is_empty() && !served.contains(&country) => {
+            Err(message(field, FieldProblem::NotServed, l))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The id part of a provider's extra field (`x-` and its id, anything but `[A-Za-z0-9_-]`
@@ -210,6 +252,7 @@ pub fn extra_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::asking;
 
     #[test]
     fn a_phone_number_is_read_in_the_forms_country_and_shown_back_with_its_code() {
@@ -224,6 +267,78 @@ mod tests {
             Some("+46 701234567")
         );
         assert_eq!(shown_back(CustomerField::Email, "kari@example.no"), None);
+    }
+
+    #[test]
+    fn without_a_country_field_a_phone_number_is_read_in_the_merchants_country() {
+        let vipps = [CustomerField::Phone];
+        let typed =
+            CustomerDetails { phone: Some("070-123 45 67".into()), ..CustomerDetails::default() };
+        let home = reading_country(&vipps, &typed, Some("SE"));
+        assert_eq!(home.as_deref(), Some("SE"));
+        let sent = customer_for(&asking(&vipps), &typed, Some("SE"), Locale::en).unwrap();
+        assert_eq!(sent.phone.as_deref(), Some("+46701234567"));
+        assert_eq!(sent.country, None, "the merchant's country is not sent as the customer's");
+        let alone = check_field(CustomerField::Phone, "070-123 45 67", home.as_deref(), Locale::en);
+        assert_eq!(alone.as_deref(), Ok("+46701234567"), "as the customer leaves the field");
+        // A merchant without a country: Norway.
+        let typed =
+            CustomerDetails { phone: Some("912 34 567".into()), ..CustomerDetails::default() };
+        let sent = customer_for(&asking(&vipps), &typed, None, Locale::en);
+        assert_eq!(sent.unwrap().phone.as_deref(), Some("+4791234567"));
+        // Where the method asks the country, the customer's choice is the one read.
+        let form = [CustomerField::Phone, CustomerField::Country];
+        let typed = CustomerDetails { country: Some("DE".into()), ..CustomerDetails::default() };
+        assert_eq!(reading_country(&form, &typed, Some("SE")).as_deref(), Some("DE"));
+    }
+
+    #[test]
+    fn a_private_invoice_outside_the_methods_countries_is_refused_at_the_number_before_pay() {
+        let mut invoice = asking(&[
+            CustomerField::CustomerType,
+            CustomerField::PersonalNumber,
+            CustomerField::OrganisationId,
+            CustomerField::Country,
+        ]);
+        invoice.personal_number_countries = vec![CountryCode::NO];
+        let n = CustomerField::PersonalNumber;
+        // As the country is chosen: Sweden is not served, whatever the number.
+        assert_eq!(
+            check_served(&invoice, n, Some("SE"), Locale::sv),
+            Err(t!(Locale::sv, err_personal_number_country))
+        );
+        assert_eq!(check_served(&invoice, n, Some("NO"), Locale::sv), Ok(()));
+        assert_eq!(check_served(&invoice, n, None, Locale::sv), Ok(()), "no country: Norway");
+        assert_eq!(check_served(&invoice, CustomerField::Country, Some("SE"), Locale::sv), Ok(()));
+        // At Pay: a right Swedish number is refused at the personal number, in Swedish.
+        let swede = CustomerDetails {
+            customer_type: Some("private".into()),
+            personal_number: Some("811218-9876".into()),
+            country: Some("SE".into()),
+            ..CustomerDetails::default()
+        };
+        let refused = customer_for(&invoice, &swede, Some("NO"), Locale::sv).unwrap_err();
+        assert_eq!(refused, [(n, t!(Locale::sv, err_personal_number_country))]);
+        assert_ne!(
+            t!(Locale::sv, err_personal_number_country),
+            t!(Locale::en, err_personal_number_country)
+        );
+        // A Swedish company is served; so is a Norwegian person.
+        let company = CustomerDetails {
+            customer_type: Some("corporate".into()),
+            organisation_id: Some("556036-0793".into()),
+            ..swede.clone()
+        };
+        assert!(customer_for(&invoice, &company, Some("NO"), Locale::sv).is_ok());
+        let norwegian = CustomerDetails {
+            personal_number: Some("28038712383".into()),
+            country: Some("NO".into()),
+            ..swede.clone()
+        };
+        assert!(customer_for(&invoice, &norwegian, Some("NO"), Locale::sv).is_ok());
+        // A method without a limit takes the Swede as before.
+        invoice.personal_number_countries.clear();
+        assert!(customer_for(&invoice, &swede, Some("NO"), Locale::sv).is_ok());
     }
 
     #[test]
@@ -263,14 +378,20 @@ mod tests {
             phone: Some("+47 912 34 567".into()),
             ..CustomerDetails::default()
         };
-        let got = customer_for(&[CustomerField::Email, CustomerField::Phone], &typed, Locale::en)
-            .unwrap();
+        let got = customer_for(
+            &asking(&[CustomerField::Email, CustomerField::Phone]),
+            &typed,
+            None,
+            Locale::en,
+        )
+        .unwrap();
         assert_eq!(got.name, None);
         assert_eq!(got.email.as_deref(), Some("kari@example.no"));
         assert_eq!(got.phone.as_deref(), Some("+4791234567"));
         let errors = customer_for(
-            &[CustomerField::Name, CustomerField::Email],
+            &asking(&[CustomerField::Name, CustomerField::Email]),
             &CustomerDetails::default(),
+            None,
             Locale::en,
         )
         .unwrap_err();
@@ -297,14 +418,15 @@ mod tests {
         typed.name = Some("Fjord AS".into());
         typed.organisation_id = Some("974 760 673".into());
         typed.personal_number = Some("01019012345".into());
-        let sent = customer_for(&invoice, &typed, Locale::en).unwrap();
+        let sent = customer_for(&asking(&invoice), &typed, None, Locale::en).unwrap();
         assert_eq!(sent.organisation_id.as_deref(), Some("974760673"));
         typed.organisation_id = Some("974 760 674".into());
-        let wrong = customer_for(&invoice, &typed, Locale::en).unwrap_err();
+        let wrong = customer_for(&asking(&invoice), &typed, None, Locale::en).unwrap_err();
         assert_eq!(wrong[0].0, CustomerField::OrganisationId, "the check digit is checked");
         typed.organisation_id = Some("974 760 673".into());
         assert_eq!(sent.personal_number, None, "a company sends no personal number");
-        let none = customer_for(&invoice, &CustomerDetails::default(), Locale::nb).unwrap_err();
+        let none = customer_for(&asking(&invoice), &CustomerDetails::default(), None, Locale::nb)
+            .unwrap_err();
         assert_eq!(none[0], (CustomerField::CustomerType, "Velg privatperson eller bedrift."));
     }
 
@@ -336,6 +458,7 @@ mod same_rules_as_the_backend {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::fixtures::asking;
 
     /// Text as people (and attackers) type it: any script, separators, leading zeros, long
     /// runs, and shapes close to each field's real values.
@@ -378,7 +501,7 @@ mod same_rules_as_the_backend {
             for field in visible_fields(&required, &typed) {
                 *as_typed.slot(field) = typed.get(field).map(str::to_owned);
             }
-            let widget = customer_for(&required, &typed, Locale::en);
+            let widget = customer_for(&asking(&required), &typed, None, Locale::en);
             let backend = Customer::parse(&as_typed, &required);
             match (&widget, &backend) {
                 (Ok(sent), Ok(parsed)) => {

@@ -512,7 +512,8 @@ pub fn pay(ctx: Ctx) {
         return;
     };
     let typed = form.typed.get_value();
-    let checked = customer::customer_for(&method.required_fields, &typed, l);
+    let merchant = ctx.loaded().and_then(|loaded| loaded.config.country);
+    let checked = customer::customer_for(&method, &typed, merchant.as_deref(), l);
     let extra = customer::extra_for(&method.extra_fields, &typed, l);
     let (mut details, extra) = match (checked, extra) {
         (Ok(c), Ok(x)) => (c, x),
@@ -746,7 +747,8 @@ pub fn try_again(ctx: Ctx, method: MethodId) {
     ctx.form.selected.set(Some(method.clone()));
     let typed = ctx.form.typed.get_value();
     let l = ctx.lang();
-    if customer::customer_for(&m.required_fields, &typed, l).is_ok()
+    let merchant = loaded.config.country.as_deref();
+    if customer::customer_for(m, &typed, merchant, l).is_ok()
         && customer::extra_for(&m.extra_fields, &typed, l).is_ok()
     {
         pay(ctx);

@@ -128,6 +128,7 @@ mod tests {
             display_name: "Vipps".into(),
             presentation,
             required_fields: vec![],
+            personal_number_countries: vec![],
             extra_fields: vec![],
             allowed_origins: vec!["https://pay.example.com".into()],
             stripe_js_url: Some("https://pay.example.com/v3".into()),

@@ -137,6 +137,8 @@ mod tests {
             field: None,
             retryable: false,
             quote: None,
+            detail: None,
+            reference: None,
         })));
         let Polled::Show(Screen::Problem(p)) = polled(gone, Check::Confirm, 0, retry(), Locale::en)
         else {

@@ -5,7 +5,7 @@
 use kassa_wire::{ApiError, ErrorCode};
 
 use crate::{
-    lang::Locale,
+    lang::{fill, Locale},
     navigate::UrlError,
     screen::{Next, Problem, Retry},
     t,
@@ -16,7 +16,8 @@ use crate::{
 pub enum ApiFailure {
     /// The request never got an answer, or the answer was a 5xx (with its body, if any).
     Unreachable(Option<Box<ApiError>>),
-    /// A 4xx with an [`ApiError`] body (boxed: it may carry a whole fresh quote).
+    /// A 4xx with an [`ApiError`] body (boxed: it may carry a whole fresh quote), or a
+    /// provider's refusal.
     Api(Box<ApiError>),
     /// An answer the widget cannot read.
     Malformed,
@@ -27,8 +28,9 @@ impl ApiFailure {
     /// body, if one could be read. A 5xx means the backend (or what is behind it) is not
     /// there, except a provider that answered and refused the payment (`provider_rejected`,
     /// a 502: a total under the provider's minimum charge, a price the booking system
-    /// changed). Retrying cannot help with that one, so it is shown as the backend wrote it,
-    /// with another way to pay.
+    /// changed). Retrying cannot help with that one, so it is said in the customer's language
+    /// with the order reference and another way to pay; the provider's reason (`detail`) is
+    /// the developer's and stays in the answer and the backend's log.
     pub fn for_answer(status: u16, error: Option<ApiError>) -> ApiFailure {
         match (status >= 500, error.map(Box::new)) {
             (true, Some(e)) if e.code == ErrorCode::ProviderRejected => ApiFailure::Api(e),
@@ -80,6 +82,11 @@ pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next, l: Local
             (t!(l, unreachable).into(), detail, Next::Retry(retry))
         }
         ApiFailure::Malformed => (t!(l, malformed).into(), None, Next::Retry(retry)),
+        ApiFailure::Api(e) if e.code == ErrorCode::ProviderRejected => {
+            let next = if e.retryable { Next::Retry(retry) } else { otherwise };
+            let reference = e.reference.as_deref().map(|r| fill(t!(l, order_reference), r));
+            (t!(l, provider_refused).into(), reference, next)
+        }
         ApiFailure::Api(e) => {
             let next = if e.retryable { Next::Retry(retry) } else { otherwise };
             let title = match e.code {
@@ -139,16 +146,56 @@ mod tests {
             field: None,
             retryable: false,
             quote: None,
+            detail: None,
+            reference: None,
         };
         let failure = ApiFailure::for_answer(502, Some(refused.clone()));
         assert_eq!(failure, ApiFailure::Api(Box::new(refused.clone())));
         let p = problem_for(&failure, Retry::Create, Next::Picker, Locale::en);
-        assert_eq!(p.title, refused.message);
+        assert_eq!(p.title, t!(Locale::en, provider_refused));
         assert_eq!(p.next, Next::Picker, "another way to pay, not a retry of the same");
         let down = ApiError { code: ErrorCode::ProviderUnavailable, ..refused };
         assert!(matches!(ApiFailure::for_answer(503, Some(down)), ApiFailure::Unreachable(_)));
         assert_eq!(ApiFailure::for_answer(500, None), ApiFailure::Unreachable(None));
         assert_eq!(ApiFailure::for_answer(404, None), ApiFailure::Malformed);
+    }
+
+    #[test]
+    fn a_refusal_is_told_in_the_customers_language_with_the_reference_never_the_reason() {
+        let refused = ApiError {
+            code: ErrorCode::ProviderRejected,
+            message: "the payment provider refused this payment; `detail` gives its reason".into(),
+            field: None,
+            retryable: false,
+            quote: None,
+            detail: Some(
+                "front_payment rejected the request: an 11-digit personal number is required"
+                    .into(),
+            ),
+            reference: Some("ks_0123abcd".into()),
+        };
+        for l in [Locale::en, Locale::nb, Locale::sv, Locale::da, Locale::de] {
+            let p = problem_for(
+                &ApiFailure::for_answer(502, Some(refused.clone())),
+                Retry::Create,
+                Next::Picker,
+                l,
+            );
+            assert_eq!(p.title, t!(l, provider_refused), "{l:?}");
+            let detail = p.detail.unwrap_or_default();
+            assert!(detail.contains("ks_0123abcd"), "{l:?}: the reference is shown: {detail}");
+            let shown = [p.title.as_str(), detail.as_str()].concat();
+            assert!(!shown.contains("front_payment"), "{l:?}: no developer words: {shown}");
+            assert!(!shown.contains("refused this payment"), "{l:?}: {shown}");
+        }
+        let no_order = ApiError { reference: None, ..refused };
+        let p = problem_for(
+            &ApiFailure::Api(Box::new(no_order)),
+            Retry::Create,
+            Next::Picker,
+            Locale::nb,
+        );
+        assert_eq!(p.detail, None, "no reference to give");
     }
 
     #[test]

@@ -739,6 +739,77 @@ async fn an_api_error_message_is_shown() {
     assert!(w.q("[data-testid=kassa-choose-another]").is_some());
 }
 
+#[wasm_bindgen_test]
+async fn a_provider_refusal_is_told_in_the_customers_language_with_the_reference() {
+    install_fetch();
+    route("GET /v1/checkout/config", 200, &config_json());
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS), ("locale", "nb")]);
+    w.wait_state("picker").await;
+    w.click("kassa-method-card");
+    leptos::task::tick().await;
+    route(
+        "POST /v1/checkout/sessions",
+        502,
+        r#"{"code":"provider_rejected","message":"the payment provider refused this payment; `detail` gives its reason","retryable":false,
+            "detail":"front_payment rejected the request: an 11-digit personal number is required","reference":"ks_ref42"}"#,
+    );
+    w.click("kassa-pay");
+    w.wait_state("error").await;
+    assert_eq!(w.heading(), "Betalingsleverandøren avviste betalingen. Velg en annen betalingsmåte.");
+    let text = w.text();
+    assert!(text.contains("Ordrereferansen din er ks_ref42."), "the reference is given: {text}");
+    assert!(
+        !text.contains("front_payment") && !text.contains("refused"),
+        "no developer words: {text}"
+    );
+    // Shown once; the visually hidden live region says the heading to screen readers.
+    let shown = w.by_testid("kassa-status").text_content().unwrap_or_default();
+    assert_eq!(shown.matches("Betalingsleverandøren").count(), 1, "said once: {shown}");
+    assert!(shown.contains("Ordrereferansen din er ks_ref42."), "the reference is shown: {shown}");
+    assert!(w.q("[data-testid=kassa-choose-another]").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_private_invoice_in_a_country_the_method_does_not_serve_is_said_at_the_number() {
+    install_fetch();
+    let invoice = config_json().replace(
+        r#""required_fields":["phone"]"#,
+        r#""required_fields":["customer_type","personal_number","country"],"personal_number_countries":["NO"]"#,
+    );
+    route("GET /v1/checkout/config", 200, &invoice);
+    route("POST /v1/checkout/quote", 200, QUOTE);
+    let w = Widget::mount(&[("items", ITEMS), ("locale", "sv")]);
+    w.wait_state("picker").await;
+    w.click("kassa-method-vipps");
+    leptos::task::tick().await;
+    let choose = |code: &str| {
+        let select = w.by_testid("kassa-field-country");
+        js_sys::Reflect::set(&select, &"value".into(), &code.into()).unwrap();
+        select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    };
+    let error =
+        || w.q("#kassa-error-personal_number").and_then(|e| e.text_content()).unwrap_or_default();
+    let refused = "Faktura till privatpersoner erbjuds inte i det här landet.";
+    until("the country list", || w.q("#kassa-field-country").is_some()).await;
+    choose("SE");
+    until("the number's error", || error() == refused).await;
+    let field = w.q("#kassa-field-personal_number").unwrap();
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    // A right Swedish number does not help, and Pay sends nothing.
+    let number: web_sys::HtmlInputElement = field.unchecked_into();
+    number.set_value("811218-9876");
+    number.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    w.click("kassa-pay");
+    leptos::task::tick().await;
+    assert_eq!(error(), refused);
+    assert!(calls_to("POST", "/v1/checkout/sessions").is_empty(), "nothing was sent");
+    // Norway is served: the country's verdict goes, the number's own rule speaks.
+    choose("NO");
+    until("the number read in Norway", || error() != refused).await;
+    assert!(!error().is_empty(), "a Swedish number is not a Norwegian one");
+}
+
 // ---------------------------------------------------------------- backend down
 
 #[wasm_bindgen_test]

@@ -8,7 +8,8 @@
 //! Values the page already knows (`customer-*` attributes) are filled in.
 //!
 //! Each field is checked as it is left by kassa-wire's rule, the backend's own, in the country
-//! the form holds. The country is a list of every country named in the customer's language
+//! the form holds (where the method asks none, as for Vipps or cards, the merchant's
+//! `config.country`, and Norway only when the config has none). The country is a list of every country named in the customer's language
 //! (`countries.rs`), starting at the merchant's. A phone number, once left and right, is shown
 //! back as it was understood: `+47 91234567`.
 //!
@@ -78,12 +79,16 @@ fn error_of(ctx: Ctx, key: &'static str) -> Option<&'static str> {
     ctx.form.field_errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| *m))
 }
 
-/// Checks `value` for `f` (in the country the form holds, as the backend reads it) and
-/// records (or clears) its error; the normal form when it is right.
+/// Checks `value` for `f` (in the country the form holds, else the merchant's, as the
+/// backend reads it) and records (or clears) its error; the normal form when it is right.
 fn set_error(ctx: Ctx, f: CustomerField, value: &str) -> Option<String> {
     let key = customer::field_key(f);
-    let country = ctx.form.typed.with_value(|t| t.country.clone());
-    let checked = customer::check_field(f, value, country.as_deref(), ctx.lang());
+    let country = reading_country(ctx);
+    let l = ctx.lang();
+    // A country the method cannot serve is said first: retyping the number cannot fix it.
+    let served = selected_method(ctx)
+        .map_or(Ok(()), |m| customer::check_served(&m, f, country.as_deref(), l));
+    let checked = served.and_then(|()| customer::check_field(f, value, country.as_deref(), l));
     ctx.form.field_errors.update(|e| {
         e.retain(|(k, _)| *k != key);
         if let Err(m) = checked {
@@ -91,6 +96,48 @@ fn set_error(ctx: Ctx, f: CustomerField, value: &str) -> Option<String> {
         }
     });
     checked.ok()
+}
+
+/// The personal number is read in the form's country, which the method may not serve
+/// (Front Payment invoices private persons in Norway only): when the country changes, the
+/// number is judged again, at the number, so the customer hears it before Pay.
+fn recheck_personal_number(ctx: Ctx) {
+    let f = CustomerField::PersonalNumber;
+    let Some(method) = selected_method(ctx) else { return };
+    let (shown, typed) = ctx.form.typed.with_value(|t| {
+        let shown = customer::visible_fields(&method.required_fields, t).contains(&f);
+        (shown, t.personal_number.clone().unwrap_or_default())
+    });
+    if !shown {
+        return;
+    }
+    if typed.trim().is_empty() {
+        // Nothing typed yet: the country's verdict only, no "required" before the customer
+        // got there.
+        let key = customer::field_key(f);
+        let country = reading_country(ctx);
+        let served = customer::check_served(&method, f, country.as_deref(), ctx.lang());
+        ctx.form.field_errors.update(|e| {
+            e.retain(|(k, _)| *k != key);
+            if let Err(m) = served {
+                e.push((key, m));
+            }
+        });
+    } else {
+        set_error(ctx, f, &typed);
+    }
+}
+
+/// The method the customer picked.
+fn selected_method(ctx: Ctx) -> Option<kassa_wire::PaymentMethod> {
+    ctx.form.selected.get_untracked().and_then(|id| ctx.method(&id))
+}
+
+/// The country the selected method's values are read in ([`customer::reading_country`]).
+fn reading_country(ctx: Ctx) -> Option<String> {
+    let merchant = ctx.loaded()?.config.country;
+    let required = selected_method(ctx).map(|m| m.required_fields).unwrap_or_default();
+    ctx.form.typed.with_value(|t| customer::reading_country(&required, t, merchant.as_deref()))
 }
 
 /// The always-present error line of a field: a polite live region, empty while all is well.
@@ -234,6 +281,7 @@ fn country(ctx: Ctx) -> AnyView {
                     let value = event_target_value(&ev);
                     ctx.form.typed.update_value(|t| t.country = Some(value.clone()));
                     set_error(ctx, f, &value);
+                    recheck_personal_number(ctx);
                 }
             >
                 {initial.is_none().then(|| view! { <option value="" selected>"—"</option> })}

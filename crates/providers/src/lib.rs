@@ -78,6 +78,15 @@ pub struct SessionRequest {
 
 pub use kassa_wire::CustomerKind;
 
+/// The only countries whose private customers `provider` can identify by personal number;
+/// empty: no limit beyond kassa-wire's rules. (Front Payment: [`front_payment::PERSONAL_NUMBER_COUNTRIES`].)
+pub fn personal_number_countries(provider: ProviderId) -> &'static [kassa_wire::CountryCode] {
+    match provider {
+        ProviderId::FrontPayment => front_payment::PERSONAL_NUMBER_COUNTRIES,
+        _ => &[],
+    }
+}
+
 /// Customer details beyond name, e-mail and phone, needed by invoice-style methods.
 ///
 /// Debug output never shows the personal number.

@@ -1131,16 +1131,38 @@ async fn a_company_pays_on_the_hosted_page_with_a_numeric_organisation_number_f6
     let env = FrontEnv::start(|_| {}, |_| {}).await;
     let mut request = env.request("ks_company", "hosted");
     request.identity.kind = kassa_providers::CustomerKind::Corporate;
-    request.identity.organisation_id = Some("987654321".into());
+    request.identity.organisation_id = Some("923609016".into());
     // The simulator refuses a string there, as the seed types it "Must be number".
     let created = env.front.create_session(&request).await;
     assert!(created.is_ok(), "{created:?}");
     request.order_id = "ks_company2".into();
-    request.identity.organisation_id = Some("NO987654321".into());
+    request.identity.organisation_id = Some("NO923609016".into());
     let refused = env.front.create_session(&request).await;
     assert!(
         matches!(refused, Err(ProviderError::Rejected { param: Some(ref p), .. }) if p == "customer.organisation_id"),
         "{refused:?}"
+    );
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_swedish_company_written_with_a_hyphen_is_invoiced_by_its_alphanumeric_number() {
+    // `organizationId` "Must be alphanumeric" (seed 002); the simulator refuses anything else,
+    // so the Swedish way of writing it (`556036-0793`) must reach it as `5560360793`.
+    let env = FrontEnv::start(|_| {}, |_| {}).await;
+    let mut request = env.request("ks_swedish_company", "invoice");
+    request.identity.kind = kassa_providers::CustomerKind::Corporate;
+    request.identity.personal_number = None;
+    request.identity.organisation_id = Some("556036-0793".into());
+    request.identity.address.as_mut().unwrap().country = "SE".into();
+    let created = env.front.create_session(&request).await;
+    assert!(created.is_ok(), "{created:?}");
+    request.order_id = "ks_swedish_company2".into();
+    request.identity.organisation_id = Some("556036-0794".into());
+    let refused = env.front.create_session(&request).await;
+    assert!(
+        matches!(refused, Err(ProviderError::Rejected { param: Some(ref p), .. }) if p == "customer.organisation_id"),
+        "a mistyped digit is refused before Front Payment sees it: {refused:?}"
     );
     env.sim.shutdown().await;
 }

@@ -175,6 +175,7 @@ mod tests {
             display_name: "Checkfront".into(),
             presentation: kassa_wire::Presentation::Iframe,
             required_fields: vec![CustomerField::Email],
+            personal_number_countries: vec![],
             extra_fields: vec![],
             allowed_origins: vec![],
             stripe_js_url: None,

@@ -55,9 +55,15 @@ pub enum AppError {
         /// Seconds to wait, if the provider said.
         retry_after: Option<u64>,
     },
-    /// The provider refused the request.
-    #[error("the payment provider refused this payment: {0}")]
-    ProviderRejected(String),
+    /// The provider refused the request. Its reason is for the developer (the answer's
+    /// `detail` and the log), never the customer's screen; `reference` is the stored order.
+    #[error("the payment provider refused this payment; `detail` gives its reason")]
+    ProviderRejected {
+        /// The provider's reason, as the adapter reported it.
+        detail: String,
+        /// The order the refusal belongs to, once one is stored.
+        reference: Option<String>,
+    },
     /// The cart costs something else than the quote the customer saw; the fresh quote.
     #[error("the price has changed since the quote; show the customer the new total and create the session with the new quote")]
     PriceChanged(Box<kassa_wire::Quote>),
@@ -128,7 +134,9 @@ impl AppError {
             AppError::ProviderUnavailable { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ProviderUnavailable)
             }
-            AppError::ProviderRejected(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected),
+            AppError::ProviderRejected { .. } => {
+                (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected)
+            }
             AppError::PriceChanged(_) => (StatusCode::CONFLICT, ErrorCode::PriceChanged),
             AppError::QuoteExpired(_) => (StatusCode::CONFLICT, ErrorCode::QuoteExpired),
             AppError::UnsupportedMediaType => {
@@ -150,7 +158,17 @@ impl AppError {
                 retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
             }
         } else {
-            AppError::ProviderRejected(e.to_string())
+            AppError::ProviderRejected { detail: e.to_string(), reference: None }
+        }
+    }
+
+    /// The same error, naming the stored order `reference` where the customer is told of it.
+    pub fn for_order(self, reference: &str) -> Self {
+        match self {
+            AppError::ProviderRejected { detail, .. } => {
+                AppError::ProviderRejected { detail, reference: Some(reference.to_owned()) }
+            }
+            other => other,
         }
     }
 }
@@ -183,7 +201,13 @@ impl IntoResponse for AppError {
             AppError::PriceChanged(ref q) | AppError::QuoteExpired(ref q) => Some((**q).clone()),
             _ => None,
         };
-        let body = ApiError { code, message, field, retryable, quote };
+        let (detail, reference) = match self {
+            AppError::ProviderRejected { ref detail, ref reference } => {
+                (Some(detail.clone()), reference.clone())
+            }
+            _ => (None, None),
+        };
+        let body = ApiError { code, message, field, retryable, quote, detail, reference };
         let mut response = (status, Json(body)).into_response();
         if let AppError::ProviderUnavailable { retry_after: Some(secs) } = self {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

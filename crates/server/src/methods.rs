@@ -181,6 +181,16 @@ pub fn look_alike_warnings(methods: &[PaymentMethod]) -> Vec<String> {
     warnings
 }
 
+/// A method that asks for a personal number says which countries its provider can identify a
+/// private customer of (Front Payment: Norway), so the widget tells the customer before Pay.
+fn personal_number_countries(m: &MethodSettings) -> Vec<kassa_wire::CountryCode> {
+    if m.required_fields.contains(&kassa_wire::CustomerField::PersonalNumber) {
+        kassa_providers::personal_number_countries(m.provider).to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The picker's methods for `settings`, in the merchant's order, with their groups, marks,
 /// labels and English names.
 pub fn public(settings: &Settings) -> Vec<PaymentMethod> {
@@ -200,6 +210,7 @@ pub fn public(settings: &Settings) -> Vec<PaymentMethod> {
                 display_name: String::new(),
                 presentation: m.presentation,
                 required_fields: m.required_fields.clone(),
+                personal_number_countries: personal_number_countries(m),
                 extra_fields: vec![],
                 allowed_origins: allowed,
                 stripe_js_url: (m.presentation == Presentation::StripeEmbedded)

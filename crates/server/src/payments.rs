@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use kassa_providers::{PaymentUpdate, Provider, SessionRequest};
 use kassa_wire::{
-    CreateSession, Customer, CustomerDetails, IdempotencyKey, LanguageTag, PaymentEvent,
-    ProviderRef, Receipt, Session, SessionId, SessionState,
+    CountryCode, CreateSession, Customer, CustomerDetails, IdempotencyKey, LanguageTag,
+    PaymentEvent, ProviderRef, Receipt, Session, SessionId, SessionState,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -68,7 +68,13 @@ pub async fn create_session(
     let form = state.account_forms.of(provider).await.unwrap_or_default();
     let mut required = method.required_fields.clone();
     required.extend(form.required.iter().filter(|f| !method.required_fields.contains(f)));
-    let customer = Customer::parse(&req.customer, &required).map_err(|e| AppError::from(e[0]))?;
+    // Read where the widget read it: in the customer's country, else the merchant's.
+    let home = state.checkout_config.country.as_deref().and_then(|c| CountryCode::parse(c).ok());
+    let customer =
+        Customer::parse_in(&req.customer, &required, home).map_err(|e| AppError::from(e[0]))?;
+    // A private customer the provider cannot identify is refused at the field, before any
+    // order is stored (Front Payment's invoice takes Norwegian personal numbers only).
+    customer.served_by(kassa_providers::personal_number_countries(method.provider))?;
     let mut customer = customer.details();
     customer.extra = crate::account_forms::check_extra(&req.customer.extra, &form.extra)?;
     let locale = req
@@ -254,7 +260,7 @@ async fn open_provider_session(
             state.store.note_error(&order.id, &e.to_string()).await?;
             let refused = News::verdict(PaymentEvent::Declined, "provider refused the session");
             news::apply(state, order.provider, Some(&order), &refused).await?;
-            Err(AppError::from_provider(&e))
+            Err(AppError::from_provider(&e).for_order(&order.id))
         }
     }
 }

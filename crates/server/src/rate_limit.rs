@@ -136,6 +136,8 @@ fn too_many(secs: u64) -> Response {
         field: None,
         retryable: true,
         quote: None,
+        detail: None,
+        reference: None,
     };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

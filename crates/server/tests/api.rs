@@ -680,6 +680,39 @@ async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is
     );
 }
 
+#[tokio::test]
+async fn a_private_invoice_customer_outside_norway_is_refused_at_the_personal_number_first() {
+    let app = spawn_app().await;
+    // The config tells the widget which countries the private invoice serves.
+    let config: Value = app
+        .http
+        .get(format!("{}/v1/checkout/config", app.api))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let methods = config["methods"].as_array().unwrap();
+    let invoice = methods.iter().find(|m| m["id"] == "fp-invoice").unwrap();
+    assert_eq!(invoice["personal_number_countries"], json!(["NO"]), "{invoice}");
+    let vipps = methods.iter().find(|m| {
+        m["required_fields"].as_array().is_some_and(|f| !f.contains(&json!("personal_number")))
+    });
+    assert!(vipps.is_some_and(|m| m.get("personal_number_countries").is_none()), "{vipps:?}");
+
+    let mut body = create_body("fp-invoice");
+    body["customer"] = json!({"customer_type": "private", "name": "Sven Svensson", "email": "sven@example.se",
+        "phone": "+46701234567", "personal_number": "811218-9876", "street_address": "Drottninggatan 1",
+        "postal_code": "111 51", "city": "Stockholm", "country": "SE"});
+    let res = app.post("/v1/checkout/sessions", Some("invoice-se"), &body).await;
+    assert_eq!(res.status(), 400);
+    let error = res.json::<ApiError>().await.unwrap();
+    assert_eq!(error.field.as_deref(), Some("customer.personal_number"), "{error:?}");
+    let requests = app.sim_requests(&app.sim.front_payment_url).await;
+    assert!(requests.iter().all(|r| r["method"] != "POST"), "nothing sent: {requests:?}");
+}
+
 /// Going live: the example production configuration for Front Payment is a configuration the
 /// backend accepts, aimed at Front Payment's production API, and its adapter builds.
 #[test]
@@ -746,14 +779,20 @@ async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_k
     assert_eq!(res.status(), 502);
     let error: ApiError = res.json().await.unwrap();
     assert_eq!(error.code, ErrorCode::ProviderRejected);
-    assert!(error.message.contains("1460.00"), "BokaMera's price is named: {}", error.message);
-    assert!(error.message.contains("1450.00"), "and the quote: {}", error.message);
+    // BokaMera's reason is for the developer, in `detail`; the message stays general.
+    let detail = error.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("1460.00"), "BokaMera's price is named: {detail}");
+    assert!(detail.contains("1450.00"), "and the quote: {detail}");
+    assert!(!error.message.contains("1460.00"), "not in the message: {}", error.message);
+    let reference = error.reference.clone().expect("the stored order is named");
+    assert!(reference.starts_with("ks_"), "{reference}");
     let state: Value = app.sim_state(&app.sim.bokamera_url).await;
     assert_eq!(state["checkouts"], json!([]), "no checkout, nothing charged: {state}");
     // The order is kept, and says it did not go through.
     let again = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
     let kept: Session = again.json().await.unwrap();
     assert_eq!(kept.state, SessionState::Failed);
+    assert_eq!(kept.id.as_str(), reference, "the reference is the kept order's");
     assert!(kept.receipt.is_none());
 }
 

@@ -68,6 +68,11 @@ pub struct PaymentMethod {
     /// Customer details this method needs; the widget asks for these and no others.
     #[serde(default)]
     pub required_fields: Vec<CustomerField>,
+    /// The only countries whose private customers this method can identify by personal
+    /// number (Front Payment's invoice: `NO`, as BankID checks a Norwegian number); the form
+    /// says so at the personal number before Pay. Empty: every country kassa-wire reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal_number_countries: Vec<crate::CountryCode>,
     /// Details the provider's account asks for that have no [`CustomerField`] (Checkfront's
     /// booking form), labelled by the provider; the widget asks for them like the others and
     /// sends them in [`CustomerDetails::extra`].
@@ -572,6 +577,15 @@ pub struct ApiError {
     /// The fresh quote, with [`ErrorCode::PriceChanged`] and [`ErrorCode::QuoteExpired`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<Quote>,
+    /// For the developer: what is behind the error in the words of whoever refused
+    /// (with [`ErrorCode::ProviderRejected`], the provider's reason). Never shown to the
+    /// customer, who gets a sentence in their language chosen by [`ApiError::code`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The order reference (`ks_…`, the session id) when an order was stored before the
+    /// error: the customer can quote it to the shop, and the order is not lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 named_enum! {

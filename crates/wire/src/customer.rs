@@ -45,6 +45,9 @@ pub enum FieldProblem {
     Checksum,
     /// A personal or organisation number of a country Kassa does not read.
     Country,
+    /// A personal number of a country the payment method does not serve
+    /// ([`crate::PaymentMethod::personal_number_countries`]).
+    NotServed,
 }
 
 /// One customer field that cannot be used.
@@ -81,6 +84,10 @@ impl CustomerError {
             }
             (F::PersonalNumber | F::OrganisationId, P::Country) => {
                 "is taken for customers in NO, SE, DK and FI only"
+            }
+            (_, P::NotServed) => {
+                "is of a country whose private customers this payment method cannot identify \
+                 (see personal_number_countries in the checkout config)"
             }
             (F::PersonalNumber, _) => {
                 "is not a personal number of the customer's country (11 digits in Norway)"
@@ -343,10 +350,22 @@ impl Customer {
         details: &CustomerDetails,
         required: &[CustomerField],
     ) -> Result<Customer, Vec<CustomerError>> {
+        Customer::parse_in(details, required, None)
+    }
+
+    /// [`Customer::parse`], reading a phone number without its code, a postal code and the
+    /// national numbers in `home` (the merchant's country) when the details give no country;
+    /// without either, in [`DEFAULT_COUNTRY`].
+    pub fn parse_in(
+        details: &CustomerDetails,
+        required: &[CustomerField],
+        home: Option<CountryCode>,
+    ) -> Result<Customer, Vec<CustomerError>> {
         let mut customer = Customer { extra: details.extra.clone(), ..Customer::default() };
         let mut errors = Vec::new();
         let given = |f: CustomerField| details.get(f).map(str::trim).filter(|t| !t.is_empty());
-        let country = given(CustomerField::Country).and_then(|t| CountryCode::parse(t).ok());
+        let country =
+            given(CustomerField::Country).and_then(|t| CountryCode::parse(t).ok()).or(home);
         let kind = given(CustomerField::CustomerType).and_then(CustomerKind::parse);
         let needed = CustomerField::needed(required, kind);
         let by_type = required.contains(&CustomerField::CustomerType);
@@ -403,6 +422,19 @@ impl Customer {
             }
         }
         Ok(())
+    }
+
+    /// Refuses a personal number of a country outside `served` (a method's
+    /// [`crate::PaymentMethod::personal_number_countries`]; empty: any), so that a customer
+    /// the provider would refuse after Pay is told at the field instead.
+    pub fn served_by(&self, served: &[CountryCode]) -> Result<(), CustomerError> {
+        match &self.personal_number {
+            Some(n) if !served.is_empty() && !served.contains(&n.country()) => Err(CustomerError {
+                field: CustomerField::PersonalNumber,
+                problem: FieldProblem::NotServed,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The wire form, every value in its normal form.
@@ -603,6 +635,49 @@ mod tests {
             F::PersonalNumber.check("811218-9876", Some(CountryCode::SE)).as_deref(),
             Ok("811218-9876")
         );
+    }
+
+    #[test]
+    fn without_a_country_field_a_phone_number_is_read_in_the_merchants_country() {
+        let typed = CustomerDetails { phone: Some("070-123 45 67".into()), ..Default::default() };
+        let required = [F::Phone];
+        let swedish = Customer::parse_in(&typed, &required, Some(CountryCode::SE)).unwrap();
+        assert_eq!(swedish.phone.unwrap().as_str(), "+46701234567");
+        let typed = CustomerDetails { phone: Some("912 34 567".into()), ..Default::default() };
+        let norwegian = Customer::parse_in(&typed, &required, None).unwrap();
+        assert_eq!(norwegian.phone.unwrap().as_str(), "+4791234567", "no merchant country: NO");
+        // The customer's own country, when given, wins over the merchant's.
+        let typed = CustomerDetails {
+            phone: Some("070-123 45 67".into()),
+            country: Some("SE".into()),
+            ..Default::default()
+        };
+        let given = Customer::parse_in(&typed, &required, Some(CountryCode::DE)).unwrap();
+        assert_eq!(given.phone.unwrap().as_str(), "+46701234567");
+    }
+
+    #[test]
+    fn a_personal_number_of_a_country_the_method_does_not_serve_is_refused_at_the_field() {
+        let required = [F::CustomerType, F::PersonalNumber, F::Country];
+        let swede = CustomerDetails {
+            customer_type: Some("private".into()),
+            personal_number: Some("811218-9876".into()),
+            country: Some("SE".into()),
+            ..Default::default()
+        };
+        let parsed = Customer::parse(&swede, &required).unwrap();
+        assert_eq!(parsed.served_by(&[]), Ok(()), "no limit: any country kassa-wire reads");
+        assert_eq!(parsed.served_by(&[CountryCode::SE, CountryCode::NO]), Ok(()));
+        let refused = parsed.served_by(&[CountryCode::NO]).unwrap_err();
+        assert_eq!((refused.field, refused.problem), (F::PersonalNumber, FieldProblem::NotServed));
+        assert_eq!(refused.path(), "customer.personal_number");
+        let norwegian = CustomerDetails {
+            personal_number: Some("28038712383".into()),
+            country: Some("NO".into()),
+            ..swede
+        };
+        let parsed = Customer::parse(&norwegian, &required).unwrap();
+        assert_eq!(parsed.served_by(&[CountryCode::NO]), Ok(()));
     }
 
     #[test]

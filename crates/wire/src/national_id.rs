@@ -90,9 +90,16 @@ impl OrganisationNumber {
         Ok(OrganisationNumber { country, text })
     }
 
-    /// The number as its country writes it.
+    /// The number as its country writes it (`556036-0793` in Sweden).
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The number with its separators left out (`5560360793`): letters and digits only, the
+    /// form a provider that takes no punctuation wants (Front Payment's `organizationId` "Must
+    /// be alphanumeric", seed 002 of its API docs).
+    pub fn alphanumeric(&self) -> String {
+        self.text.chars().filter(char::is_ascii_alphanumeric).collect()
     }
 
     /// The registering country.
@@ -356,6 +363,19 @@ mod tests {
         assert_eq!(org("556016-0680", C::SE).as_deref(), Ok("556016-0680"));
         assert_eq!(org("165560160680", C::SE).as_deref(), Ok("556016-0680"));
         assert_eq!(org("556016-0681", C::SE), Err(Checksum));
+    }
+
+    #[test]
+    fn an_organisation_number_is_sent_without_its_separators() {
+        let alnum = |text: &str, c| OrganisationNumber::parse(text, c).map(|o| o.alphanumeric());
+        // Written with a hyphen in Sweden, sent as letters and digits only.
+        assert_eq!(alnum("556036-0793", C::SE).as_deref(), Ok("5560360793"));
+        assert_eq!(alnum("5560360793", C::SE).as_deref(), Ok("5560360793"));
+        assert_eq!(alnum("16556036-0793", C::SE).as_deref(), Ok("5560360793"));
+        assert_eq!(alnum("556036-0794", C::SE), Err(Checksum));
+        assert_eq!(alnum("923 609 016", C::NO).as_deref(), Ok("923609016"));
+        assert_eq!(alnum("DK10150817", C::DK).as_deref(), Ok("10150817"));
+        assert_eq!(alnum("0112038-9", C::FI).as_deref(), Ok("01120389"));
     }
 
     #[test]

@@ -317,6 +317,7 @@ mod tests {
             display_name: id.into(),
             presentation,
             required_fields: vec![],
+            personal_number_countries: vec![],
             extra_fields: vec![],
             allowed_origins: vec![],
             stripe_js_url: None,

@@ -26,6 +26,14 @@
 // `pub(crate)` for the hostile-input harnesses in `crate::fuzzing`.
 pub(crate) mod transformers;
 
+/// The countries whose private customers Front Payment's invoice can identify: Norway only.
+/// A private invoice is confirmed with BankID and `customerDetails.personalNumber` "must be 11
+/// characters" (seed 002, "Create Session for Invoice Order"): a Norwegian fødselsnummer,
+/// which this adapter checks by kassa-wire's rule before calling. The widget is told through
+/// [`kassa_wire::PaymentMethod::personal_number_countries`] so the customer hears it at the
+/// field, before Pay.
+pub const PERSONAL_NUMBER_COUNTRIES: &[kassa_wire::CountryCode] = &[kassa_wire::CountryCode::NO];
+
 use std::collections::HashMap;
 
 use http::Method;

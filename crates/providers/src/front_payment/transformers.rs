@@ -327,7 +327,7 @@ pub(crate) struct CustomerDetails {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub(crate) enum OrganizationId {
-    /// As typed (digits and letters).
+    /// Letters and digits only ([`kassa_wire::OrganisationNumber::alphanumeric`]).
     Text(String),
     /// A number, for the hosted create.
     Number(u64),
@@ -504,14 +504,25 @@ pub(crate) fn customer_details(
             (identity.kind.as_str(), None)
         }
         CustomerKind::Corporate => {
+            // Read by kassa-wire's one rule for the customer's country (`556036-0793` in
+            // Sweden) and sent as letters and digits only: `organizationId` "Must be
+            // alphanumeric" (seed 002).
+            let country = identity
+                .address
+                .as_ref()
+                .and_then(|a| kassa_wire::CountryCode::parse(&a.country).ok())
+                .unwrap_or(kassa_wire::DEFAULT_COUNTRY);
             let org = identity
                 .organisation_id
-                .clone()
-                .filter(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .as_deref()
+                .and_then(|o| kassa_wire::OrganisationNumber::parse(o, country).ok())
                 .ok_or_else(|| {
-                    missing("customer.organisation_id", "an organisation number is required")
+                    missing(
+                        "customer.organisation_id",
+                        "an organisation number of the customer's country is required",
+                    )
                 })?;
-            (identity.kind.as_str(), Some(OrganizationId::Text(org)))
+            (identity.kind.as_str(), Some(OrganizationId::Text(org.alphanumeric())))
         }
     };
     Ok(CustomerDetails {
@@ -900,13 +911,13 @@ mod tests {
         let mut req = request(&[(450_000, 1)], Currency::NOK);
         identified(&mut req);
         req.identity.kind = CustomerKind::Corporate;
-        req.identity.organisation_id = Some("987654321".into());
+        req.identity.organisation_id = Some("923 609 016".into());
         let hosted = serde_json::to_value(front.body(&req, &Flow::Hosted, LATER).unwrap()).unwrap();
-        assert_eq!(hosted["customerDetails"]["organizationId"], serde_json::json!(987_654_321));
+        assert_eq!(hosted["customerDetails"]["organizationId"], serde_json::json!(923_609_016));
         let invoice =
             serde_json::to_value(front.body(&req, &Flow::Invoice, LATER).unwrap()).unwrap();
-        assert_eq!(invoice["customerDetails"]["organizationId"], "987654321", "a string there");
-        for bad in ["NO987654321", "0987654321"] {
+        assert_eq!(invoice["customerDetails"]["organizationId"], "923609016", "a string there");
+        for bad in ["NO923609016", "0923609016", "987654321"] {
             req.identity.organisation_id = Some(bad.into());
             let err = front.body(&req, &Flow::Hosted, LATER).unwrap_err();
             assert!(
@@ -946,9 +957,16 @@ mod tests {
         assert_eq!(details.preferred_language, Some("no"));
         req.identity.kind = CustomerKind::Corporate;
         assert!(customer_details(&req, "+47", true, true).is_err());
-        req.identity.organisation_id = Some("987654321".into());
+        req.identity.organisation_id = Some("923609016".into());
         let corporate = customer_details(&req, "+47", true, true).unwrap();
-        assert_eq!(corporate.organization_id, Some(OrganizationId::Text("987654321".into())));
+        assert_eq!(corporate.organization_id, Some(OrganizationId::Text("923609016".into())));
+        // A Swedish company as Sweden writes it: sent as letters and digits only.
+        req.identity.organisation_id = Some("556036-0793".into());
+        req.identity.address.as_mut().unwrap().country = "SE".into();
+        let swedish = customer_details(&req, "+47", true, true).unwrap();
+        assert_eq!(swedish.organization_id, Some(OrganizationId::Text("5560360793".into())));
+        req.identity.address.as_mut().unwrap().country = "NO".into();
+        req.identity.organisation_id = Some("923609016".into());
         req.identity.address = None;
         assert!(matches!(
             customer_details(&req, "+47", true, false),

@@ -163,6 +163,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         display_name: "d".into(),
         presentation: Presentation::StripeEmbedded,
         required_fields: vec![CustomerField::Name],
+        personal_number_countries: vec![kassa_wire::CountryCode::NO],
         extra_fields: vec![kassa_wire::ExtraField {
             id: "guide_language".into(),
             label: "Guide language".into(),
@@ -179,6 +180,7 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
     let bare_method = PaymentMethod {
         stripe_js_url: None,
         extra_fields: vec![],
+        personal_number_countries: vec![],
         marks: vec![],
         label: None,
         ..method.clone()
@@ -241,8 +243,12 @@ fn every_wire_field_is_a_schema_property_and_every_required_property_is_always_s
         field: Some("f".into()),
         retryable: true,
         quote: Some(quote.clone()),
+        detail: Some("d".into()),
+        reference: Some("ks_1".into()),
     };
-    fields_match("ApiError", &error, &ApiError { field: None, quote: None, ..error.clone() });
+    let bare =
+        ApiError { field: None, quote: None, detail: None, reference: None, ..error.clone() };
+    fields_match("ApiError", &error, &bare);
 }
 
 #[test]
