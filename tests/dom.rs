@@ -756,7 +756,10 @@ async fn a_provider_refusal_is_told_in_the_customers_language_with_the_reference
     );
     w.click("kassa-pay");
     w.wait_state("error").await;
-    assert_eq!(w.heading(), "Betalingsleverandøren avviste betalingen. Velg en annen betalingsmåte.");
+    assert_eq!(
+        w.heading(),
+        "Betalingsleverandøren avviste betalingen. Velg en annen betalingsmåte."
+    );
     let text = w.text();
     assert!(text.contains("Ordrereferansen din er ks_ref42."), "the reference is given: {text}");
     assert!(

@@ -716,7 +716,7 @@ async fn booking_update(
             "Missing required fields",
             "The following fields are required: status_id".into(),
         );
-        e.data = json!({ "status_id": "status_id" });
+        e.data = Box::new(json!({ "status_id": "status_id" }));
         return fail(&cf, "booking/update", "post", e);
     };
     let set_paid = form.str("set_paid").is_some_and(|v| v == "1" || v == "true");

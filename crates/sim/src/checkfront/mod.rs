@@ -209,13 +209,14 @@ pub struct CfError {
     pub title: String,
     /// `error.details`.
     pub details: String,
-    /// `error.data`.
-    pub data: Value,
+    /// `error.data`. Boxed: it is seldom set, and a `Value` inline would make every
+    /// `Result<_, CfError>` carry its bytes (clippy `result_large_err`).
+    pub data: Box<Value>,
 }
 
 impl CfError {
     fn new(status: StatusCode, id: &'static str, title: &str, details: String) -> Self {
-        CfError { status, id, title: title.into(), details, data: json!({}) }
+        CfError { status, id, title: title.into(), details, data: Box::new(json!({})) }
     }
 }
 
@@ -513,7 +514,7 @@ impl Checkfront {
                 "Missing required fields",
                 format!("The following fields are required: {}", labels.join(", ")),
             );
-            error.data = json!(data);
+            error.data = Box::new(json!(data));
             return Err(error);
         }
         let bad_choice = self.config.form_fields.iter().find(|f| {
@@ -529,7 +530,7 @@ impl Checkfront {
                 "Invalid field",
                 format!("{} is not one of the choices.", f.label),
             );
-            error.data = json!({ f.id.clone(): f.label });
+            error.data = Box::new(json!({ f.id.clone(): f.label }));
             return Err(error);
         }
 
