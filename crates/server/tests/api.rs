@@ -107,6 +107,17 @@ fn create_body(method: &str) -> Value {
 }
 
 impl App {
+    /// `GET /v1/checkout/config` as the widget reads it: the JSON text and its parsed form.
+    async fn config_text(&self) -> String {
+        let url = format!("{}/v1/checkout/config", self.api);
+        self.http.get(url).send().await.unwrap().text().await.unwrap()
+    }
+
+    /// The config the widget gets, read through the contract's type.
+    async fn config(&self) -> CheckoutConfig {
+        serde_json::from_str(&self.config_text().await).unwrap()
+    }
+
     async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
         let mut body = body.clone();
         if path == "/v1/checkout/sessions" && body.get("quote_id").is_none() {
@@ -197,15 +208,7 @@ fn session_creations(requests: &[Value]) -> usize {
 #[tokio::test]
 async fn config_lists_the_methods_and_no_secret() {
     let app = spawn_app().await;
-    let text = app
-        .http
-        .get(format!("{}/v1/checkout/config", app.api))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.config_text().await;
     for secret in [STRIPE_SK, STRIPE_WHSEC, PAYFECT_KEY, PAYFECT_FERNET] {
         assert!(!text.contains(secret), "the config leaks a secret");
     }
@@ -684,15 +687,7 @@ async fn an_invoice_without_the_customers_identity_is_refused_before_anything_is
 async fn a_private_invoice_customer_outside_norway_is_refused_at_the_personal_number_first() {
     let app = spawn_app().await;
     // The config tells the widget which countries the private invoice serves.
-    let config: Value = app
-        .http
-        .get(format!("{}/v1/checkout/config", app.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: Value = serde_json::from_str(&app.config_text().await).unwrap();
     let methods = config["methods"].as_array().unwrap();
     let invoice = methods.iter().find(|m| m["id"] == "fp-invoice").unwrap();
     assert_eq!(invoice["personal_number_countries"], json!(["NO"]), "{invoice}");
@@ -903,15 +898,7 @@ async fn payfect_answers_its_documents_do_not_allow_leave_the_order_open_and_unp
 #[tokio::test]
 async fn checkfront_asks_for_the_accounts_own_booking_fields_and_checks_them_c3() {
     let app = spawn_app().await;
-    let config: CheckoutConfig = app
-        .http
-        .get(format!("{}/v1/checkout/config", app.api))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = app.config().await;
     let method = config.methods.iter().find(|m| m.id == "checkfront").unwrap();
     let ids: Vec<&str> = method.extra_fields.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["guide_language", "pickup_point"], "read from Checkfront's booking/form");

@@ -170,6 +170,20 @@ pub fn settings_for(
 }
 
 /// Knobs for one stack.
+/// One page per language for [`StackOptions::pages`]: `{lang}.html`, a booking heading and
+/// the widget for `items` (the `items` attribute's JSON) in that language.
+pub fn pages_per_language(langs: &[&str], items: &str) -> Vec<(String, String)> {
+    langs
+        .iter()
+        .map(|lang| {
+            let body = format!(
+                "<main><h1>Booking</h1><kassa-checkout items='{items}' locale=\"{lang}\"></kassa-checkout></main>"
+            );
+            (format!("{lang}.html"), body)
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct StackOptions {
     /// Extra HTML pages to put on the site: (file name, body HTML inside the demo shell).

@@ -8,6 +8,7 @@
 use anyhow::{bail, ensure, Context as _};
 use kassa_e2e::{
     page::{axe_source, hold, in_widget as in_root, release, wait_until as until},
+    stack::pages_per_language,
     Browser, CheckoutPage, Stack, StackOptions, WAIT,
 };
 use serde_json::{json, Value};
@@ -221,15 +222,7 @@ async fn the_country_list_speaks_the_page_language_and_the_form_is_clean_for_axe
     // The merchant's country (Norway) as each language names it.
     let langs =
         [("en", "Norway"), ("nb", "Norge"), ("sv", "Norge"), ("da", "Norge"), ("de", "Norwegen")];
-    let pages = langs
-        .iter()
-        .map(|(l, _)| {
-            let body = format!(
-                "<main><h1>Booking</h1><kassa-checkout items='{ITEMS}' locale=\"{l}\"></kassa-checkout></main>"
-            );
-            (format!("{l}.html"), body)
-        })
-        .collect();
+    let pages = pages_per_language(&langs.map(|(lang, _)| lang), ITEMS);
     let stack = Stack::start(StackOptions { pages, ..Default::default() }).await?;
     let site = stack.site_url.clone();
     let axe = axe_source()?;

@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{bail, ensure};
 use kassa_e2e::{
     page::{axe_source, in_widget as in_root, wait_until as until},
+    stack::pages_per_language,
     Browser, CheckoutPage, Stack, StackOptions,
 };
 use serde_json::json;
@@ -115,15 +116,7 @@ fn screenshots() -> std::path::PathBuf {
 async fn the_picker_fits_small_screens_and_is_clean_for_axe_in_five_languages() -> anyhow::Result<()>
 {
     let langs = ["en", "nb", "sv", "da", "de"];
-    let pages = langs
-        .iter()
-        .map(|l| {
-            let body = format!(
-                "<main><h1>Booking</h1><kassa-checkout items='{ITEMS}' locale=\"{l}\"></kassa-checkout></main>"
-            );
-            (format!("{l}.html"), body)
-        })
-        .collect();
+    let pages = pages_per_language(&langs, ITEMS);
     let stack = Stack::start(StackOptions { pages, ..Default::default() }).await?;
     let site = stack.site_url.clone();
     let axe = axe_source()?;
