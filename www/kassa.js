@@ -108,7 +108,7 @@
   /* The placeholder's height, so the host page does not move when the picker replaces it
    * (layout shift 0). The picker's height depends on the cart, the methods, the language, the
    * width and the page's fonts, which nobody knows before it is drawn, so: the height this
-   * browser saw last time for the same endpoint, locale, cart and width (kept in
+   * browser saw last time for the same endpoint, locale, cart and window width (kept in
    * localStorage at kassa:ready); else the page's own --kassa-placeholder-height (CSS on
    * kassa-checkout, e.g. measured once on the merchant's page); else 30em (kassa.css). It is
    * set as that custom property on the element through the CSSOM, which a strict
@@ -116,8 +116,10 @@
   var HEIGHT_KEY = "kassa-height:";
   function heightKey(el) {
     var api = ((el.getAttribute("endpoint") || "").trim() || endpoint.trim()).replace(/\/+$/, "");
-    var parent = el.parentNode;
-    var width = parent && parent.clientWidth ? Math.round(parent.clientWidth / 10) : 0;
+    /* The window's width, not the container's: the container's depends on whether the
+     * page's stylesheet has applied yet when this async script runs, so the same page could
+     * look up another key than the one it stored under. */
+    var width = Math.round((window.innerWidth || 0) / 10);
     return HEIGHT_KEY + JSON.stringify([api, el.getAttribute("locale") || "", el.getAttribute("items") || "", width]);
   }
   function store() { try { return window.localStorage; } catch (_) { return null; } }
