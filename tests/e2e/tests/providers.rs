@@ -282,8 +282,7 @@ async fn bokamera_pricing_the_booking_differently_is_explained_with_another_way_
             // the kept order's reference and another way to pay.
             let text = widget.text().await?;
             anyhow::ensure!(
-                text.contains("The payment provider declined this payment")
-                    && text.contains("ks_"),
+                text.contains("The payment provider declined this payment") && text.contains("ks_"),
                 "the refusal and the order's reference: {text}"
             );
             anyhow::ensure!(!text.contains("1460.00"), "no developer detail: {text}");
