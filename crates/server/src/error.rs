@@ -228,7 +228,7 @@ impl IntoResponse for AppError {
 /// in time), as opposed to a bug: the request may succeed when retried.
 fn database_unavailable(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        matches!(
+        let sqlx_down = matches!(
             cause.downcast_ref::<sqlx::Error>(),
             Some(
                 sqlx::Error::PoolTimedOut
@@ -236,6 +236,15 @@ fn database_unavailable(e: &anyhow::Error) -> bool {
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::Tls(_)
             )
-        )
+        );
+        // The SQLite writer thread: gone, or another process held the write lock past the
+        // busy timeout.
+        let writer_down = cause.is::<crate::store::Unavailable>()
+            || matches!(
+                cause.downcast_ref::<rusqlite::Error>(),
+                Some(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            );
+        sqlx_down || writer_down
     })
 }

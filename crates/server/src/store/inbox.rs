@@ -10,6 +10,7 @@ use sqlx::Row as _;
 use super::{
     now,
     orders::{current_state, transition},
+    sql::args,
     Applied, Store,
 };
 
@@ -66,66 +67,75 @@ impl Store {
     /// Applies `c`'s event to its order through the state machine (compare-and-set, and the
     /// transition log), recording a notification in the inbox first, in one transaction.
     pub async fn apply(&self, c: &Change<'_>) -> anyhow::Result<Noted> {
-        let mut tx = self.begin_write().await?;
-        // The inbox row names the order only if it exists; the state read to learn that is
-        // the transition's starting point too (one read, not two, in this transaction).
-        let (order_id, known) = match (c.order_id, c.inbox) {
-            (Some(id), Some(_)) => match current_state(&mut tx, id).await? {
-                Some(state) => (Some(id), Some(state)),
-                None => (None, None),
-            },
-            (id, None) => (id, None),
-            (None, Some(_)) => (None, None),
-        };
-        if let Some(key) = c.inbox {
-            let inserted = sqlx::query(
-                "INSERT INTO inbox (provider, dedup_key, order_id, event, outcome, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider, dedup_key) DO NOTHING",
-            )
-            .bind(key.provider)
-            .bind(key.dedup_key)
-            .bind(order_id)
-            .bind(c.event.map(PaymentEvent::as_str))
-            .bind("received")
-            .bind(now())
-            .execute(&mut *tx)
-            .await
-            .context("recording the notification")?;
-            if inserted.rows_affected() == 0 {
-                tx.rollback().await.context("ending a duplicate's transaction")?;
-                return Ok(Noted::Duplicate);
-            }
-        }
-        let noted = match (order_id, c.event) {
-            (None, _) => Noted::UnknownOrder,
-            (Some(id), Some(event)) => {
-                match transition(&mut tx, id, known, event, c.cause, c.paid_minor).await? {
-                    Some(applied) => Noted::Applied(applied),
-                    None => Noted::UnknownOrder,
-                }
-            }
-            (Some(id), None) => {
-                let state = match known {
-                    Some(state) => Some(state),
-                    None => current_state(&mut tx, id).await?,
+        let order_id = c.order_id.map(str::to_owned);
+        let (event, paid_minor, cause) = (c.event, c.paid_minor, c.cause.to_owned());
+        let inbox = c.inbox.map(|k| (k.provider.to_owned(), k.dedup_key.to_owned()));
+        self.write(move |db| {
+            Box::pin(async move {
+                let order_id = order_id.as_deref();
+                // The inbox row names the order only if it exists; the state read to learn
+                // that is the transition's starting point too (one read, not two).
+                let (order_id, known) = match (order_id, &inbox) {
+                    (Some(id), Some(_)) => match current_state(db, id).await? {
+                        Some(state) => (Some(id), Some(state)),
+                        None => (None, None),
+                    },
+                    (id, None) => (id, None),
+                    (None, Some(_)) => (None, None),
                 };
-                match state {
-                    Some(state) => Noted::Applied(Applied::Unchanged(state)),
-                    None => Noted::UnknownOrder,
+                if let Some((provider, dedup_key)) = &inbox {
+                    let recorded = db
+                        .execute(
+                            "INSERT INTO inbox (provider, dedup_key, order_id, event, outcome, \
+                             received_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                             ON CONFLICT (provider, dedup_key) DO NOTHING",
+                            args![
+                                provider.as_str(),
+                                dedup_key.as_str(),
+                                order_id,
+                                event.map(PaymentEvent::as_str),
+                                "received",
+                                now(),
+                            ],
+                        )
+                        .await
+                        .context("recording the notification")?;
+                    if recorded == 0 {
+                        // Nothing was written: the same notification was recorded before.
+                        return Ok(Noted::Duplicate);
+                    }
                 }
-            }
-        };
-        if let Some(key) = c.inbox {
-            sqlx::query("UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3")
-                .bind(noted.as_str())
-                .bind(key.provider)
-                .bind(key.dedup_key)
-                .execute(&mut *tx)
-                .await
-                .context("recording the notification's outcome")?;
-        }
-        tx.commit().await.context("committing a change")?;
-        Ok(noted)
+                let noted = match (order_id, event) {
+                    (None, _) => Noted::UnknownOrder,
+                    (Some(id), Some(event)) => {
+                        match transition(db, id, known, event, &cause, paid_minor).await? {
+                            Some(applied) => Noted::Applied(applied),
+                            None => Noted::UnknownOrder,
+                        }
+                    }
+                    (Some(id), None) => {
+                        let state = match known {
+                            Some(state) => Some(state),
+                            None => current_state(db, id).await?,
+                        };
+                        match state {
+                            Some(state) => Noted::Applied(Applied::Unchanged(state)),
+                            None => Noted::UnknownOrder,
+                        }
+                    }
+                };
+                if let Some((provider, dedup_key)) = &inbox {
+                    db.execute(
+                        "UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3",
+                        args![noted.as_str(), provider.as_str(), dedup_key.as_str()],
+                    )
+                    .await
+                    .context("recording the notification's outcome")?;
+                }
+                Ok(noted)
+            })
+        })
+        .await
     }
 
     /// [`Store::apply`] for news that is no notification: `event` to order `id`. `Noted`

@@ -16,8 +16,9 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures::future::BoxFuture;
 use kassa_wire::SessionState;
-use sqlx::{any::AnyPoolOptions, Any, AnyPool, Executor as _, Transaction};
+use sqlx::{any::AnyPoolOptions, AnyPool, Executor as _};
 
 mod inbox;
 mod json;
@@ -25,6 +26,8 @@ mod order;
 mod orders;
 mod outbox;
 mod search;
+pub(crate) mod sql;
+mod writer;
 
 pub use inbox::{Change, InboxKey, Noted};
 pub use json::Json;
@@ -34,6 +37,7 @@ pub use outbox::{
     OutboxEvent,
 };
 pub use search::{OrderFilter, Transition};
+pub use writer::Unavailable;
 
 /// How long a request may hold an order while it calls the provider. Longer than an
 /// adapter's whole retry deadline (10 s by default), so a live call never loses its lease;
@@ -75,15 +79,26 @@ impl Backend {
 
 /// The order store.
 ///
-/// On SQLite every write goes through `writer`, a pool of one connection: writers queue
-/// there, in order and without sleeping, instead of meeting at SQLite's single write lock,
-/// where a loser sleeps in the busy handler (milliseconds, growing) before trying again.
-/// Reads use `pool`, which WAL lets run beside the writer. On PostgreSQL both are one pool.
+/// On a SQLite file every write transaction runs on the writer thread ([`writer`]), which
+/// owns the one write connection: writers queue there, in order and without sleeping,
+/// instead of meeting at SQLite's single write lock, and the transactions that queued
+/// while one committed commit together. Reads use `pool`, which WAL lets run beside the
+/// writer. On PostgreSQL (and an in-memory SQLite database) writes are transactions on
+/// the pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    writer: AnyPool,
+    writes: Writes,
     backend: Backend,
+}
+
+/// Where write transactions run.
+#[derive(Clone, Debug)]
+enum Writes {
+    /// On the SQLite writer thread.
+    Thread(writer::Writer),
+    /// In a transaction on the pool.
+    Pool,
 }
 
 /// What applying an event did.
@@ -123,7 +138,10 @@ impl Store {
             if backend != Backend::Sqlite {
                 return options;
             }
-            options.after_connect(|conn, _meta| {
+            // A SQLite connection is a file handle in this process: nothing between it and
+            // the database can drop it, so the pool need not ping it (a round trip to its
+            // worker thread) every time it is taken (docs/bench/cpu.md).
+            options.test_before_acquire(false).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL lets readers run beside the one writer; the busy timeout makes a
                     // writer of another process (or the migrations) wait instead of failing.
@@ -146,13 +164,18 @@ impl Store {
             options(if sqlite { 4 } else { 16 }).connect(&url).await.with_context(opening)?;
         sqlx::migrate!("./migrations").run(&pool).await.context("running database migrations")?;
         // An in-memory SQLite database exists once per connection: it cannot be split.
-        let writer = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
-            options(1).connect(&url).await.with_context(opening)?
+        let writes = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
+            let file = url
+                .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .with_context(opening)?
+                .get_filename()
+                .to_owned();
+            Writes::Thread(writer::Writer::open(&file).with_context(opening)?)
         } else {
-            pool.clone()
+            Writes::Pool
         };
         tracing::info!(database = %redact(database_url), ?backend, "store ready");
-        Ok(Store { pool, writer, backend })
+        Ok(Store { pool, writes, backend })
     }
 
     /// Which database this is.
@@ -160,9 +183,40 @@ impl Store {
         self.backend
     }
 
-    /// Opens a transaction that may write (`BEGIN IMMEDIATE` on SQLite).
-    async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Any>> {
-        self.writer.begin_with(self.backend.begin_write()).await.context("starting a transaction")
+    /// Runs `work` as one write transaction and answers its result once it is committed;
+    /// an error rolls back everything `work` wrote. `work` must await nothing but `db`
+    /// (on SQLite it runs on the writer thread, see [`writer`]).
+    async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn sql::Db) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
+        match &self.writes {
+            Writes::Thread(writer) => writer.run(Box::new(work)).await,
+            Writes::Pool => {
+                let mut tx = self
+                    .pool
+                    .begin_with(self.backend.begin_write())
+                    .await
+                    .context("starting a transaction")?;
+                match work(&mut *tx).await {
+                    Ok(value) => {
+                        tx.commit().await.context("committing")?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one statement as a write transaction of its own; answers how many rows it
+    /// changed.
+    async fn execute(&self, statement: &'static str, args: Vec<sql::Arg>) -> anyhow::Result<u64> {
+        self.write(move |db| db.execute(statement, args)).await
     }
 }
 

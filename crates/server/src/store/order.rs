@@ -1,10 +1,8 @@
 //! The stored order and its mapping from a database row.
 
+use super::sql::Columns;
 use anyhow::Context as _;
 use kassa_wire::{Action, Currency, MethodId, Money, ProviderId, Quote, SessionId, SessionState};
-use sqlx::{any::AnyRow, Row as _};
-
-use super::json::Json;
 
 /// What the server knows about one checkout attempt.
 #[derive(Clone, Debug)]
@@ -83,37 +81,34 @@ impl Order {
         quote_json, provider_ref, action_json, expires_at, lease_until, paid_minor, paid_at, \
         last_error, last_checked_at, unconfirmed_at, provider_attempts, request_id, created_at, updated_at";
 
-    pub(super) fn from_row(row: &AnyRow) -> anyhow::Result<Order> {
-        let state: String = row.try_get("state")?;
-        let provider: String = row.try_get("provider")?;
-        let currency: String = row.try_get("currency")?;
-        let currency = Currency::from_code(&currency).context("stored currency")?;
-        let action: Option<Json<Action>> = row.try_get("action_json")?;
-        let quote: Json<StoredQuote> = row.try_get("quote_json")?;
+    pub(super) fn from_row(row: &impl Columns) -> anyhow::Result<Order> {
+        let state = row.text_of("state")?;
+        let provider = row.text_of("provider")?;
+        let currency = Currency::from_code(&row.text_of("currency")?).context("stored currency")?;
+        let quote: StoredQuote = row.json("quote_json")?.context("the order has no quote")?;
         Ok(Order {
-            id: SessionId::parse(row.try_get::<String, _>("id")?).context("stored id")?,
-            request_hash: row.try_get("request_hash")?,
+            id: SessionId::parse(row.text_of("id")?).context("stored id")?,
+            request_hash: row.text_of("request_hash")?,
             state: SessionState::parse(&state)
                 .with_context(|| format!("stored state `{state}`"))?,
-            method: MethodId::parse(row.try_get::<String, _>("method")?)
-                .context("stored method")?,
+            method: MethodId::parse(row.text_of("method")?).context("stored method")?,
             provider: ProviderId::parse(&provider)
                 .with_context(|| format!("stored provider `{provider}`"))?,
-            total: Money::from_minor(row.try_get("total_minor")?, currency)?,
-            quote: quote.0.into_quote()?,
-            provider_ref: row.try_get("provider_ref")?,
-            action: action.map(|a| a.0),
-            expires_at: row.try_get("expires_at")?,
-            lease_until: row.try_get("lease_until")?,
-            paid_minor: row.try_get("paid_minor")?,
-            paid_at: row.try_get("paid_at")?,
-            last_error: row.try_get("last_error")?,
-            last_checked_at: row.try_get("last_checked_at")?,
-            unconfirmed_at: row.try_get("unconfirmed_at")?,
-            provider_attempts: row.try_get("provider_attempts")?,
-            request_id: row.try_get("request_id")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
+            total: Money::from_minor(row.int_of("total_minor")?, currency)?,
+            quote: quote.into_quote()?,
+            provider_ref: row.text("provider_ref")?,
+            action: row.json::<Action>("action_json")?,
+            expires_at: row.int("expires_at")?,
+            lease_until: row.int("lease_until")?,
+            paid_minor: row.int("paid_minor")?,
+            paid_at: row.int("paid_at")?,
+            last_error: row.text("last_error")?,
+            last_checked_at: row.int("last_checked_at")?,
+            unconfirmed_at: row.int("unconfirmed_at")?,
+            provider_attempts: row.int_of("provider_attempts")?,
+            request_id: row.text("request_id")?,
+            created_at: row.int_of("created_at")?,
+            updated_at: row.int_of("updated_at")?,
         })
     }
 }

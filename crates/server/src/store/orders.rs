@@ -3,9 +3,14 @@
 
 use anyhow::Context as _;
 use kassa_wire::{Action, PaymentEvent, SessionState};
-use sqlx::{AnyConnection, Row as _};
+use sqlx::Row as _;
 
-use super::{json::Json, now, Applied, Inserted, NewOrder, Order, Store, LEASE_SECS};
+use super::{
+    json::Json,
+    now,
+    sql::{self, args, Columns as _, Db},
+    Applied, Inserted, NewOrder, Order, Store, LEASE_SECS,
+};
 
 impl Store {
     /// Stores a new order, or returns the one stored earlier under the same key. A new order
@@ -19,30 +24,33 @@ impl Store {
         // RETURNING hands back the stored row in the same statement (SQLite ≥ 3.35 and
         // PostgreSQL): no second query to read what was just written. On a conflict nothing
         // is inserted and no row comes back.
-        let inserted = sqlx::query(&format!(
+        let insert = format!(
             "INSERT INTO orders (id, idempotency_key, request_hash, state, method, provider, \
              currency, total_minor, quote_json, request_json, lease_until, request_id, \
              provider_attempts, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING {}",
             Order::COLUMNS
-        ))
-        .bind(&new.id)
-        .bind(&new.idempotency_key)
-        .bind(&new.request_hash)
-        .bind(SessionState::Created.as_str())
-        .bind(&new.method)
-        .bind(new.provider.as_str())
-        .bind(new.total.currency().code())
-        .bind(new.total.minor())
-        .bind(Json(&new.quote))
-        .bind(Json(&new.request))
-        .bind(now + LEASE_SECS)
-        .bind(&new.request_id)
-        .bind(now)
-        .fetch_optional(&self.writer)
-        .await
-        .context("storing the order")?;
+        );
+        let args = args![
+            new.id.as_str(),
+            new.idempotency_key.as_str(),
+            new.request_hash.as_str(),
+            SessionState::Created.as_str(),
+            new.method.as_str(),
+            new.provider.as_str(),
+            new.total.currency().code(),
+            new.total.minor(),
+            serde_json::to_string(&new.quote).context("writing the quote")?,
+            serde_json::to_string(&new.request).context("writing the request")?,
+            now + LEASE_SECS,
+            new.request_id.clone(),
+            now,
+        ];
+        let inserted = self
+            .write(move |db| Box::pin(async move { sql::fetch_optional(db, &insert, args).await }))
+            .await
+            .context("storing the order")?;
         if let Some(row) = inserted {
             return Ok(Inserted::New(Order::from_row(&row)?));
         }
@@ -59,31 +67,25 @@ impl Store {
     /// back about.
     pub async fn claim_lease(&self, id: &str) -> anyhow::Result<bool> {
         let now = now();
-        let done = sqlx::query(
-            "UPDATE orders SET lease_until = $1, provider_attempts = provider_attempts + 1 \
-             WHERE id = $2 AND state = $3 \
-             AND provider_ref IS NULL AND (lease_until IS NULL OR lease_until < $4)",
-        )
-        .bind(now + LEASE_SECS)
-        .bind(id)
-        .bind(SessionState::Created.as_str())
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .context("claiming the order")?;
-        Ok(done.rows_affected() == 1)
+        let changed = self
+            .execute(
+                "UPDATE orders SET lease_until = $1, provider_attempts = provider_attempts + 1 \
+                 WHERE id = $2 AND state = $3 \
+                 AND provider_ref IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+                args![now + LEASE_SECS, id, SessionState::Created.as_str(), now],
+            )
+            .await
+            .context("claiming the order")?;
+        Ok(changed == 1)
     }
 
     /// Releases the provider-call lease without other changes (the outcome is unknown or the
     /// provider was unavailable; a retry with the same key finishes the order).
     pub async fn release_lease(&self, id: &str, error: &str) -> anyhow::Result<()> {
-        sqlx::query(
+        self.execute(
             "UPDATE orders SET lease_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3",
+            args![error, now(), id],
         )
-        .bind(error)
-        .bind(now())
-        .bind(id)
-        .execute(&self.writer)
         .await
         .context("releasing the order lease")?;
         Ok(())
@@ -98,55 +100,53 @@ impl Store {
         action: &Action,
         expires_at: Option<i64>,
     ) -> anyhow::Result<Applied> {
-        let mut tx = self.begin_write().await?;
-        let now = now();
-        let done = sqlx::query(
-            "UPDATE orders SET provider_ref = $1, action_json = $2, expires_at = $3, \
-             lease_until = NULL, state = $4, updated_at = $5 WHERE id = $6 AND state = $7",
-        )
-        .bind(provider_ref)
-        .bind(Json(action))
-        .bind(expires_at)
-        .bind(SessionState::Open.as_str())
-        .bind(now)
-        .bind(id)
-        .bind(SessionState::Created.as_str())
-        .execute(&mut *tx)
-        .await
-        .context("recording the provider session")?;
-        let applied = if done.rows_affected() == 1 {
-            log_transition(
-                &mut tx,
-                id,
-                SessionState::Created,
-                SessionState::Open,
-                "provider session created",
-            )
-            .await?;
-            Applied::Moved(SessionState::Open)
-        } else {
-            // A webhook may have settled it first; keep the reference for later lookups.
-            sqlx::query("UPDATE orders SET provider_ref = COALESCE(provider_ref, $1), lease_until = NULL WHERE id = $2")
-                .bind(provider_ref)
-                .bind(id)
-                .execute(&mut *tx)
+        let (id, provider_ref) = (id.to_owned(), provider_ref.to_owned());
+        let action = serde_json::to_string(action).context("writing the action")?;
+        self.write(move |db| {
+            Box::pin(async move {
+                let moved = db
+                    .execute(
+                        "UPDATE orders SET provider_ref = $1, action_json = $2, expires_at = $3, \
+                         lease_until = NULL, state = $4, updated_at = $5 WHERE id = $6 AND state = $7",
+                        args![
+                            provider_ref.as_str(),
+                            action,
+                            expires_at,
+                            SessionState::Open.as_str(),
+                            now(),
+                            id.as_str(),
+                            SessionState::Created.as_str(),
+                        ],
+                    )
+                    .await
+                    .context("recording the provider session")?;
+                if moved == 1 {
+                    let (from, to) = (SessionState::Created, SessionState::Open);
+                    log_transition(db, &id, from, to, "provider session created").await?;
+                    return Ok(Applied::Moved(SessionState::Open));
+                }
+                // A webhook may have settled it first; keep the reference for later lookups.
+                db.execute(
+                    "UPDATE orders SET provider_ref = COALESCE(provider_ref, $1), lease_until = NULL \
+                     WHERE id = $2",
+                    args![provider_ref, id.as_str()],
+                )
                 .await
                 .context("recording the provider reference")?;
-            Applied::Unchanged(current_state(&mut tx, id).await?.context("no such order")?)
-        };
-        tx.commit().await.context("committing the provider session")?;
-        Ok(applied)
+                Ok(Applied::Unchanged(current_state(db, &id).await?.context("no such order")?))
+            })
+        })
+        .await
     }
 
     /// Notes an error on the order for operators (never shown to customers as is).
     pub async fn note_error(&self, id: &str, error: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE orders SET last_error = $1, updated_at = $2 WHERE id = $3")
-            .bind(error)
-            .bind(now())
-            .bind(id)
-            .execute(&self.writer)
-            .await
-            .context("noting an order error")?;
+        self.execute(
+            "UPDATE orders SET last_error = $1, updated_at = $2 WHERE id = $3",
+            args![error, now(), id],
+        )
+        .await
+        .context("noting an order error")?;
         Ok(())
     }
 
@@ -155,14 +155,10 @@ impl Store {
     /// say the payment could not be confirmed yet. The state is not touched.
     pub async fn note_unconfirmed(&self, id: &str, reason: &str) -> anyhow::Result<()> {
         let at = now();
-        sqlx::query(
+        self.execute(
             "UPDATE orders SET last_error = $1, unconfirmed_at = $2, updated_at = $3 WHERE id = $4",
+            args![reason, at, at, id],
         )
-        .bind(reason)
-        .bind(at)
-        .bind(at)
-        .bind(id)
-        .execute(&self.writer)
         .await
         .context("noting an unconfirmed answer")?;
         Ok(())
@@ -170,10 +166,7 @@ impl Store {
 
     /// Marks that the provider was asked about the order now.
     pub async fn touch_checked(&self, id: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE orders SET last_checked_at = $1 WHERE id = $2")
-            .bind(now())
-            .bind(id)
-            .execute(&self.writer)
+        self.execute("UPDATE orders SET last_checked_at = $1 WHERE id = $2", args![now(), id])
             .await
             .context("marking the order checked")?;
         Ok(())
@@ -355,16 +348,14 @@ impl Store {
 
 /// The order's state as this transaction sees it; `None` if there is no such order.
 pub(super) async fn current_state(
-    conn: &mut AnyConnection,
+    db: &mut dyn Db,
     id: &str,
 ) -> anyhow::Result<Option<SessionState>> {
-    let row = sqlx::query("SELECT state FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
+    let row = sql::fetch_optional(db, "SELECT state FROM orders WHERE id = $1", args![id])
         .await
         .context("reading an order's state")?;
     row.map(|r| {
-        let state: String = r.try_get("state")?;
+        let state = r.text_of("state")?;
         SessionState::parse(&state).with_context(|| format!("stored state `{state}`"))
     })
     .transpose()
@@ -375,7 +366,7 @@ pub(super) async fn current_state(
 /// again). On PostgreSQL another transaction may win the row between the read and the
 /// compare-and-set; then the state is read again (it is newer now) and the rules re-applied.
 pub(super) async fn transition(
-    conn: &mut AnyConnection,
+    db: &mut dyn Db,
     id: &str,
     mut known: Option<SessionState>,
     event: PaymentEvent,
@@ -385,7 +376,7 @@ pub(super) async fn transition(
     for _ in 0..8 {
         let current = match known.take() {
             Some(state) => state,
-            None => match current_state(conn, id).await? {
+            None => match current_state(db, id).await? {
                 Some(state) => state,
                 None => return Ok(None),
             },
@@ -393,24 +384,20 @@ pub(super) async fn transition(
         let Some(next) = current.apply(event) else {
             return Ok(Some(Applied::Unchanged(current)));
         };
-        let now = now();
-        let done = sqlx::query(
-            "UPDATE orders SET state = $1, updated_at = $2, lease_until = NULL, \
-             paid_minor = COALESCE($3, paid_minor), paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END \
-             WHERE id = $4 AND state = $5",
-        )
-        .bind(next.as_str())
-        .bind(now)
-        .bind(paid_minor)
-        .bind(id)
-        .bind(current.as_str())
-        .execute(&mut *conn)
-        .await
-        .context("moving the order")?;
-        if done.rows_affected() == 1 {
-            log_transition(conn, id, current, next, cause).await?;
+        let moved = db
+            .execute(
+                "UPDATE orders SET state = $1, updated_at = $2, lease_until = NULL, \
+                 paid_minor = COALESCE($3, paid_minor), \
+                 paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END \
+                 WHERE id = $4 AND state = $5",
+                args![next.as_str(), now(), paid_minor, id, current.as_str()],
+            )
+            .await
+            .context("moving the order")?;
+        if moved == 1 {
+            log_transition(db, id, current, next, cause).await?;
             // The merchant's event, in this same transaction (issue 14).
-            super::outbox::record_event(conn, id, current, next, cause).await?;
+            super::outbox::record_event(db, id, current, next, cause).await?;
             return Ok(Some(Applied::Moved(next)));
         }
     }
@@ -418,20 +405,18 @@ pub(super) async fn transition(
 }
 
 async fn log_transition(
-    conn: &mut AnyConnection,
+    db: &mut dyn Db,
     id: &str,
     from: SessionState,
     to: SessionState,
     cause: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO order_events (order_id, from_state, to_state, cause, at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(cause)
-        .bind(now())
-        .execute(&mut *conn)
-        .await
-        .context("logging a transition")?;
+    db.execute(
+        "INSERT INTO order_events (order_id, from_state, to_state, cause, at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        args![id, from.as_str(), to.as_str(), cause, now()],
+    )
+    .await
+    .context("logging a transition")?;
     Ok(())
 }

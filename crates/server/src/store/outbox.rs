@@ -16,9 +16,12 @@
 
 use anyhow::Context as _;
 use kassa_wire::SessionState;
-use sqlx::{any::AnyRow, AnyConnection, Row as _};
+use sqlx::{any::AnyRow, Row as _};
 
-use super::{Order, Store};
+use super::{
+    sql::{self, args, Columns as _, Db},
+    Order, Store,
+};
 
 /// Milliseconds since the epoch now.
 pub fn now_ms() -> i64 {
@@ -161,29 +164,29 @@ pub fn event_type(state: SessionState) -> Option<&'static str> {
 /// one that moved it), when the merchant must hear of it. Must run after the transition was
 /// logged: the event's `seq` is the order's transition count.
 pub(super) async fn record_event(
-    conn: &mut AnyConnection,
+    db: &mut dyn Db,
     order_id: &str,
     from: SessionState,
     to: SessionState,
     cause: &str,
 ) -> anyhow::Result<()> {
     let Some(event_type) = event_type(to) else { return Ok(()) };
-    let row =
-        sqlx::query(&format!("SELECT {}, request_json FROM orders WHERE id = $1", Order::COLUMNS))
-            .bind(order_id)
-            .fetch_one(&mut *conn)
-            .await
-            .context("reading the order for its event")?;
+    let select = format!("SELECT {}, request_json FROM orders WHERE id = $1", Order::COLUMNS);
+    let row = sql::fetch_one(db, &select, args![order_id])
+        .await
+        .context("reading the order for its event")?;
     let order = Order::from_row(&row)?;
     // The creating request's customer details (whatever else it stored stays inside).
-    let request: Option<super::Json<serde_json::Value>> = row.try_get("request_json").ok();
-    let customer = request.and_then(|r| r.0.get("customer").cloned()).unwrap_or_default();
-    let seq: i64 = sqlx::query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1")
-        .bind(order_id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("numbering the event")?
-        .try_get("n")?;
+    let request: Option<serde_json::Value> = row.json("request_json").ok().flatten();
+    let customer = request.and_then(|r| r.get("customer").cloned()).unwrap_or_default();
+    let seq = sql::fetch_one(
+        db,
+        "SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1",
+        args![order_id],
+    )
+    .await
+    .context("numbering the event")?
+    .int_of("n")?;
     let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
     let at = now_ms();
     let payload = crate::outbox::payload::build(&crate::outbox::payload::Change {
@@ -197,17 +200,11 @@ pub(super) async fn record_event(
         seq,
         at_ms: at,
     })?;
-    sqlx::query(
+    db.execute(
         "INSERT INTO outbox_events (id, order_id, seq, event_type, payload, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
+        args![id, order_id, seq, event_type, payload, at],
     )
-    .bind(&id)
-    .bind(order_id)
-    .bind(seq)
-    .bind(event_type)
-    .bind(&payload)
-    .bind(at)
-    .execute(&mut *conn)
     .await
     .context("storing the outbox event")?;
     Ok(())
@@ -230,42 +227,40 @@ impl Store {
         if waiting.is_none() {
             return Ok(0);
         }
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
-            "SELECT id, order_id, seq FROM outbox_events WHERE fanned_out = 0 \
-             ORDER BY created_at, seq LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&mut *tx)
+        let endpoints = endpoints.to_vec();
+        self.write(move |db| {
+            Box::pin(async move {
+                let rows = db
+                    .fetch(
+                        "SELECT id, order_id, seq FROM outbox_events WHERE fanned_out = 0 \
+                         ORDER BY created_at, seq LIMIT $1",
+                        args![limit],
+                    )
+                    .await
+                    .context("reading events to fan out")?;
+                let now = now_ms();
+                for row in &rows {
+                    let (id, order_id, seq) =
+                        (row.text_of("id")?, row.text_of("order_id")?, row.int_of("seq")?);
+                    for endpoint in &endpoints {
+                        db.execute(
+                            "INSERT INTO deliveries (event_id, endpoint, order_id, seq, state, \
+                             attempts, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) \
+                             ON CONFLICT (event_id, endpoint) DO NOTHING",
+                            args![id.as_str(), endpoint, order_id.as_str(), seq, now],
+                        )
+                        .await
+                        .context("making a delivery")?;
+                    }
+                    db.execute("UPDATE outbox_events SET fanned_out = 1 WHERE id = $1", args![id])
+                        .await
+                        .context("marking an event fanned out")?;
+                }
+                Ok(rows.len())
+            })
+        })
         .await
-        .context("reading events to fan out")?;
-        let now = now_ms();
-        for row in &rows {
-            let (id, order_id, seq): (String, String, i64) =
-                (row.try_get("id")?, row.try_get("order_id")?, row.try_get("seq")?);
-            for endpoint in endpoints {
-                sqlx::query(
-                    "INSERT INTO deliveries (event_id, endpoint, order_id, seq, state, attempts, \
-                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) \
-                     ON CONFLICT (event_id, endpoint) DO NOTHING",
-                )
-                .bind(&id)
-                .bind(endpoint)
-                .bind(&order_id)
-                .bind(seq)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("making a delivery")?;
-            }
-            sqlx::query("UPDATE outbox_events SET fanned_out = 1 WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await
-                .context("marking an event fanned out")?;
-        }
-        tx.commit().await.context("committing the fan-out")?;
-        Ok(rows.len())
     }
 
     /// Deliveries to `endpoint` due at `now` and not leased, oldest due first. Per order, only
@@ -315,20 +310,16 @@ impl Store {
         lease_ms: i64,
     ) -> anyhow::Result<bool> {
         let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE deliveries SET lease_until = $1, lease_owner = $2 \
-             WHERE event_id = $3 AND endpoint = $4 AND state = 'pending' \
-             AND (lease_until IS NULL OR lease_until < $5)",
-        )
-        .bind(now + lease_ms)
-        .bind(owner)
-        .bind(event_id)
-        .bind(endpoint)
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .context("claiming a delivery")?;
-        Ok(done.rows_affected() == 1)
+        let claimed = self
+            .execute(
+                "UPDATE deliveries SET lease_until = $1, lease_owner = $2 \
+                 WHERE event_id = $3 AND endpoint = $4 AND state = 'pending' \
+                 AND (lease_until IS NULL OR lease_until < $5)",
+                args![now + lease_ms, owner, event_id, endpoint, now],
+            )
+            .await
+            .context("claiming a delivery")?;
+        Ok(claimed == 1)
     }
 
     /// Records an attempt's end as the lease's `owner`: `next` is the new state and, for
@@ -346,24 +337,26 @@ impl Store {
         error: Option<&str>,
     ) -> anyhow::Result<bool> {
         let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             last_status = $3, last_error = $4, lease_until = NULL, lease_owner = NULL, \
-             delivered_at = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at END \
-             WHERE event_id = $6 AND endpoint = $7 AND lease_owner = $8 AND state = 'pending'",
-        )
-        .bind(next.as_str())
-        .bind(next_attempt_at)
-        .bind(status)
-        .bind(error)
-        .bind(now)
-        .bind(event_id)
-        .bind(endpoint)
-        .bind(owner)
-        .execute(&self.writer)
-        .await
-        .context("recording a delivery attempt")?;
-        Ok(done.rows_affected() == 1)
+        let recorded = self
+            .execute(
+                "UPDATE deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
+                 last_status = $3, last_error = $4, lease_until = NULL, lease_owner = NULL, \
+                 delivered_at = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at END \
+                 WHERE event_id = $6 AND endpoint = $7 AND lease_owner = $8 AND state = 'pending'",
+                args![
+                    next.as_str(),
+                    next_attempt_at,
+                    status,
+                    error,
+                    now,
+                    event_id,
+                    endpoint,
+                    owner
+                ],
+            )
+            .await
+            .context("recording a delivery attempt")?;
+        Ok(recorded == 1)
     }
 
     /// Gives a claimed delivery back unattempted (the endpoint's circuit opened meanwhile).
@@ -373,14 +366,11 @@ impl Store {
         endpoint: &str,
         owner: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query(
+        self.execute(
             "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL \
              WHERE event_id = $1 AND endpoint = $2 AND lease_owner = $3",
+            args![event_id, endpoint, owner],
         )
-        .bind(event_id)
-        .bind(endpoint)
-        .bind(owner)
-        .execute(&self.writer)
         .await
         .context("releasing a delivery")?;
         Ok(())
@@ -395,20 +385,16 @@ impl Store {
         endpoint: Option<&str>,
     ) -> anyhow::Result<u64> {
         let now = now_ms();
-        let done = sqlx::query(
+        self.execute(
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, \
              lease_until = NULL, lease_owner = NULL, last_error = NULL \
              WHERE state <> 'pending' \
              AND ($2 IS NULL OR event_id = $2) AND ($2 IS NOT NULL OR state = 'dead') \
              AND ($3 IS NULL OR endpoint = $3)",
+            args![now, event_id, endpoint],
         )
-        .bind(now)
-        .bind(event_id)
-        .bind(endpoint)
-        .execute(&self.writer)
         .await
-        .context("replaying deliveries")?;
-        Ok(done.rows_affected())
+        .context("replaying deliveries")
     }
 
     /// Deliveries by `filter`, newest first.

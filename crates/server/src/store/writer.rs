@@ -1,0 +1,391 @@
+//! The SQLite writer: one thread that owns the database's one write connection and runs
+//! whole write transactions there, committing several at a time.
+//!
+//! Why not sqlx here: sqlx runs each SQLite connection on a worker thread of its own and
+//! sends it every statement (and every row back) across a channel, so a checkout's write
+//! transaction of five statements cost ten or more sleeps and wake-ups between threads.
+//! `perf` put 35–39 % of the server's CPU in those hand-offs (`docs/bench/cpu.md`). Here a
+//! transaction is one closure sent once; its statements run on this thread, one after the
+//! other, without waiting on anything (`rusqlite`, on the same SQLite library sqlx links).
+//!
+//! Group commit: the jobs that queued while the last group committed run in one SQLite
+//! transaction, each inside a savepoint of its own. A job that fails is rolled back to its
+//! savepoint and answered with its error; the others commit together, with one fsync for
+//! all of them, and every job hears back only after that COMMIT returned. So durability is
+//! what `synchronous = FULL` gives each transaction alone: no caller is told its write is
+//! done before it is on disk. Jobs never see each other's uncommitted writes out of order:
+//! they run one after another on one connection.
+//!
+//! Reads keep using sqlx's pool (WAL lets them run beside this writer); they see a group's
+//! writes once it committed, which is before any of its callers continue.
+
+use std::{
+    panic::AssertUnwindSafe,
+    path::Path,
+    sync::Arc,
+    task::{Context, Poll, Waker},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use futures::future::BoxFuture;
+use rusqlite::{types::ValueRef, Connection, OpenFlags};
+
+use super::sql::{Arg, Db, LiteRow, Row, Value};
+
+/// The most jobs committed together: enough to share one fsync among a burst, few enough
+/// that the first caller of a group does not wait long for the last.
+const MAX_GROUP: usize = 64;
+/// Jobs that may wait for the writer before callers wait to hand theirs over.
+const QUEUE: usize = 1024;
+/// How long a writer waits for another process's write lock (as the pool's connections do).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A write transaction's body, as the store's methods write it (see [`super::Store::write`]).
+pub type Work<T> =
+    Box<dyn for<'c> FnOnce(&'c mut dyn Db) -> BoxFuture<'c, anyhow::Result<T>> + Send>;
+
+/// A job as the writer thread runs it: with the connection to run it on, or with `None` when
+/// no transaction could be opened (then it only reports). What it answers delivers its
+/// result once the group's COMMIT is known.
+type Job = Box<dyn FnOnce(Option<&mut LiteDb<'_>>) -> Finish + Send>;
+
+/// A job that ran: whether it succeeded, and how to tell its caller once the group's
+/// COMMIT returned (`Err` with the reason when that COMMIT failed).
+struct Finish {
+    ok: bool,
+    deliver: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+/// The writer thread's front: sends jobs, awaits their answers.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    jobs: flume::Sender<Job>,
+}
+
+/// The writer thread is gone or its database cannot be written (for the error mapping:
+/// the request may succeed when retried, R-R2).
+#[derive(Debug, thiserror::Error)]
+#[error("the SQLite writer is unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+impl Writer {
+    /// Opens the database file at `path` for writing (it exists: the migrations ran) and
+    /// starts the writer thread, which ends when the last [`Writer`] is dropped.
+    pub fn open(path: &Path) -> anyhow::Result<Writer> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening {} for writing", path.display()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The same settings as the pool's connections (`Store::connect` says why FULL).
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let (jobs, queue) = flume::bounded::<Job>(QUEUE);
+        std::thread::Builder::new()
+            .name("kassa-sqlite-writer".into())
+            .spawn(move || serve(conn, &queue))
+            .context("starting the SQLite writer thread")?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `work` as one write transaction (within a group) and answers its result once
+    /// it is committed.
+    pub async fn run<T: Send + 'static>(&self, work: Work<T>) -> anyhow::Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel::<anyhow::Result<T>>();
+        let job: Job = Box::new(move |db| {
+            let result = match db {
+                Some(db) => run_to_end(work(db)),
+                None => {
+                    Err(anyhow::Error::new(Unavailable("no transaction could be opened".into())))
+                }
+            };
+            Finish {
+                ok: result.is_ok(),
+                deliver: Box::new(move |committed| {
+                    let result = match committed {
+                        Ok(()) => result,
+                        Err(reason) => result.and(Err(anyhow::Error::new(Unavailable(reason)))),
+                    };
+                    let _ = answer.send(result);
+                }),
+            }
+        });
+        self.jobs
+            .send_async(job)
+            .await
+            .map_err(|_| Unavailable("the writer thread stopped".into()))?;
+        answered.await.map_err(|_| Unavailable("the writer thread stopped".into()))?
+    }
+}
+
+/// Polls a transaction body to its end. Every statement future of [`LiteDb`] is ready at
+/// once, so the body finishes in one poll; one that waits on anything else is a bug, told
+/// as an error rather than a thread that hangs.
+fn run_to_end<T>(mut body: BoxFuture<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match body.as_mut().poll(&mut cx) {
+        Poll::Ready(result) => result,
+        Poll::Pending => {
+            anyhow::bail!("a write transaction waited on something other than the database")
+        }
+    }
+}
+
+/// The writer thread: takes the jobs that are waiting (at most [`MAX_GROUP`]), runs them in
+/// one transaction, commits, then answers them all.
+fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let reason = format!("starting a transaction: {e}");
+            for job in group {
+                (job(None).deliver)(Err(reason.clone()));
+            }
+            continue;
+        }
+        let mut finished = Vec::with_capacity(group.len());
+        for job in group {
+            finished.push(run_in_savepoint(&mut conn, job));
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            format!("committing: {e}")
+        });
+        for finish in finished {
+            (finish.deliver)(committed.clone());
+        }
+    }
+}
+
+/// Runs one job inside a savepoint: kept when it succeeds, rolled back when it fails or
+/// panics (the panic becomes that job's error; the thread and the group go on).
+fn run_in_savepoint(conn: &mut Connection, job: Job) -> Finish {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        let reason = format!("opening a savepoint: {e}");
+        let finish = job(None);
+        return Finish { ok: false, deliver: Box::new(move |_| (finish.deliver)(Err(reason))) };
+    }
+    let finish = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut db = LiteDb { conn: &mut *conn };
+        job(Some(&mut db))
+    }));
+    let finish = match finish {
+        Ok(finish) => finish,
+        Err(_) => Finish {
+            ok: false,
+            // The job's answer channel went down with it: its caller hears the writer
+            // stopped, and nothing of its work is kept.
+            deliver: Box::new(|_| ()),
+        },
+    };
+    let end = if finish.ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    if let Err(e) = conn.execute_batch(end) {
+        tracing::error!(error = %e, "ending a write job's savepoint");
+    }
+    finish
+}
+
+/// The writer's connection inside the open transaction.
+pub struct LiteDb<'c> {
+    conn: &'c mut Connection,
+}
+
+impl LiteDb<'_> {
+    fn prepare(&self, sql: &str, args: &[Arg]) -> anyhow::Result<rusqlite::CachedStatement<'_>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        for i in 1..=stmt.parameter_count() {
+            let name = stmt.parameter_name(i).unwrap_or_default();
+            let n: usize = name
+                .strip_prefix('$')
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("parameter `{name}` is not of the form $N"))?;
+            match args.get(n - 1).with_context(|| format!("no argument for ${n}"))? {
+                Arg::Int(v) => stmt.raw_bind_parameter(i, v)?,
+                Arg::Text(v) => stmt.raw_bind_parameter(i, v)?,
+            }
+        }
+        Ok(stmt)
+    }
+
+    fn execute_now(&self, sql: &str, args: &[Arg]) -> anyhow::Result<u64> {
+        let mut stmt = self.prepare(sql, args)?;
+        Ok(u64::try_from(stmt.raw_execute()?)?)
+    }
+
+    fn fetch_now(&self, sql: &str, args: &[Arg]) -> anyhow::Result<Vec<Row>> {
+        let mut stmt = self.prepare(sql, args)?;
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut values = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                values.push(match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(t) => Value::Text(std::str::from_utf8(t)?.to_owned()),
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        anyhow::bail!("column {} holds a type the store never writes", names[i])
+                    }
+                });
+            }
+            out.push(Row::Lite(LiteRow { names: Arc::clone(&names), values }));
+        }
+        Ok(out)
+    }
+}
+
+impl Db for LiteDb<'_> {
+    fn execute<'a>(
+        &'a mut self,
+        sql: &'a str,
+        args: Vec<Arg>,
+    ) -> BoxFuture<'a, anyhow::Result<u64>> {
+        let result = self.execute_now(sql, &args);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn fetch<'a>(
+        &'a mut self,
+        sql: &'a str,
+        args: Vec<Arg>,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
+        let result = self.fetch_now(sql, &args);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::{self, args, Columns as _};
+
+    /// A writer on a fresh file with one table, and the file's directory (kept alive).
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)")
+            .unwrap();
+        (Writer::open(&path).unwrap(), dir)
+    }
+
+    async fn insert(w: &Writer, k: &str, n: i64) -> anyhow::Result<u64> {
+        let k = k.to_owned();
+        w.run(Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, $2)", args![k, n])))
+            .await
+    }
+
+    async fn count(w: &Writer) -> i64 {
+        w.run(Box::new(|db| {
+            Box::pin(async move {
+                sql::fetch_one(db, "SELECT COUNT(*) AS n FROM t", vec![]).await?.int_of("n")
+            })
+        }))
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_all_commit_and_each_hears_its_own_result() {
+        let (w, _dir) = writer();
+        let writes = (0..200).map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move { insert(&w, &format!("k{i}"), i).await })
+        });
+        for done in futures::future::join_all(writes).await {
+            assert_eq!(done.unwrap().unwrap(), 1);
+        }
+        assert_eq!(count(&w).await, 200);
+        // A key written twice fails alone, with the database's reason.
+        let again = insert(&w, "k7", 0).await.unwrap_err();
+        assert!(format!("{again:#}").contains("UNIQUE"), "{again:#}");
+        assert_eq!(count(&w).await, 200);
+    }
+
+    #[tokio::test]
+    async fn a_failing_transaction_keeps_nothing_and_its_neighbours_commit() {
+        let (w, _dir) = writer();
+        let failing = w.run::<()>(Box::new(|db| {
+            Box::pin(async move {
+                db.execute("INSERT INTO t (k, n) VALUES ('half', 1)", vec![]).await?;
+                anyhow::bail!("the second step failed")
+            })
+        }));
+        let fine = insert(&w, "whole", 2);
+        let (failing, fine) = tokio::join!(failing, fine);
+        assert_eq!(failing.unwrap_err().to_string(), "the second step failed");
+        assert_eq!(fine.unwrap(), 1);
+        let keys = w
+            .run(Box::new(|db| {
+                Box::pin(async move {
+                    let rows = db.fetch("SELECT k FROM t ORDER BY k", vec![]).await?;
+                    rows.iter().map(|r| r.text_of("k")).collect::<anyhow::Result<Vec<_>>>()
+                })
+            }))
+            .await
+            .unwrap();
+        assert_eq!(keys, ["whole"]);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_transaction_is_rolled_back_and_the_writer_goes_on() {
+        let (w, _dir) = writer();
+        let panicked = w
+            .run::<u64>(Box::new(|db| {
+                Box::pin(async move {
+                    db.execute("INSERT INTO t (k, n) VALUES ('lost', 1)", vec![]).await?;
+                    panic!("a bug in a transaction body")
+                })
+            }))
+            .await
+            .unwrap_err();
+        assert!(panicked.is::<Unavailable>(), "{panicked:#}");
+        assert_eq!(insert(&w, "next", 1).await.unwrap(), 1);
+        assert_eq!(count(&w).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_waits_on_anything_but_the_database_is_refused() {
+        let (w, _dir) = writer();
+        let refused = w
+            .run::<()>(Box::new(|_db| {
+                Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    Ok(())
+                })
+            }))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("something other than the database"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn arguments_bind_by_their_number_and_nulls_read_back() {
+        let (w, _dir) = writer();
+        let row = w
+            .run(Box::new(|db| {
+                Box::pin(async move {
+                    db.execute("INSERT INTO t (n, k) VALUES ($2, $1)", args!["a", None::<i64>])
+                        .await?;
+                    sql::fetch_one(db, "SELECT k, n FROM t WHERE k = $1 AND $1 = k", args!["a"])
+                        .await
+                })
+            }))
+            .await
+            .unwrap();
+        assert_eq!(row.text("k").unwrap().as_deref(), Some("a"));
+        assert_eq!(row.int("n").unwrap(), None);
+        assert!(row.int("k").is_err(), "text is not read as an integer");
+    }
+}
