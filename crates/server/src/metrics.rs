@@ -49,6 +49,8 @@ struct Metrics {
     webhooks: Family<Outcome, Counter>,
     recovery: Family<Action, Counter>,
     rate_limited: Counter,
+    write_groups: Counter,
+    write_transactions: Counter,
     frame_checks: Family<Outcome, Counter>,
     orders_moved: Family<Outcome, Counter>,
     answers_refused: Family<Outcome, Counter>,
@@ -89,6 +91,18 @@ fn metrics() -> &'static Metrics {
             "Orders the recovery worker resumed, abandoned or reconciled",
             recovery.clone(),
         );
+        let write_groups = Counter::default();
+        registry.register(
+            "sqlite_commits",
+            "Commits by the SQLite writer thread; each commits the write transactions that queued meanwhile (one fsync)",
+            write_groups.clone(),
+        );
+        let write_transactions = Counter::default();
+        registry.register(
+            "sqlite_write_transactions",
+            "Write transactions the SQLite writer thread ran; divided by its commits, the group size",
+            write_transactions.clone(),
+        );
         let rate_limited = Counter::default();
         registry.register(
             "session_creations_rate_limited",
@@ -125,6 +139,8 @@ fn metrics() -> &'static Metrics {
             webhooks,
             recovery,
             rate_limited,
+            write_groups,
+            write_transactions,
             frame_checks,
         }
     })
@@ -153,6 +169,13 @@ pub fn recovery(action: &'static str, n: u32) {
     if n > 0 {
         metrics().recovery.get_or_create(&Action { action }).inc_by(u64::from(n));
     }
+}
+
+/// The SQLite writer committed a group of `transactions` write transactions.
+pub fn sqlite_commit(transactions: usize) {
+    let m = metrics();
+    m.write_groups.inc();
+    m.write_transactions.inc_by(u64::try_from(transactions).unwrap_or(u64::MAX));
 }
 
 /// The rate limit refused a session creation.

@@ -5,12 +5,11 @@
 
 use anyhow::Context as _;
 use kassa_wire::PaymentEvent;
-use sqlx::Row as _;
 
 use super::{
     now,
     orders::{current_state, transition},
-    sql::args,
+    sql::{args, Columns as _},
     Applied, Store,
 };
 
@@ -157,11 +156,9 @@ impl Store {
 
     /// How many notifications are in the inbox for `order_id` (tests and audits).
     pub async fn inbox_count(&self, order_id: &str) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM inbox WHERE order_id = $1")
-            .bind(order_id)
-            .fetch_one(&self.pool)
+        self.fetch_one("SELECT COUNT(*) AS n FROM inbox WHERE order_id = $1", args![order_id])
             .await
-            .context("counting notifications")?;
-        Ok(row.try_get::<i64, _>("n")?)
+            .context("counting notifications")?
+            .int_of("n")
     }
 }

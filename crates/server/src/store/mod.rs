@@ -21,7 +21,7 @@ use kassa_wire::SessionState;
 use sqlx::{any::AnyPoolOptions, AnyPool, Executor as _};
 
 mod inbox;
-mod json;
+mod lite;
 mod order;
 mod orders;
 mod outbox;
@@ -30,7 +30,6 @@ pub(crate) mod sql;
 mod writer;
 
 pub use inbox::{Change, InboxKey, Noted};
-pub use json::Json;
 pub use order::{NewOrder, Order};
 pub use outbox::{
     event_type, now_ms, Delivery, DeliveryFilter, DeliveryState, DueDelivery, OutboxCounts,
@@ -88,17 +87,15 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    writes: Writes,
+    sqlite: Option<SqliteFile>,
     backend: Backend,
 }
 
-/// Where write transactions run.
+/// A store on a SQLite file: its writer thread and its readers.
 #[derive(Clone, Debug)]
-enum Writes {
-    /// On the SQLite writer thread.
-    Thread(writer::Writer),
-    /// In a transaction on the pool.
-    Pool,
+struct SqliteFile {
+    writer: writer::Writer,
+    readers: std::sync::Arc<lite::Readers>,
 }
 
 /// What applying an event did.
@@ -164,18 +161,19 @@ impl Store {
             options(if sqlite { 4 } else { 16 }).connect(&url).await.with_context(opening)?;
         sqlx::migrate!("./migrations").run(&pool).await.context("running database migrations")?;
         // An in-memory SQLite database exists once per connection: it cannot be split.
-        let writes = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
+        let sqlite = if sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
             let file = url
                 .parse::<sqlx::sqlite::SqliteConnectOptions>()
                 .with_context(opening)?
                 .get_filename()
                 .to_owned();
-            Writes::Thread(writer::Writer::open(&file).with_context(opening)?)
+            let writer = writer::Writer::open(&file).with_context(opening)?;
+            Some(SqliteFile { writer, readers: lite::Readers::open(&file).with_context(opening)? })
         } else {
-            Writes::Pool
+            None
         };
         tracing::info!(database = %redact(database_url), ?backend, "store ready");
-        Ok(Store { pool, writes, backend })
+        Ok(Store { pool, sqlite, backend })
     }
 
     /// Which database this is.
@@ -191,9 +189,9 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut dyn sql::Db) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
     {
-        match &self.writes {
-            Writes::Thread(writer) => writer.run(Box::new(work)).await,
-            Writes::Pool => {
+        match &self.sqlite {
+            Some(file) => file.writer.run(Box::new(work)).await,
+            None => {
                 let mut tx = self
                     .pool
                     .begin_with(self.backend.begin_write())
@@ -211,6 +209,50 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Runs `work`, which only reads, on a connection of its own (no transaction: each
+    /// statement sees what was committed when it ran).
+    async fn read<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn sql::Db) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
+        match &self.sqlite {
+            Some(file) => file.readers.run(Box::new(work)).await,
+            None => {
+                let mut conn = self.pool.acquire().await.context("taking a connection")?;
+                work(&mut *conn).await
+            }
+        }
+    }
+
+    /// The rows of one query.
+    async fn fetch(
+        &self,
+        query: impl Into<std::borrow::Cow<'static, str>>,
+        args: Vec<sql::Arg>,
+    ) -> anyhow::Result<Vec<sql::Row>> {
+        let query = query.into();
+        self.read(move |db| Box::pin(async move { db.fetch(&query, args).await })).await
+    }
+
+    /// The row of a query that answers at most one.
+    async fn fetch_optional(
+        &self,
+        query: impl Into<std::borrow::Cow<'static, str>>,
+        args: Vec<sql::Arg>,
+    ) -> anyhow::Result<Option<sql::Row>> {
+        Ok(self.fetch(query, args).await?.into_iter().next())
+    }
+
+    /// The row of a query that answers exactly one.
+    async fn fetch_one(
+        &self,
+        query: impl Into<std::borrow::Cow<'static, str>>,
+        args: Vec<sql::Arg>,
+    ) -> anyhow::Result<sql::Row> {
+        self.fetch_optional(query, args).await?.context("the query answered no row")
     }
 
     /// Runs one statement as a write transaction of its own; answers how many rows it

@@ -1,16 +1,13 @@
 //! Order rows: storing them under an idempotency key, leasing the provider call, and moving
 //! them through the state machine with compare-and-set.
 
-use anyhow::Context as _;
-use kassa_wire::{Action, PaymentEvent, SessionState};
-use sqlx::Row as _;
-
 use super::{
-    json::Json,
     now,
     sql::{self, args, Columns as _, Db},
     Applied, Inserted, NewOrder, Order, Store, LEASE_SECS,
 };
+use anyhow::Context as _;
+use kassa_wire::{Action, PaymentEvent, SessionState};
 
 impl Store {
     /// Stores a new order, or returns the one stored earlier under the same key. A new order
@@ -174,11 +171,8 @@ impl Store {
 
     /// One order by id.
     pub async fn order(&self, id: &str) -> anyhow::Result<Option<Order>> {
-        let row = sqlx::query(&format!("SELECT {} FROM orders WHERE id = $1", Order::COLUMNS))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading an order")?;
+        let select = format!("SELECT {} FROM orders WHERE id = $1", Order::COLUMNS);
+        let row = self.fetch_optional(select, args![id]).await.context("reading an order")?;
         row.map(|r| Order::from_row(&r)).transpose()
     }
 
@@ -188,24 +182,18 @@ impl Store {
         &self,
         id: &str,
     ) -> anyhow::Result<Option<R>> {
-        let row = sqlx::query("SELECT request_json FROM orders WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let row = self
+            .fetch_optional("SELECT request_json FROM orders WHERE id = $1", args![id])
             .await
             .context("reading an order's request")?;
-        Ok(row.map(|r| r.try_get::<Json<R>, _>("request_json")).transpose()?.map(|j| j.0))
+        Ok(row.map(|r| r.json("request_json")).transpose()?.flatten())
     }
 
     /// The order stored under an idempotency key.
     pub async fn order_by_key(&self, key: &str) -> anyhow::Result<Option<Order>> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM orders WHERE idempotency_key = $1",
-            Order::COLUMNS
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .context("reading an order by key")?;
+        let select = format!("SELECT {} FROM orders WHERE idempotency_key = $1", Order::COLUMNS);
+        let row =
+            self.fetch_optional(select, args![key]).await.context("reading an order by key")?;
         row.map(|r| Order::from_row(&r)).transpose()
     }
 
@@ -215,15 +203,14 @@ impl Store {
         provider: &str,
         reference: &str,
     ) -> anyhow::Result<Option<Order>> {
-        let row = sqlx::query(&format!(
+        let select = format!(
             "SELECT {} FROM orders WHERE provider = $1 AND provider_ref = $2",
             Order::COLUMNS
-        ))
-        .bind(provider)
-        .bind(reference)
-        .fetch_optional(&self.pool)
-        .await
-        .context("reading an order by provider reference")?;
+        );
+        let row = self
+            .fetch_optional(select, args![provider, reference])
+            .await
+            .context("reading an order by provider reference")?;
         row.map(|r| Order::from_row(&r)).transpose()
     }
 
@@ -235,16 +222,14 @@ impl Store {
         updated_before: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
+        let select = format!(
             "SELECT {} FROM orders WHERE state = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3",
             Order::COLUMNS
-        ))
-        .bind(state.as_str())
-        .bind(updated_before)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .context("listing orders by state")?;
+        );
+        let rows = self
+            .fetch(select, args![state.as_str(), updated_before, limit])
+            .await
+            .context("listing orders by state")?;
         rows.iter().map(Order::from_row).collect()
     }
 
@@ -257,61 +242,53 @@ impl Store {
         quiet_since: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
+        let select = format!(
             "SELECT {} FROM orders WHERE state = $1 AND updated_at < $2 \
-             AND (last_checked_at IS NULL OR last_checked_at < $3) ORDER BY updated_at LIMIT $4",
+             AND (last_checked_at IS NULL OR last_checked_at < $2) ORDER BY updated_at LIMIT $3",
             Order::COLUMNS
-        ))
-        .bind(state.as_str())
-        .bind(quiet_since)
-        .bind(quiet_since)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .context("listing orders to reconcile")?;
+        );
+        let rows = self
+            .fetch(select, args![state.as_str(), quiet_since, limit])
+            .await
+            .context("listing orders to reconcile")?;
         rows.iter().map(Order::from_row).collect()
     }
 
     /// How many orders are in each state (tests, the soak report, metrics).
     pub async fn state_counts(&self) -> anyhow::Result<Vec<(SessionState, i64)>> {
-        let rows =
-            sqlx::query("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state")
-                .fetch_all(&self.pool)
-                .await
-                .context("counting orders by state")?;
+        let rows = self
+            .fetch("SELECT state, COUNT(*) AS n FROM orders GROUP BY state ORDER BY state", vec![])
+            .await
+            .context("counting orders by state")?;
         rows.iter()
             .map(|r| {
-                let state: String = r.try_get("state")?;
+                let state = r.text_of("state")?;
                 let state = SessionState::parse(&state)
                     .with_context(|| format!("stored state `{state}`"))?;
-                Ok((state, r.try_get::<i64, _>("n")?))
+                Ok((state, r.int_of("n")?))
             })
             .collect()
     }
 
     /// How many state changes an order went through (tests and audits).
     pub async fn transition_count(&self, id: &str) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
+        self.fetch_one("SELECT COUNT(*) AS n FROM order_events WHERE order_id = $1", args![id])
             .await
-            .context("counting transitions")?;
-        Ok(row.try_get::<i64, _>("n")?)
+            .context("counting transitions")?
+            .int_of("n")
     }
 
     /// The states an order went through, in order, starting with `created`. The log is
     /// chained by its states (each change starts where the last ended), which also checks
     /// that no change was lost or made twice.
     pub async fn history(&self, id: &str) -> anyhow::Result<Vec<SessionState>> {
-        let rows = sqlx::query("SELECT from_state, to_state FROM order_events WHERE order_id = $1")
-            .bind(id)
-            .fetch_all(&self.pool)
+        let rows = self
+            .fetch("SELECT from_state, to_state FROM order_events WHERE order_id = $1", args![id])
             .await
             .context("reading an order's history")?;
         let mut edges = Vec::with_capacity(rows.len());
         for row in rows {
-            let (from, to): (String, String) =
-                (row.try_get("from_state")?, row.try_get("to_state")?);
+            let (from, to) = (row.text_of("from_state")?, row.text_of("to_state")?);
             let parse =
                 |s: &str| SessionState::parse(s).with_context(|| format!("stored state `{s}`"));
             edges.push((parse(&from)?, parse(&to)?));
@@ -329,20 +306,19 @@ impl Store {
 
     /// Why the order became `paid` (the cause logged with that transition), if it did.
     pub async fn paid_cause(&self, id: &str) -> anyhow::Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT cause FROM order_events WHERE order_id = $1 AND to_state = $2")
-                .bind(id)
-                .bind(SessionState::Paid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .context("reading why an order was paid")?;
-        row.map(|r| r.try_get::<String, _>("cause")).transpose().map_err(Into::into)
+        let row = self
+            .fetch_optional(
+                "SELECT cause FROM order_events WHERE order_id = $1 AND to_state = $2",
+                args![id, SessionState::Paid.as_str()],
+            )
+            .await
+            .context("reading why an order was paid")?;
+        row.map(|r| r.text_of("cause")).transpose()
     }
 
     /// Number of orders (tests and metrics).
     pub async fn order_count(&self) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM orders").fetch_one(&self.pool).await?;
-        Ok(row.try_get::<i64, _>("n")?)
+        self.fetch_one("SELECT COUNT(*) AS n FROM orders", vec![]).await?.int_of("n")
     }
 }
 

@@ -14,14 +14,12 @@
 //! once at a time; its end (delivered, retried later, dead) is recorded only by the lease's
 //! owner. Times here are milliseconds since the epoch.
 
-use anyhow::Context as _;
-use kassa_wire::SessionState;
-use sqlx::{any::AnyRow, Row as _};
-
 use super::{
-    sql::{self, args, Columns as _, Db},
+    sql::{self, args, Columns as _, Db, Row},
     Order, Store,
 };
+use anyhow::Context as _;
+use kassa_wire::SessionState;
 
 /// Milliseconds since the epoch now.
 pub fn now_ms() -> i64 {
@@ -220,8 +218,8 @@ impl Store {
             return Ok(0);
         }
         // A read first: most runs find nothing new, and must not queue for SQLite's writer.
-        let waiting = sqlx::query("SELECT id FROM outbox_events WHERE fanned_out = 0 LIMIT 1")
-            .fetch_optional(&self.pool)
+        let waiting = self
+            .fetch_optional("SELECT id FROM outbox_events WHERE fanned_out = 0 LIMIT 1", vec![])
             .await
             .context("looking for events to fan out")?;
         if waiting.is_none() {
@@ -273,28 +271,26 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<DueDelivery>> {
-        let rows = sqlx::query(
-            "SELECT d.event_id, d.endpoint, d.attempts, e.payload FROM deliveries d \
+        let rows = self
+            .fetch(
+                "SELECT d.event_id, d.endpoint, d.attempts, e.payload FROM deliveries d \
              JOIN outbox_events e ON e.id = d.event_id \
              WHERE d.endpoint = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2 \
              AND (d.lease_until IS NULL OR d.lease_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint = d.endpoint \
                AND p.order_id = d.order_id AND p.seq < d.seq AND p.state = 'pending') \
              ORDER BY d.next_attempt_at, d.seq LIMIT $3",
-        )
-        .bind(endpoint)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .context("reading due deliveries")?;
+                args![endpoint, now, limit],
+            )
+            .await
+            .context("reading due deliveries")?;
         rows.iter()
             .map(|r| {
                 Ok(DueDelivery {
-                    event_id: r.try_get("event_id")?,
-                    endpoint: r.try_get("endpoint")?,
-                    attempts: r.try_get("attempts")?,
-                    payload: r.try_get("payload")?,
+                    event_id: r.text_of("event_id")?,
+                    endpoint: r.text_of("endpoint")?,
+                    attempts: r.int_of("attempts")?,
+                    payload: r.text_of("payload")?,
                 })
             })
             .collect()
@@ -399,68 +395,70 @@ impl Store {
 
     /// Deliveries by `filter`, newest first.
     pub async fn deliveries(&self, filter: &DeliveryFilter) -> anyhow::Result<Vec<Delivery>> {
-        let rows = sqlx::query(
-            "SELECT d.event_id, d.endpoint, d.order_id, e.event_type, d.state, d.attempts, \
+        let rows = self
+            .fetch(
+                "SELECT d.event_id, d.endpoint, d.order_id, e.event_type, d.state, d.attempts, \
              d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at \
              FROM deliveries d JOIN outbox_events e ON e.id = d.event_id \
              WHERE ($1 IS NULL OR d.state = $1) AND ($2 IS NULL OR d.endpoint = $2) \
              AND ($3 IS NULL OR d.order_id = $3) \
              ORDER BY d.created_at DESC, d.seq DESC LIMIT $4",
-        )
-        .bind(filter.state.map(DeliveryState::as_str))
-        .bind(filter.endpoint.as_deref())
-        .bind(filter.order_id.as_deref())
-        .bind(filter.limit.max(1))
-        .fetch_all(&self.pool)
-        .await
-        .context("listing deliveries")?;
+                args![
+                    filter.state.map(DeliveryState::as_str),
+                    filter.endpoint.as_deref(),
+                    filter.order_id.as_deref(),
+                    filter.limit.max(1),
+                ],
+            )
+            .await
+            .context("listing deliveries")?;
         rows.iter().map(delivery_from_row).collect()
     }
 
     /// The events of one order, in the order they happened.
     pub async fn order_outbox(&self, order_id: &str) -> anyhow::Result<Vec<OutboxEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, order_id, seq, event_type, payload, created_at FROM outbox_events \
-             WHERE order_id = $1 ORDER BY seq",
-        )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await
-        .context("reading an order's events")?;
+        let rows = self
+            .fetch(
+                "SELECT id, order_id, seq, event_type, payload, created_at FROM outbox_events \
+                 WHERE order_id = $1 ORDER BY seq",
+                args![order_id],
+            )
+            .await
+            .context("reading an order's events")?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// Every event (tests and the soak), in no particular order.
     pub async fn outbox_events(&self) -> anyhow::Result<Vec<OutboxEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, order_id, seq, event_type, payload, created_at FROM outbox_events",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .context("reading events")?;
+        let rows = self
+            .fetch(
+                "SELECT id, order_id, seq, event_type, payload, created_at FROM outbox_events",
+                vec![],
+            )
+            .await
+            .context("reading events")?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// Totals over the outbox.
     pub async fn outbox_counts(&self) -> anyhow::Result<OutboxCounts> {
-        let events: i64 = sqlx::query("SELECT COUNT(*) AS n FROM outbox_events")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+        let events =
+            self.fetch_one("SELECT COUNT(*) AS n FROM outbox_events", vec![]).await?.int_of("n")?;
         let mut counts = OutboxCounts { events, ..OutboxCounts::default() };
-        let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n, \
-             CAST(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END) AS BIGINT) AS r \
-             FROM deliveries GROUP BY state",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .context("counting deliveries")?;
+        let rows = self
+            .fetch(
+                "SELECT state, COUNT(*) AS n, \
+                 CAST(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END) AS BIGINT) AS r \
+                 FROM deliveries GROUP BY state",
+                vec![],
+            )
+            .await
+            .context("counting deliveries")?;
         for row in rows {
-            let state: String = row.try_get("state")?;
-            let n: i64 = row.try_get("n")?;
+            let state = row.text_of("state")?;
+            let n = row.int_of("n")?;
             // SUM over BIGINT is NUMERIC on PostgreSQL, hence the CAST in the query.
-            let retries: i64 = row.try_get::<Option<i64>, _>("r")?.unwrap_or(0);
+            let retries = row.int("r")?.unwrap_or(0);
             counts.retries += retries;
             match DeliveryState::parse(&state) {
                 Some(DeliveryState::Delivered) => counts.delivered = n,
@@ -474,32 +472,32 @@ impl Store {
 }
 
 /// An `outbox_events` row as an [`OutboxEvent`].
-fn event_from_row(r: &AnyRow) -> anyhow::Result<OutboxEvent> {
+fn event_from_row(r: &Row) -> anyhow::Result<OutboxEvent> {
     Ok(OutboxEvent {
-        id: r.try_get("id")?,
-        order_id: r.try_get("order_id")?,
-        seq: r.try_get("seq")?,
-        event_type: r.try_get("event_type")?,
-        payload: r.try_get("payload")?,
-        created_at: r.try_get("created_at")?,
+        id: r.text_of("id")?,
+        order_id: r.text_of("order_id")?,
+        seq: r.int_of("seq")?,
+        event_type: r.text_of("event_type")?,
+        payload: r.text_of("payload")?,
+        created_at: r.int_of("created_at")?,
     })
 }
 
 /// A `deliveries` row as a [`Delivery`].
-fn delivery_from_row(r: &AnyRow) -> anyhow::Result<Delivery> {
-    let state: String = r.try_get("state")?;
+fn delivery_from_row(r: &Row) -> anyhow::Result<Delivery> {
+    let state = r.text_of("state")?;
     Ok(Delivery {
-        event_id: r.try_get("event_id")?,
-        endpoint: r.try_get("endpoint")?,
-        order_id: r.try_get("order_id")?,
-        event_type: r.try_get("event_type")?,
+        event_id: r.text_of("event_id")?,
+        endpoint: r.text_of("endpoint")?,
+        order_id: r.text_of("order_id")?,
+        event_type: r.text_of("event_type")?,
         state: DeliveryState::parse(&state)
             .with_context(|| format!("stored delivery state `{state}`"))?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_at: r.try_get("next_attempt_at")?,
-        last_status: r.try_get("last_status")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        delivered_at: r.try_get("delivered_at")?,
+        attempts: r.int_of("attempts")?,
+        next_attempt_at: r.int_of("next_attempt_at")?,
+        last_status: r.int("last_status")?,
+        last_error: r.text("last_error")?,
+        created_at: r.int_of("created_at")?,
+        delivered_at: r.int("delivered_at")?,
     })
 }

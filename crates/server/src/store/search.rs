@@ -1,11 +1,12 @@
 //! Reading orders for the operator (the orders API and `kassa-server orders`): filtered
 //! lists and an order's logged transitions.
 
+use super::{
+    sql::{args, Columns as _},
+    Order, Store,
+};
 use anyhow::Context as _;
 use kassa_wire::SessionState;
-use sqlx::Row as _;
-
-use super::{Order, Store};
 
 /// Which orders to list. Every filter is optional; times are unix seconds.
 #[derive(Clone, Debug, Default)]
@@ -40,45 +41,46 @@ pub struct Transition {
 impl Store {
     /// Orders matching `filter`, newest first.
     pub async fn search_orders(&self, filter: &OrderFilter) -> anyhow::Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
+        let select = format!(
             "SELECT {} FROM orders WHERE ($1 IS NULL OR state = $1) \
              AND ($2 IS NULL OR provider = $2) \
              AND ($3 IS NULL OR id = $3 OR provider_ref = $3) \
              AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) \
              ORDER BY created_at DESC, id LIMIT $6",
             Order::COLUMNS
-        ))
-        .bind(filter.state.map(SessionState::as_str))
-        .bind(filter.provider.as_deref())
-        .bind(filter.reference.as_deref())
-        .bind(filter.created_from)
-        .bind(filter.created_to)
-        .bind(filter.limit.max(1))
-        .fetch_all(&self.pool)
-        .await
-        .context("searching orders")?;
+        );
+        let args = args![
+            filter.state.map(SessionState::as_str),
+            filter.provider.as_deref(),
+            filter.reference.as_deref(),
+            filter.created_from,
+            filter.created_to,
+            filter.limit.max(1),
+        ];
+        let rows = self.fetch(select, args).await.context("searching orders")?;
         rows.iter().map(Order::from_row).collect()
     }
 
     /// The order's state changes, oldest first.
     pub async fn transitions(&self, order_id: &str) -> anyhow::Result<Vec<Transition>> {
-        let rows = sqlx::query(
-            "SELECT from_state, to_state, cause, at FROM order_events WHERE order_id = $1 ORDER BY at",
-        )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await
-        .context("reading an order's transitions")?;
+        let rows = self
+            .fetch(
+                "SELECT from_state, to_state, cause, at FROM order_events WHERE order_id = $1 \
+                 ORDER BY at",
+                args![order_id],
+            )
+            .await
+            .context("reading an order's transitions")?;
         let parse =
             |s: String| SessionState::parse(&s).with_context(|| format!("stored state `{s}`"));
         let mut out: Vec<Transition> = rows
             .iter()
             .map(|r| {
                 Ok(Transition {
-                    from: parse(r.try_get("from_state")?)?,
-                    to: parse(r.try_get("to_state")?)?,
-                    cause: r.try_get("cause")?,
-                    at: r.try_get("at")?,
+                    from: parse(r.text_of("from_state")?)?,
+                    to: parse(r.text_of("to_state")?)?,
+                    cause: r.text_of("cause")?,
+                    at: r.int_of("at")?,
                 })
             })
             .collect::<anyhow::Result<_>>()?;

@@ -6,7 +6,8 @@
 //! transaction of five statements cost ten or more sleeps and wake-ups between threads.
 //! `perf` put 35–39 % of the server's CPU in those hand-offs (`docs/bench/cpu.md`). Here a
 //! transaction is one closure sent once; its statements run on this thread, one after the
-//! other, without waiting on anything (`rusqlite`, on the same SQLite library sqlx links).
+//! other, without waiting on anything (`rusqlite`, on the same SQLite library sqlx links;
+//! [`super::lite`]).
 //!
 //! Group commit: the jobs that queued while the last group committed run in one SQLite
 //! transaction, each inside a savepoint of its own. A job that fails is rolled back to its
@@ -16,30 +17,26 @@
 //! done before it is on disk. Jobs never see each other's uncommitted writes out of order:
 //! they run one after another on one connection.
 //!
-//! Reads keep using sqlx's pool (WAL lets them run beside this writer); they see a group's
-//! writes once it committed, which is before any of its callers continue.
+//! Reads run on connections of their own ([`super::lite::Readers`]; WAL lets them run beside
+//! this writer); they see a group's writes once it committed, which is before any of its
+//! callers continue.
 
-use std::{
-    panic::AssertUnwindSafe,
-    path::Path,
-    sync::Arc,
-    task::{Context, Poll, Waker},
-    time::Duration,
-};
+use std::{panic::AssertUnwindSafe, path::Path};
 
 use anyhow::Context as _;
 use futures::future::BoxFuture;
-use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use rusqlite::Connection;
 
-use super::sql::{Arg, Db, LiteRow, Row, Value};
+use super::{
+    lite::{self, run_to_end, LiteDb},
+    sql::Db,
+};
 
 /// The most jobs committed together: enough to share one fsync among a burst, few enough
 /// that the first caller of a group does not wait long for the last.
 const MAX_GROUP: usize = 64;
 /// Jobs that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 1024;
-/// How long a writer waits for another process's write lock (as the pool's connections do).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A write transaction's body, as the store's methods write it (see [`super::Store::write`]).
 pub type Work<T> =
@@ -73,16 +70,7 @@ impl Writer {
     /// Opens the database file at `path` for writing (it exists: the migrations ran) and
     /// starts the writer thread, which ends when the last [`Writer`] is dropped.
     pub fn open(path: &Path) -> anyhow::Result<Writer> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .with_context(|| format!("opening {} for writing", path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        // The same settings as the pool's connections (`Store::connect` says why FULL).
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let conn = lite::open(path)?;
         let (jobs, queue) = flume::bounded::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("kassa-sqlite-writer".into())
@@ -121,19 +109,6 @@ impl Writer {
     }
 }
 
-/// Polls a transaction body to its end. Every statement future of [`LiteDb`] is ready at
-/// once, so the body finishes in one poll; one that waits on anything else is a bug, told
-/// as an error rather than a thread that hangs.
-fn run_to_end<T>(mut body: BoxFuture<'_, anyhow::Result<T>>) -> anyhow::Result<T> {
-    let mut cx = Context::from_waker(Waker::noop());
-    match body.as_mut().poll(&mut cx) {
-        Poll::Ready(result) => result,
-        Poll::Pending => {
-            anyhow::bail!("a write transaction waited on something other than the database")
-        }
-    }
-}
-
 /// The writer thread: takes the jobs that are waiting (at most [`MAX_GROUP`]), runs them in
 /// one transaction, commits, then answers them all.
 fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
@@ -156,6 +131,7 @@ fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
         for job in group {
             finished.push(run_in_savepoint(&mut conn, job));
         }
+        crate::metrics::sqlite_commit(finished.len());
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             format!("committing: {e}")
@@ -192,76 +168,6 @@ fn run_in_savepoint(conn: &mut Connection, job: Job) -> Finish {
         tracing::error!(error = %e, "ending a write job's savepoint");
     }
     finish
-}
-
-/// The writer's connection inside the open transaction.
-pub struct LiteDb<'c> {
-    conn: &'c mut Connection,
-}
-
-impl LiteDb<'_> {
-    fn prepare(&self, sql: &str, args: &[Arg]) -> anyhow::Result<rusqlite::CachedStatement<'_>> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        for i in 1..=stmt.parameter_count() {
-            let name = stmt.parameter_name(i).unwrap_or_default();
-            let n: usize = name
-                .strip_prefix('$')
-                .and_then(|n| n.parse().ok())
-                .with_context(|| format!("parameter `{name}` is not of the form $N"))?;
-            match args.get(n - 1).with_context(|| format!("no argument for ${n}"))? {
-                Arg::Int(v) => stmt.raw_bind_parameter(i, v)?,
-                Arg::Text(v) => stmt.raw_bind_parameter(i, v)?,
-            }
-        }
-        Ok(stmt)
-    }
-
-    fn execute_now(&self, sql: &str, args: &[Arg]) -> anyhow::Result<u64> {
-        let mut stmt = self.prepare(sql, args)?;
-        Ok(u64::try_from(stmt.raw_execute()?)?)
-    }
-
-    fn fetch_now(&self, sql: &str, args: &[Arg]) -> anyhow::Result<Vec<Row>> {
-        let mut stmt = self.prepare(sql, args)?;
-        let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut values = Vec::with_capacity(names.len());
-            for i in 0..names.len() {
-                values.push(match row.get_ref(i)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(v) => Value::Int(v),
-                    ValueRef::Text(t) => Value::Text(std::str::from_utf8(t)?.to_owned()),
-                    ValueRef::Real(_) | ValueRef::Blob(_) => {
-                        anyhow::bail!("column {} holds a type the store never writes", names[i])
-                    }
-                });
-            }
-            out.push(Row::Lite(LiteRow { names: Arc::clone(&names), values }));
-        }
-        Ok(out)
-    }
-}
-
-impl Db for LiteDb<'_> {
-    fn execute<'a>(
-        &'a mut self,
-        sql: &'a str,
-        args: Vec<Arg>,
-    ) -> BoxFuture<'a, anyhow::Result<u64>> {
-        let result = self.execute_now(sql, &args);
-        Box::pin(std::future::ready(result))
-    }
-
-    fn fetch<'a>(
-        &'a mut self,
-        sql: &'a str,
-        args: Vec<Arg>,
-    ) -> BoxFuture<'a, anyhow::Result<Vec<Row>>> {
-        let result = self.fetch_now(sql, &args);
-        Box::pin(std::future::ready(result))
-    }
 }
 
 #[cfg(test)]
