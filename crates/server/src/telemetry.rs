@@ -1,5 +1,9 @@
 //! Structured logs with `tracing`: human-readable by default, JSON with `KASSA_LOG_FORMAT=json`.
 //! Filter with `RUST_LOG` (default `info`). Secrets are never fields of any log event.
+//! Colours only on a terminal: a log file or journald gets plain text, without escape codes
+//! to strip before searching it.
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -10,7 +14,11 @@ pub fn init() {
     let result = if json {
         fmt().with_env_filter(filter).json().with_writer(std::io::stderr).try_init()
     } else {
-        fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init()
+        fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .try_init()
     };
     let _ = result;
 }
