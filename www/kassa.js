@@ -245,9 +245,9 @@
 
   // Performance marks for `cargo xtask bench` (glue import, Wasm fetch+compile+instantiate, start).
   var mark = function (name) { try { performance.mark(name); } catch (_) { /* no User Timing */ } };
-  /* The glue and the Wasm download side by side, from the start: the Wasm's request does not
-   * wait for the glue to arrive and run (it used to start about 20 ms later). The glue
-   * reads the Response when it has run; a failed download rejects there, into `fail`. */
+  /* The glue and the Wasm download side by side, from the start: the Wasm's request need not
+   * wait for the glue to arrive and run (the bench's timeline shows the two requests). The
+   * glue reads the Response when it has run; a failed download rejects there, into `fail`. */
   mark("kassa:import");
   var init = { credentials: "omit" };
   if (WASM_SRI.indexOf("sha384-") === 0) init.integrity = WASM_SRI;
