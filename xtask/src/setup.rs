@@ -95,19 +95,31 @@ fn locked_npm_version(lock: &str, path: &str) -> Option<String> {
 
 /// schemathesis on PyPI, pinned; the API contract step of `cargo xtask test` runs it.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// hypothesis, which generates schemathesis's test cases, pinned too: schemathesis asks
+/// only for a range, and a release inside it changes which requests a fixed seed makes.
+pub const HYPOTHESIS_VERSION: &str = "6.170.27";
 
 /// The schemathesis command in the project's virtualenv.
 pub fn schemathesis_path() -> std::path::PathBuf {
     root().join(".tools/venv/bin/schemathesis")
 }
 
-/// schemathesis in `.tools/venv`, installed with pip when missing or at another version.
+/// schemathesis and hypothesis in `.tools/venv`, installed with pip when missing or at
+/// another version.
 pub fn schemathesis() -> anyhow::Result<()> {
     let have = output(Command::new(schemathesis_path()).arg("--version"));
-    if have.is_some_and(|v| v.trim().ends_with(SCHEMATHESIS_VERSION)) {
+    let hypothesis =
+        root().join(".tools/venv/lib").read_dir().into_iter().flatten().flatten().any(|python| {
+            let dist_info = format!("site-packages/hypothesis-{HYPOTHESIS_VERSION}.dist-info");
+            python.path().join(dist_info).is_dir()
+        });
+    if hypothesis && have.is_some_and(|v| v.trim().ends_with(SCHEMATHESIS_VERSION)) {
         return Ok(());
     }
-    step(&format!("installing schemathesis {SCHEMATHESIS_VERSION} into .tools/venv (pip, once)"));
+    step(&format!(
+        "installing schemathesis {SCHEMATHESIS_VERSION} and hypothesis {HYPOTHESIS_VERSION} \
+         into .tools/venv (pip, once)"
+    ));
     let venv = root().join(".tools/venv");
     if !venv.join("bin/pip").exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
@@ -117,6 +129,7 @@ pub fn schemathesis() -> anyhow::Result<()> {
         "--quiet",
         "--disable-pip-version-check",
         &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        &format!("hypothesis=={HYPOTHESIS_VERSION}"),
     ]))
 }
 
