@@ -2,8 +2,8 @@
 //! simulator in one process, for tools that test the API from outside (schemathesis in
 //! `cargo xtask test`).
 //!
-//! Prints one JSON line with the API's base URL once it is serving, then serves until its
-//! standard input closes. The backend logs (JSON, debug level for Kassa's crates) to
+//! Prints one JSON line with the API's base URL and the orders API's bearer token once it is
+//! serving, then serves until its standard input closes. The backend logs (JSON, debug level for Kassa's crates) to
 //! `LOG_FILE`; before exiting, the stack reads that log back and fails (exit code 1) if any
 //! configured secret or test customer detail appears in it. It uses the reliability tests'
 //! configuration: every provider, fast retries, a SQLite file in a temporary directory.
@@ -14,7 +14,7 @@ mod support;
 
 use std::{io::Read as _, path::PathBuf, sync::Mutex};
 
-use support::{app::TestApp, Backend};
+use support::{app::TestApp, receiver::OPERATOR_TOKEN, Backend};
 
 /// Customer details the test harness sends; they must never be logged.
 const PERSONAL: [&str; 3] = ["kari@example.com", "+4791234567", "Kari Nordmann"];
@@ -30,8 +30,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(Mutex::new(file))
         .init();
     let runtime = tokio::runtime::Runtime::new()?;
-    let app = runtime.block_on(TestApp::start(Backend::Sqlite));
-    println!("{}", serde_json::json!({ "api": app.api }));
+    // The orders API is on, so that its routes are tested past their 401.
+    let app = runtime.block_on(
+        TestApp::builder(Backend::Sqlite)
+            .config(|toml| format!("{toml}\n[operator]\ntoken = \"{OPERATOR_TOKEN}\"\n"))
+            .start(),
+    );
+    println!("{}", serde_json::json!({ "api": app.api, "operator_token": OPERATOR_TOKEN }));
     // Serve until whoever started us closes our stdin.
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
@@ -49,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         c.bokamera.api_key.as_str(),
         support::app::CHECKFRONT_WEBHOOK_TOKEN,
         support::app::BOKAMERA_WEBHOOK_TOKEN,
+        OPERATOR_TOKEN,
     ];
     runtime.block_on(async move { drop(app) });
     let text = std::fs::read_to_string(&log)?;

@@ -40,8 +40,8 @@ pub enum OrdersCommand {
         /// Created before (unix seconds).
         #[arg(long)]
         to: Option<i64>,
-        /// At most this many.
-        #[arg(long)]
+        /// At most this many (1 to 500; 50 when not given).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=views::MAX_LIMIT))]
         limit: Option<i64>,
     },
     /// Shows one order with its provider attempts, state changes, events and deliveries (JSON).
@@ -60,8 +60,8 @@ pub enum OrdersCommand {
         /// Only this order's.
         #[arg(long)]
         order: Option<String>,
-        /// At most this many.
-        #[arg(long)]
+        /// At most this many (1 to 500; 50 when not given).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=views::MAX_LIMIT))]
         limit: Option<i64>,
     },
     /// Sends deliveries again: one event's (`--event`), or every dead one; `--endpoint`

@@ -60,7 +60,13 @@ pub async fn detail(store: &Store, id: &str) -> anyhow::Result<Option<Value>> {
     Ok(Some(body))
 }
 
-/// A list limit from the caller: default when absent, clamped to [`MAX_LIMIT`].
+/// A list limit the caller asked for, if it is one: 1 to [`MAX_LIMIT`]. A limit outside is
+/// refused rather than clamped, so that nobody reads "every order" from a page that was cut.
+pub fn parse_limit(text: &str) -> Option<i64> {
+    text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n))
+}
+
+/// What a caller who asked for no limit gets.
 pub fn limit(asked: Option<i64>) -> i64 {
-    asked.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    asked.unwrap_or(DEFAULT_LIMIT)
 }
