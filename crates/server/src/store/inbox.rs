@@ -4,7 +4,7 @@
 //! a crash never leaves a change without its record or a record without its change.
 
 use anyhow::Context as _;
-use kassa_wire::PaymentEvent;
+use kassa_wire::{PaymentEvent, SessionState};
 
 use super::{
     now,
@@ -82,6 +82,11 @@ impl Store {
                     (id, None) => (id, None),
                     (None, Some(_)) => (None, None),
                 };
+                // The outcome is written with the row. It is foreseen from the state just read:
+                // on SQLite's one writer nothing can move the order before the transition
+                // below, so the forecast is the outcome; on PostgreSQL another transaction may
+                // move it first, and then the row is corrected after the transition.
+                let foreseen = foresee(order_id, known, event);
                 if let Some((provider, dedup_key)) = &inbox {
                     let recorded = db
                         .execute(
@@ -93,7 +98,7 @@ impl Store {
                                 dedup_key.as_str(),
                                 order_id,
                                 event.map(PaymentEvent::as_str),
-                                "received",
+                                foreseen.as_str(),
                                 now(),
                             ],
                         )
@@ -123,7 +128,7 @@ impl Store {
                         }
                     }
                 };
-                if let Some((provider, dedup_key)) = &inbox {
+                if let Some((provider, dedup_key)) = inbox.as_ref().filter(|_| noted != foreseen) {
                     db.execute(
                         "UPDATE inbox SET outcome = $1 WHERE provider = $2 AND dedup_key = $3",
                         args![noted.as_str(), provider.as_str(), dedup_key.as_str()],
@@ -154,11 +159,43 @@ impl Store {
         }
     }
 
+    /// The outcome recorded for one notification, if it is in the inbox (tests and audits).
+    pub async fn inbox_outcome(
+        &self,
+        provider: &str,
+        dedup_key: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let row = self
+            .fetch_optional(
+                "SELECT outcome FROM inbox WHERE provider = $1 AND dedup_key = $2",
+                args![provider, dedup_key],
+            )
+            .await
+            .context("reading a notification's outcome")?;
+        row.map(|r| r.text_of("outcome")).transpose()
+    }
+
     /// How many notifications are in the inbox for `order_id` (tests and audits).
     pub async fn inbox_count(&self, order_id: &str) -> anyhow::Result<i64> {
         self.fetch_one("SELECT COUNT(*) AS n FROM inbox WHERE order_id = $1", args![order_id])
             .await
             .context("counting notifications")?
             .int_of("n")
+    }
+}
+
+/// What [`Store::apply`] will note for `event` to an order found in `known` state (or not
+/// found: `order_id` is `None` then), if nothing moves the order in between.
+fn foresee(
+    order_id: Option<&str>,
+    known: Option<SessionState>,
+    event: Option<PaymentEvent>,
+) -> Noted {
+    match (order_id, known) {
+        (Some(_), Some(state)) => Noted::Applied(match event.and_then(|e| state.apply(e)) {
+            Some(next) => Applied::Moved(next),
+            None => Applied::Unchanged(state),
+        }),
+        _ => Noted::UnknownOrder,
     }
 }

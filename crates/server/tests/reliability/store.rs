@@ -16,6 +16,7 @@ on_both_backends!(
     fifty_concurrent_duplicate_notifications_make_one_transition_and_one_inbox_row,
     events_in_every_order_never_move_an_order_backwards,
     concurrent_events_of_every_kind_end_paid_and_keep_a_gapless_history,
+    concurrent_notifications_of_every_kind_each_record_what_they_did,
     only_one_of_twenty_concurrent_claimants_gets_the_lease,
     a_session_recorded_after_a_webhook_settled_the_order_keeps_the_paid_state,
     a_notification_for_an_unknown_order_is_recorded_once,
@@ -174,6 +175,50 @@ async fn concurrent_events_of_every_kind_end_paid_and_keep_a_gapless_history(bac
     let history = store.history(&id).await.unwrap();
     assert_eq!(history.last(), Some(&SessionState::Paid), "{history:?}");
     assert_eq!(store.transition_count(&id).await.unwrap() + 1, history.len() as i64);
+}
+
+/// The inbox row is written with the outcome foreseen from the state read first; on
+/// PostgreSQL a concurrent notification can move the order in between, and the row must then
+/// be corrected. Each row has to say what its notification did.
+async fn concurrent_notifications_of_every_kind_each_record_what_they_did(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let id = stored(&store, "k").await;
+    let events = [
+        PaymentEvent::Opened,
+        PaymentEvent::Declined,
+        PaymentEvent::Cancelled,
+        PaymentEvent::Expired,
+        PaymentEvent::Paid,
+        PaymentEvent::Opened,
+    ];
+    let tasks = (0..60).map(|i| {
+        let (store, id) = (store.clone(), id.clone());
+        tokio::spawn(async move {
+            let key = format!("evt_{i}");
+            let noted = store
+                .apply(&Change {
+                    order_id: Some(&id),
+                    event: Some(events[i % events.len()]),
+                    paid_minor: None,
+                    cause: "test",
+                    inbox: Some(InboxKey { provider: "stripe", dedup_key: &key }),
+                })
+                .await;
+            (key, noted)
+        })
+    });
+    let mut moved = 0;
+    for result in join_all(tasks).await {
+        let (key, noted) = result.unwrap();
+        let noted = noted.unwrap_or_else(|e| panic!("{backend:?}: {key} failed: {e:#}"));
+        assert!(matches!(noted, Noted::Applied(_)), "{backend:?}: {key}: {noted:?}");
+        moved += usize::from(matches!(noted, Noted::Applied(Applied::Moved(_))));
+        let recorded = store.inbox_outcome("stripe", &key).await.unwrap();
+        assert_eq!(recorded.as_deref(), Some(noted.as_str()), "{backend:?}: {key}");
+    }
+    // Every move is one transition of the log.
+    assert_eq!(store.transition_count(&id).await.unwrap(), moved as i64);
+    assert_eq!(store.inbox_count(&id).await.unwrap(), 60);
 }
 
 async fn only_one_of_twenty_concurrent_claimants_gets_the_lease(backend: Backend) {
