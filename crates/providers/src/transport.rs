@@ -10,7 +10,7 @@
 //! the server may build its own the same way), and every URL is joined onto a configured base.
 //! It must not log bodies, query strings or headers, which may hold secrets or personal data.
 
-use std::time::Duration;
+use std::{cell::Cell, future::Future, time::Duration};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
@@ -286,10 +286,41 @@ async fn attempt(
     }
 }
 
+tokio::task_local! {
+    /// The time this task's provider calls took so far, inside [`timed`].
+    static WAITED: Cell<Duration>;
+}
+
+/// Runs `work` and answers, beside its output, how long the provider calls it made took:
+/// every attempt and every wait between attempts, from the first byte sent to the last
+/// received. The server reports it per request (`Server-Timing`), so that what Kassa adds
+/// can be told apart from what the provider takes. Only calls made in this task count.
+pub async fn timed<F: Future>(work: F) -> (F::Output, Duration) {
+    WAITED
+        .scope(Cell::new(Duration::ZERO), async move {
+            let output = work.await;
+            (output, WAITED.with(Cell::get))
+        })
+        .await
+}
+
 /// Sends `call` under `policy`. Answers the provider's final answer whatever its status
 /// (the adapter maps non-2xx statuses), or [`ProviderError::Unavailable`] /
 /// [`ProviderError::UnexpectedResponse`] when no complete answer arrived in time.
 pub(crate) async fn send(
+    provider: ProviderId,
+    client: &reqwest::Client,
+    policy: &RetryPolicy,
+    call: &Call,
+) -> Result<Answer, ProviderError> {
+    let began = Instant::now();
+    let answer = send_with_retries(provider, client, policy, call).await;
+    // Outside `timed` (recovery runs, tests) there is nobody to tell.
+    let _ = WAITED.try_with(|waited| waited.set(waited.get() + began.elapsed()));
+    answer
+}
+
+async fn send_with_retries(
     provider: ProviderId,
     client: &reqwest::Client,
     policy: &RetryPolicy,
@@ -459,6 +490,30 @@ mod tests {
         assert_eq!(seen.calls.load(Ordering::SeqCst), 3);
         let requests = seen.requests.lock().unwrap();
         assert!(requests.iter().all(|r| r.0 == "key-1" && r.1 == Bytes::from_static(b"a=1&b=2")));
+    }
+
+    #[tokio::test]
+    async fn timed_counts_every_call_in_its_task_with_the_waits_between_attempts() {
+        let (url, _) = scripted(vec![(503, vec![])]).await;
+        let (client, policy) = (
+            build_client().unwrap(),
+            RetryPolicy { initial_backoff_ms: 60, max_backoff_ms: 60, ..fast() },
+        );
+        let started = Instant::now();
+        let (answers, waited) = timed(async {
+            let first =
+                send(ProviderId::Stripe, &client, &policy, &call(url.clone(), Replay::Safe)).await;
+            let second = send(ProviderId::Stripe, &client, &policy, &call(url, Replay::Safe)).await;
+            (first.unwrap().status, second.unwrap().status)
+        })
+        .await;
+        assert_eq!(answers, (200, 200));
+        // The first call waited at least half its 60 ms backoff; nothing else was counted.
+        assert!(waited >= Duration::from_millis(30), "{waited:?}");
+        assert!(waited <= started.elapsed(), "{waited:?}");
+        // Outside `timed`, a call counts nowhere and does not fail for it.
+        let (url, _) = scripted(vec![]).await;
+        assert!(send(ProviderId::Stripe, &client, &policy, &call(url, Replay::Safe)).await.is_ok());
     }
 
     #[tokio::test]

@@ -27,6 +27,7 @@ pub mod reliability;
 pub mod request_id;
 pub mod return_url;
 pub mod routes;
+pub mod server_timing;
 pub mod startup;
 pub mod state;
 pub mod store;

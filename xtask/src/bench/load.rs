@@ -17,6 +17,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Outcome {
     /// Intended send time → answer, ms.
     pub latency_ms: f64,
+    /// How long the server says it waited for the payment provider (`Server-Timing`), ms.
+    pub provider_ms: Option<f64>,
     /// How late the generator actually sent it, ms.
     pub send_lag_ms: f64,
     /// Why it failed, if it did.
@@ -25,11 +27,40 @@ pub struct Outcome {
     pub done_ms: f64,
 }
 
+/// What a successful request reports beside its latency.
+pub trait Answered: Send + 'static {
+    /// The server's own account of its wait for the payment provider, ms.
+    fn provider_ms(&self) -> Option<f64>;
+}
+
+impl Answered for () {
+    fn provider_ms(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// The `provider` duration of a `Server-Timing` header.
+impl Answered for Option<f64> {
+    fn provider_ms(&self) -> Option<f64> {
+        *self
+    }
+}
+
+/// The `dur` of metric `name` in a `Server-Timing` header value, ms.
+pub fn server_timing(header: &str, name: &str) -> Option<f64> {
+    header.split(',').find_map(|metric| {
+        let mut parts = metric.trim().split(';');
+        (parts.next()? == name).then_some(())?;
+        parts.find_map(|p| p.trim().strip_prefix("dur="))?.parse().ok()
+    })
+}
+
 /// Sends `count` requests at `rate` per second; `f(i)` makes the i-th.
-pub async fn open_loop<F, Fut>(rate: f64, count: usize, f: F) -> Vec<Outcome>
+pub async fn open_loop<F, Fut, A>(rate: f64, count: usize, f: F) -> Vec<Outcome>
 where
     F: Fn(usize) -> Fut,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<A, String>> + Send + 'static,
+    A: Answered,
 {
     let start = Instant::now() + Duration::from_millis(20);
     let mut handles = Vec::with_capacity(count);
@@ -41,14 +72,16 @@ where
             let sent = Instant::now();
             let result = tokio::time::timeout(TIMEOUT, fut).await;
             let now = Instant::now();
+            let (provider_ms, error) = match result {
+                Ok(Ok(answered)) => (answered.provider_ms(), None),
+                Ok(Err(e)) => (None, Some(e)),
+                Err(_) => (None, Some(format!("no answer within {TIMEOUT:?}"))),
+            };
             Outcome {
                 latency_ms: ms(now - intended),
+                provider_ms,
                 send_lag_ms: ms(sent.saturating_duration_since(intended)),
-                error: match result {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e),
-                    Err(_) => Some(format!("no answer within {TIMEOUT:?}")),
-                },
+                error,
                 done_ms: ms(now - start),
             }
         }));
@@ -57,6 +90,7 @@ where
     for h in handles {
         out.push(h.await.unwrap_or_else(|e| Outcome {
             latency_ms: f64::NAN,
+            provider_ms: None,
             send_lag_ms: 0.0,
             error: Some(format!("task failed: {e}")),
             done_ms: f64::NAN,
@@ -83,6 +117,9 @@ pub struct Step {
     pub errors: BTreeMap<String, usize>,
     /// Latency of successful requests.
     pub latency: Dist,
+    /// Latency less the server's own account of its provider wait, per request: what the
+    /// server added. Only when every successful request reported that wait.
+    pub own: Option<Dist>,
     /// How late the generator sent requests (its own health).
     pub send_lag: Dist,
     /// Successful completions per second over the step (first intended send → last answer).
@@ -94,6 +131,7 @@ impl Step {
     pub fn of(rate: f64, outcomes: &[Outcome]) -> Step {
         let mut errors = BTreeMap::new();
         let mut lat = vec![];
+        let mut own = vec![];
         let mut lag = vec![];
         let mut last: f64 = 0.0;
         for o in outcomes {
@@ -101,6 +139,7 @@ impl Step {
             match &o.error {
                 None => {
                     lat.push(o.latency_ms);
+                    own.extend(o.provider_ms.map(|p| o.latency_ms - p));
                     last = last.max(o.done_ms);
                 }
                 Some(e) => *errors.entry(shorten(e)).or_insert(0) += 1,
@@ -112,6 +151,7 @@ impl Step {
             sent: outcomes.len(),
             ok,
             errors,
+            own: (ok > 0 && own.len() == ok).then(|| Dist::of(&own)),
             latency: Dist::of(&lat),
             send_lag: Dist::of(&lag),
             throughput: if last > 0.0 { ok as f64 / (last / 1e3) } else { 0.0 },
@@ -126,7 +166,7 @@ impl Step {
 
     /// As JSON.
     pub fn json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "offered_per_s": self.rate,
             "sent": self.sent,
             "ok": self.ok,
@@ -134,7 +174,11 @@ impl Step {
             "throughput_per_s": r3(self.throughput),
             "latency": self.latency.json(),
             "generator_send_lag": self.send_lag.json(),
-        })
+        });
+        if let Some(own) = &self.own {
+            v["own_latency"] = own.json();
+        }
+        v
     }
 }
 
@@ -167,6 +211,31 @@ mod tests {
         assert_eq!(step.ok, 50);
         assert!(step.latency.p50 >= 50.0);
         assert!(step.sustained(1000.0));
+    }
+
+    #[test]
+    fn server_timing_finds_each_metric_by_name() {
+        let header = "provider;dur=31.42, app;desc=\"ours\";dur=1.87";
+        assert_eq!(server_timing(header, "provider"), Some(31.42));
+        assert_eq!(server_timing(header, "app"), Some(1.87));
+        assert_eq!(server_timing(header, "db"), None);
+        assert_eq!(server_timing("provider", "provider"), None);
+    }
+
+    #[tokio::test]
+    async fn own_latency_is_the_latency_less_the_reported_provider_wait() {
+        let out = open_loop(1000.0, 20, |_| async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            Ok(Some(25.0))
+        })
+        .await;
+        let step = Step::of(1000.0, &out);
+        let own = step.own.expect("every request reported its wait");
+        assert!((own.p50 - (step.latency.p50 - 25.0)).abs() < 1e-9);
+        assert!(own.p50 >= 5.0);
+        // Without a report from every request there is no figure.
+        let mixed = open_loop(1000.0, 4, |i| async move { Ok((i > 0).then_some(1.0)) }).await;
+        assert!(Step::of(1000.0, &mixed).own.is_none());
     }
 
     #[tokio::test]

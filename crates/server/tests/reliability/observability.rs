@@ -36,6 +36,45 @@ async fn metrics_count_sessions_provider_calls_and_webhooks() {
     assert!(text.ends_with("# EOF\n"));
 }
 
+/// `name;dur=…` of a `Server-Timing` value, in milliseconds.
+fn timing(header: &str, name: &str) -> Option<f64> {
+    header.split(',').find_map(|metric| {
+        let mut parts = metric.trim().split(';');
+        (parts.next()? == name).then_some(())?;
+        parts.find_map(|p| p.strip_prefix("dur="))?.parse().ok()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_waited_for_a_provider_says_how_long_in_server_timing() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.fault(
+        ProviderId::Stripe,
+        serde_json::json!({"kind": "latency", "latency_ms": 150, "count": 1,
+            "path": "/v1/checkout/sessions"}),
+    )
+    .await;
+    let res = app.create("stripe-hosted", "k-timing").await;
+    assert_eq!(res.status(), 200);
+    let header = res.headers()["server-timing"].to_str().unwrap().to_owned();
+    let provider = timing(&header, "provider").unwrap_or_else(|| panic!("{header}"));
+    let app_ms = timing(&header, "app").unwrap_or_else(|| panic!("{header}"));
+    // The simulator held the answer 150 ms; our own part is the rest, and far less.
+    assert!(provider >= 150.0, "{header}");
+    assert!(app_ms > 0.0 && app_ms < provider, "{header}");
+
+    // A quote asks no provider: no header.
+    let res = app
+        .http
+        .post(format!("{}/v1/checkout/quote", app.api))
+        .json(&serde_json::json!({"items": crate::support::app::cart()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("server-timing").is_none());
+}
+
 /// A backend on a PostgreSQL server of its own, which the test may stop.
 async fn on_its_own_postgres() -> (PgServer, TestApp) {
     let server =
