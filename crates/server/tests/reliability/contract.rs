@@ -282,6 +282,10 @@ async fn the_backend_serves_the_document_and_answers_every_operation_with_a_docu
     let methods =
         schemas["CreateSession"]["properties"]["method"].as_object_mut().unwrap().remove("enum");
     let skus = schemas["CartItem"]["properties"]["sku"].as_object_mut().unwrap().remove("enum");
+    let return_url = schemas["CreateSession"]["properties"]["return_url"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pattern");
     assert_eq!(
         methods,
         Some(json!([
@@ -293,7 +297,17 @@ async fn the_backend_serves_the_document_and_answers_every_operation_with_a_docu
         ]))
     );
     assert_eq!(skus, Some(json!(["kayak-2h", "life-jacket"])));
-    assert_eq!(served, document(), "the served document is the file plus the merchant's enums");
+    // The allowed origins, each taken literally; a return URL the backend accepts matches.
+    assert_eq!(
+        return_url,
+        Some(json!(r"^(http://127\.0\.0\.1:8000)/[A-Za-z0-9/._~-]*$")),
+        "the test backend allows {SITE} only"
+    );
+    assert_eq!(
+        served,
+        document(),
+        "the served document is the file plus the merchant's enums and return URL pattern"
+    );
     assert!(served["openapi"].as_str().unwrap().starts_with("3.0"));
 
     let session = app.create_ok("stripe-hosted", "k-contract").await;
