@@ -111,9 +111,6 @@ fn param<T>(
     }
 }
 
-/// What `limit` must be.
-const LIMIT: &str = "a whole number from 1 to 500";
-
 /// A 400 naming the parameter at fault.
 fn invalid(message: String) -> Response {
     error(StatusCode::BAD_REQUEST, "invalid_request", message)
@@ -144,7 +141,7 @@ async fn list_orders(State(state): State<OperatorState>, Query(params): Params) 
             reference: param(&params, "reference", text, "an order id or provider reference")?,
             created_from: param(&params, "created_from", |t| t.parse().ok(), "unix seconds")?,
             created_to: param(&params, "created_to", |t| t.parse().ok(), "unix seconds")?,
-            limit: views::limit(param(&params, "limit", views::parse_limit, LIMIT)?),
+            limit: views::limit(param(&params, "limit", views::parse_limit, &views::limit_rule())?),
         })
     })();
     let filter = match filter {
@@ -175,7 +172,7 @@ async fn list_deliveries(State(state): State<OperatorState>, Query(params): Para
             state: param(&params, "state", DeliveryState::parse, "pending, delivered or dead")?,
             endpoint: param(&params, "endpoint", text, "an endpoint name")?,
             order_id: param(&params, "order_id", text, "an order id")?,
-            limit: views::limit(param(&params, "limit", views::parse_limit, LIMIT)?),
+            limit: views::limit(param(&params, "limit", views::parse_limit, &views::limit_rule())?),
         })
     })();
     let filter = match filter {

@@ -66,7 +66,12 @@ pub fn parse_limit(text: &str) -> Option<i64> {
     text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n))
 }
 
-/// What a caller who asked for no limit gets.
+/// What [`parse_limit`] takes, in words for an error message.
+pub fn limit_rule() -> String {
+    format!("a whole number from 1 to {MAX_LIMIT}")
+}
+
+/// The limit of a list: the caller's, else [`DEFAULT_LIMIT`].
 pub fn limit(asked: Option<i64>) -> i64 {
     asked.unwrap_or(DEFAULT_LIMIT)
 }
