@@ -50,6 +50,7 @@ struct Metrics {
     recovery: Family<Action, Counter>,
     rate_limited: Counter,
     write_groups: Counter,
+    deferred_commits: Counter,
     write_transactions: Counter,
     frame_checks: Family<Outcome, Counter>,
     orders_moved: Family<Outcome, Counter>,
@@ -97,6 +98,12 @@ fn metrics() -> &'static Metrics {
             "Commits by the SQLite writer thread; each commits the write transactions that queued meanwhile (one fsync)",
             write_groups.clone(),
         );
+        let deferred_commits = Counter::default();
+        registry.register(
+            "sqlite_deferred_commits",
+            "Of those commits, the ones that did not wait for the disk: every transaction in them was an order's first write, made durable by the order's next write (store::Durability)",
+            deferred_commits.clone(),
+        );
         let write_transactions = Counter::default();
         registry.register(
             "sqlite_write_transactions",
@@ -140,6 +147,7 @@ fn metrics() -> &'static Metrics {
             recovery,
             rate_limited,
             write_groups,
+            deferred_commits,
             write_transactions,
             frame_checks,
         }
@@ -171,10 +179,14 @@ pub fn recovery(action: &'static str, n: u32) {
     }
 }
 
-/// The SQLite writer committed a group of `transactions` write transactions.
-pub fn sqlite_commit(transactions: usize) {
+/// The SQLite writer committed a group of `transactions` write transactions, as `durably`
+/// as that.
+pub fn sqlite_commit(transactions: usize, durably: crate::store::Durability) {
     let m = metrics();
     m.write_groups.inc();
+    if durably == crate::store::Durability::Deferred {
+        m.deferred_commits.inc();
+    }
     m.write_transactions.inc_by(u64::try_from(transactions).unwrap_or(u64::MAX));
 }
 

@@ -46,6 +46,27 @@ pub use writer::Unavailable;
 /// short, so that after a crash the order is picked up again soon (R-S4).
 pub const LEASE_SECS: i64 = 15;
 
+/// How durably a write transaction is committed before its caller hears back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk before the caller continues (SQLite `synchronous = FULL`, PostgreSQL's
+    /// `synchronous_commit = on`): every write but the one below.
+    Durable,
+    /// Committed and visible at once, on disk with the next durable commit (SQLite
+    /// `synchronous = NORMAL` in WAL mode, PostgreSQL `synchronous_commit = off` for this
+    /// transaction; either keeps the database consistent, and either makes it durable when a
+    /// later transaction commits durably, because that flush covers every earlier one).
+    ///
+    /// Only for an order's first write ([`Store::insert_order`]): nobody outside learns of
+    /// that order before its next write, which is durable. The customer is answered only
+    /// after the provider's session is recorded (or the failure noted), and only the answer
+    /// carries the provider's page. So a power cut that loses the first write loses an
+    /// order nobody can pay: its provider session, if one was made, has no customer and
+    /// expires, and the customer, who got no answer, retries. What this saves is one disk
+    /// flush per session creation (`docs/bench/cpu.md`).
+    Deferred,
+}
+
 /// Which database the URL named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -154,6 +175,8 @@ impl Store {
                     // state the provider will not announce again). Measured in
                     // docs/bench/cpu.md: NORMAL would save about a fifth of a creation's
                     // CPU (0.83 -> 0.66 ms), nothing per webhook (group commit shares it).
+                    // The one write that can do without its own flush says so
+                    // ([`Durability::Deferred`]); the writer thread then uses NORMAL for it.
                     conn.execute("PRAGMA synchronous = FULL").await?;
                     Ok(())
                 })
@@ -193,14 +216,29 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut dyn sql::Db) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
     {
+        self.write_as(Durability::Durable, work).await
+    }
+
+    /// [`Store::write`], committed as `durability` says.
+    async fn write_as<T, F>(&self, durability: Durability, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn sql::Db) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
         match &self.sqlite {
-            Some(file) => file.writer.run(Box::new(work)).await,
+            Some(file) => file.writer.run(durability, Box::new(work)).await,
             None => {
                 let mut tx = self
                     .pool
                     .begin_with(self.backend.begin_write())
                     .await
                     .context("starting a transaction")?;
+                if durability == Durability::Deferred && self.backend == Backend::Postgres {
+                    (&mut *tx)
+                        .execute("SET LOCAL synchronous_commit = off")
+                        .await
+                        .context("deferring the commit's flush")?;
+                }
                 match work(&mut *tx).await {
                     Ok(value) => {
                         tx.commit().await.context("committing")?;

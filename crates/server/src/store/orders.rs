@@ -4,7 +4,7 @@
 use super::{
     now,
     sql::{self, args, Columns as _, Db},
-    Applied, Inserted, NewOrder, Order, Store, LEASE_SECS,
+    Applied, Durability, Inserted, NewOrder, Order, Store, LEASE_SECS,
 };
 use anyhow::Context as _;
 use kassa_wire::{Action, PaymentEvent, SessionState};
@@ -44,8 +44,13 @@ impl Store {
             new.request_id.clone(),
             now,
         ];
+        // Deferred: the next write of this order (the provider's session recorded, or the
+        // failure noted) is durable and makes this one durable with it, before the customer
+        // hears anything ([`Durability::Deferred`]).
         let inserted = self
-            .write(move |db| Box::pin(async move { sql::fetch_optional(db, &insert, args).await }))
+            .write_as(Durability::Deferred, move |db| {
+                Box::pin(async move { sql::fetch_optional(db, &insert, args).await })
+            })
             .await
             .context("storing the order")?;
         if let Some(row) = inserted {

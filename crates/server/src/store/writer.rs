@@ -17,6 +17,13 @@
 //! done before it is on disk. Jobs never see each other's uncommitted writes out of order:
 //! they run one after another on one connection.
 //!
+//! The one exception is a job sent [`Durability::Deferred`]: a group of only such jobs
+//! commits with `synchronous = NORMAL`, so its COMMIT writes the WAL without waiting for the
+//! disk. Its writes are visible at once and survive the process crashing; they reach the
+//! disk with the next group that commits with `FULL` (whose fsync covers the whole WAL file,
+//! every earlier frame included), or with a checkpoint (which NORMAL syncs as well, so the
+//! database stays consistent whatever happens). [`Durability`] says who may ask for that.
+//!
 //! Reads run on connections of their own ([`super::lite::Readers`]; WAL lets them run beside
 //! this writer); they see a group's writes once it committed, which is before any of its
 //! callers continue.
@@ -30,6 +37,7 @@ use rusqlite::Connection;
 use super::{
     lite::{self, run_to_end, LiteDb},
     sql::Db,
+    Durability,
 };
 
 /// The most jobs committed together: enough to share one fsync among a burst, few enough
@@ -45,7 +53,13 @@ pub type Work<T> =
 /// A job as the writer thread runs it: with the connection to run it on, or with `None` when
 /// no transaction could be opened (then it only reports). What it answers delivers its
 /// result once the group's COMMIT is known.
-type Job = Box<dyn FnOnce(Option<&mut LiteDb<'_>>) -> Finish + Send>;
+type Run = Box<dyn FnOnce(Option<&mut LiteDb<'_>>) -> Finish + Send>;
+
+/// A job and how durably its commit must be written before its caller hears back.
+struct Job {
+    durability: Durability,
+    run: Run,
+}
 
 /// A job that ran: whether it succeeded, and how to tell its caller once the group's
 /// COMMIT returned (`Err` with the reason when that COMMIT failed).
@@ -81,9 +95,13 @@ impl Writer {
 
     /// Runs `work` as one write transaction (within a group) and answers its result once
     /// it is committed.
-    pub async fn run<T: Send + 'static>(&self, work: Work<T>) -> anyhow::Result<T> {
+    pub async fn run<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        work: Work<T>,
+    ) -> anyhow::Result<T> {
         let (answer, answered) = tokio::sync::oneshot::channel::<anyhow::Result<T>>();
-        let job: Job = Box::new(move |db| {
+        let run: Run = Box::new(move |db| {
             let result = match db {
                 Some(db) => run_to_end(work(db)),
                 None => {
@@ -102,7 +120,7 @@ impl Writer {
             }
         });
         self.jobs
-            .send_async(job)
+            .send_async(Job { durability, run })
             .await
             .map_err(|_| Unavailable("the writer thread stopped".into()))?;
         answered.await.map_err(|_| Unavailable("the writer thread stopped".into()))?
@@ -112,6 +130,8 @@ impl Writer {
 /// The writer thread: takes the jobs that are waiting (at most [`MAX_GROUP`]), runs them in
 /// one transaction, commits, then answers them all.
 fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
+    // What `lite::open` set; changed only between transactions (SQLite refuses it inside one).
+    let mut synchronous = Durability::Durable;
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -120,18 +140,25 @@ fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let durability = if group.iter().all(|job| job.durability == Durability::Deferred) {
+            Durability::Deferred
+        } else {
+            Durability::Durable
+        };
+        let began = set_synchronous(&conn, &mut synchronous, durability)
+            .and_then(|()| conn.execute_batch("BEGIN IMMEDIATE"));
+        if let Err(e) = began {
             let reason = format!("starting a transaction: {e}");
             for job in group {
-                (job(None).deliver)(Err(reason.clone()));
+                ((job.run)(None).deliver)(Err(reason.clone()));
             }
             continue;
         }
         let mut finished = Vec::with_capacity(group.len());
         for job in group {
-            finished.push(run_in_savepoint(&mut conn, job));
+            finished.push(run_in_savepoint(&mut conn, job.run));
         }
-        crate::metrics::sqlite_commit(finished.len());
+        crate::metrics::sqlite_commit(finished.len(), durability);
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             format!("committing: {e}")
@@ -142,9 +169,26 @@ fn serve(mut conn: Connection, queue: &flume::Receiver<Job>) {
     }
 }
 
+/// Sets `PRAGMA synchronous` for the next transaction when it differs from `current`:
+/// `FULL` for a durable group, `NORMAL` for a deferred one.
+fn set_synchronous(
+    conn: &Connection,
+    current: &mut Durability,
+    wanted: Durability,
+) -> rusqlite::Result<()> {
+    if *current != wanted {
+        conn.execute_batch(match wanted {
+            Durability::Durable => "PRAGMA synchronous = FULL",
+            Durability::Deferred => "PRAGMA synchronous = NORMAL",
+        })?;
+        *current = wanted;
+    }
+    Ok(())
+}
+
 /// Runs one job inside a savepoint: kept when it succeeds, rolled back when it fails or
 /// panics (the panic becomes that job's error; the thread and the group go on).
-fn run_in_savepoint(conn: &mut Connection, job: Job) -> Finish {
+fn run_in_savepoint(conn: &mut Connection, job: Run) -> Finish {
     if let Err(e) = conn.execute_batch("SAVEPOINT job") {
         let reason = format!("opening a savepoint: {e}");
         let finish = job(None);
@@ -188,16 +232,22 @@ mod tests {
 
     async fn insert(w: &Writer, k: &str, n: i64) -> anyhow::Result<u64> {
         let k = k.to_owned();
-        w.run(Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, $2)", args![k, n])))
-            .await
+        w.run(
+            Durability::Durable,
+            Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, $2)", args![k, n])),
+        )
+        .await
     }
 
     async fn count(w: &Writer) -> i64 {
-        w.run(Box::new(|db| {
-            Box::pin(async move {
-                sql::fetch_one(db, "SELECT COUNT(*) AS n FROM t", vec![]).await?.int_of("n")
-            })
-        }))
+        w.run(
+            Durability::Durable,
+            Box::new(|db| {
+                Box::pin(async move {
+                    sql::fetch_one(db, "SELECT COUNT(*) AS n FROM t", vec![]).await?.int_of("n")
+                })
+            }),
+        )
         .await
         .unwrap()
     }
@@ -222,23 +272,29 @@ mod tests {
     #[tokio::test]
     async fn a_failing_transaction_keeps_nothing_and_its_neighbours_commit() {
         let (w, _dir) = writer();
-        let failing = w.run::<()>(Box::new(|db| {
-            Box::pin(async move {
-                db.execute("INSERT INTO t (k, n) VALUES ('half', 1)", vec![]).await?;
-                anyhow::bail!("the second step failed")
-            })
-        }));
+        let failing = w.run::<()>(
+            Durability::Durable,
+            Box::new(|db| {
+                Box::pin(async move {
+                    db.execute("INSERT INTO t (k, n) VALUES ('half', 1)", vec![]).await?;
+                    anyhow::bail!("the second step failed")
+                })
+            }),
+        );
         let fine = insert(&w, "whole", 2);
         let (failing, fine) = tokio::join!(failing, fine);
         assert_eq!(failing.unwrap_err().to_string(), "the second step failed");
         assert_eq!(fine.unwrap(), 1);
         let keys = w
-            .run(Box::new(|db| {
-                Box::pin(async move {
-                    let rows = db.fetch("SELECT k FROM t ORDER BY k", vec![]).await?;
-                    rows.iter().map(|r| r.text_of("k")).collect::<anyhow::Result<Vec<_>>>()
-                })
-            }))
+            .run(
+                Durability::Durable,
+                Box::new(|db| {
+                    Box::pin(async move {
+                        let rows = db.fetch("SELECT k FROM t ORDER BY k", vec![]).await?;
+                        rows.iter().map(|r| r.text_of("k")).collect::<anyhow::Result<Vec<_>>>()
+                    })
+                }),
+            )
             .await
             .unwrap();
         assert_eq!(keys, ["whole"]);
@@ -248,12 +304,15 @@ mod tests {
     async fn a_panicking_transaction_is_rolled_back_and_the_writer_goes_on() {
         let (w, _dir) = writer();
         let panicked = w
-            .run::<u64>(Box::new(|db| {
-                Box::pin(async move {
-                    db.execute("INSERT INTO t (k, n) VALUES ('lost', 1)", vec![]).await?;
-                    panic!("a bug in a transaction body")
-                })
-            }))
+            .run::<u64>(
+                Durability::Durable,
+                Box::new(|db| {
+                    Box::pin(async move {
+                        db.execute("INSERT INTO t (k, n) VALUES ('lost', 1)", vec![]).await?;
+                        panic!("a bug in a transaction body")
+                    })
+                }),
+            )
             .await
             .unwrap_err();
         assert!(panicked.is::<Unavailable>(), "{panicked:#}");
@@ -265,12 +324,15 @@ mod tests {
     async fn a_body_that_waits_on_anything_but_the_database_is_refused() {
         let (w, _dir) = writer();
         let refused = w
-            .run::<()>(Box::new(|_db| {
-                Box::pin(async move {
-                    tokio::task::yield_now().await;
-                    Ok(())
-                })
-            }))
+            .run::<()>(
+                Durability::Durable,
+                Box::new(|_db| {
+                    Box::pin(async move {
+                        tokio::task::yield_now().await;
+                        Ok(())
+                    })
+                }),
+            )
             .await
             .unwrap_err();
         assert!(refused.to_string().contains("something other than the database"), "{refused}");
@@ -280,18 +342,76 @@ mod tests {
     async fn arguments_bind_by_their_number_and_nulls_read_back() {
         let (w, _dir) = writer();
         let row = w
-            .run(Box::new(|db| {
-                Box::pin(async move {
-                    db.execute("INSERT INTO t (n, k) VALUES ($2, $1)", args!["a", None::<i64>])
-                        .await?;
-                    sql::fetch_one(db, "SELECT k, n FROM t WHERE k = $1 AND $1 = k", args!["a"])
-                        .await
-                })
-            }))
+            .run(
+                Durability::Durable,
+                Box::new(|db| {
+                    Box::pin(async move {
+                        db.execute("INSERT INTO t (n, k) VALUES ($2, $1)", args!["a", None::<i64>])
+                            .await?;
+                        sql::fetch_one(db, "SELECT k, n FROM t WHERE k = $1 AND $1 = k", args!["a"])
+                            .await
+                    })
+                }),
+            )
             .await
             .unwrap();
         assert_eq!(row.text("k").unwrap().as_deref(), Some("a"));
         assert_eq!(row.int("n").unwrap(), None);
         assert!(row.int("k").is_err(), "text is not read as an integer");
+    }
+
+    /// `PRAGMA synchronous` as a job of `durability` sees it inside its transaction.
+    async fn synchronous_seen(w: &Writer, durability: Durability) -> i64 {
+        w.run(
+            durability,
+            Box::new(|db| {
+                Box::pin(async move {
+                    sql::fetch_one(db, "PRAGMA synchronous", vec![]).await?.int_of("synchronous")
+                })
+            }),
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_deferred_group_commits_without_waiting_for_the_disk_and_a_durable_one_with() {
+        let (w, _dir) = writer();
+        // 2 is FULL (the WAL is flushed at every commit), 1 is NORMAL (only at checkpoints).
+        assert_eq!(synchronous_seen(&w, Durability::Durable).await, 2);
+        assert_eq!(synchronous_seen(&w, Durability::Deferred).await, 1);
+        assert_eq!(synchronous_seen(&w, Durability::Durable).await, 2, "set back for the next");
+        assert_eq!(synchronous_seen(&w, Durability::Deferred).await, 1);
+        // A deferred write is committed and visible at once.
+        let k = String::from("deferred");
+        let wrote = w
+            .run(
+                Durability::Deferred,
+                Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, 1)", args![k])),
+            )
+            .await
+            .unwrap();
+        assert_eq!(wrote, 1);
+        assert_eq!(count(&w).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_group_with_any_durable_job_commits_durably() {
+        let (w, _dir) = writer();
+        // Many at once, so that groups form; every durable job must see FULL whatever it
+        // was grouped with, and a deferred one NORMAL only in a group of deferred jobs.
+        let jobs = (0..200).map(|i| {
+            let w = w.clone();
+            let durability = if i % 2 == 0 { Durability::Durable } else { Durability::Deferred };
+            tokio::spawn(async move { (durability, synchronous_seen(&w, durability).await) })
+        });
+        for done in futures::future::join_all(jobs).await {
+            let (durability, seen) = done.unwrap();
+            if durability == Durability::Durable {
+                assert_eq!(seen, 2, "a durable job ran in a group committed with NORMAL");
+            } else {
+                assert!(seen == 1 || seen == 2, "{seen}");
+            }
+        }
     }
 }
