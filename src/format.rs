@@ -4,6 +4,8 @@
 //! [`Money::to_major_string`], never as a float, and the browser does the grouping,
 //! decimal mark and currency sign for the customer's locale.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Function, Object, Reflect};
 use kassa_wire::Money;
 use wasm_bindgen::prelude::*;
@@ -62,17 +64,41 @@ fn locales(locale: &str) -> Array {
     Array::of1(&JsValue::from_str(locale))
 }
 
+/// The `format` function of an `Intl` formatter for `key`, made by `make` on first use and
+/// kept for the page's lifetime. Making one costs 0.1-1 ms in Chromium (the first of the
+/// page far more: ICU starts up, see `www/kassa.js`), and a picker writes a price or a date
+/// for every cart line, the total and the Pay button, with the same few formatters.
+fn formatter(key: &str, make: impl FnOnce() -> Function) -> Function {
+    thread_local! {
+        static MADE: RefCell<Vec<(String, Function)>> = const { RefCell::new(Vec::new()) };
+    }
+    MADE.with(|made| {
+        if let Some((_, f)) = made.borrow().iter().find(|(k, _)| k == key) {
+            return f.clone();
+        }
+        let f = make();
+        made.borrow_mut().push((key.to_owned(), f.clone()));
+        f
+    })
+}
+
 /// `12.50 NOK` as the locale writes it, e.g. `NOK 1,450.00` (en) or `kr 1 450,00` (nb-NO).
 ///
 /// `locale` must come from [`resolve_locale`].
 pub fn money(amount: Money, locale: &str) -> String {
     let decimal = amount.to_major_string();
     let code = amount.currency().code();
-    let nf = js_sys::Intl::NumberFormat::new(
-        &locales(locale),
-        &options(&[("style", "currency"), ("currency", code)]),
-    );
-    let format: Function = nf.format();
+    // A currency code and a space: no locale tag (the key of a date formatter) has one.
+    let mut key = String::from(code);
+    key.push(' ');
+    key.push_str(locale);
+    let format = formatter(&key, || {
+        js_sys::Intl::NumberFormat::new(
+            &locales(locale),
+            &options(&[("style", "currency"), ("currency", code)]),
+        )
+        .format()
+    });
     format
         .call1(&JsValue::UNDEFINED, &JsValue::from_str(&decimal))
         .ok()
@@ -92,11 +118,14 @@ pub fn date(iso: &str, locale: &str) -> String {
     if d.get_time().is_nan() {
         return iso.to_owned();
     }
-    let dtf = js_sys::Intl::DateTimeFormat::new(
-        &locales(locale),
-        &options(&[("dateStyle", "medium"), ("timeZone", "UTC")]),
-    );
-    dtf.format()
+    let format = formatter(locale, || {
+        js_sys::Intl::DateTimeFormat::new(
+            &locales(locale),
+            &options(&[("dateStyle", "medium"), ("timeZone", "UTC")]),
+        )
+        .format()
+    });
+    format
         .call1(&JsValue::UNDEFINED, &d)
         .ok()
         .and_then(|s| s.as_string())

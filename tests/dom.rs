@@ -140,6 +140,16 @@ fn intl_money(locale: &str, currency: &str, decimal: &str) -> String {
     nf.format().call1(&JsValue::NULL, &JsValue::from_str(decimal)).unwrap().as_string().unwrap()
 }
 
+/// What `Intl.DateTimeFormat(locale, {dateStyle: "medium", timeZone: "UTC"})` writes for `iso`.
+fn intl_date(locale: &str, iso: &str) -> String {
+    let opts = Object::new();
+    set(&opts, "dateStyle", &JsValue::from_str("medium"));
+    set(&opts, "timeZone", &JsValue::from_str("UTC"));
+    let dtf = js_sys::Intl::DateTimeFormat::new(&Array::of1(&JsValue::from_str(locale)), &opts);
+    let date = js_sys::Date::new(&JsValue::from_str(iso));
+    dtf.format().call1(&JsValue::NULL, &date).unwrap().as_string().unwrap()
+}
+
 async fn sleep(ms: i32) {
     let p = Promise::new(&mut |res, _| {
         window().set_timeout_with_callback_and_timeout_and_arguments_0(&res, ms).unwrap();
@@ -510,6 +520,28 @@ async fn only_the_fields_a_method_requires_are_shown_and_checked() {
 }
 
 // ---------------------------------------------------------------- sessions
+
+/// Formatters are kept per currency and locale (making one costs up to a millisecond): the
+/// second round, from the kept ones, must write exactly what the first did, and no currency
+/// or locale may get another's formatter.
+#[wasm_bindgen_test]
+fn money_and_dates_are_written_per_currency_and_locale_every_time() {
+    use kassa_wire::{Currency, Money};
+    let nok = Money::from_minor(145_000, Currency::NOK).unwrap();
+    let eur = Money::from_minor(1_250, Currency::EUR).unwrap();
+    for _ in 0..2 {
+        assert_eq!(kassa::format::money(nok, "en-US"), intl_money("en-US", "NOK", "1450.00"));
+        assert_eq!(kassa::format::money(eur, "en-US"), intl_money("en-US", "EUR", "12.50"));
+        assert_eq!(kassa::format::money(nok, "nb-NO"), intl_money("nb-NO", "NOK", "1450.00"));
+        assert_eq!(kassa::format::date("2026-12-01", "en-US"), intl_date("en-US", "2026-12-01"));
+        assert_eq!(kassa::format::date("2026-12-01", "de-DE"), intl_date("de-DE", "2026-12-01"));
+    }
+    assert_ne!(kassa::format::money(nok, "en-US"), kassa::format::money(eur, "en-US"));
+    assert_ne!(
+        kassa::format::date("2026-12-01", "en-US"),
+        kassa::format::date("2026-12-01", "de-DE")
+    );
+}
 
 #[wasm_bindgen_test]
 async fn a_double_click_creates_one_session() {

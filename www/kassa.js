@@ -256,6 +256,17 @@
   var glue = import(base + "/kassa_widget.js");
   prepareAll();
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", prepareAll);
+  /* The browser's number and date formatting (ICU) starts up on its first use: 10-20 ms for
+   * the first Intl.NumberFormat in Chromium, 3-4 ms for the first DateTimeFormat, whatever
+   * the locale or currency. The picker's first prices would pay it; the loader pays it here
+   * instead, in the next task, while the glue and the Wasm are still downloading
+   * (docs/toolchain.md section 7). */
+  setTimeout(function () {
+    try {
+      new Intl.NumberFormat("en", { style: "currency", currency: "EUR" }).format(1);
+      new Intl.DateTimeFormat("en", { dateStyle: "medium", timeZone: "UTC" }).format(0);
+    } catch (_) { /* no Intl: the widget writes plain amounts */ }
+  }, 0);
   glue
     .then(function (m) {
       mark("kassa:wasm-init");

@@ -18,8 +18,10 @@ use anyhow::Context as _;
 
 use crate::widget::{dist_dir, WASM_NAME};
 
-/// Brotli bytes the critical path may not exceed: just above the 181,700 B measured after the
-/// forms follow-up (+1,552 B: the method's countries for a private invoice checked at the
+/// Brotli bytes the critical path may not exceed: just above the 182,027 B measured once the
+/// widget kept its `Intl` formatters and the loader started the browser's ICU while the Wasm
+/// downloads (+318 B for the picker 20 ms sooner over a link, `docs/toolchain.md` section 7),
+/// on the 181,709 B measured after the forms follow-up (+1,552 B: the method's countries for a private invoice checked at the
 /// personal number, the merchant's country for phone numbers, a provider's refusal said in
 /// the customer's language with the order reference), on the 180,148 B measured with
 /// issue 15's forms and issue 13's one set of customer rules on top of the 169,648 B below.
@@ -40,7 +42,7 @@ use crate::widget::{dist_dir, WASM_NAME};
 /// not win back; 127,410 B after issue 9; 139,265 B after issues 10 and 11 (all of it critical
 /// then); 133,516 B when the bundle moved to Trunk with `crates/bundle`, wasm-opt `--flatten
 /// --rereloop -Oz --converge`, esbuild and the first `#[lazy]` chunk.
-pub const CRITICAL_BROTLI_CEILING: usize = 182_000;
+pub const CRITICAL_BROTLI_CEILING: usize = 182_100;
 /// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
 /// 210,515 B measured with the critical path above (209,019 B before the forms follow-up).
 pub const TOTAL_BROTLI_CEILING: usize = 211_000;
@@ -196,10 +198,15 @@ pub fn measure(bytes: &[u8]) -> anyhow::Result<Sizes> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     let gzip = gz.finish()?.len();
+    Ok(Sizes { raw: bytes.len(), gzip, brotli: brotli_best(bytes)?.len() })
+}
+
+/// `bytes` compressed as `brotli -q 11` would (what a CDN serves, and what the sizes count).
+pub fn brotli_best(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut br = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
-    Ok(Sizes { raw: bytes.len(), gzip, brotli: br.len() })
+    Ok(br)
 }
 
 #[cfg(test)]

@@ -451,6 +451,40 @@ impl Series {
     }
 }
 
+/// A network link as Chromium emulates it (DevTools' `Network.emulateNetworkConditions`):
+/// every request waits `rtt_ms` before its answer starts, and bytes flow at most this fast.
+struct Link {
+    rtt_ms: f64,
+    down_bytes_per_s: f64,
+    up_bytes_per_s: f64,
+}
+
+/// A good mobile or a modest home connection: 40 ms round trip, 10 Mbit/s down, 5 up.
+const LINK: Link = Link { rtt_ms: 40.0, down_bytes_per_s: 1_250_000.0, up_bytes_per_s: 625_000.0 };
+
+impl Link {
+    /// No emulation (DevTools' "no throttling").
+    const NONE: Link = Link { rtt_ms: 0.0, down_bytes_per_s: -1.0, up_bytes_per_s: -1.0 };
+
+    fn conditions(&self) -> Value {
+        json!({
+            "offline": false,
+            "latency": self.rtt_ms,
+            "downloadThroughput": self.down_bytes_per_s,
+            "uploadThroughput": self.up_bytes_per_s,
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} ms round trip, {} Mbit/s down, {} Mbit/s up",
+            self.rtt_ms,
+            self.down_bytes_per_s * 8.0 / 1e6,
+            self.up_bytes_per_s * 8.0 / 1e6
+        )
+    }
+}
+
 /// The browser phase.
 pub async fn run(args: &Args) -> anyhow::Result<Value> {
     step("time to interactive: headless Chromium on loopback (Kassa and Adyen's Drop-in, alternately)");
@@ -514,6 +548,29 @@ async fn measure(driver: &Session, origin: &str, args: &Args) -> anyhow::Result<
         series.push(k);
         series.push(a);
     }
+    // The same cold loads over an emulated link: on loopback every byte arrives at once, so
+    // the figures above are all main-thread work; over a real link the bytes and the round
+    // trips count too, and work done while they travel is free.
+    driver.cdp("Network.enable", json!({})).await?;
+    driver.cdp("Network.emulateNetworkConditions", LINK.conditions()).await?;
+    let mut over_link = [Variant::Kassa, Variant::Adyen].map(|variant| Series {
+        variant,
+        cold: true,
+        loads: vec![],
+    });
+    for _ in 0..args.loads {
+        for s in &mut over_link {
+            s.loads.push(load(driver, url(s.variant), true).await?);
+        }
+    }
+    driver.cdp("Network.emulateNetworkConditions", Link::NONE.conditions()).await?;
+    let [k_link, a_link] = &over_link;
+    eprintln!(
+        "    over an emulated link ({}): cold Kassa {:.1} ms / Adyen {:.1} ms",
+        LINK.describe(),
+        median(&k_link.ttis()),
+        median(&a_link.ttis())
+    );
     let get = |v: Variant, cold: bool| series.iter().find(|s| s.variant == v && s.cold == cold);
     let ratio = |cold: bool| -> Value {
         match (get(Variant::Kassa, cold), get(Variant::Adyen, cold)) {
@@ -535,6 +592,10 @@ async fn measure(driver: &Session, origin: &str, args: &Args) -> anyhow::Result<
         "adyen_warm": get(Variant::Adyen, false).map(Series::json),
         "ratio_kassa_over_adyen_cold": ratio(true),
         "ratio_kassa_over_adyen_warm": ratio(false),
+        "link": LINK.describe(),
+        "kassa_cold_link": k_link.json(),
+        "adyen_cold_link": a_link.json(),
+        "ratio_kassa_over_adyen_cold_link": r3(median(&k_link.ttis()) / median(&a_link.ttis())),
     });
     eprintln!(
         "    medians: cold Kassa {:.1} ms / Adyen {:.1} ms; warm Kassa {:.1} ms / Adyen {:.1} ms",
