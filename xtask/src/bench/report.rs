@@ -881,24 +881,33 @@ fn browser(md: &mut String, b: &Value) {
             ratio(&b["ratio_kassa_over_adyen_cold_link"])
         );
     }
-    let _ = writeln!(md, "Where Kassa's time goes: a timeline in ms after navigation start (medians over the loads, so the rows need not add up):\n\n| event | cold | warm |\n|---|---:|---:|");
+    let _ = writeln!(md, "Where Kassa's time goes: a timeline in ms after navigation start (medians over the loads, so the rows need not add up):\n\n| event | cold | warm | cold, emulated link |\n|---|---:|---:|---:|");
     let warm = b["kassa_warm"]["timeline"].as_array().cloned().unwrap_or_default();
+    let link = b["kassa_cold_link"]["timeline"].as_array().cloned().unwrap_or_default();
+    let at = |rows: &[Value], i: usize| {
+        ms(&rows.get(i).map(|r| r["at"]["p50_ms"].clone()).unwrap_or(Value::Null))
+    };
     for (i, row) in b["kassa_cold"]["timeline"].as_array().into_iter().flatten().enumerate() {
         let _ = writeln!(
             md,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} |",
             row["label"].as_str().unwrap_or(""),
             ms(&row["at"]["p50_ms"]),
-            ms(&warm.get(i).map(|w| w["at"]["p50_ms"].clone()).unwrap_or(Value::Null))
+            at(&warm, i),
+            at(&link, i)
         );
     }
     let _ = writeln!(
         md,
-        "| Adyen: Drop-in `onReady` | {} | {} |\n",
+        "| Adyen: Drop-in `onReady` | {} | {} | {} |\n",
         ms(&b["adyen_cold"]["adyen_on_ready"]["p50_ms"]),
-        ms(&b["adyen_warm"]["adyen_on_ready"]["p50_ms"])
+        ms(&b["adyen_warm"]["adyen_on_ready"]["p50_ms"]),
+        ms(&b["adyen_cold_link"]["adyen_on_ready"]["p50_ms"])
     );
-    let _ = writeln!(md, "| duration (median) | cold | warm |\n|---|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| duration (median) | cold | warm | cold, emulated link |\n|---|---:|---:|---:|"
+    );
     for (label, key) in [
         ("glue module import", "glue_import"),
         ("Wasm fetch + compile + instantiate (`init()`)", "wasm_fetch_compile_instantiate"),
@@ -909,9 +918,10 @@ fn browser(md: &mut String, b: &Value) {
     ] {
         let _ = writeln!(
             md,
-            "| {label} | {} | {} |",
+            "| {label} | {} | {} | {} |",
             ms(&b["kassa_cold"]["durations"][key]["p50_ms"]),
-            ms(&b["kassa_warm"]["durations"][key]["p50_ms"])
+            ms(&b["kassa_warm"]["durations"][key]["p50_ms"]),
+            ms(&b["kassa_cold_link"]["durations"][key]["p50_ms"])
         );
     }
     let labels = [
