@@ -113,9 +113,7 @@ fn precompress(dir: &Path, files: &[String]) -> anyhow::Result<usize> {
         }
         let bytes = std::fs::read(&path)?;
         let brotli = crate::size::brotli_best(&bytes)?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut gz, &bytes)?;
-        let gzip = gz.finish()?;
+        let gzip = crate::size::gzip_best(&bytes)?;
         if brotli.len() >= bytes.len() || gzip.len() >= bytes.len() {
             continue;
         }

@@ -195,10 +195,14 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> 
 
 /// raw, gzip -9 and brotli -q 11 sizes of `bytes`.
 pub fn measure(bytes: &[u8]) -> anyhow::Result<Sizes> {
+    Ok(Sizes { raw: bytes.len(), gzip: gzip_best(bytes)?.len(), brotli: brotli_best(bytes)?.len() })
+}
+
+/// `bytes` compressed as `gzip -9` would.
+pub fn gzip_best(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
-    let gzip = gz.finish()?.len();
-    Ok(Sizes { raw: bytes.len(), gzip, brotli: brotli_best(bytes)?.len() })
+    Ok(gz.finish()?)
 }
 
 /// `bytes` compressed as `brotli -q 11` would (what a CDN serves, and what the sizes count).

@@ -11,6 +11,7 @@ use std::{
 };
 
 use axum::{
+    body::Bytes,
     extract::State,
     http::{header, HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
@@ -20,7 +21,7 @@ use axum::{
 /// The files served, and their compressed forms made so far.
 struct Site {
     root: PathBuf,
-    compressed: Mutex<HashMap<PathBuf, Arc<Vec<u8>>>>,
+    compressed: Mutex<HashMap<PathBuf, Bytes>>,
 }
 
 /// Serves `root` on a free loopback port; returns `http://127.0.0.1:PORT`.
@@ -65,22 +66,18 @@ async fn file(State(site): State<Arc<Site>>, uri: Uri, headers: HeaderMap) -> Re
     let Ok(compressed) = compressed(&site, file, body).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    (
-        plain,
-        [(header::CONTENT_ENCODING, "br"), (header::VARY, "accept-encoding")],
-        compressed.as_ref().clone(),
-    )
+    (plain, [(header::CONTENT_ENCODING, "br"), (header::VARY, "accept-encoding")], compressed)
         .into_response()
 }
 
 /// `body` (the contents of `file`) brotli-compressed; from the cache after the first time
 /// (the site does not change while the bench runs).
-async fn compressed(site: &Site, file: PathBuf, body: Vec<u8>) -> anyhow::Result<Arc<Vec<u8>>> {
+async fn compressed(site: &Site, file: PathBuf, body: Vec<u8>) -> anyhow::Result<Bytes> {
     if let Some(done) = site.compressed.lock().expect("cache lock").get(&file) {
         return Ok(done.clone());
     }
     let done =
-        Arc::new(tokio::task::spawn_blocking(move || crate::size::brotli_best(&body)).await??);
+        Bytes::from(tokio::task::spawn_blocking(move || crate::size::brotli_best(&body)).await??);
     site.compressed.lock().expect("cache lock").insert(file, done.clone());
     Ok(done)
 }

@@ -231,9 +231,13 @@ mod tests {
     }
 
     async fn insert(w: &Writer, k: &str, n: i64) -> anyhow::Result<u64> {
+        insert_as(w, Durability::Durable, k, n).await
+    }
+
+    async fn insert_as(w: &Writer, durability: Durability, k: &str, n: i64) -> anyhow::Result<u64> {
         let k = k.to_owned();
         w.run(
-            Durability::Durable,
+            durability,
             Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, $2)", args![k, n])),
         )
         .await
@@ -383,15 +387,7 @@ mod tests {
         assert_eq!(synchronous_seen(&w, Durability::Durable).await, 2, "set back for the next");
         assert_eq!(synchronous_seen(&w, Durability::Deferred).await, 1);
         // A deferred write is committed and visible at once.
-        let k = String::from("deferred");
-        let wrote = w
-            .run(
-                Durability::Deferred,
-                Box::new(move |db| db.execute("INSERT INTO t (k, n) VALUES ($1, 1)", args![k])),
-            )
-            .await
-            .unwrap();
-        assert_eq!(wrote, 1);
+        assert_eq!(insert_as(&w, Durability::Deferred, "deferred", 1).await.unwrap(), 1);
         assert_eq!(count(&w).await, 1);
     }
 
