@@ -26,47 +26,35 @@ pub enum ApiFailure {
 impl ApiFailure {
     /// The failure for an answer that was not a 2xx: its status and the [`ApiError`] in its
     /// body, if one could be read. A 5xx means the backend (or what is behind it) is not
-    /// there, except a provider that answered and refused the payment (`provider_rejected`,
-    /// a 502: a total under the provider's minimum charge, a price the booking system
-    /// changed). Retrying cannot help with that one, so it is said in the customer's language
-    /// with the order reference and another way to pay; the provider's reason (`detail`) is
-    /// the developer's and stays in the answer and the backend's log.
+    /// there, except a provider that answered and refused the payment (a 502:
+    /// `provider_rejected`, e.g. a total under the provider's minimum charge, or
+    /// `provider_price_mismatch`, a booking system with a price of its own). Retrying cannot
+    /// help with those, so they are said in the customer's language with the order reference
+    /// and another way to pay; the provider's reason (`detail`) is the developer's and stays
+    /// in the answer and the backend's log.
     pub fn for_answer(status: u16, error: Option<ApiError>) -> ApiFailure {
         match (status >= 500, error.map(Box::new)) {
-            (true, Some(e)) if e.code == ErrorCode::ProviderRejected => ApiFailure::Api(e),
+            (true, Some(e)) if provider_refused(e.code) => ApiFailure::Api(e),
             (true, e) => ApiFailure::Unreachable(e),
             (false, Some(e)) => ApiFailure::Api(e),
             (false, None) => ApiFailure::Malformed,
         }
     }
 
-    /// The `kassa:error` code.
+    /// The `kassa:error` code: the backend's error code as the contract names it, or the
+    /// widget's own for an answer that never came or could not be read.
     pub fn code(&self) -> String {
         match self {
             ApiFailure::Unreachable(_) => String::from("unreachable"),
             ApiFailure::Malformed => String::from("malformed_response"),
-            ApiFailure::Api(e) => error_code_str(e.code).to_owned(),
+            ApiFailure::Api(e) => e.code.as_str().to_owned(),
         }
     }
 }
 
-fn error_code_str(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidRequest => "invalid_request",
-        ErrorCode::UnknownSku => "unknown_sku",
-        ErrorCode::UnknownMethod => "unknown_method",
-        ErrorCode::ReturnUrlNotAllowed => "return_url_not_allowed",
-        ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
-        ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
-        ErrorCode::IdempotencyKeyInFlight => "idempotency_key_in_flight",
-        ErrorCode::SessionNotFound => "session_not_found",
-        ErrorCode::ProviderUnavailable => "provider_unavailable",
-        ErrorCode::ProviderRejected => "provider_rejected",
-        ErrorCode::RateLimited => "rate_limited",
-        ErrorCode::PayloadTooLarge => "payload_too_large",
-        ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-        _ => "internal",
-    }
+/// True for the codes of a provider that answered and would not take the payment.
+fn provider_refused(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::ProviderRejected | ErrorCode::ProviderPriceMismatch)
 }
 
 /// The problem screen for a failed request. `retry` is what "Retry" repeats; `otherwise` is
@@ -82,10 +70,14 @@ pub fn problem_for(failure: &ApiFailure, retry: Retry, otherwise: Next, l: Local
             (t!(l, unreachable).into(), detail, Next::Retry(retry))
         }
         ApiFailure::Malformed => (t!(l, malformed).into(), None, Next::Retry(retry)),
-        ApiFailure::Api(e) if e.code == ErrorCode::ProviderRejected => {
+        ApiFailure::Api(e) if provider_refused(e.code) => {
             let next = if e.retryable { Next::Retry(retry) } else { otherwise };
             let reference = e.reference.as_deref().map(|r| fill(t!(l, order_reference), r));
-            (t!(l, provider_refused).into(), reference, next)
+            let title = match e.code {
+                ErrorCode::ProviderPriceMismatch => t!(l, provider_price_differs),
+                _ => t!(l, provider_refused),
+            };
+            (title.into(), reference, next)
         }
         ApiFailure::Api(e) => {
             let next = if e.retryable { Next::Retry(retry) } else { otherwise };
@@ -196,6 +188,32 @@ mod tests {
             Locale::nb,
         );
         assert_eq!(p.detail, None, "no reference to give");
+    }
+
+    #[test]
+    fn a_provider_with_a_price_of_its_own_is_told_as_such_with_the_reference_and_another_way() {
+        let differs = ApiError {
+            code: ErrorCode::ProviderPriceMismatch,
+            message: "the payment provider priced this order differently from the quote".into(),
+            field: None,
+            retryable: false,
+            quote: None,
+            detail: Some(
+                "bokamera priced the order at 1460.00 NOK, the quote was 1450.00 NOK".into(),
+            ),
+            reference: Some("ks_0123abcd".into()),
+        };
+        for l in [Locale::en, Locale::nb, Locale::sv, Locale::da, Locale::de] {
+            let failure = ApiFailure::for_answer(502, Some(differs.clone()));
+            assert_eq!(failure.code(), "provider_price_mismatch", "{l:?}");
+            let p = problem_for(&failure, Retry::Create, Next::Picker, l);
+            assert_eq!(p.title, t!(l, provider_price_differs), "{l:?}");
+            assert_ne!(p.title, t!(l, provider_refused), "{l:?}: not a decline");
+            assert_eq!(p.next, Next::Picker, "{l:?}: another way to pay, not the same again");
+            let detail = p.detail.unwrap_or_default();
+            assert!(detail.contains("ks_0123abcd"), "{l:?}: the reference is shown: {detail}");
+            assert!(!detail.contains("1460"), "{l:?}: no developer words: {detail}");
+        }
     }
 
     #[test]

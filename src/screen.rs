@@ -98,6 +98,24 @@ impl Screen {
         }
     }
 
+    /// True when the screen draws its announcement as an `<h2>`, which focus moves to once
+    /// the customer has acted. A screen reader reads the focused heading, so the live region
+    /// then stays quiet: saying the news in both would say it twice.
+    pub fn heading_announces(&self) -> bool {
+        matches!(
+            self,
+            Screen::Iframe { .. }
+                | Screen::Embedded(_)
+                | Screen::Confirming { .. }
+                | Screen::Paid(_)
+                | Screen::Invoiced { .. }
+                | Screen::Failed { .. }
+                | Screen::Cancelled { .. }
+                | Screen::Expired { .. }
+                | Screen::Problem(_)
+        )
+    }
+
     /// What the live region announces when this screen appears.
     pub fn announcement(&self, l: Locale) -> String {
         String::from(match self {

@@ -425,6 +425,8 @@ async fn invalid_items_case(items: &str, expected: &str) {
     let w = Widget::mount(&[("items", items)]);
     w.wait_state("error").await;
     assert!(w.text().contains(expected), "message must name the problem; got {:?}", w.text());
+    // On page load focus stays with the host page, so the live region says what happened.
+    assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), w.heading());
     sleep(30).await;
     assert!(calls().is_empty(), "an invalid cart must send nothing to the backend: {:?}", calls());
 }
@@ -724,7 +726,8 @@ async fn each_status_screen_has_its_heading_and_way_on() {
         w.shadow.active_element().is_some_and(|e| e.tag_name() == "H2")
     })
     .await;
-    assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), "Payment received", "announced");
+    // The focused heading says it; the live region saying it too would say it twice.
+    assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), "", "said once, by the heading");
     let paid = w.events_named("kassa:paid");
     assert_eq!(get(&paid[0], "amount_minor").as_f64(), Some(145000.0));
     assert_eq!(get(&paid[0], "currency").as_string().as_deref(), Some("NOK"));
@@ -906,6 +909,15 @@ async fn a_return_url_is_confirmed_with_the_backend_not_trusted() {
         &session_json("ks_ret", "paid", "card", None, receipt),
     );
     w.wait_state("paid").await;
+    // Back from paying, focus goes to the news (the customer came back for it), and the
+    // heading alone says it.
+    until("focus on the receipt's heading", || {
+        w.shadow
+            .active_element()
+            .is_some_and(|e| e.text_content().as_deref() == Some("Payment received"))
+    })
+    .await;
+    assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), "", "said once, by the heading");
     assert!(calls_to("GET", "/v1/checkout/config").is_empty(), "confirming needs no config");
     set_page_query("");
 }

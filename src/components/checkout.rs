@@ -1,5 +1,6 @@
 //! `Checkout`: the widget's root. Draws the current screen, keeps `data-state` on the
-//! root, announces changes in a live region and moves focus to the new heading.
+//! root, moves focus to the new heading once the customer has acted, and announces in a
+//! live region what focus does not (page load, screens without a heading).
 
 use leptos::{html::Div, prelude::*};
 use wasm_bindgen::JsCast;
@@ -34,6 +35,10 @@ pub fn Checkout(
     }
     let drawn = Memo::new(move |_| ctx.screen.with(Screen::drawn));
     let root = NodeRef::<Div>::new();
+    // True when the last heading focus looked for was not there (its part of the widget
+    // still loading): the live region says the news instead. Until the next heading takes
+    // focus, so a screen right after such a one may be said by both.
+    let heading_missed = RwSignal::new(false);
 
     // Focus follows the flow once the customer has acted (never on page load: the host
     // page owns focus until then).
@@ -47,14 +52,30 @@ pub fn Checkout(
                 let heading = root
                     .try_get_untracked()
                     .flatten()
-                    .and_then(|r| r.query_selector("h2").ok().flatten());
-                if let Some(h) = heading.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    .and_then(|r| r.query_selector("h2").ok().flatten())
+                    .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+                let missed = heading.is_none();
+                if let Some(h) = heading {
                     let _ = h.focus();
+                }
+                if heading_missed.try_get_untracked() == Some(!missed) {
+                    heading_missed.set(missed);
                 }
             },
             std::time::Duration::ZERO,
         );
     });
+    // Each screen's news is said once: by its heading when focus moves there, else here.
+    let live = move || {
+        ctx.screen.with(|s| {
+            let by_heading = ctx.has_acted() && s.heading_announces() && !heading_missed.get();
+            if by_heading {
+                String::new()
+            } else {
+                s.announcement(ctx.lang())
+            }
+        })
+    };
 
     view! {
         <div
@@ -67,7 +88,7 @@ pub fn Checkout(
             node_ref=root
         >
             <p class="kassa-sr" role="status" aria-live="polite" data-testid="kassa-live">
-                {move || ctx.screen.with(|s| s.announcement(ctx.lang()))}
+                {live}
             </p>
             {move || screen_view(drawn.get(), ctx.lang())}
         </div>

@@ -18,13 +18,16 @@ use anyhow::Context as _;
 
 use crate::widget::{dist_dir, WASM_NAME};
 
-/// Brotli bytes the critical path may not exceed: just above the 182,027 B measured once the
-/// widget kept its `Intl` formatters and the loader started the browser's ICU while the Wasm
-/// downloads (+318 B for the picker 20 ms sooner over a link, `docs/toolchain.md` section 7),
-/// on the 181,709 B measured after the forms follow-up (+1,552 B: the method's countries for a private invoice checked at the
-/// personal number, the merchant's country for phone numbers, a provider's refusal said in
-/// the customer's language with the order reference), on the 180,148 B measured with
-/// issue 15's forms and issue 13's one set of customer rules on top of the 169,648 B below.
+/// Brotli bytes the critical path may not exceed: just above the 182,211 B measured once a
+/// provider with a price of its own was told as such in five languages and each screen's
+/// news was said once (by the focused heading or by the live region, not both): +184 B on
+/// the 182,027 B measured once the widget kept its `Intl` formatters and the loader started
+/// the browser's ICU while the Wasm downloads (+318 B for the picker 20 ms sooner over a
+/// link, `docs/toolchain.md` section 7), on the 181,709 B measured after the forms follow-up
+/// (+1,552 B: the method's countries for a private invoice checked at the personal number,
+/// the merchant's country for phone numbers, a provider's refusal said in the customer's
+/// language with the order reference), on the 180,148 B measured with issue 15's forms and
+/// issue 13's one set of customer rules on top of the 169,648 B below.
 /// The widget checks every customer field with kassa-wire's rules, the backend's own
 /// (`Customer::parse`: e-mail, E.164 phone plans of five countries, personal and organisation
 /// numbers of four with their check digits, postal codes by country): +7,372 B, down from
@@ -42,10 +45,10 @@ use crate::widget::{dist_dir, WASM_NAME};
 /// not win back; 127,410 B after issue 9; 139,265 B after issues 10 and 11 (all of it critical
 /// then); 133,516 B when the bundle moved to Trunk with `crates/bundle`, wasm-opt `--flatten
 /// --rereloop -Oz --converge`, esbuild and the first `#[lazy]` chunk.
-pub const CRITICAL_BROTLI_CEILING: usize = 182_100;
+pub const CRITICAL_BROTLI_CEILING: usize = 182_300;
 /// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
-/// 210,515 B measured with the critical path above (209,019 B before the forms follow-up).
-pub const TOTAL_BROTLI_CEILING: usize = 211_000;
+/// 211,057 B measured with the critical path above (210,858 B before it), on the 210,515 B measured with the critical path above (209,019 B before the forms follow-up).
+pub const TOTAL_BROTLI_CEILING: usize = 211_150;
 /// Where we want the critical path to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

@@ -64,6 +64,17 @@ pub enum AppError {
         /// The order the refusal belongs to, once one is stored.
         reference: Option<String>,
     },
+    /// The provider has its own price for the order and it is not the quote's (a booking
+    /// system's price list, `docs/providers.md` section 5.2): nothing was booked or charged. Both
+    /// totals are for the developer (`detail`); the customer is told in their language and
+    /// offered another method, which takes the quote's total.
+    #[error("the payment provider priced this order differently from the quote, so nothing was charged; `detail` gives both totals")]
+    ProviderPriceMismatch {
+        /// Both totals, as the adapter reported them.
+        detail: String,
+        /// The order the refusal belongs to, once one is stored.
+        reference: Option<String>,
+    },
     /// The cart costs something else than the quote the customer saw; the fresh quote.
     #[error("the price has changed since the quote; show the customer the new total and create the session with the new quote")]
     PriceChanged(Box<kassa_wire::Quote>),
@@ -137,6 +148,9 @@ impl AppError {
             AppError::ProviderRejected { .. } => {
                 (StatusCode::BAD_GATEWAY, ErrorCode::ProviderRejected)
             }
+            AppError::ProviderPriceMismatch { .. } => {
+                (StatusCode::BAD_GATEWAY, ErrorCode::ProviderPriceMismatch)
+            }
             AppError::PriceChanged(_) => (StatusCode::CONFLICT, ErrorCode::PriceChanged),
             AppError::QuoteExpired(_) => (StatusCode::CONFLICT, ErrorCode::QuoteExpired),
             AppError::UnsupportedMediaType => {
@@ -151,14 +165,18 @@ impl AppError {
 
     /// The provider error as the customer and merchant should see it. An answer we could
     /// not read (malformed or truncated) leaves the outcome unknown, which a retry settles, so
-    /// it is retryable for the customer too (R-I5).
+    /// it is retryable for the customer too (R-I5). A total of the provider's own that is not
+    /// the quote's has a code of its own: the customer can do something about it (pay the
+    /// quote another way), and the merchant must (align the two price lists).
     pub fn from_provider(e: &ProviderError) -> Self {
-        if outcome_unknown(e) {
-            AppError::ProviderUnavailable {
+        match e {
+            e if outcome_unknown(e) => AppError::ProviderUnavailable {
                 retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
+            },
+            ProviderError::AmountMismatch { .. } => {
+                AppError::ProviderPriceMismatch { detail: e.to_string(), reference: None }
             }
-        } else {
-            AppError::ProviderRejected { detail: e.to_string(), reference: None }
+            e => AppError::ProviderRejected { detail: e.to_string(), reference: None },
         }
     }
 
@@ -167,6 +185,9 @@ impl AppError {
         match self {
             AppError::ProviderRejected { detail, .. } => {
                 AppError::ProviderRejected { detail, reference: Some(reference.to_owned()) }
+            }
+            AppError::ProviderPriceMismatch { detail, .. } => {
+                AppError::ProviderPriceMismatch { detail, reference: Some(reference.to_owned()) }
             }
             other => other,
         }
@@ -202,7 +223,8 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let (detail, reference) = match self {
-            AppError::ProviderRejected { ref detail, ref reference } => {
+            AppError::ProviderRejected { ref detail, ref reference }
+            | AppError::ProviderPriceMismatch { ref detail, ref reference } => {
                 (Some(detail.clone()), reference.clone())
             }
             _ => (None, None),

@@ -773,7 +773,10 @@ async fn a_bokamera_price_that_differs_from_the_quote_is_refused_and_the_order_k
     let res = app.post("/v1/checkout/sessions", Some("bm-repriced"), &bokamera_body()).await;
     assert_eq!(res.status(), 502);
     let error: ApiError = res.json().await.unwrap();
-    assert_eq!(error.code, ErrorCode::ProviderRejected);
+    // A code of its own: the customer is told the price differs, not that the payment was
+    // declined, and offered another method (which takes the quote's total).
+    assert_eq!(error.code, ErrorCode::ProviderPriceMismatch);
+    assert!(!error.retryable, "the same request gets the same price: {error:?}");
     // BokaMera's reason is for the developer, in `detail`; the message stays general.
     let detail = error.detail.as_deref().unwrap_or_default();
     assert!(detail.contains("1460.00"), "BokaMera's price is named: {detail}");

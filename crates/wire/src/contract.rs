@@ -578,7 +578,8 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<Quote>,
     /// For the developer: what is behind the error in the words of whoever refused
-    /// (with [`ErrorCode::ProviderRejected`], the provider's reason). Never shown to the
+    /// (with [`ErrorCode::ProviderRejected`], the provider's reason; with
+    /// [`ErrorCode::ProviderPriceMismatch`], both totals). Never shown to the
     /// customer, who gets a sentence in their language chosen by [`ApiError::code`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -612,6 +613,11 @@ named_enum! {
         ProviderUnavailable = "provider_unavailable",
         /// The provider refused our request; trying again will not help.
         ProviderRejected = "provider_rejected",
+        /// The provider has its own price for the order (a booking system's price list, a
+        /// crypto checkout's total) and it differs from the quote: nothing was booked or
+        /// charged, the order is kept (`reference`), and another method may take the quote.
+        /// `detail` gives both totals, for the developer.
+        ProviderPriceMismatch = "provider_price_mismatch",
         /// The price of the cart differs from the quote the customer saw (409); the answer's
         /// `quote` is the fresh one, and nothing was created.
         PriceChanged = "price_changed",

@@ -256,8 +256,9 @@ async fn bokamera_embedded_checkout_pays_on_the_page() -> anyhow::Result<()> {
 }
 
 /// A booking system that prices the booking differently from the quote on the Pay button
-/// (K3): nothing is charged, and the customer reads why and is offered another method, not
-/// "we can't reach the checkout service" (the backend answers it as a 502 from the provider).
+/// (K3): nothing is charged, and the customer reads that the provider has another price (not
+/// a decline, not "we can't reach the checkout service": the backend answers a 502
+/// `provider_price_mismatch`) and is offered another method.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bokamera_pricing_the_booking_differently_is_explained_with_another_way_to_pay(
 ) -> anyhow::Result<()> {
@@ -278,13 +279,15 @@ async fn bokamera_pricing_the_booking_differently_is_explained_with_another_way_
             widget.pay().await?;
             widget.wait_state("error").await?;
             // BokaMera's reason (both prices) is the developer's, in the answer's `detail`
-            // (tests/api.rs, `…_k3`); the customer is told the refusal in their language, with
-            // the kept order's reference and another way to pay.
+            // (crates/server/tests/api.rs, `…_k3`); the customer is told in their language
+            // that the price differs, with the kept order's reference and another way to pay.
             let text = widget.text().await?;
             anyhow::ensure!(
-                text.contains("The payment provider declined this payment") && text.contains("ks_"),
-                "the refusal and the order's reference: {text}"
+                text.contains("The payment provider has a different price for this order")
+                    && text.contains("ks_"),
+                "the price difference and the order's reference: {text}"
             );
+            anyhow::ensure!(!text.contains("declined"), "not told as a decline: {text}");
             anyhow::ensure!(!text.contains("1460.00"), "no developer detail: {text}");
             anyhow::ensure!(!text.contains("can't reach"), "not an outage: {text}");
             widget.by_role("button", "Choose another method").await?.click().await?;
