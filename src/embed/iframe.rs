@@ -23,6 +23,7 @@ use kassa_wire::SessionId;
 use leptos::{ev, html::Iframe, prelude::*};
 use wasm_bindgen::JsValue;
 
+use super::LeaveButton;
 use crate::{
     flow::{self, use_ctx, Ctx},
     format, lang, navigate, returns,
@@ -132,14 +133,7 @@ pub fn Frame(
             <a class="kassa-frame__direct" href=direct_url data-testid="kassa-open-directly">
                 {t!(ctx.lang(), open_directly)}
             </a>
-            <button
-                type="button"
-                class="kassa-button kassa-button--secondary"
-                data-testid="kassa-leave"
-                on:click=move |_| flow::leave_for_picker(ctx, session.clone())
-            >
-                {t!(ctx.lang(), leave)}
-            </button>
+            <LeaveButton session/>
         </section>
     }
 }

@@ -36,6 +36,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 
+use super::LeaveButton;
 use crate::{
     flow::{self, use_ctx, Ctx},
     outcome::settled_screen,
@@ -180,14 +181,7 @@ pub fn StripeCheckout(
             <div class="kassa-embedded__mount" data-testid="kassa-stripe">
                 <slot name=SLOT></slot>
             </div>
-            <button
-                type="button"
-                class="kassa-button kassa-button--secondary"
-                data-testid="kassa-leave"
-                on:click=move |_| flow::leave_for_picker(ctx, session.clone())
-            >
-                {t!(ctx.lang(), leave)}
-            </button>
+            <LeaveButton session/>
         </section>
     }
 }

@@ -18,9 +18,12 @@ use anyhow::Context as _;
 
 use crate::widget::{dist_dir, WASM_NAME};
 
-/// Brotli bytes the critical path may not exceed: just above the 182,211 B measured once a
-/// provider with a price of its own was told as such in five languages and each screen's
-/// news was said once (by the focused heading or by the live region, not both): +184 B on
+/// Brotli bytes the critical path may not exceed: just above the 182,393 B measured once the
+/// marks and method groups took their names from `named_enum!` and the two embedded pages
+/// shared one "Choose another way to pay" component (+182 B, of 127 B raw), on the 182,211 B
+/// measured once a provider with a price of its own was told as such in five languages and
+/// each screen's news was said once (by the focused heading or by the live region, not
+/// both): +184 B on
 /// the 182,027 B measured once the widget kept its `Intl` formatters and the loader started
 /// the browser's ICU while the Wasm downloads (+318 B for the picker 20 ms sooner over a
 /// link, `docs/toolchain.md` section 7), on the 181,709 B measured after the forms follow-up
@@ -45,7 +48,7 @@ use crate::widget::{dist_dir, WASM_NAME};
 /// not win back; 127,410 B after issue 9; 139,265 B after issues 10 and 11 (all of it critical
 /// then); 133,516 B when the bundle moved to Trunk with `crates/bundle`, wasm-opt `--flatten
 /// --rereloop -Oz --converge`, esbuild and the first `#[lazy]` chunk.
-pub const CRITICAL_BROTLI_CEILING: usize = 182_300;
+pub const CRITICAL_BROTLI_CEILING: usize = 182_400;
 /// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
 /// 211,057 B measured with the critical path above (210,858 B before it), on the 210,515 B measured with the critical path above (209,019 B before the forms follow-up).
 pub const TOTAL_BROTLI_CEILING: usize = 211_150;

@@ -290,6 +290,22 @@ pub(crate) fn check_reference(provider: ProviderId, reference: &str) -> Result<(
     }
 }
 
+/// Whether a provider whose payment page is only ever hosted (redirected to or framed)
+/// frames it. Stripe's embedded checkout is mounted by Stripe.js for a Stripe session, so
+/// every other provider refuses it.
+pub(crate) fn frames_hosted_page(
+    provider: ProviderId,
+    presentation: Presentation,
+) -> Result<bool, ProviderError> {
+    match presentation {
+        Presentation::Redirect => Ok(false),
+        Presentation::Iframe => Ok(true),
+        Presentation::StripeEmbedded => {
+            Err(ProviderError::Unsupported { provider, operation: "Stripe embedded checkout" })
+        }
+    }
+}
+
 /// Checks that the lines are in one currency and add up to the total, before any of them
 /// is encoded for a provider.
 pub(crate) fn check_totals(

@@ -161,6 +161,19 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
+    /// The answer if it is a 2xx; any other status becomes the provider's error as `refusal`
+    /// reads it from the answer (each adapter knows its provider's error bodies).
+    pub(crate) fn success_or(
+        self,
+        refusal: impl FnOnce(&Answer) -> ProviderError,
+    ) -> Result<Answer, ProviderError> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(refusal(&self))
+        }
+    }
+
     /// Parses the body, reporting a malformed one as [`ProviderError::UnexpectedResponse`].
     pub(crate) fn json<T: DeserializeOwned>(
         &self,

@@ -120,17 +120,6 @@ named_enum! {
     }
 }
 
-impl ProviderId {
-    /// Every provider, in a stable order.
-    pub const ALL: [ProviderId; 5] = [
-        ProviderId::Stripe,
-        ProviderId::Payfect,
-        ProviderId::FrontPayment,
-        ProviderId::Checkfront,
-        ProviderId::Bokamera,
-    ];
-}
-
 named_enum! {
     /// How a provider's payment page is shown.
     pub enum Presentation {
@@ -145,20 +134,21 @@ named_enum! {
 
 named_enum! {
     /// A customer detail a payment method may require. Its name is also the field's key in
-    /// [`CustomerDetails`] and in an error's path (`customer.email`).
+    /// [`CustomerDetails`] and in an error's path (`customer.email`). Declared in the order
+    /// a form shows them (`ALL`).
     pub enum CustomerField {
+        /// A [`crate::CustomerKind`]: `private` or `corporate` (Front Payment invoices).
+        CustomerType = "customer_type",
         /// Full name.
         Name = "name",
+        /// Organisation number ([`crate::OrganisationNumber`]), for corporate invoices.
+        OrganisationId = "organisation_id",
+        /// National identity number ([`crate::PersonalNumber`]), for private invoices.
+        PersonalNumber = "personal_number",
         /// E-mail address.
         Email = "email",
         /// Phone number with country code.
         Phone = "phone",
-        /// A [`crate::CustomerKind`]: `private` or `corporate` (Front Payment invoices).
-        CustomerType = "customer_type",
-        /// National identity number ([`crate::PersonalNumber`]), for private invoices.
-        PersonalNumber = "personal_number",
-        /// Organisation number ([`crate::OrganisationNumber`]), for corporate invoices.
-        OrganisationId = "organisation_id",
         /// Street and number.
         StreetAddress = "street_address",
         /// Postal code.
@@ -168,22 +158,6 @@ named_enum! {
         /// ISO 3166-1 alpha-2 country code, e.g. `NO`.
         Country = "country",
     }
-}
-
-impl CustomerField {
-    /// Every field, in the order a form shows them.
-    pub const ALL: [CustomerField; 10] = [
-        CustomerField::CustomerType,
-        CustomerField::Name,
-        CustomerField::OrganisationId,
-        CustomerField::PersonalNumber,
-        CustomerField::Email,
-        CustomerField::Phone,
-        CustomerField::StreetAddress,
-        CustomerField::PostalCode,
-        CustomerField::City,
-        CustomerField::Country,
-    ];
 }
 
 /// A detail a provider's account asks for beyond the [`CustomerField`]s.

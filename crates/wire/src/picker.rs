@@ -8,81 +8,37 @@
 //! The marks are image files served beside the widget bundle (`marks/<mark>.svg`); where they
 //! come from and the brands' rules for showing them are in `docs/brand-marks.md`.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
-use crate::{PaymentMethod, Presentation, ProviderId};
+use crate::{named::named_enum, PaymentMethod, Presentation, ProviderId};
 
-/// A payment mark the widget can show: the file `marks/<name>.svg` beside its bundle.
-///
-/// One name for serde, config and file: [`Mark::as_str`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mark {
-    /// Visa's brand mark.
-    Visa,
-    /// Mastercard's brand mark.
-    Mastercard,
-    /// Vipps's mark.
-    Vipps,
-    /// The Apple Pay mark.
-    ApplePay,
-    /// The Google Pay mark.
-    GooglePay,
-    /// A generic payment card (no brand).
-    Card,
-    /// An invoice (no brand).
-    Invoice,
-    /// A generic crypto coin (no brand).
-    Crypto,
-    /// Paying on the booking system's own page (no brand).
-    BookingPage,
+named_enum! {
+    /// A payment mark the widget can show: the file `marks/<name>.svg` beside its bundle.
+    ///
+    /// One name for serde, config and file: [`Mark::as_str`].
+    pub enum Mark {
+        /// Visa's brand mark.
+        Visa = "visa",
+        /// Mastercard's brand mark.
+        Mastercard = "mastercard",
+        /// Vipps's mark.
+        Vipps = "vipps",
+        /// The Apple Pay mark.
+        ApplePay = "apple_pay",
+        /// The Google Pay mark.
+        GooglePay = "google_pay",
+        /// A generic payment card (no brand).
+        Card = "card",
+        /// An invoice (no brand).
+        Invoice = "invoice",
+        /// A generic crypto coin (no brand).
+        Crypto = "crypto",
+        /// Paying on the booking system's own page (no brand).
+        BookingPage = "booking_page",
+    }
 }
 
 impl Mark {
-    /// Every mark, in a stable order.
-    pub const ALL: [Mark; 9] = [
-        Mark::Visa,
-        Mark::Mastercard,
-        Mark::Vipps,
-        Mark::ApplePay,
-        Mark::GooglePay,
-        Mark::Card,
-        Mark::Invoice,
-        Mark::Crypto,
-        Mark::BookingPage,
-    ];
-
-    /// The mark's name in JSON, config and file name (`apple_pay`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mark::Visa => "visa",
-            Mark::Mastercard => "mastercard",
-            Mark::Vipps => "vipps",
-            Mark::ApplePay => "apple_pay",
-            Mark::GooglePay => "google_pay",
-            Mark::Card => "card",
-            Mark::Invoice => "invoice",
-            Mark::Crypto => "crypto",
-            Mark::BookingPage => "booking_page",
-        }
-    }
-
-    /// Parses [`Mark::as_str`] output.
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "visa" => Mark::Visa,
-            "mastercard" => Mark::Mastercard,
-            "vipps" => Mark::Vipps,
-            "apple_pay" => Mark::ApplePay,
-            "google_pay" => Mark::GooglePay,
-            "card" => Mark::Card,
-            "invoice" => Mark::Invoice,
-            "crypto" => Mark::Crypto,
-            "booking_page" => Mark::BookingPage,
-            _ => return None,
-        })
-    }
-
     /// The brand's own name, which is never translated (the brands' rules: "Apple Pay",
     /// "Google Pay", "Vipps", "Visa", "Mastercard"); `None` for the generic pictograms.
     pub fn brand_name(self) -> Option<&'static str> {
@@ -107,76 +63,30 @@ pub(crate) fn known_marks<'de, D: Deserializer<'de>>(
     Ok(names.iter().filter_map(|n| Mark::parse(n)).collect())
 }
 
-/// What the customer picks a method as; the picker shows one group per value, in the order in
-/// which the merchant's method list first uses it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MethodGroup {
-    /// A payment card.
-    Card,
-    /// Vipps.
-    Vipps,
-    /// A wallet such as Apple Pay or Google Pay.
-    Wallet,
-    /// An invoice.
-    Invoice,
-    /// A cryptocurrency.
-    Crypto,
-    /// Paying on the booking system's own page.
-    BookingPage,
-    /// None of the above, or a group this version does not know (a newer backend's): shown
-    /// last, so that a new group never breaks an older widget. Also what a backend that sends
-    /// no group gets.
-    #[default]
-    Other,
-}
-
-impl MethodGroup {
-    /// Every group, in a stable order.
-    pub const ALL: [MethodGroup; 7] = [
-        MethodGroup::Card,
-        MethodGroup::Vipps,
-        MethodGroup::Wallet,
-        MethodGroup::Invoice,
-        MethodGroup::Crypto,
-        MethodGroup::BookingPage,
-        MethodGroup::Other,
-    ];
-
-    /// The group's name in JSON and config (`booking_page`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MethodGroup::Card => "card",
-            MethodGroup::Vipps => "vipps",
-            MethodGroup::Wallet => "wallet",
-            MethodGroup::Invoice => "invoice",
-            MethodGroup::Crypto => "crypto",
-            MethodGroup::BookingPage => "booking_page",
-            MethodGroup::Other => "other",
-        }
+named_enum! {
+    /// What the customer picks a method as; the picker shows one group per value, in the
+    /// order in which the merchant's method list first uses it.
+    #[derive(Default)]
+    pub enum MethodGroup {
+        /// A payment card.
+        Card = "card",
+        /// Vipps.
+        Vipps = "vipps",
+        /// A wallet such as Apple Pay or Google Pay.
+        Wallet = "wallet",
+        /// An invoice.
+        Invoice = "invoice",
+        /// A cryptocurrency.
+        Crypto = "crypto",
+        /// Paying on the booking system's own page.
+        BookingPage = "booking_page",
+        /// None of the above, or a group this version does not know (a newer backend's):
+        /// shown last, so that a new group never breaks an older widget. Also what a backend
+        /// that sends no group gets.
+        #[default]
+        Other = "other",
     }
-
-    /// Parses [`MethodGroup::as_str`] output.
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "card" => MethodGroup::Card,
-            "vipps" => MethodGroup::Vipps,
-            "wallet" => MethodGroup::Wallet,
-            "invoice" => MethodGroup::Invoice,
-            "crypto" => MethodGroup::Crypto,
-            "booking_page" => MethodGroup::BookingPage,
-            "other" => MethodGroup::Other,
-            _ => return None,
-        })
-    }
-}
-
-/// Read by hand as a string: an unknown group is [`MethodGroup::Other`] (see there).
-impl<'de> Deserialize<'de> for MethodGroup {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Ok(MethodGroup::parse(&text).unwrap_or(MethodGroup::Other))
-    }
+    unknown => Other;
 }
 
 impl ProviderId {

@@ -60,17 +60,6 @@ named_enum! {
 }
 
 impl SessionState {
-    /// Every state, for exhaustive tests.
-    pub const ALL: [SessionState; 7] = [
-        SessionState::Created,
-        SessionState::Open,
-        SessionState::Paid,
-        SessionState::Failed,
-        SessionState::Cancelled,
-        SessionState::Expired,
-        SessionState::Invoiced,
-    ];
-
     /// The state after `event`, or `None` when the event changes nothing (a duplicate, a
     /// stale event, or one that would move a final state backwards).
     pub fn apply(self, event: PaymentEvent) -> Option<SessionState> {

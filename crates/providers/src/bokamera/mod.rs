@@ -236,12 +236,9 @@ impl Bokamera {
     }
 
     async fn send(&self, call: &Call) -> Result<Answer, ProviderError> {
-        let answer = transport::send(P, &self.http, &self.config.retry, call).await?;
-        if answer.is_success() {
-            Ok(answer)
-        } else {
-            Err(transformers::map_error(answer.status, &answer.body, answer.common_error(P)))
-        }
+        transport::send(P, &self.http, &self.config.retry, call)
+            .await?
+            .success_or(|a| transformers::map_error(a.status, &a.body, a.common_error(P)))
     }
 
     /// The BokaMera article of every line, in cart order.

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use http::Method;
-use kassa_wire::{Action, Currency, PaymentEvent, Presentation, ProviderId};
+use kassa_wire::{Action, Currency, PaymentEvent, ProviderId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -36,7 +36,7 @@ use url::Url;
 pub use self::transformers::BookingStatuses;
 use self::transformers::{BookingAnswer, Envelope, RatedItem, SessionAnswer};
 use crate::{
-    check_reference, check_totals,
+    check_reference, check_totals, frames_hosted_page,
     transport::{self, Answer, Call, Replay},
     AccountForm, IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
     SessionRequest,
@@ -235,16 +235,7 @@ impl Checkfront {
         &self,
         req: &SessionRequest,
     ) -> Result<ProviderSession, ProviderError> {
-        let frame = match req.presentation {
-            Presentation::Redirect => false,
-            Presentation::Iframe => true,
-            Presentation::StripeEmbedded => {
-                return Err(ProviderError::Unsupported {
-                    provider: P,
-                    operation: "Stripe embedded checkout",
-                })
-            }
-        };
+        let frame = frames_hosted_page(P, req.presentation)?;
         check_totals(P, req)?;
         let mut slips = Vec::with_capacity(req.lines.len());
         for (i, line) in req.lines.iter().enumerate() {

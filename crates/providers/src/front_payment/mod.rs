@@ -37,15 +37,15 @@ pub const PERSONAL_NUMBER_COUNTRIES: &[kassa_wire::CountryCode] = &[kassa_wire::
 use std::collections::HashMap;
 
 use http::Method;
-use kassa_wire::{Action, Currency, PaymentEvent, Presentation, ProviderId};
+use kassa_wire::{Action, Currency, PaymentEvent, ProviderId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use self::transformers::{Callbacks, Created, Flow, OrderBody, OrderStatus, SubmitPayment};
 pub use self::transformers::{ChecksumFormula, StatusWords};
+use self::transformers::{Created, Flow, OrderBody, OrderStatus, SubmitPayment};
 use crate::{
-    check_reference, check_totals,
+    check_reference, check_totals, frames_hosted_page,
     transport::{self, Answer, Call, Replay},
     IncomingNotification, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
     SessionRequest,
@@ -205,12 +205,9 @@ impl FrontPayment {
     }
 
     async fn send(&self, call: &Call) -> Result<Answer, ProviderError> {
-        let answer = transport::send(P, &self.http, &self.config.retry, call).await?;
-        if answer.is_success() {
-            Ok(answer)
-        } else {
-            Err(transformers::map_error(answer.status, &answer.body, |_| answer.common_error(P)))
-        }
+        transport::send(P, &self.http, &self.config.retry, call)
+            .await?
+            .success_or(|a| transformers::map_error(a.status, &a.body, |_| a.common_error(P)))
     }
 
     fn flow(&self, variant: Option<&str>) -> Result<Flow, ProviderError> {
@@ -239,30 +236,8 @@ impl FrontPayment {
         let rate = |sku: &str| c.tax_rates.get(sku).copied().unwrap_or(c.default_tax_rate);
         let (products, order_summary) = transformers::products(req, rate, c.max_decimals)?;
         let cc = c.default_country_code.as_str();
-        let mut body = OrderBody {
-            products,
-            order_summary,
-            // "current or future date": the moment of this request, also on a late retry.
-            order_date: now.to_string(),
-            reference_no: Some(req.order_id.clone()),
-            references_no: None,
-            with_customer: None,
-            customer_details: None,
-            submit_payment: None,
-            due_date_for_payment_link: None,
-            checkout_language: None,
-            invoice_interval: None,
-            separate_invoices: None,
-            invoice_fee_applicable: None,
-            invoice_maturity: None,
-            order_from: None,
-            fpgo_uuid: None,
-            callback: Callbacks {
-                callback_url: req.notify_url.clone(),
-                success: req.success_url.clone(),
-                failure: req.cancel_url.clone(),
-            },
-        };
+        // "current or future date": the moment of this request, also on a late retry.
+        let mut body = OrderBody::base(req, products, order_summary, now.to_string());
         match flow {
             Flow::Regular { via } => {
                 // Customer details are optional here; send them only when complete.
@@ -313,22 +288,13 @@ impl FrontPayment {
         &self,
         req: &SessionRequest,
     ) -> Result<ProviderSession, ProviderError> {
-        let frame = match req.presentation {
-            Presentation::Redirect => false,
-            Presentation::Iframe if self.config.allow_iframe => true,
-            Presentation::Iframe => {
-                return Err(ProviderError::Unsupported {
-                    provider: P,
-                    operation: "its payment pages in an iframe",
-                })
-            }
-            Presentation::StripeEmbedded => {
-                return Err(ProviderError::Unsupported {
-                    provider: P,
-                    operation: "Stripe embedded checkout",
-                })
-            }
-        };
+        let frame = frames_hosted_page(P, req.presentation)?;
+        if frame && !self.config.allow_iframe {
+            return Err(ProviderError::Unsupported {
+                provider: P,
+                operation: "its payment pages in an iframe",
+            });
+        }
         check_totals(P, req)?;
         let flow = self.flow(req.method_variant.as_deref())?;
         let now = unix_now();

@@ -417,6 +417,42 @@ pub(crate) struct OrderBody {
     pub(crate) callback: Callbacks,
 }
 
+impl OrderBody {
+    /// What every flow sends: the order's lines and totals, its date, its reference
+    /// (`referenceNo`; the hosted flow moves it to `referencesNo`) and the three callback
+    /// URLs; each flow adds its own fields.
+    pub(crate) fn base(
+        req: &SessionRequest,
+        products: Vec<Product>,
+        order_summary: OrderSummary,
+        order_date: String,
+    ) -> Self {
+        OrderBody {
+            products,
+            order_summary,
+            order_date,
+            reference_no: Some(req.order_id.clone()),
+            references_no: None,
+            with_customer: None,
+            customer_details: None,
+            submit_payment: None,
+            due_date_for_payment_link: None,
+            checkout_language: None,
+            invoice_interval: None,
+            separate_invoices: None,
+            invoice_fee_applicable: None,
+            invoice_maturity: None,
+            order_from: None,
+            fpgo_uuid: None,
+            callback: Callbacks {
+                callback_url: req.notify_url.clone(),
+                success: req.success_url.clone(),
+                failure: req.cancel_url.clone(),
+            },
+        }
+    }
+}
+
 /// Front Payment's languages (`en,no,sv,da,de`) from a BCP 47 tag; Norwegian variants → `no`.
 pub(crate) fn language(locale: Option<&str>) -> Option<&'static str> {
     let primary = locale?.split(['-', '_']).next()?.to_ascii_lowercase();
@@ -805,27 +841,9 @@ mod tests {
         let req = request(&[(450_000, 1)], Currency::NOK);
         let (products, order_summary) = products(&req, |_| 12, 2).unwrap();
         let body = OrderBody {
-            products,
-            order_summary,
-            order_date: req.created_at.to_string(),
-            reference_no: Some(req.order_id.clone()),
-            references_no: None,
             with_customer: Some(false),
-            customer_details: None,
             submit_payment: Some(SubmitPayment { via: "visa".into() }),
-            due_date_for_payment_link: None,
-            checkout_language: None,
-            invoice_interval: None,
-            separate_invoices: None,
-            invoice_fee_applicable: None,
-            invoice_maturity: None,
-            order_from: None,
-            fpgo_uuid: None,
-            callback: Callbacks {
-                callback_url: req.notify_url.clone(),
-                success: req.success_url.clone(),
-                failure: req.cancel_url.clone(),
-            },
+            ..OrderBody::base(&req, products, order_summary, req.created_at.to_string())
         };
         let json = serde_json::to_string(&body).unwrap();
         assert_eq!(

@@ -21,7 +21,7 @@ pub(crate) mod transformers;
 use std::collections::BTreeMap;
 
 use http::Method;
-use kassa_wire::{Action, Money, Presentation, ProviderId};
+use kassa_wire::{Action, Money, ProviderId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -31,7 +31,7 @@ use self::rules::Currencies;
 pub use self::transformers::CurrencyCase;
 use self::transformers::{CallbackNews, Checkout, CreateCheckout};
 use crate::{
-    check_reference, check_totals,
+    check_reference, check_totals, frames_hosted_page,
     transport::{self, Answer, Call, Replay},
     IncomingNotification, OrderLine, PaymentUpdate, ProviderError, ProviderSession, RetryPolicy,
     SessionRequest,
@@ -137,12 +137,9 @@ impl Payfect {
     }
 
     async fn send(&self, call: &Call) -> Result<Answer, ProviderError> {
-        let answer = transport::send(P, &self.http, &self.config.retry, call).await?;
-        if answer.is_success() {
-            Ok(answer)
-        } else {
-            Err(transformers::map_error(answer.status, &answer.body, answer.common_error(P)))
-        }
+        transport::send(P, &self.http, &self.config.retry, call)
+            .await?
+            .success_or(|a| transformers::map_error(a.status, &a.body, a.common_error(P)))
     }
 
     /// Creates a checkout; its `url` is redirected to or framed. Payfect's total must be in
@@ -151,16 +148,7 @@ impl Payfect {
         &self,
         req: &SessionRequest,
     ) -> Result<ProviderSession, ProviderError> {
-        let frame = match req.presentation {
-            Presentation::Redirect => false,
-            Presentation::Iframe => true,
-            Presentation::StripeEmbedded => {
-                return Err(ProviderError::Unsupported {
-                    provider: P,
-                    operation: "Stripe embedded checkout",
-                })
-            }
-        };
+        let frame = frames_hosted_page(P, req.presentation)?;
         check_totals(P, req)?;
         let body = serde_json::to_vec(&CreateCheckout::from_request(req, &self.currencies)?)
             .map_err(|_| ProviderError::unexpected(P, 0))?;

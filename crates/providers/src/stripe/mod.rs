@@ -138,13 +138,10 @@ impl Stripe {
     }
 
     async fn send(&self, call: &Call) -> Result<Answer, ProviderError> {
-        let answer = transport::send(P, &self.http, &self.config.retry, call).await?;
-        if answer.is_success() {
-            Ok(answer)
-        } else {
-            let envelope = serde_json::from_slice::<ErrorEnvelope>(&answer.body).ok();
-            Err(transformers::map_error(answer.status, envelope, answer.common_error(P)))
-        }
+        transport::send(P, &self.http, &self.config.retry, call).await?.success_or(|a| {
+            let envelope = serde_json::from_slice::<ErrorEnvelope>(&a.body).ok();
+            transformers::map_error(a.status, envelope, a.common_error(P))
+        })
     }
 
     /// Creates a Checkout Session: hosted → [`Action::Redirect`], embedded →
