@@ -243,17 +243,26 @@ mod tests {
         .await
     }
 
-    async fn count(w: &Writer) -> i64 {
+    /// The integer column `column` of the one row `query` answers, read as a job of
+    /// `durability`, inside its transaction.
+    async fn read_int(
+        w: &Writer,
+        durability: Durability,
+        query: &'static str,
+        column: &'static str,
+    ) -> i64 {
         w.run(
-            Durability::Durable,
-            Box::new(|db| {
-                Box::pin(async move {
-                    sql::fetch_one(db, "SELECT COUNT(*) AS n FROM t", vec![]).await?.int_of("n")
-                })
+            durability,
+            Box::new(move |db| {
+                Box::pin(async move { sql::fetch_one(db, query, vec![]).await?.int_of(column) })
             }),
         )
         .await
         .unwrap()
+    }
+
+    async fn count(w: &Writer) -> i64 {
+        read_int(w, Durability::Durable, "SELECT COUNT(*) AS n FROM t", "n").await
     }
 
     #[tokio::test]
@@ -366,16 +375,7 @@ mod tests {
 
     /// `PRAGMA synchronous` as a job of `durability` sees it inside its transaction.
     async fn synchronous_seen(w: &Writer, durability: Durability) -> i64 {
-        w.run(
-            durability,
-            Box::new(|db| {
-                Box::pin(async move {
-                    sql::fetch_one(db, "PRAGMA synchronous", vec![]).await?.int_of("synchronous")
-                })
-            }),
-        )
-        .await
-        .unwrap()
+        read_int(w, durability, "PRAGMA synchronous", "synchronous").await
     }
 
     #[tokio::test]
