@@ -206,3 +206,37 @@ pub enum Retry {
         cancelled: bool,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use kassa_wire::{MethodId, SessionId};
+
+    use super::*;
+
+    /// A screen whose heading says its news must have news to say, and a screen without one
+    /// must leave it to the live region: one of the two always speaks.
+    #[test]
+    fn every_screen_with_news_says_it_by_its_heading_or_by_the_live_region() {
+        let session = || SessionId::parse("ks_1").unwrap();
+        let with_heading = [
+            Screen::Confirming { session: session(), stalled: false },
+            Screen::Invoiced { session: session() },
+            Screen::Failed { session: session(), method: MethodId::parse("card").unwrap() },
+            Screen::Cancelled { session: session() },
+            Screen::Expired { session: session(), hold: false },
+        ];
+        for l in [Locale::en, Locale::nb, Locale::sv, Locale::da, Locale::de] {
+            for screen in &with_heading {
+                assert!(screen.heading_announces(), "{screen:?}");
+                assert!(!screen.announcement(l).is_empty(), "{l:?} {screen:?}");
+            }
+            for screen in [Screen::Creating, Screen::Returning, Screen::Redirecting] {
+                assert!(!screen.heading_announces(), "{screen:?} has no heading");
+                assert!(!screen.announcement(l).is_empty(), "{l:?} {screen:?}: the live region");
+            }
+            for quiet in [Screen::Loading, Screen::Picker] {
+                assert!(!quiet.heading_announces() && quiet.announcement(l).is_empty());
+            }
+        }
+    }
+}

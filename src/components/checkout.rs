@@ -58,6 +58,8 @@ pub fn Checkout(
                 if let Some(h) = heading {
                     let _ = h.focus();
                 }
+                // Set only when it changes (the flag was `!missed`), so the live region is
+                // not redrawn for nothing; `None` is a widget already gone.
                 if heading_missed.try_get_untracked() == Some(!missed) {
                     heading_missed.set(missed);
                 }
