@@ -70,6 +70,12 @@ pub fn field_key(field: CustomerField) -> &'static str {
     }
 }
 
+/// True when `method` asks the customer for anything (Kassa's fields or the provider's own),
+/// so the picker shows a form for it.
+pub fn asks_for_details(method: &PaymentMethod) -> bool {
+    !method.required_fields.is_empty() || !method.extra_fields.is_empty()
+}
+
 /// The fields to show for a method, in form order: with a customer type, the personal number
 /// only for a private person and the organisation number only for a company (neither until
 /// the type is chosen). The rule is kassa-wire's, shared with the backend.

@@ -79,6 +79,20 @@ impl Loaded {
     pub fn usable_methods(&self) -> Vec<PaymentMethod> {
         self.config.methods.iter().filter(|m| supported(m)).cloned().collect()
     }
+
+    /// The method selected when the picker opens: the only one, else the one the merchant
+    /// chose to select at first.
+    fn first_choice(&self) -> Option<MethodId> {
+        let usable = self.usable_methods();
+        match usable.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => self
+                .config
+                .default_method
+                .as_deref()
+                .and_then(|d| usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())),
+        }
+    }
 }
 
 /// The customer's side of the picker: the chosen method, what was typed, and the problems
@@ -151,6 +165,7 @@ impl Ctx {
         let prefill = setup.prefill.clone();
         let setup = StoredValue::new_local(setup);
         let loads = StoredValue::new((0u32, 0u32));
+        let selected = RwSignal::new(None::<MethodId>);
         let loaded = LocalResource::new(move || {
             let (wanted, _) = loads.get_value();
             let api = setup.with_value(|s| s.api.clone());
@@ -169,7 +184,20 @@ impl Ctx {
                     Some(prefetched) => prefetched.answers(&api, &items).await,
                     None => futures::future::join(api.config(), api.quote(&items)).await,
                 };
-                Some((wanted, config.and_then(|config| Ok(Loaded { config, quote: quote? }))))
+                let answer = config.and_then(|config| Ok(Loaded { config, quote: quote? }));
+                if let Ok(loaded) = &answer {
+                    // The picker opens with its form when the method selected at first asks
+                    // for details: that part is loaded first, or it would push the picker
+                    // down when it came.
+                    let shown = selected.get_untracked().or_else(|| loaded.first_choice());
+                    if shown
+                        .and_then(|id| loaded.method(&id))
+                        .is_some_and(customer::asks_for_details)
+                    {
+                        crate::components::customer_fields::ready().await;
+                    }
+                }
+                Some((wanted, answer))
             }
         });
         let create = Action::new_local(move |attempt: &Attempt| {
@@ -193,7 +221,7 @@ impl Ctx {
             setup,
             screen: RwSignal::new(Screen::Loading),
             form: Form {
-                selected: RwSignal::new(None),
+                selected,
                 typed: StoredValue::new(prefill),
                 field_errors: RwSignal::new(Vec::new()),
                 extra_errors: RwSignal::new(Vec::new()),
@@ -317,16 +345,8 @@ impl Ctx {
         };
         self.quote.set(Some(loaded.quote.clone()));
         self.price_notice.set(None);
-        let usable = loaded.usable_methods();
         if self.form.selected.get_untracked().is_none() {
-            // The only method, else the one the merchant chose to select at first.
-            let first =
-                match usable.as_slice() {
-                    [only] => Some(only.id.clone()),
-                    _ => loaded.config.default_method.as_deref().and_then(|d| {
-                        usable.iter().find(|m| m.id.as_str() == d).map(|m| m.id.clone())
-                    }),
-                };
+            let first = loaded.first_choice();
             if first.is_some() {
                 self.form.selected.set(first);
             }

@@ -150,6 +150,34 @@ fn intl_date(locale: &str, iso: &str) -> String {
     dtf.format().call1(&JsValue::NULL, &date).unwrap().as_string().unwrap()
 }
 
+/// Resolves once every task queued before it has run: the zero-delay timers set before it
+/// (timers of equal delay fire in the order they were set) and, before each task, every
+/// microtask (Leptos's effects and spawned tasks). For checking that something did *not*
+/// happen in reaction to what the test just did: an ordering barrier, not a wait for time.
+async fn next_task() {
+    sleep(0).await;
+}
+
+/// Resolves once every message posted to this window before it has been dispatched (and
+/// what its listeners spawned has run): posts one more and waits for it, since a window's
+/// messages from one source arrive in the order they were posted.
+async fn after_posted_messages() {
+    let marker = "kassa-test:barrier";
+    let p = Promise::new(&mut |res, _| {
+        let f =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                if ev.data().as_string().as_deref() == Some(marker) {
+                    res.call0(&JsValue::NULL).unwrap();
+                }
+            });
+        window().add_event_listener_with_callback("message", f.as_ref().unchecked_ref()).unwrap();
+        f.forget();
+    });
+    window().post_message(&JsValue::from_str(marker), &origin()).unwrap();
+    JsFuture::from(p).await.unwrap();
+    next_task().await;
+}
+
 async fn sleep(ms: i32) {
     let p = Promise::new(&mut |res, _| {
         window().set_timeout_with_callback_and_timeout_and_arguments_0(&res, ms).unwrap();
@@ -427,7 +455,8 @@ async fn invalid_items_case(items: &str, expected: &str) {
     assert!(w.text().contains(expected), "message must name the problem; got {:?}", w.text());
     // On page load focus stays with the host page, so the live region says what happened.
     assert_eq!(w.by_testid("kassa-live").text_content().unwrap(), w.heading());
-    sleep(30).await;
+    // A request on load would be sent from a task the mount spawned.
+    next_task().await;
     assert!(calls().is_empty(), "an invalid cart must send nothing to the backend: {:?}", calls());
 }
 
@@ -967,7 +996,7 @@ async fn the_iframe_accepts_a_return_message_only_from_its_own_frame() {
     let msg =
         JSON::parse(r#"{"type":"kassa:return","session":"ks_f","outcome":"success"}"#).unwrap();
     window().post_message(&msg, &origin()).unwrap();
-    sleep(50).await;
+    after_posted_messages().await;
     assert_eq!(w.state(), "iframe", "a message from another window is ignored");
 
     // From the frame, same origin, right shape: accepted.
@@ -1320,7 +1349,8 @@ async fn focus_stays_with_the_page_on_load() {
     route("POST /v1/checkout/quote", 200, QUOTE);
     let w = Widget::mount(&[("items", ITEMS)]);
     w.wait_state("picker").await;
-    sleep(20).await;
+    // Focus moves from a zero-delay timer set as the screen is drawn (`components/checkout.rs`).
+    next_task().await;
     assert!(w.shadow.active_element().is_none(), "loading the widget must not move focus into it");
 }
 

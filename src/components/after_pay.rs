@@ -5,29 +5,20 @@
 //! by the picker), so pressing Pay never waits for code; without the `split` feature (the
 //! component tests, a build that does not split) it is ordinary code.
 //!
-//! A chunk that does not load (the network dropped, a proxy blocked it) shows "Part of the
-//! checkout couldn't load" with Retry, never a blank box: the split point is `fallible`, so a
-//! failed load is an error here and not a panic that would stop the whole widget.
+//! A chunk that does not load shows "Part of the checkout couldn't load" with Retry
+//! ([`super::part`]): the split point is `fallible`, so a failed load is an error here and
+//! not a panic that would stop the whole widget.
 
 use leptos::prelude::*;
 
-use super::status_panel::StatusPanel;
+use super::{
+    part::{LazyPart, PartMissing},
+    status_panel::StatusPanel,
+};
 use crate::{
     embed::{iframe::Frame, stripe::StripeCheckout},
-    flow::use_ctx,
     screen::Screen,
-    t,
 };
-
-/// A part of the widget that could not be loaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PartMissing;
-
-impl From<leptos::wasm_split::SplitLoaderError> for PartMissing {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        PartMissing
-    }
-}
 
 /// The view of a screen after the picker: loaded (once) from its chunk, then drawn.
 #[component]
@@ -35,21 +26,7 @@ pub fn AfterPay(
     /// Any screen but the picker and loading.
     screen: Screen,
 ) -> impl IntoView {
-    let tries = RwSignal::new(0u32);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                tries.track();
-                let screen = screen.clone();
-                Suspend::new(async move {
-                    match draw(screen).await {
-                        Ok(view) => view,
-                        Err(PartMissing) => part_missing(tries),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    view! { <LazyPart draw=move || draw(screen.clone())/> }
 }
 
 /// Fetches the chunk in the background (from the picker), so that it is there when the
@@ -59,27 +36,6 @@ pub fn preload() {
     leptos::task::spawn_local(async {
         let _ = preload_after_pay().await;
     });
-}
-
-/// "Part of the checkout couldn't load", with Retry (which loads the chunk again).
-fn part_missing(tries: RwSignal<u32>) -> AnyView {
-    let l = use_ctx().lang();
-    view! {
-        <section class="kassa-status kassa-status--error" data-testid="kassa-status">
-            <h2 class="kassa__title" tabindex="-1" data-testid="kassa-heading">{t!(l, part_missing)}</h2>
-            <div class="kassa-actions">
-                <button
-                    type="button"
-                    class="kassa-button"
-                    data-testid="kassa-part-retry"
-                    on:click=move |_| tries.update(|n| *n += 1)
-                >
-                    {t!(l, retry)}
-                </button>
-            </div>
-        </section>
-    }
-    .into_any()
 }
 
 /// The split point: everything the after-Pay screens draw is reached only from here.

@@ -20,6 +20,7 @@
 use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
 
+use super::part::{LazyPart, PartMissing};
 use crate::{
     countries, customer,
     flow::{use_ctx, Ctx},
@@ -31,47 +32,98 @@ use crate::{
 #[component]
 pub fn CustomerFields() -> impl IntoView {
     let ctx = use_ctx();
+    let l = ctx.lang();
     let required = Memo::new(move |_| {
         let id = ctx.form.selected.get()?;
-        ctx.method(&id).map(|m| (m.required_fields, m.extra_fields))
+        ctx.method(&id)
+            .filter(customer::asks_for_details)
+            .map(|m| (m.required_fields, m.extra_fields))
     });
     move || {
-        required.get().filter(|(f, x)| !f.is_empty() || !x.is_empty()).map(|(fields, extra)| {
-            let by_type = fields.contains(&CustomerField::CustomerType);
-            // A private person unless the customer says otherwise: most customers are one.
-            if by_type {
-                ctx.form.typed.update_value(|t| {
-                    t.customer_type.get_or_insert_with(|| String::from("private"));
-                });
-            }
-            let kind = RwSignal::new(ctx.form.typed.with_value(|t| t.customer_type.clone()));
-            let inputs = CustomerField::ALL
-                .into_iter()
-                .filter(|f| fields.contains(f))
-                .map(|f| match f {
-                    CustomerField::CustomerType => customer_type(ctx, kind),
-                    CustomerField::PersonalNumber | CustomerField::OrganisationId if by_type => {
-                        let wanted = if f == CustomerField::PersonalNumber {
-                            "private"
-                        } else {
-                            "corporate"
-                        };
-                        (move || kind.with(|k| k.as_deref() == Some(wanted)).then(|| field(ctx, f)))
-                            .into_any()
-                    }
-                    _ => field(ctx, f),
-                })
-                .collect_view();
-            let extras = extra.into_iter().map(|x| extra_field(ctx, x)).collect_view();
-            view! {
-                <fieldset class="kassa-fields" data-testid="kassa-fields">
-                    <legend class="kassa-fields__legend">{t!(ctx.lang(), your_details)}</legend>
-                    {inputs}
-                    {extras}
-                </fieldset>
-            }
+        required.get().map(|(fields, extra)| {
+            let loading = move || {
+                view! {
+                    <p class="kassa-sr" aria-busy="true" data-testid="kassa-fields-loading">
+                        {t!(l, loading)}
+                    </p>
+                }
+            };
+            view! { <LazyPart draw=move || draw(fields.clone(), extra.clone()) fallback=loading/> }
         })
     }
+}
+
+/// Fetches the form's chunk in the background (from the picker), so that choosing a method
+/// that asks for details finds it there. A failure here is tried again when it is needed.
+pub fn preload() {
+    #[cfg(feature = "split")]
+    leptos::task::spawn_local(async {
+        let _ = preload_fields().await;
+    });
+}
+
+/// Waits for the form's chunk (without `split`, there is none to wait for). The picker's
+/// first paint waits for it when the method selected at first asks for details, so the
+/// fields are there from the start and nothing moves under the customer's eyes.
+pub async fn ready() {
+    #[cfg(feature = "split")]
+    let _ = preload_fields().await;
+}
+
+/// [`draw_fields`], awaited: with `split`, the macro made it `async` (it loads the chunk
+/// first); without, it is called directly.
+async fn draw(fields: Vec<CustomerField>, extra: Vec<ExtraField>) -> Result<AnyView, PartMissing> {
+    #[cfg(feature = "split")]
+    return draw_fields(fields, extra).await;
+    #[cfg(not(feature = "split"))]
+    return draw_fields(fields, extra);
+}
+
+/// The split point: the form's inputs, their checks and the country list are reached only
+/// from here.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(
+        kassa_customer_fields,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        preload(#[doc(hidden)] preload_fields)
+    )
+)]
+#[cfg_attr(not(feature = "split"), allow(clippy::unnecessary_wraps))]
+fn draw_fields(fields: Vec<CustomerField>, extra: Vec<ExtraField>) -> Result<AnyView, PartMissing> {
+    let ctx = use_ctx();
+    let by_type = fields.contains(&CustomerField::CustomerType);
+    // A private person unless the customer says otherwise: most customers are one.
+    if by_type {
+        ctx.form.typed.update_value(|t| {
+            t.customer_type.get_or_insert_with(|| String::from("private"));
+        });
+    }
+    let kind = RwSignal::new(ctx.form.typed.with_value(|t| t.customer_type.clone()));
+    let inputs = CustomerField::ALL
+        .into_iter()
+        .filter(|f| fields.contains(f))
+        .map(|f| match f {
+            CustomerField::CustomerType => customer_type(ctx, kind),
+            CustomerField::PersonalNumber | CustomerField::OrganisationId if by_type => {
+                let wanted =
+                    if f == CustomerField::PersonalNumber { "private" } else { "corporate" };
+                (move || kind.with(|k| k.as_deref() == Some(wanted)).then(|| field(ctx, f)))
+                    .into_any()
+            }
+            _ => field(ctx, f),
+        })
+        .collect_view();
+    let extras = extra.into_iter().map(|x| extra_field(ctx, x)).collect_view();
+    Ok(view! {
+        <fieldset class="kassa-fields" data-testid="kassa-fields">
+            <legend class="kassa-fields__legend">{t!(ctx.lang(), your_details)}</legend>
+            {inputs}
+            {extras}
+        </fieldset>
+    }
+    .into_any())
 }
 
 /// The error of field `key`, if any.

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod customer_fields;
 pub mod method_picker;
 pub mod order_summary;
+pub mod part;
 pub mod pay_button;
 pub mod picker;
 pub mod price_notice;

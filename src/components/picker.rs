@@ -19,7 +19,8 @@ use crate::{
 pub fn Picker() -> impl IntoView {
     let ctx = use_ctx();
     let Some(loaded) = ctx.loaded() else { return ().into_any() };
-    // The screens after Pay load while the customer reads this one.
+    // The details form and the screens after Pay load while the customer reads this one.
+    super::customer_fields::preload();
     super::after_pay::preload();
     let methods = loaded.usable_methods();
     let merchant = loaded.config.merchant_name;

@@ -20,6 +20,7 @@ use kassa_wire::{Money, MoneyError, ProviderId};
 /// | customer | [`Declined`](Self::Declined) | show a safe message, offer another method |
 /// | forged or garbled input | [`InvalidNotification`](Self::InvalidNotification) | answer 400, store nothing |
 /// | provider bug | [`UnexpectedResponse`](Self::UnexpectedResponse) | alert; treat the outcome as unknown |
+/// | our bug | [`LinesDisagree`](Self::LinesDisagree) | alert; nothing was sent |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
@@ -145,6 +146,20 @@ pub enum ProviderError {
         /// The provider's smallest charge in that currency.
         minimum: Money,
     },
+    /// The order handed to the adapter does not add up: a line's total is not its unit price
+    /// times its quantity, or the lines do not sum to the order's total. The server builds
+    /// both from one quote, so this is a bug of ours, caught before anything was sent (and
+    /// kept apart from [`AmountMismatch`](Self::AmountMismatch), which is the provider's
+    /// price and is told to the customer as such).
+    #[error("the order's lines add up to {actual}, not to {expected}; nothing was sent to {p}", p = .provider.as_str())]
+    LinesDisagree {
+        /// The provider the order was for.
+        provider: ProviderId,
+        /// The total the lines should have made.
+        expected: Money,
+        /// What they made.
+        actual: Money,
+    },
     /// The provider priced the order differently from the server's quote.
     #[error("{p} priced the order at {actual}, the quote was {expected}", p = .provider.as_str())]
     AmountMismatch {
@@ -188,7 +203,8 @@ impl ProviderError {
             | E::Unsupported { provider, .. }
             | E::AmountNotRepresentable { provider, .. }
             | E::BelowMinimum { provider, .. }
-            | E::AmountMismatch { provider, .. } => Some(*provider),
+            | E::AmountMismatch { provider, .. }
+            | E::LinesDisagree { provider, .. } => Some(*provider),
             E::Money(_) => None,
         }
     }

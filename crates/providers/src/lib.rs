@@ -317,7 +317,7 @@ pub(crate) fn check_totals(
         sum = sum.checked_add(line.line_total)?;
         let expected_line = line.unit_price.checked_mul(line.quantity)?;
         if expected_line != line.line_total {
-            return Err(ProviderError::AmountMismatch {
+            return Err(ProviderError::LinesDisagree {
                 provider,
                 expected: expected_line,
                 actual: line.line_total,
@@ -325,7 +325,7 @@ pub(crate) fn check_totals(
         }
     }
     if sum != req.total {
-        return Err(ProviderError::AmountMismatch { provider, expected: req.total, actual: sum });
+        return Err(ProviderError::LinesDisagree { provider, expected: req.total, actual: sum });
     }
     if req.lines.is_empty() || !req.total.is_positive() {
         return Err(ProviderError::Rejected {

@@ -176,6 +176,8 @@ impl AppError {
             ProviderError::AmountMismatch { .. } => {
                 AppError::ProviderPriceMismatch { detail: e.to_string(), reference: None }
             }
+            // Our own order did not add up: nothing for the customer or the provider to fix.
+            ProviderError::LinesDisagree { .. } => AppError::Unexpected(anyhow::anyhow!("{e}")),
             e => AppError::ProviderRejected { detail: e.to_string(), reference: None },
         }
     }
@@ -269,4 +271,33 @@ fn database_unavailable(e: &anyhow::Error) -> bool {
             );
         sqlx_down || writer_down
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use kassa_wire::{Currency, Money, ProviderId};
+
+    use super::*;
+
+    fn nok(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::NOK).unwrap()
+    }
+
+    /// A provider's own price is the customer's news (a code of its own, naming both totals);
+    /// an order of ours that does not add up is our bug, said as an internal error.
+    #[test]
+    fn a_providers_price_and_our_own_sum_are_told_apart() {
+        let provider = ProviderId::Checkfront;
+        let theirs =
+            ProviderError::AmountMismatch { provider, expected: nok(100), actual: nok(90) };
+        let ours = ProviderError::LinesDisagree { provider, expected: nok(100), actual: nok(90) };
+        assert_eq!(
+            AppError::from_provider(&theirs).status_and_code(),
+            (StatusCode::BAD_GATEWAY, ErrorCode::ProviderPriceMismatch)
+        );
+        assert_eq!(
+            AppError::from_provider(&ours).status_and_code(),
+            (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+        );
+    }
 }

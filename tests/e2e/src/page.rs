@@ -134,10 +134,28 @@ impl<'a> CheckoutPage<'a> {
         }
     }
 
-    /// Picks a payment method by its display name.
+    /// Picks a payment method by its display name, and waits for the details form it asks
+    /// for: that part of the widget loads after the picker (`src/components/part.rs`) and
+    /// says "Loading" (`aria-busy`) until it is there.
     pub async fn choose(&self, method: &str) -> anyhow::Result<()> {
         self.click_role("radio", method, false).await.context("clicking the method")?;
-        Ok(())
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let loading = self
+                .in_root(
+                    "return !!(root && root.querySelector('[data-testid=kassa-fields-loading]'));",
+                    vec![],
+                )
+                .await?;
+            if loading.json().as_bool() == Some(false) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the details form for {method:?} never loaded"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Clicks the Pay button and returns its accessible name.

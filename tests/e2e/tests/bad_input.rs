@@ -96,6 +96,41 @@ async fn a_part_that_fails_to_load_says_so_and_retries() -> anyhow::Result<()> {
     result
 }
 
+/// The same for the details form, which loads after the picker too
+/// (`src/components/customer_fields.rs`): a method that asks for details shows the notice
+/// and Retry in the form's place, and the picker around it stays usable; Retry brings the
+/// fields once the part can be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_details_form_that_fails_to_load_says_so_in_its_place_and_retries() -> anyhow::Result<()>
+{
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let d = &browser.driver;
+        d.cdp().send_raw("Network.enable", serde_json::json!({})).await?;
+        block(d, &["*split_kassa_customer_fields*"]).await?;
+        d.goto(stack.booking_page()).await?;
+        let widget = CheckoutPage::new(d);
+        widget.wait_state("picker").await?;
+        widget.choose("Invoice with BankID (Front Payment)").await?;
+        widget.expect_heading("Part of the checkout couldn't load.").await?;
+        assert_eq!(widget.state().await?.as_deref(), Some("picker"), "the picker stays");
+        widget.by_role_prefix("button", "Pay").await?;
+        block(d, &[]).await?;
+        widget.click("Retry").await?;
+        widget.by_role_prefix("textbox", "Full name").await?;
+        assert!(
+            !widget.text().await?.contains("Part of the checkout couldn't load"),
+            "{}",
+            widget.text().await?
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
 /// Makes the browser refuse requests whose URL matches one of `patterns` (DevTools
 /// `Network.setBlockedURLs`); none blocks nothing.
 async fn block(d: &thirtyfour::WebDriver, patterns: &[&str]) -> anyhow::Result<()> {

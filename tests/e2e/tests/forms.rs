@@ -197,11 +197,35 @@ async fn the_merchants_default_method_is_chosen_when_the_picker_opens() -> anyho
     let stack =
         Stack::start(StackOptions { config_edit: Some(vipps_by_default), ..Default::default() })
             .await?;
-    let browser = Browser::on_booking_page(&stack).await?;
+    let browser = Browser::start().await?;
+    // What the picker shows when it first appears: read in the task after `kassa:ready`,
+    // once the widget has drawn the picker (its form loads after the picker's code,
+    // `src/components/customer_fields.rs`, and must not arrive after it, pushing it down).
+    browser
+        .driver
+        .cdp()
+        .send_raw(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "document.addEventListener('kassa:ready', (e) => setTimeout(() => {\
+                const root = e.target.shadowRoot;\
+                window.__firstPicker = {\
+                  phone: !!root.getElementById('kassa-field-phone'),\
+                  loading: !!root.querySelector('[data-testid=kassa-fields-loading]'),\
+                };\
+              }));" }),
+        )
+        .await?;
+    browser.driver.goto(stack.booking_page()).await?;
     browser
         .run(|d| async move {
             let w = CheckoutPage::new(&d);
             until(&d, "the Vipps form", "root.getElementById('kassa-field-phone')").await?;
+            let first = d.execute("return window.__firstPicker;", vec![]).await?.json().clone();
+            assert_eq!(
+                first,
+                json!({ "phone": true, "loading": false }),
+                "the default method's form is there when the picker first shows"
+            );
             let checked = in_root(
                 &d,
                 "return [...root.querySelectorAll('input[type=radio][name]')].filter(r => r.checked && r.closest('.kassa-methods')).map(r => r.value);",

@@ -486,6 +486,30 @@ mod tests {
         }
     }
 
+    /// `check_totals` (every adapter's first step, here Stripe's) tells an order of ours that
+    /// does not add up apart from a provider's own price: it is a bug of ours, not a price
+    /// the customer should hear about.
+    #[test]
+    fn an_order_that_does_not_add_up_is_our_bug_not_the_providers_price() {
+        let nok = |minor| money(minor, Currency::NOK);
+        assert!(crate::check_totals(ProviderId::Stripe, &request(nok(45_000), 2)).is_ok());
+        let mut short_total = request(nok(45_000), 2);
+        short_total.total = nok(89_000);
+        let mut bad_line = request(nok(45_000), 2);
+        bad_line.lines[0].line_total = nok(45_000);
+        bad_line.total = nok(45_000);
+        for (req, expected, actual) in
+            [(short_total, nok(89_000), nok(90_000)), (bad_line, nok(90_000), nok(45_000))]
+        {
+            match crate::check_totals(ProviderId::Stripe, &req) {
+                Err(crate::ProviderError::LinesDisagree { expected: e, actual: a, .. }) => {
+                    assert_eq!((e, a), (expected, actual));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
     fn get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
         form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
