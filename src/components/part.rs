@@ -55,7 +55,9 @@ where
     }
 }
 
-/// "Part of the checkout couldn't load", with Retry, in place of the part. Retry counts up
+/// "Part of the checkout couldn't load", with Retry, in place of the part: an alert, since it
+/// comes later than what the customer did (a method chosen, Pay pressed) and nothing else
+/// would say it to a screen reader. Retry counts up
 /// `tries`, which the part's view tracks, so it asks for the chunk again.
 #[component]
 pub fn PartMissingNotice(
@@ -64,7 +66,7 @@ pub fn PartMissingNotice(
 ) -> impl IntoView {
     let l = use_ctx().lang();
     view! {
-        <section class="kassa-status kassa-status--error" data-testid="kassa-status">
+        <section class="kassa-status kassa-status--error" role="alert" data-testid="kassa-status">
             <h2 class="kassa__title" tabindex="-1" data-testid="kassa-heading">{t!(l, part_missing)}</h2>
             <div class="kassa-actions">
                 <button

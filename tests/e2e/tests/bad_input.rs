@@ -114,6 +114,15 @@ async fn a_details_form_that_fails_to_load_says_so_in_its_place_and_retries() ->
         widget.wait_state("picker").await?;
         widget.choose("Invoice with BankID (Front Payment)").await?;
         widget.expect_heading("Part of the checkout couldn't load.").await?;
+        let alert = kassa_e2e::page::in_widget(
+            d,
+            "const a = root.querySelector('[role=alert]'); return a && a.textContent;",
+        )
+        .await?;
+        assert!(
+            alert.as_str().is_some_and(|t| t.contains("Part of the checkout couldn't load.")),
+            "said to a screen reader as an alert: {alert}"
+        );
         assert_eq!(widget.state().await?.as_deref(), Some("picker"), "the picker stays");
         widget.by_role_prefix("button", "Pay").await?;
         block(d, &[]).await?;
