@@ -188,13 +188,16 @@ impl Ctx {
                 if let Ok(loaded) = &answer {
                     // The picker opens with its form when the method selected at first asks
                     // for details: that part is loaded first, or it would push the picker
-                    // down when it came.
+                    // down when it came. For a while only: a part that is slow to come must
+                    // not keep the picker from the customer (the form then says "Loading").
                     let shown = selected.get_untracked().or_else(|| loaded.first_choice());
                     if shown
                         .and_then(|id| loaded.method(&id))
                         .is_some_and(customer::asks_for_details)
                     {
-                        crate::components::customer_fields::ready().await;
+                        let form = std::pin::pin!(crate::components::customer_fields::ready());
+                        let patience = std::pin::pin!(sleep(FORM_WAIT_MS));
+                        futures::future::select(form, patience).await;
                     }
                 }
                 Some((wanted, answer))
@@ -463,6 +466,10 @@ pub fn show(ctx: Ctx, screen: Screen) {
         poll(ctx, session, Check::Confirm);
     }
 }
+
+/// How long the picker's first paint waits for the details form's part (the method selected
+/// at first asks for details) before it shows without it.
+const FORM_WAIT_MS: u32 = 2_000;
 
 /// How long a framed return page waits for the parent widget to take over.
 const PARENT_TAKEOVER_MS: u32 = 3_000;

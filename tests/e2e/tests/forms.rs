@@ -240,6 +240,42 @@ async fn the_merchants_default_method_is_chosen_when_the_picker_opens() -> anyho
         .await
 }
 
+/// The same page, with the details form's part held up on the way (DevTools `Fetch`
+/// pauses the request and never lets it go): the picker's first paint waits for the form
+/// only a while (`FORM_WAIT_MS` in `src/flow.rs`), then shows without it, the form's place
+/// saying "Loading".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_details_form_slow_to_come_does_not_keep_the_picker_away() -> anyhow::Result<()> {
+    let stack =
+        Stack::start(StackOptions { config_edit: Some(vipps_by_default), ..Default::default() })
+            .await?;
+    let browser = Browser::start().await?;
+    browser
+        .driver
+        .cdp()
+        .send_raw(
+            "Fetch.enable",
+            json!({ "patterns": [{ "urlPattern": "*split_kassa_customer_fields*" }] }),
+        )
+        .await?;
+    browser.driver.goto(stack.booking_page()).await?;
+    browser
+        .run(|d| async move {
+            let w = CheckoutPage::new(&d);
+            w.wait_state("picker").await?;
+            let place = in_root(
+                &d,
+                "const p = root.querySelector('[data-testid=kassa-fields-loading]');\
+                 return [p && p.getAttribute('aria-busy'), !!root.getElementById('kassa-field-phone')];",
+            )
+            .await?;
+            assert_eq!(place, json!(["true", false]), "the form's place says Loading");
+            w.by_role_prefix("button", "Pay").await?;
+            Ok(())
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_country_list_speaks_the_page_language_and_the_form_is_clean_for_axe_in_five(
 ) -> anyhow::Result<()> {
