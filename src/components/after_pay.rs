@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 
 use super::{
-    part::{LazyPart, PartMissing},
+    part::{LazyPart, LoadingNotice, PartMissing},
     status_panel::StatusPanel,
 };
 use crate::{
@@ -26,7 +26,8 @@ pub fn AfterPay(
     /// Any screen but the picker and loading.
     screen: Screen,
 ) -> impl IntoView {
-    view! { <LazyPart draw=move || draw(screen.clone())/> }
+    // While the chunk is on its way (it normally came while the picker showed): "Loading".
+    view! { <LazyPart draw=move || draw(screen.clone()) fallback=|| view! { <LoadingNotice/> }/> }
 }
 
 /// Fetches the chunk in the background (from the picker), so that it is there when the

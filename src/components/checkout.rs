@@ -5,7 +5,7 @@
 use leptos::{html::Div, prelude::*};
 use wasm_bindgen::JsCast;
 
-use super::{after_pay::AfterPay, picker::Picker};
+use super::{after_pay::AfterPay, part::LoadingNotice, picker::Picker};
 use crate::{
     flow::{self, Ctx, Setup},
     problem::page_problem,
@@ -92,22 +92,17 @@ pub fn Checkout(
             <p class="kassa-sr" role="status" aria-live="polite" data-testid="kassa-live">
                 {live}
             </p>
-            {move || screen_view(drawn.get(), ctx.lang())}
+            {move || screen_view(drawn.get())}
         </div>
     }
 }
 
 /// The component that draws `screen`: the picker and the loading line at once, the rest
 /// from the part of the widget loaded after the picker.
-fn screen_view(screen: Screen, l: crate::lang::Locale) -> AnyView {
+fn screen_view(screen: Screen) -> AnyView {
     match screen {
         Screen::Picker | Screen::Creating => view! { <Picker/> }.into_any(),
-        Screen::Loading => view! {
-            <section class="kassa-status kassa-status--busy" data-testid="kassa-status">
-                <p class="kassa-status__text" data-testid="kassa-status-text">{crate::t!(l, loading)}</p>
-            </section>
-        }
-        .into_any(),
+        Screen::Loading => view! { <LoadingNotice/> }.into_any(),
         other => view! { <AfterPay screen=other/> }.into_any(),
     }
 }

@@ -55,6 +55,18 @@ where
     }
 }
 
+/// "Loading checkout…": shown while config and quote load, and in place of a screen whose
+/// part is still on its way, so the widget is never a blank box.
+#[component]
+pub fn LoadingNotice() -> impl IntoView {
+    let l = use_ctx().lang();
+    view! {
+        <section class="kassa-status kassa-status--busy" data-testid="kassa-status">
+            <p class="kassa-status__text" data-testid="kassa-status-text">{t!(l, loading)}</p>
+        </section>
+    }
+}
+
 /// "Part of the checkout couldn't load", with Retry, in place of the part: an alert, since it
 /// comes later than what the customer did (a method chosen, Pay pressed) and nothing else
 /// would say it to a screen reader. Retry counts up

@@ -18,8 +18,10 @@ use anyhow::Context as _;
 
 use crate::widget::{dist_dir, WASM_NAME};
 
-/// Brotli bytes the critical path may not exceed: just above the 167,431 B measured once the
-/// picker's first paint waited for the details form only a while (2 s), on the 167,647 B
+/// Brotli bytes the critical path may not exceed: just above the 167,556 B measured once a
+/// screen whose part is still on its way says "Loading checkout…" (+125 B; it was a blank
+/// box), on the 167,431 B measured once the picker's first paint waited for the details form
+/// only a while (2 s), on the 167,647 B
 /// measured once the notice of a part that could not load became an alert (+286 B: a screen
 /// reader heard of it from nothing else), on the 167,361 B measured once the customer's details form became a
 /// part of its own, loaded while the picker shows (`src/components/customer_fields.rs`:
@@ -39,13 +41,13 @@ use crate::widget::{dist_dir, WASM_NAME};
 /// on gloo-net, serde-wasm-bindgen and Leptos's resources and actions (issue 12) with the
 /// grouped picker (issue 15). Earlier: 127,410 B after issue 9; 139,265 B after issues 10 and
 /// 11; 133,516 B when the bundle moved to Trunk with the first `#[lazy]` chunk.
-pub const CRITICAL_BROTLI_CEILING: usize = 167_500;
+pub const CRITICAL_BROTLI_CEILING: usize = 167_600;
 /// Brotli bytes the whole bundle (critical path, chunks, marks) may not exceed: just above the
-/// 218,788 B measured with the critical path above (211,114 B before the form's split). The details form's
+/// 218,857 B measured with the critical path above (211,114 B before the form's split). The details form's
 /// chunk is 54,177 B raw, 22,211 B brotli, while the main Wasm lost 42,311 B raw, 15,089 B
 /// brotli: a chunk is compressed on its own, and it reaches the main module's functions
 /// through imports and the shared table.
-pub const TOTAL_BROTLI_CEILING: usize = 218_850;
+pub const TOTAL_BROTLI_CEILING: usize = 218_950;
 /// Where we want the critical path to be.
 pub const BROTLI_GOAL: usize = 60_000;
 

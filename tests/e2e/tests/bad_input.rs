@@ -96,6 +96,41 @@ async fn a_part_that_fails_to_load_says_so_and_retries() -> anyhow::Result<()> {
     result
 }
 
+/// The screens after Pay with their part held up on the way (DevTools `Fetch` pauses the
+/// request and never lets it go): the widget says "Loading checkout…" in their place, never
+/// a blank box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_whose_part_is_slow_to_come_says_loading() -> anyhow::Result<()> {
+    let stack = Stack::start(StackOptions::default()).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        let d = &browser.driver;
+        d.cdp()
+            .send_raw(
+                "Fetch.enable",
+                serde_json::json!({ "patterns": [{ "urlPattern": "*split_kassa_after_pay*" }] }),
+            )
+            .await?;
+        d.goto(stack.booking_page()).await?;
+        let widget = CheckoutPage::new(d);
+        widget.wait_state("picker").await?;
+        widget.choose("Crypto or card, on this page (Payfect)").await?;
+        widget.fill_contact().await?;
+        widget.pay().await?;
+        widget.wait_state("iframe").await?;
+        kassa_e2e::page::wait_until(
+            d,
+            "the frame's place saying Loading",
+            "root.querySelector('[data-testid=kassa-status-text]') && root.querySelector('[data-testid=kassa-status-text]').textContent === 'Loading checkout…'",
+        )
+        .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
 /// The same for the details form, which loads after the picker too
 /// (`src/components/customer_fields.rs`): a method that asks for details shows the notice
 /// and Retry in the form's place, and the picker around it stays usable; Retry brings the
