@@ -16,6 +16,12 @@
 //! Fields the provider's account asks for beyond Kassa's own (Checkfront's booking form:
 //! a guide language, a pickup point) follow, labelled as the provider labels them and drawn
 //! like the others: label, required, error line, `aria-describedby`, `aria-invalid`.
+//!
+//! The form is a part of its own ([`super::part`]): the bundle build splits everything below
+//! `draw_fields` into a Wasm chunk, which the picker fetches as it is drawn ([`preload`]).
+//! Until it is there, the form's place says "Loading" to screen readers; the picker's first
+//! paint waits a while for it when the method selected at first asks for details
+//! ([`ready`], called from `flow.rs`), so the form does not push the picker down.
 
 use kassa_wire::{CustomerField, ExtraField};
 use leptos::prelude::*;
