@@ -1,7 +1,10 @@
 //! What a customer sees when the page or the backend is wrong: a clear message, never a
 //! blank box, and nothing created.
 
-use kassa_e2e::{Browser, CheckoutPage, Stack, StackOptions};
+use kassa_e2e::{
+    page::{hold, in_widget, wait_until},
+    Browser, CheckoutPage, Stack, StackOptions,
+};
 
 fn page(items: &str) -> String {
     format!("<h1>Bad cart</h1><kassa-checkout items='{items}'></kassa-checkout>")
@@ -102,33 +105,25 @@ async fn a_part_that_fails_to_load_says_so_and_retries() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_screen_whose_part_is_slow_to_come_says_loading() -> anyhow::Result<()> {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = Browser::start().await?;
-    let result = async {
-        let d = &browser.driver;
-        d.cdp()
-            .send_raw(
-                "Fetch.enable",
-                serde_json::json!({ "patterns": [{ "urlPattern": "*split_kassa_after_pay*" }] }),
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            hold(&d, "*split_kassa_after_pay*").await?;
+            d.goto(stack.booking_page()).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("picker").await?;
+            widget.choose("Crypto or card, on this page (Payfect)").await?;
+            widget.fill_contact().await?;
+            widget.pay().await?;
+            widget.wait_state("iframe").await?;
+            wait_until(
+                &d,
+                "the frame's place saying Loading",
+                "root.querySelector('[data-testid=kassa-status-text]') && root.querySelector('[data-testid=kassa-status-text]').textContent === 'Loading checkout…'",
             )
-            .await?;
-        d.goto(stack.booking_page()).await?;
-        let widget = CheckoutPage::new(d);
-        widget.wait_state("picker").await?;
-        widget.choose("Crypto or card, on this page (Payfect)").await?;
-        widget.fill_contact().await?;
-        widget.pay().await?;
-        widget.wait_state("iframe").await?;
-        kassa_e2e::page::wait_until(
-            d,
-            "the frame's place saying Loading",
-            "root.querySelector('[data-testid=kassa-status-text]') && root.querySelector('[data-testid=kassa-status-text]').textContent === 'Loading checkout…'",
-        )
-        .await?;
-        anyhow::Ok(())
-    }
-    .await;
-    browser.quit().await?;
-    result
+            .await
+        })
+        .await
 }
 
 /// The same for the details form, which loads after the picker too
@@ -139,40 +134,38 @@ async fn a_screen_whose_part_is_slow_to_come_says_loading() -> anyhow::Result<()
 async fn a_details_form_that_fails_to_load_says_so_in_its_place_and_retries() -> anyhow::Result<()>
 {
     let stack = Stack::start(StackOptions::default()).await?;
-    let browser = Browser::start().await?;
-    let result = async {
-        let d = &browser.driver;
-        d.cdp().send_raw("Network.enable", serde_json::json!({})).await?;
-        block(d, &["*split_kassa_customer_fields*"]).await?;
-        d.goto(stack.booking_page()).await?;
-        let widget = CheckoutPage::new(d);
-        widget.wait_state("picker").await?;
-        widget.choose("Invoice with BankID (Front Payment)").await?;
-        widget.expect_heading("Part of the checkout couldn't load.").await?;
-        let alert = kassa_e2e::page::in_widget(
-            d,
-            "const a = root.querySelector('[role=alert]'); return a && a.textContent;",
-        )
-        .await?;
-        assert!(
-            alert.as_str().is_some_and(|t| t.contains("Part of the checkout couldn't load.")),
-            "said to a screen reader as an alert: {alert}"
-        );
-        assert_eq!(widget.state().await?.as_deref(), Some("picker"), "the picker stays");
-        widget.by_role_prefix("button", "Pay").await?;
-        block(d, &[]).await?;
-        widget.click("Retry").await?;
-        widget.by_role_prefix("textbox", "Full name").await?;
-        assert!(
-            !widget.text().await?.contains("Part of the checkout couldn't load"),
-            "{}",
-            widget.text().await?
-        );
-        anyhow::Ok(())
-    }
-    .await;
-    browser.quit().await?;
-    result
+    Browser::start()
+        .await?
+        .run(|d| async move {
+            d.cdp().send_raw("Network.enable", serde_json::json!({})).await?;
+            block(&d, &["*split_kassa_customer_fields*"]).await?;
+            d.goto(stack.booking_page()).await?;
+            let widget = CheckoutPage::new(&d);
+            widget.wait_state("picker").await?;
+            widget.choose("Invoice with BankID (Front Payment)").await?;
+            widget.expect_heading("Part of the checkout couldn't load.").await?;
+            let alert = in_widget(
+                &d,
+                "const a = root.querySelector('[role=alert]'); return a && a.textContent;",
+            )
+            .await?;
+            assert!(
+                alert.as_str().is_some_and(|t| t.contains("Part of the checkout couldn't load.")),
+                "said to a screen reader as an alert: {alert}"
+            );
+            assert_eq!(widget.state().await?.as_deref(), Some("picker"), "the picker stays");
+            widget.by_role_prefix("button", "Pay").await?;
+            block(&d, &[]).await?;
+            widget.click("Retry").await?;
+            widget.by_role_prefix("textbox", "Full name").await?;
+            assert!(
+                !widget.text().await?.contains("Part of the checkout couldn't load"),
+                "{}",
+                widget.text().await?
+            );
+            Ok(())
+        })
+        .await
 }
 
 /// Makes the browser refuse requests whose URL matches one of `patterns` (DevTools

@@ -192,16 +192,13 @@ fn vipps_by_default(toml: &str) -> String {
     toml.replacen("id = \"fp-vipps\"\n", "id = \"fp-vipps\"\ndefault = true\n", 1)
 }
 
-/// A stack whose merchant selects Vipps at first, and a browser on its booking page that was
-/// sent the DevTools `command` before the page opened.
-async fn vipps_first_with(command: &str, params: Value) -> anyhow::Result<(Stack, Browser)> {
+/// A stack whose merchant selects Vipps at first, and a browser that has not opened its
+/// booking page yet (so a test can prepare the browser first).
+async fn vipps_first() -> anyhow::Result<(Stack, Browser)> {
     let stack =
         Stack::start(StackOptions { config_edit: Some(vipps_by_default), ..Default::default() })
             .await?;
-    let browser = Browser::start().await?;
-    browser.driver.cdp().send_raw(command, params).await?;
-    browser.driver.goto(stack.booking_page()).await?;
-    Ok((stack, browser))
+    Ok((stack, Browser::start().await?))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,17 +206,22 @@ async fn the_merchants_default_method_is_chosen_when_the_picker_opens() -> anyho
     // What the picker shows when it first appears: read in the task after `kassa:ready`,
     // once the widget has drawn the picker (its form loads after the picker's code,
     // `src/components/customer_fields.rs`, and must not arrive after it, pushing it down).
-    let (_stack, browser) = vipps_first_with(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": "document.addEventListener('kassa:ready', (e) => setTimeout(() => {\
-            const root = e.target.shadowRoot;\
-            window.__firstPicker = {\
-              phone: !!root.getElementById('kassa-field-phone'),\
-              loading: !!root.querySelector('[data-testid=kassa-fields-loading]'),\
-            };\
-          }));" }),
-    )
-    .await?;
+    let (stack, browser) = vipps_first().await?;
+    browser
+        .driver
+        .cdp()
+        .send_raw(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "document.addEventListener('kassa:ready', (e) => setTimeout(() => {\
+                const root = e.target.shadowRoot;\
+                window.__firstPicker = {\
+                  phone: !!root.getElementById('kassa-field-phone'),\
+                  loading: !!root.querySelector('[data-testid=kassa-fields-loading]'),\
+                };\
+              }));" }),
+        )
+        .await?;
+    browser.driver.goto(stack.booking_page()).await?;
     browser
         .run(|d| async move {
             let w = CheckoutPage::new(&d);
@@ -250,11 +252,9 @@ async fn the_merchants_default_method_is_chosen_when_the_picker_opens() -> anyho
 /// saying "Loading".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_details_form_slow_to_come_does_not_keep_the_picker_away() -> anyhow::Result<()> {
-    let (_stack, browser) = vipps_first_with(
-        "Fetch.enable",
-        json!({ "patterns": [{ "urlPattern": "*split_kassa_customer_fields*" }] }),
-    )
-    .await?;
+    let (stack, browser) = vipps_first().await?;
+    hold(&browser.driver, "*split_kassa_customer_fields*").await?;
+    browser.driver.goto(stack.booking_page()).await?;
     browser
         .run(|d| async move {
             let w = CheckoutPage::new(&d);
